@@ -64,7 +64,11 @@ pub(crate) unsafe fn check_guard(block: *const u8, size: usize, block_size: usiz
 /// `block..block + block_size` is writable and `block_size >= LINK_BYTES`.
 pub(crate) unsafe fn paint_freed(block: *mut u8, block_size: usize) {
     // SAFETY: the range lies inside the block, as the caller promises.
-    unsafe { block.add(LINK_BYTES).write_bytes(FREED_BYTE, block_size - LINK_BYTES) };
+    unsafe {
+        block
+            .add(LINK_BYTES)
+            .write_bytes(FREED_BYTE, block_size - LINK_BYTES)
+    };
 }
 
 /// Panics unless a freed block still holds its FREED pattern.
@@ -74,7 +78,8 @@ pub(crate) unsafe fn paint_freed(block: *mut u8, block_size: usize) {
 /// `block..block + block_size` is readable and `block_size >= LINK_BYTES`.
 pub(crate) unsafe fn check_freed(block: *const u8, block_size: usize) {
     // SAFETY: the range lies inside the block, as the caller promises.
-    let body = unsafe { core::slice::from_raw_parts(block.add(LINK_BYTES), block_size - LINK_BYTES) };
+    let body =
+        unsafe { core::slice::from_raw_parts(block.add(LINK_BYTES), block_size - LINK_BYTES) };
     if let Some(i) = body.iter().position(|&b| b != FREED_BYTE) {
         panic!(
             "objheap: use after free: byte {} of the freed {block_size}-byte block at {block:p} \

@@ -45,7 +45,9 @@ pub(crate) struct DelayedFreeList {
 
 impl DelayedFreeList {
     pub(crate) fn new() -> Self {
-        Self { head: AtomicPtr::new(ptr::null_mut()) }
+        Self {
+            head: AtomicPtr::new(ptr::null_mut()),
+        }
     }
 
     /// Cheap check for the owner's allocation path.
@@ -63,12 +65,20 @@ impl DelayedFreeList {
     pub(crate) unsafe fn push(&self, block: NonNull<u8>, size: usize) {
         let node = block.cast::<DelayedNode>().as_ptr();
         // SAFETY: the caller gives us the block's memory to write.
-        unsafe { node.write(DelayedNode { next: UnsafeCell::new(ptr::null_mut()), size: UnsafeCell::new(size) }) };
+        unsafe {
+            node.write(DelayedNode {
+                next: UnsafeCell::new(ptr::null_mut()),
+                size: UnsafeCell::new(size),
+            })
+        };
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             // SAFETY: the node is not yet published, so this thread owns it.
             unsafe { (*node).next.with_mut(|next| *next = head) };
-            match self.head.compare_exchange_weak(head, node, Ordering::Release, Ordering::Relaxed) {
+            match self
+                .head
+                .compare_exchange_weak(head, node, Ordering::Release, Ordering::Relaxed)
+            {
                 Ok(_) => return,
                 Err(seen) => head = seen,
             }
@@ -79,7 +89,9 @@ impl DelayedFreeList {
     ///
     /// Only the heap's owner calls this (it holds `&mut` to the heap).
     pub(crate) fn take_all(&self) -> TakenBlocks {
-        TakenBlocks { next: self.head.swap(ptr::null_mut(), Ordering::Acquire) }
+        TakenBlocks {
+            next: self.head.swap(ptr::null_mut(), Ordering::Acquire),
+        }
     }
 }
 
@@ -137,17 +149,20 @@ mod loom_models {
             let list = Arc::new(DelayedFreeList::new());
             let blocks: Vec<_> = (0..3).map(|_| block()).collect();
             let addrs: Vec<usize> = blocks.iter().map(|b| b.as_ptr().addr()).collect();
-            let threads: Vec<_> = [(SendBlock(blocks[0]), 100usize), (SendBlock(blocks[1]), 200usize)]
-                .into_iter()
-                .map(|(block, size)| {
-                    let list = Arc::clone(&list);
-                    thread::spawn(move || {
-                        let block = block;
-                        // SAFETY: each block is pushed once, by this thread only.
-                        unsafe { list.push(block.0, size) }
-                    })
+            let threads: Vec<_> = [
+                (SendBlock(blocks[0]), 100usize),
+                (SendBlock(blocks[1]), 200usize),
+            ]
+            .into_iter()
+            .map(|(block, size)| {
+                let list = Arc::clone(&list);
+                thread::spawn(move || {
+                    let block = block;
+                    // SAFETY: each block is pushed once, by this thread only.
+                    unsafe { list.push(block.0, size) }
                 })
-                .collect();
+            })
+            .collect();
             // SAFETY: the third block is pushed once, by the owner itself.
             unsafe { list.push(blocks[2], 300) };
             let mut seen = Vec::new();

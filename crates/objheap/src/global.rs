@@ -38,7 +38,9 @@ pub struct ObjHeapAlloc {
 impl ObjHeapAlloc {
     /// An allocator whose heap is created on first use.
     pub const fn new() -> Self {
-        Self { heap: Mutex::new(None) }
+        Self {
+            heap: Mutex::new(None),
+        }
     }
 
     fn heap(&self) -> MutexGuard<'_, Option<HeapCore>> {
@@ -52,7 +54,9 @@ impl ObjHeapAlloc {
 
     /// Bounds the bytes the shared heap reserves; `None` lifts the bound.
     pub fn set_memory_limit(&self, max_bytes: Option<usize>) {
-        self.heap().get_or_insert_with(HeapCore::new).set_memory_limit(max_bytes);
+        self.heap()
+            .get_or_insert_with(HeapCore::new)
+            .set_memory_limit(max_bytes);
     }
 }
 
@@ -73,7 +77,9 @@ unsafe impl GlobalAlloc for ObjHeapAlloc {
             return unsafe { BACKEND.alloc(layout) };
         }
         let mut heap = self.heap();
-        heap.get_or_insert_with(HeapCore::new).alloc(layout.size()).map_or(core::ptr::null_mut(), |p| p.as_ptr())
+        heap.get_or_insert_with(HeapCore::new)
+            .alloc(layout.size())
+            .map_or(core::ptr::null_mut(), |p| p.as_ptr())
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -82,7 +88,9 @@ unsafe impl GlobalAlloc for ObjHeapAlloc {
             return unsafe { BACKEND.dealloc(ptr, layout) };
         }
         let mut heap = self.heap();
-        let heap = heap.as_mut().expect("a block is freed only after the heap allocated it");
+        let heap = heap
+            .as_mut()
+            .expect("a block is freed only after the heap allocated it");
         // SAFETY: the caller guarantees `ptr` came from `alloc` with this layout.
         unsafe { heap.free(core::ptr::NonNull::new_unchecked(ptr), layout.size()) }
     }

@@ -142,10 +142,13 @@ impl HeapCore {
 
     #[cold]
     fn alloc_large(&mut self, size: usize) -> Result<NonNull<u8>, AllocErrorKind> {
-        let reserved = large::reserved_for(size).filter(|&r| r <= isize::MAX as usize).ok_or(AllocErrorKind::TooLarge)?;
+        let reserved = large::reserved_for(size)
+            .filter(|&r| r <= isize::MAX as usize)
+            .ok_or(AllocErrorKind::TooLarge)?;
         self.check_limit(reserved)?;
         // SAFETY: `self.large` heads a well-formed list.
-        let block = unsafe { large::alloc(&mut self.large, size, reserved) }.ok_or(AllocErrorKind::OutOfMemory)?;
+        let block = unsafe { large::alloc(&mut self.large, size, reserved) }
+            .ok_or(AllocErrorKind::OutOfMemory)?;
         self.add_reserved(reserved);
         self.counts.large_blocks += 1;
         self.counts.large_bytes += size;
@@ -208,7 +211,10 @@ impl HeapCore {
     fn check_limit(&self, more: usize) -> Result<(), AllocErrorKind> {
         match self.limit {
             Some(limit) if self.counts.bytes_reserved.saturating_add(more) > limit => {
-                Err(AllocErrorKind::LimitExceeded { limit, reserved: self.counts.bytes_reserved })
+                Err(AllocErrorKind::LimitExceeded {
+                    limit,
+                    reserved: self.counts.bytes_reserved,
+                })
             }
             _ => Ok(()),
         }
@@ -216,7 +222,10 @@ impl HeapCore {
 
     fn add_reserved(&mut self, bytes: usize) {
         self.counts.bytes_reserved += bytes;
-        self.counts.peak_bytes_reserved = self.counts.peak_bytes_reserved.max(self.counts.bytes_reserved);
+        self.counts.peak_bytes_reserved = self
+            .counts
+            .peak_bytes_reserved
+            .max(self.counts.bytes_reserved);
     }
 
     // ----- freeing ----------------------------------------------------------
@@ -233,6 +242,7 @@ impl HeapCore {
     /// remote free overwrote the start of the block.
     #[inline]
     unsafe fn free_checked(&mut self, block: *mut u8, size: usize, check_guard: bool) {
+        let block = reclaim(block);
         match size_class_of(size) {
             // SAFETY: forwarded from the caller.
             Some(class) => unsafe { self.free_small(block, size, class, check_guard) },
@@ -279,10 +289,15 @@ impl HeapCore {
             // SAFETY: the list is well formed; `header` is only read once it is found in it.
             unsafe {
                 if !large::list_contains(self.large, header) {
-                    panic!("objheap: free of {block:p} ({size} bytes), which is not a live block of this heap (double free or foreign pointer)");
+                    panic!(
+                        "objheap: free of {block:p} ({size} bytes), which is not a live block of this heap (double free or foreign pointer)"
+                    );
                 }
                 let real = (*header).size;
-                assert!(real == size, "objheap: the {real}-byte block at {block:p} was freed with size {size}");
+                assert!(
+                    real == size,
+                    "objheap: the {real}-byte block at {block:p} was freed with size {size}"
+                );
                 if check_guard {
                     debug::check_guard(block, size, size + debug::GUARD_BYTES);
                 }
@@ -426,8 +441,8 @@ impl HeapCore {
         let mut next = self.all_arenas;
         core::iter::from_fn(move || {
             let arena = next;
-            // SAFETY: arenas on the list are live.
             (!arena.is_null()).then(|| {
+                // SAFETY: arenas on the list are live.
                 next = unsafe { (*arena).all_next };
                 arena
             })
@@ -446,7 +461,10 @@ impl HeapCore {
         });
         HeapStats {
             blocks_in_use: c.in_use.iter().sum::<usize>() + c.large_blocks,
-            bytes_in_use: (0..NUM_SIZE_CLASSES).map(|k| c.in_use[k] * class_size(k)).sum::<usize>() + c.large_bytes,
+            bytes_in_use: (0..NUM_SIZE_CLASSES)
+                .map(|k| c.in_use[k] * class_size(k))
+                .sum::<usize>()
+                + c.large_bytes,
             bytes_reserved: c.bytes_reserved,
             peak_bytes_reserved: c.peak_bytes_reserved,
             arenas: c.arenas,
@@ -468,7 +486,9 @@ impl HeapCore {
             // SAFETY: `arena` is live; pools below `untouched_from` have headers.
             unsafe {
                 if !arena::is_valid(arena) {
-                    return Err(format!("arena {arena:p}: free-pool count does not match its lists"));
+                    return Err(format!(
+                        "arena {arena:p}: free-pool count does not match its lists"
+                    ));
                 }
                 let k = (*arena).nfree as usize;
                 let belongs = k > 0 && k < POOLS_PER_ARENA;
@@ -482,23 +502,33 @@ impl HeapCore {
                         continue;
                     }
                     if !pool::is_valid(pool) {
-                        return Err(format!("pool {pool:p}: block counts do not match its free list"));
+                        return Err(format!(
+                            "pool {pool:p}: block counts do not match its free list"
+                        ));
                     }
                     let class = (*pool).class as usize;
                     let listed = self.usable_contains(class, pool);
                     if listed != pool::has_free_block(pool) {
-                        return Err(format!("pool {pool:p}: on the usable list is {listed}, but has a free block is {}", !listed));
+                        return Err(format!(
+                            "pool {pool:p}: on the usable list is {listed}, but has a free block is {}",
+                            !listed
+                        ));
                     }
                     in_use[class] += (*pool).used as usize;
                     pools += 1;
                 }
             }
         }
-        if let Some(k) = (1..POOLS_PER_ARENA).find(|&k| (self.bucket_mask >> k) & 1 != u64::from(!self.buckets[k].is_null())) {
+        if let Some(k) = (1..POOLS_PER_ARENA)
+            .find(|&k| (self.bucket_mask >> k) & 1 != u64::from(!self.buckets[k].is_null()))
+        {
             return Err(format!("bucket mask bit {k} disagrees with its bucket"));
         }
         if in_use != self.counts.in_use || pools != self.counts.pools {
-            return Err(format!("counters say {:?} blocks in {} pools; the pools hold {in_use:?} in {pools}", self.counts.in_use, self.counts.pools));
+            return Err(format!(
+                "counters say {:?} blocks in {} pools; the pools hold {in_use:?} in {pools}",
+                self.counts.in_use, self.counts.pools
+            ));
         }
         let large_reserved: usize = {
             let mut total = 0;
@@ -513,7 +543,11 @@ impl HeapCore {
             total
         };
         if self.counts.bytes_reserved != self.counts.arenas * ARENA_SIZE + large_reserved {
-            return Err(format!("bytes_reserved {} != arenas and large blocks {}", self.counts.bytes_reserved, self.counts.arenas * ARENA_SIZE + large_reserved));
+            return Err(format!(
+                "bytes_reserved {} != arenas and large blocks {}",
+                self.counts.bytes_reserved,
+                self.counts.arenas * ARENA_SIZE + large_reserved
+            ));
         }
         Ok(())
     }
@@ -545,7 +579,13 @@ impl HeapCore {
     // ----- debug checks -----------------------------------------------------
 
     #[cfg(feature = "debug")]
-    unsafe fn debug_on_alloc_small(&mut self, pool: *mut Pool, block: *mut u8, size: usize, recycled: bool) {
+    unsafe fn debug_on_alloc_small(
+        &mut self,
+        pool: *mut Pool,
+        block: *mut u8,
+        size: usize,
+        recycled: bool,
+    ) {
         // SAFETY: `block` is a whole block of the live `pool`.
         unsafe {
             let block_size = class_size((*pool).class as usize);
@@ -560,16 +600,27 @@ impl HeapCore {
     }
 
     #[cfg(feature = "debug")]
-    unsafe fn debug_check_free_small(&self, pool: *mut Pool, block: *mut u8, size: usize, class: usize, check_guard: bool) {
+    unsafe fn debug_check_free_small(
+        &self,
+        pool: *mut Pool,
+        block: *mut u8,
+        size: usize,
+        class: usize,
+        check_guard: bool,
+    ) {
         let arena_base = pool.cast::<u8>().map_addr(|a| a & !(ARENA_SIZE - 1));
         if !self.arenas().any(|a| arena::base(a) == arena_base) {
-            panic!("objheap: free of {block:p} ({size} bytes), which this heap did not allocate (foreign pointer)");
+            panic!(
+                "objheap: free of {block:p} ({size} bytes), which this heap did not allocate (foreign pointer)"
+            );
         }
         // SAFETY: the pool lies in one of our arenas; its header is initialised
         // if it was ever used, and zero (used == 0) if not.
         unsafe {
             if (*pool).used == 0 {
-                panic!("objheap: free of {block:p} ({size} bytes) in an empty pool (double free or foreign pointer)");
+                panic!(
+                    "objheap: free of {block:p} ({size} bytes) in an empty pool (double free or foreign pointer)"
+                );
             }
             let pool_class = (*pool).class as usize;
             if pool_class != class {
@@ -580,16 +631,35 @@ impl HeapCore {
                 );
             }
             let Some(index) = pool::block_index(pool, block) else {
-                panic!("objheap: free of {block:p}, which is not the start of a {}-byte block of this heap", class_size(class));
+                panic!(
+                    "objheap: free of {block:p}, which is not the start of a {}-byte block of this heap",
+                    class_size(class)
+                );
             };
             if !pool::set_live(pool, index, false) {
-                panic!("objheap: double free of the {}-byte block at {block:p}", class_size(class));
+                panic!(
+                    "objheap: double free of the {}-byte block at {block:p}",
+                    class_size(class)
+                );
             }
             if check_guard {
                 debug::check_guard(block, size, class_size(class));
             }
         }
     }
+}
+
+/// The heap's own pointer to `block`, from the caller's copy.
+///
+/// A caller's pointer may carry narrower provenance than the heap's (a
+/// `Box` of 8 bytes covers only those 8), yet freeing reads the pool header
+/// and guard bytes around the block. Arenas and large blocks expose their
+/// provenance when they are created (`os.rs`, `large.rs`), so the address
+/// alone recovers a pointer valid for the whole arena or large block. In
+/// compiled code this is the identity.
+#[inline(always)]
+pub(crate) fn reclaim(block: *mut u8) -> *mut u8 {
+    ptr::with_exposed_provenance_mut(block.addr())
 }
 
 impl Drop for HeapCore {

@@ -52,17 +52,28 @@ fn layout(reserved: usize) -> Option<Layout> {
 ///
 /// # Safety
 /// `*head` is the head of a well-formed list of live headers.
-pub(crate) unsafe fn alloc(head: &mut *mut LargeHeader, size: usize, reserved: usize) -> Option<*mut u8> {
+pub(crate) unsafe fn alloc(
+    head: &mut *mut LargeHeader,
+    size: usize,
+    reserved: usize,
+) -> Option<*mut u8> {
     let layout = layout(reserved)?;
     // SAFETY: the layout has a non-zero size (at least the header).
     let header = unsafe { BACKEND.alloc(layout) }.cast::<LargeHeader>();
     if header.is_null() {
         return None;
     }
+    // For `heap::reclaim`: the caller's pointer may not cover the header.
+    let _ = header.expose_provenance();
     // SAFETY: the backend gave us `reserved` bytes, 16-aligned; the old head
     // is live by the caller's guarantee.
     unsafe {
-        header.write(LargeHeader { prev: ptr::null_mut(), next: *head, size, magic: MAGIC });
+        header.write(LargeHeader {
+            prev: ptr::null_mut(),
+            next: *head,
+            size,
+            magic: MAGIC,
+        });
         if !(*head).is_null() {
             (**head).prev = header;
         }
@@ -111,6 +122,9 @@ pub(crate) unsafe fn free(head: &mut *mut LargeHeader, header: *mut LargeHeader)
         }
         (*header).magic = 0;
         let reserved = reserved_for((*header).size).expect("size was checked at allocation");
-        BACKEND.dealloc(header.cast(), layout(reserved).expect("layout was checked at allocation"));
+        BACKEND.dealloc(
+            header.cast(),
+            layout(reserved).expect("layout was checked at allocation"),
+        );
     }
 }

@@ -68,7 +68,9 @@ use core::ptr::NonNull;
 
 pub use arena::{ARENA_SIZE, POOL_SIZE, POOLS_PER_ARENA};
 pub use global::ObjHeapAlloc;
-pub use size_class::{ALIGNMENT, MAX_POOLED_REQUEST, MAX_SMALL_SIZE, NUM_SIZE_CLASSES, class_size, size_class_of};
+pub use size_class::{
+    ALIGNMENT, MAX_POOLED_REQUEST, MAX_SMALL_SIZE, NUM_SIZE_CLASSES, class_size, size_class_of,
+};
 pub use stats::{ClassStats, HeapStats};
 
 use delayed::DelayedFreeList;
@@ -86,7 +88,9 @@ pub struct Heap {
 impl Heap {
     /// An empty heap. It maps no memory until the first allocation.
     pub fn new() -> Self {
-        Self { core: Box::new(HeapCore::new()) }
+        Self {
+            core: Box::new(HeapCore::new()),
+        }
     }
 
     /// Bounds `bytes_reserved` (all memory taken from the system) to
@@ -126,7 +130,9 @@ impl Heap {
 
     /// A handle for freeing this heap's blocks from other threads.
     pub fn remote(&self) -> RemoteFree {
-        RemoteFree { list: NonNull::from(&self.core.delayed) }
+        RemoteFree {
+            list: NonNull::from(&self.core.delayed),
+        }
     }
 
     /// A snapshot of the heap's figures.
@@ -179,6 +185,7 @@ impl RemoteFree {
     /// by its `alloc(size)` with this `size` and is neither used nor freed
     /// again afterwards.
     pub unsafe fn free(&self, block: NonNull<u8>, size: usize) {
+        let block = NonNull::new(heap::reclaim(block.as_ptr())).expect("blocks are never null");
         if debug::ENABLED {
             let block_size = size_class_of(size).map_or(size + debug::GUARD_BYTES, class_size);
             // SAFETY: the caller guarantees the block is live with this size.
@@ -223,8 +230,14 @@ impl fmt::Display for AllocError {
                 f,
                 "cannot allocate {size} bytes: the heap's memory limit of {limit} bytes would be exceeded ({reserved} bytes reserved)"
             ),
-            AllocErrorKind::OutOfMemory => write!(f, "cannot allocate {size} bytes: the system is out of memory"),
-            AllocErrorKind::TooLarge => write!(f, "cannot allocate {size} bytes: larger than any allocation can be"),
+            AllocErrorKind::OutOfMemory => write!(
+                f,
+                "cannot allocate {size} bytes: the system is out of memory"
+            ),
+            AllocErrorKind::TooLarge => write!(
+                f,
+                "cannot allocate {size} bytes: larger than any allocation can be"
+            ),
         }
     }
 }

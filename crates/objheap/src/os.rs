@@ -46,7 +46,7 @@ pub(crate) fn map_arena() -> Option<NonNull<u8>> {
 
     let p = try_map(ARENA_SIZE)?;
     if p.addr() % ARENA_SIZE == 0 {
-        return NonNull::new(p);
+        return Some(expose(p));
     }
     unmap(p, ARENA_SIZE);
     let raw = try_map(2 * ARENA_SIZE)?;
@@ -56,7 +56,14 @@ pub(crate) fn map_arena() -> Option<NonNull<u8>> {
     unmap(raw, head);
     // SAFETY: aligned + ARENA_SIZE <= raw + 2 * ARENA_SIZE.
     unmap(unsafe { aligned.add(ARENA_SIZE) }, ARENA_SIZE - head);
-    NonNull::new(aligned)
+    Some(expose(aligned))
+}
+
+/// Exposes an arena's provenance so `heap::reclaim` can rebuild pointers
+/// into it from addresses alone.
+fn expose(arena: *mut u8) -> NonNull<u8> {
+    let _ = arena.expose_provenance();
+    NonNull::new(arena).expect("mmap never maps page zero")
 }
 
 /// Returns an arena to the OS.
@@ -70,15 +77,17 @@ pub(crate) unsafe fn unmap_arena(arena: NonNull<u8>) {
 }
 
 #[cfg(miri)]
-const ARENA_LAYOUT: std::alloc::Layout = match std::alloc::Layout::from_size_align(ARENA_SIZE, ARENA_SIZE) {
-    Ok(layout) => layout,
-    Err(_) => panic!("arena layout"),
-};
+const ARENA_LAYOUT: std::alloc::Layout =
+    match std::alloc::Layout::from_size_align(ARENA_SIZE, ARENA_SIZE) {
+        Ok(layout) => layout,
+        Err(_) => panic!("arena layout"),
+    };
 
 #[cfg(miri)]
 pub(crate) fn map_arena() -> Option<NonNull<u8>> {
     // SAFETY: the layout has a non-zero size.
-    NonNull::new(unsafe { std::alloc::alloc_zeroed(ARENA_LAYOUT) })
+    let arena = unsafe { std::alloc::alloc_zeroed(ARENA_LAYOUT) };
+    (!arena.is_null()).then(|| expose(arena))
 }
 
 #[cfg(miri)]

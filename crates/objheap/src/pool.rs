@@ -70,13 +70,19 @@ pub(crate) fn of_block(block: *mut u8) -> *mut Pool {
 /// The arena containing `pool`.
 #[inline]
 pub(crate) fn arena_of(pool: *mut Pool) -> *mut Arena {
-    crate::arena::base(pool.cast()).wrapping_add(POOL_HEADER_SIZE).cast()
+    crate::arena::base(pool.cast())
+        .wrapping_add(POOL_HEADER_SIZE)
+        .cast()
 }
 
 /// Offset of the first block: pool 0 of an arena also holds the arena header.
 #[inline]
 pub(crate) fn first_block_offset(pool: *mut Pool) -> usize {
-    if pool.addr() % ARENA_SIZE == 0 { POOL_HEADER_SIZE + ARENA_HEADER_SIZE } else { POOL_HEADER_SIZE }
+    if pool.addr() % ARENA_SIZE == 0 {
+        POOL_HEADER_SIZE + ARENA_HEADER_SIZE
+    } else {
+        POOL_HEADER_SIZE
+    }
 }
 
 /// Blocks a pool holds when set up for `class`.
@@ -169,7 +175,8 @@ pub(crate) unsafe fn block_index(pool: *mut Pool, block: *mut u8) -> Option<usiz
     let offset = block.addr().wrapping_sub(pool.addr());
     // SAFETY: the caller guarantees the header is live.
     let (bump, size) = unsafe { ((*pool).bump as usize, class_size((*pool).class as usize)) };
-    (offset >= first && offset < bump && (offset - first) % size == 0).then(|| (offset - first) / size)
+    (offset >= first && offset < bump && (offset - first) % size == 0)
+        .then(|| (offset - first) / size)
 }
 
 /// Sets or clears block `index`'s in-use bit; returns its old value.
@@ -213,6 +220,8 @@ pub(crate) unsafe fn is_valid(pool: *mut Pool) -> bool {
             p = next;
         }
         let handed_out = ((*pool).bump as usize - first) / size;
-        (*pool).used as usize + free == handed_out && (*pool).bump <= (*pool).end && (*pool).end as usize <= POOL_SIZE
+        (*pool).used as usize + free == handed_out
+            && (*pool).bump <= (*pool).end
+            && (*pool).end as usize <= POOL_SIZE
     }
 }

@@ -51,17 +51,53 @@ impl fmt::Display for HeapStats {
         writeln!(f, "class   size   pools   blocks in use   blocks free")?;
         writeln!(f, "-----   ----   -----   -------------   -----------")?;
         for (i, c) in self.classes.iter().enumerate().filter(|(_, c)| c.pools > 0) {
-            writeln!(f, "{i:>5}   {:>4}   {:>5}   {:>13}   {:>11}", c.block_size, c.pools, c.blocks_in_use, c.blocks_free)?;
+            writeln!(
+                f,
+                "{i:>5}   {:>4}   {:>5}   {:>13}   {:>11}",
+                c.block_size, c.pools, c.blocks_in_use, c.blocks_free
+            )?;
         }
         writeln!(f)?;
-        writeln!(f, "# arenas mapped                = {:>12}  ({} bytes each)", self.arenas, ARENA_SIZE)?;
-        writeln!(f, "# pools in use                 = {:>12}  ({} bytes each)", self.pools, POOL_SIZE)?;
-        writeln!(f, "# empty pools                  = {:>12}", self.empty_pools)?;
-        writeln!(f, "# blocks in use                = {:>12}", self.blocks_in_use)?;
-        writeln!(f, "# bytes in blocks in use       = {:>12}", self.bytes_in_use)?;
-        writeln!(f, "# large blocks                 = {:>12}  ({} bytes)", self.large_blocks, self.large_bytes)?;
-        writeln!(f, "# bytes reserved               = {:>12}", self.bytes_reserved)?;
-        writeln!(f, "# peak bytes reserved          = {:>12}", self.peak_bytes_reserved)?;
+        writeln!(
+            f,
+            "# arenas mapped                = {:>12}  ({} bytes each)",
+            self.arenas, ARENA_SIZE
+        )?;
+        writeln!(
+            f,
+            "# pools in use                 = {:>12}  ({} bytes each)",
+            self.pools, POOL_SIZE
+        )?;
+        writeln!(
+            f,
+            "# empty pools                  = {:>12}",
+            self.empty_pools
+        )?;
+        writeln!(
+            f,
+            "# blocks in use                = {:>12}",
+            self.blocks_in_use
+        )?;
+        writeln!(
+            f,
+            "# bytes in blocks in use       = {:>12}",
+            self.bytes_in_use
+        )?;
+        writeln!(
+            f,
+            "# large blocks                 = {:>12}  ({} bytes)",
+            self.large_blocks, self.large_bytes
+        )?;
+        writeln!(
+            f,
+            "# bytes reserved               = {:>12}",
+            self.bytes_reserved
+        )?;
+        writeln!(
+            f,
+            "# peak bytes reserved          = {:>12}",
+            self.peak_bytes_reserved
+        )?;
         match self.memory_limit {
             Some(limit) => writeln!(f, "# memory limit                 = {limit:>12}"),
             None => writeln!(f, "# memory limit                 =         none"),

@@ -1,0 +1,212 @@
+//! Status codes, their names, and the per-thread message of the last failure.
+
+use core::ffi::{CStr, c_char, c_int};
+use std::cell::RefCell;
+use std::ffi::CString;
+
+/// The result of every call that can fail.
+///
+/// `OBJ_OK` is 0. Values are stable: a code is never renumbered, and a retired
+/// code is never reused. On any value but `OBJ_OK`, out-parameters are left
+/// untouched and `obj_last_error()` describes the failure.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[expect(
+    non_camel_case_types,
+    reason = "the C ABI contract spells the type and its values this way"
+)]
+pub enum obj_status_t {
+    /// Success: out-parameters have been written.
+    OBJ_OK = 0,
+    /// A pointer argument that must not be NULL was NULL.
+    OBJ_ERR_NULL_ARG = 1,
+    /// An object of the wrong kind, or a type that cannot be built (Python's `TypeError`).
+    OBJ_ERR_TYPE = 2,
+    /// A bad value, such as text that is not UTF-8 (Python's `ValueError`).
+    OBJ_ERR_VALUE = 3,
+    /// No such attribute (Python's `AttributeError`).
+    OBJ_ERR_ATTRIBUTE = 4,
+    /// No such dict key (Python's `KeyError`).
+    OBJ_ERR_KEY = 5,
+    /// Index out of range (Python's `IndexError`).
+    OBJ_ERR_INDEX = 6,
+    /// No consistent C3 method resolution order exists for the bases.
+    OBJ_ERR_MRO = 7,
+    /// The heap's memory limit, or the system, refused the memory (Python's `MemoryError`).
+    OBJ_ERR_NO_MEMORY = 8,
+    /// A host callback failed.
+    OBJ_ERR_CALLBACK = 9,
+    /// Objects of two different heaps were mixed.
+    OBJ_ERR_HEAP_MISMATCH = 10,
+    /// A bug: Rust code panicked. The panic was stopped at the C boundary.
+    OBJ_ERR_PANIC = 11,
+}
+
+/// Every status, in the order of its value (`ALL_STATUSES[s as usize] == s`).
+const ALL_STATUSES: [obj_status_t; 12] = [
+    obj_status_t::OBJ_OK,
+    obj_status_t::OBJ_ERR_NULL_ARG,
+    obj_status_t::OBJ_ERR_TYPE,
+    obj_status_t::OBJ_ERR_VALUE,
+    obj_status_t::OBJ_ERR_ATTRIBUTE,
+    obj_status_t::OBJ_ERR_KEY,
+    obj_status_t::OBJ_ERR_INDEX,
+    obj_status_t::OBJ_ERR_MRO,
+    obj_status_t::OBJ_ERR_NO_MEMORY,
+    obj_status_t::OBJ_ERR_CALLBACK,
+    obj_status_t::OBJ_ERR_HEAP_MISMATCH,
+    obj_status_t::OBJ_ERR_PANIC,
+];
+
+impl obj_status_t {
+    /// The enumerator's name as C spells it, e.g. `"OBJ_ERR_ATTRIBUTE"`.
+    pub fn name(self) -> &'static CStr {
+        match self {
+            Self::OBJ_OK => c"OBJ_OK",
+            Self::OBJ_ERR_NULL_ARG => c"OBJ_ERR_NULL_ARG",
+            Self::OBJ_ERR_TYPE => c"OBJ_ERR_TYPE",
+            Self::OBJ_ERR_VALUE => c"OBJ_ERR_VALUE",
+            Self::OBJ_ERR_ATTRIBUTE => c"OBJ_ERR_ATTRIBUTE",
+            Self::OBJ_ERR_KEY => c"OBJ_ERR_KEY",
+            Self::OBJ_ERR_INDEX => c"OBJ_ERR_INDEX",
+            Self::OBJ_ERR_MRO => c"OBJ_ERR_MRO",
+            Self::OBJ_ERR_NO_MEMORY => c"OBJ_ERR_NO_MEMORY",
+            Self::OBJ_ERR_CALLBACK => c"OBJ_ERR_CALLBACK",
+            Self::OBJ_ERR_HEAP_MISMATCH => c"OBJ_ERR_HEAP_MISMATCH",
+            Self::OBJ_ERR_PANIC => c"OBJ_ERR_PANIC",
+        }
+    }
+}
+
+/// An `obj_status_t` as C hands it to Rust: any `int`.
+///
+/// C may pass (or a host callback may return) a value that is no enumerator;
+/// reading that as the Rust enum would be undefined behaviour, so arguments
+/// arrive as this wrapper and are checked with [`RawStatus::get`]. The header
+/// spells this type `obj_status_t` (see `cbindgen.toml`).
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RawStatus(pub c_int);
+
+// The C enum and its raw form are passed the same way.
+const _: () = assert!(size_of::<obj_status_t>() == size_of::<RawStatus>());
+const _: () = assert!(align_of::<obj_status_t>() == align_of::<RawStatus>());
+
+impl RawStatus {
+    /// The status this value stands for, or `None` when it is no enumerator.
+    pub fn get(self) -> Option<obj_status_t> {
+        let index = usize::try_from(self.0).ok()?;
+        ALL_STATUSES.get(index).copied()
+    }
+}
+
+impl From<obj_status_t> for RawStatus {
+    fn from(status: obj_status_t) -> Self {
+        Self(status as c_int)
+    }
+}
+
+/// A failure on its way to C: the status to return and the message that
+/// `obj_last_error` will give.
+#[derive(Debug)]
+pub(crate) struct Error {
+    status: obj_status_t,
+    message: String,
+}
+
+impl Error {
+    /// A failure with `status` (never `OBJ_OK`) and `message`.
+    pub(crate) fn new(status: obj_status_t, message: impl Into<String>) -> Self {
+        debug_assert_ne!(
+            status,
+            obj_status_t::OBJ_OK,
+            "an error needs a failing status"
+        );
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// Records the message for `obj_last_error` and returns the status.
+    pub(crate) fn record(self) -> obj_status_t {
+        set_last_error(&self.message);
+        self.status
+    }
+}
+
+/// The result of the Rust side of an export.
+pub(crate) type Result<T, E = Error> = core::result::Result<T, E>;
+
+thread_local! {
+    /// The message of the last failed call on this thread; empty until one fails.
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+/// Makes `message` the calling thread's last error. Interior NULs are dropped
+/// (C could not see past them). Does nothing while the thread is exiting.
+pub(crate) fn set_last_error(message: &str) {
+    let bytes: Vec<u8> = message.bytes().filter(|&b| b != 0).collect();
+    let message = CString::new(bytes).unwrap_or_default();
+    // `try_with` fails only during thread teardown; the message is then lost.
+    let _ = LAST_ERROR.try_with(|last| *last.borrow_mut() = message);
+}
+
+/// The message of the last call that failed on the calling thread.
+///
+/// Returns a NUL-terminated UTF-8 string, empty if no call has failed on this
+/// thread. Successful calls do not clear it (like `errno`). The string is
+/// owned by the library: it stays valid until the next failing call on the
+/// same thread, or until the thread exits. Never returns NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn obj_last_error() -> *const c_char {
+    crate::panic::ffi_boundary("obj_last_error", || {
+        LAST_ERROR
+            .try_with(|last| last.borrow().as_ptr())
+            .unwrap_or(c"".as_ptr())
+    })
+}
+
+/// The name of a status code as C spells it, e.g. `"OBJ_ERR_ATTRIBUTE"`.
+///
+/// Returns a static NUL-terminated string that the caller must not free.
+/// A value that is no status code gives `"OBJ_UNKNOWN"`. Never returns NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn obj_status_name(s: RawStatus) -> *const c_char {
+    crate::panic::ffi_boundary("obj_status_name", || match s.get() {
+        Some(status) => status.name().as_ptr(),
+        None => c"OBJ_UNKNOWN".as_ptr(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_listed_in_value_order() {
+        for (i, status) in ALL_STATUSES.into_iter().enumerate() {
+            assert_eq!(status as usize, i);
+            assert_eq!(RawStatus(i as c_int).get(), Some(status));
+            assert_eq!(RawStatus::from(status).get(), Some(status));
+        }
+        assert_eq!(RawStatus(-1).get(), None);
+        assert_eq!(RawStatus(ALL_STATUSES.len() as c_int).get(), None);
+    }
+
+    #[test]
+    fn names_match_the_enumerators() {
+        for status in ALL_STATUSES {
+            assert_eq!(status.name().to_str().unwrap(), format!("{status:?}"));
+        }
+    }
+
+    #[test]
+    fn last_error_drops_interior_nuls() {
+        set_last_error("a\0b");
+        // SAFETY: obj_last_error returns a valid NUL-terminated string that lives
+        // until the next failing call on this thread; none happens before the read.
+        let message = unsafe { CStr::from_ptr(obj_last_error()) };
+        assert_eq!(message, c"ab");
+    }
+}
