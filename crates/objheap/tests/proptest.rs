@@ -81,9 +81,9 @@ proptest! {
                     let b = live.swap_remove(k % live.len());
                     b.check();
                     let remote = heap.remote();
-                    // SAFETY: a live block of this heap, freed once, while the heap lives.
                     std::thread::spawn(move || {
                         let b = b;
+                        // SAFETY: a live block of this heap, freed once, while the heap lives.
                         unsafe { remote.free(b.ptr, b.size) }
                     }).join().unwrap();
                     pending_remote += 1;
