@@ -1,9 +1,84 @@
-//! The object model of objrt (placeholder: nothing is implemented yet).
+//! # objmodel: objects, types and CPython's attribute lookup
 //!
-//! This crate will own the object header every object starts with, the
-//! built-in values (`None`, booleans, int, float, str, tuple, list, dict),
-//! types with their C3 method resolution order, and CPython's generic
-//! attribute lookup. Memory comes from `objheap`; reference counts and cycle
-//! collection come from `objgc`.
+//! How an object is created and how a name on it is found, as CPython does
+//! it, as a Rust library. Memory comes from [`objheap`]; every object of a
+//! [`Heap`] lives in that heap's pools and dies with it.
+//!
+//! ## Memory layout
+//!
+//! Every object begins with a 16-byte header: its reference count, then its
+//! type. The type says what follows (`object.rs`, `values.rs`, `types.rs`):
+//!
+//! ```text
+//!   0          8          16
+//!   +----------+----------+-------------------------------------------+
+//!   | refcount |   type   | fields                                    |
+//!   +----------+----------+-------------------------------------------+
+//!   int:      | i64 |                 str:  | hash | len | chars | bytes\0 |
+//!   instance: | payload | slots | shape | values |   (per class layout)
+//! ```
+//!
+//! An instance's slots sit at fixed offsets, so reading one is a load at
+//! that offset; its `__dict__` attributes live in a values array whose key
+//! layout (the *shape*) is shared by every instance of the class that got
+//! the same names in the same order (`instance.rs`).
+//!
+//! ## Lookup order
+//!
+//! `getattr(o, name)` on an instance tries, in order (`attr.rs`):
+//! a data descriptor on `type(o)`'s MRO (property, slot) → the instance's
+//! `__dict__` → a function on the MRO, bound to `o` → any other class
+//! attribute → the class's `__getattr__` → `AttributeError`. The MRO is the
+//! C3 linearization of the bases (`mro.rs`), and the walk along it is
+//! cached per (type version, name).
+//!
+//! ## Example: the seed's story
+//!
+//! ```
+//! use objmodel::{Heap, TypeSpec};
+//!
+//! let heap = Heap::new();
+//! let parent = heap.new_type("Parent", &[], &TypeSpec::dict()).unwrap();
+//! parent.setattr("name", &heap.none()).unwrap();
+//! let child = heap.new_type("Child", &[&parent], &TypeSpec::dict()).unwrap();
+//!
+//! let andrey = child.call(&[]).unwrap();
+//! andrey.setattr("name", &heap.str("Андрей").unwrap()).unwrap();
+//! let other = child.call(&[]).unwrap();
+//!
+//! // Found on the instance first...
+//! assert_eq!(andrey.getattr("name").unwrap().as_str(), Some("Андрей"));
+//! // ...and, where the instance has none, on the parent class.
+//! assert!(other.getattr("name").unwrap().is_none());
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
+
+mod attr;
+mod call;
+mod error;
+mod func;
+mod heap;
+mod instance;
+mod mro;
+mod object;
+mod ordered_map;
+mod repr;
+mod string;
+mod types;
+mod values;
+
+pub use error::{Error, ErrorKind, Result};
+pub use func::NativeFn;
+pub use heap::{Heap, SMALL_INT_MAX, SMALL_INT_MIN};
+pub use object::{HEADER_SIZE, Obj};
+pub use types::{PayloadHooks, TypeSpec};
+
+/// Counts of a heap's objects and memory.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    /// Objects allocated and not yet freed (immortal built-ins included).
+    pub objects_live: usize,
+    /// The allocator's figures.
+    pub memory: objheap::HeapStats,
+}

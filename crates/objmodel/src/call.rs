@@ -1,0 +1,98 @@
+//! Calls: host functions, bound methods, types (allocate, then `__init__`),
+//! and `call_method`, which calls a method found on the class with the
+//! object as `self` without making a bound method.
+
+use crate::error::{Error, Result};
+use crate::func::{self, as_objs};
+use crate::heap::Heap;
+use crate::object::{Obj, ObjRef};
+use crate::types::{Kind, as_type};
+use crate::{attr, instance};
+
+/// Arguments with one more in front, on the stack for the common short case.
+fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) -> R {
+    const INLINE: usize = 8;
+    if args.len() < INLINE {
+        let mut buf = [first; INLINE];
+        buf[1..=args.len()].copy_from_slice(args);
+        f(&buf[..=args.len()])
+    } else {
+        let mut v = Vec::with_capacity(args.len() + 1);
+        v.push(first);
+        v.extend_from_slice(args);
+        f(&v)
+    }
+}
+
+/// Calls `callable(*args)`; a new reference.
+pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
+    match callable.ty().kind {
+        Kind::Function => {
+            let f = func::function(callable);
+            // Keep the function alive while it runs (it may drop its last outside reference).
+            callable.incref();
+            let r = (f.func)(heap, as_objs(args)).map(Obj::into_raw);
+            callable.decref();
+            if let Ok(r) = r {
+                heap.check_own(r).inspect_err(|_| r.decref())?;
+            }
+            r
+        }
+        Kind::Method => {
+            let m = func::method(callable);
+            with_self(m.self_, args, |a| call_raw(heap, m.func, a))
+        }
+        Kind::Type => call_type(heap, callable, args),
+        _ => Err(func::not_callable(callable)),
+    }
+}
+
+/// `T(*args)`: a new instance, initialised by `T.__init__` if it has one.
+fn call_type(heap: &Heap, t: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
+    let ty = as_type(t);
+    if ty.kind != Kind::Object {
+        return Err(Error::type_error(format!("cannot create '{}' instances", ty.name_str())));
+    }
+    let o = heap.alloc_object(t, ty.layout.size)?.into_obj();
+    match attr::lookup_in_mro(ty, heap.b().names.init) {
+        Some(init) => {
+            let r = with_self(o.raw(), args, |a| call_raw(heap, init, a))?;
+            if r.ty().kind != Kind::NoneType {
+                let e = Error::type_error(format!("__init__() should return None, not '{}'", r.ty().name_str()));
+                r.decref();
+                return Err(e);
+            }
+        }
+        None if !args.is_empty() => return Err(Error::type_error(format!("{}() takes no arguments", ty.name_str()))),
+        None => {}
+    }
+    Ok(o.into_raw())
+}
+
+/// `o.name(*args)` without a bound method when `name` is a plain function
+/// on the class (and not shadowed by an instance attribute).
+pub(crate) fn call_method(heap: &Heap, o: ObjRef, name: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
+    if o.ty().kind != Kind::Type {
+        if let Some(f) = attr::lookup_in_mro(o.ty(), name).filter(|f| f.ty().kind == Kind::Function) {
+            if instance::get(o, name).is_none() || !instance::has_dict(o) {
+                return with_self(o, args, |a| call_raw(heap, f, a));
+            }
+        }
+    }
+    let callable = attr::getattr(heap, o, name)?;
+    let r = call_raw(heap, callable, args);
+    callable.decref();
+    r
+}
+
+impl<'h> Obj<'h> {
+    /// `self(*args)`.
+    pub fn call(&self, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
+        let heap = self.heap();
+        let raw: Vec<ObjRef> = args.iter().map(|a| a.raw()).collect();
+        for &a in &raw {
+            heap.check_own(a)?;
+        }
+        Ok(call_raw(heap, self.raw(), &raw)?.into_obj())
+    }
+}

@@ -1,0 +1,69 @@
+//! Errors: a kind (which maps one-to-one onto the C ABI's status codes) and
+//! a message in CPython's wording where CPython has one.
+
+use core::fmt;
+
+/// What kind of failure, as CPython's exception classes and the C ABI's
+/// status codes name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Wrong kind of object (`TypeError`).
+    Type,
+    /// Right kind, bad value (`ValueError`).
+    Value,
+    /// No such attribute (`AttributeError`).
+    Attribute,
+    /// No such key (`KeyError`).
+    Key,
+    /// Index out of range (`IndexError`).
+    Index,
+    /// No consistent method resolution order (a `TypeError` in CPython).
+    Mro,
+    /// The heap's memory limit or the system refused memory (`MemoryError`).
+    NoMemory,
+    /// Objects of two heaps were mixed.
+    HeapMismatch,
+    /// A host callback failed with this status; it reaches the caller unchanged.
+    Host(i32),
+}
+
+/// A failed operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The message, in CPython's wording where it has one.
+    pub message: String,
+}
+
+impl Error {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    pub(crate) fn type_error(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Type, message)
+    }
+
+    pub(crate) fn attribute(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Attribute, message)
+    }
+}
+
+impl From<objheap::AllocError> for Error {
+    fn from(e: objheap::AllocError) -> Self {
+        Self::new(ErrorKind::NoMemory, e.to_string())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The result of an object operation.
+pub type Result<T> = core::result::Result<T, Error>;

@@ -1,0 +1,183 @@
+//! Callables and descriptors: host functions, bound methods, properties and
+//! slot members.
+//!
+//! ```text
+//!  function  | header | name | Box<dyn NativeFn> (fat: 16 bytes) |
+//!  method    | header | func | self |         (a function bound to an instance)
+//!  property  | header | getter or null | setter or null |
+//!  member    | header | name | owner's name | offset |   (a slot: a load at `offset`)
+//! ```
+//!
+//! A function stored in a class is a method: reached through an instance it
+//! is bound (`method`), reached through the class it is returned as is.
+//! Properties and members are data descriptors: they take precedence over
+//! the instance `__dict__`.
+
+use core::ptr::NonNull;
+
+use crate::error::{Error, Result};
+use crate::heap::Heap;
+use crate::object::{Obj, ObjHeader, ObjRef};
+use crate::string;
+
+/// A host function: receives the heap and the arguments (`self` first for
+/// a method), returns a new reference or an error.
+pub type NativeFn = dyn for<'h> Fn(&'h Heap, &[Obj<'h>]) -> Result<Obj<'h>>;
+
+#[repr(C)]
+pub(crate) struct FunctionObj {
+    header: ObjHeader,
+    pub(crate) name: ObjRef,
+    pub(crate) func: Box<NativeFn>,
+}
+
+#[repr(C)]
+pub(crate) struct MethodObj {
+    header: ObjHeader,
+    pub(crate) func: ObjRef,
+    pub(crate) self_: ObjRef,
+}
+
+#[repr(C)]
+pub(crate) struct PropertyObj {
+    header: ObjHeader,
+    pub(crate) getter: Option<ObjRef>,
+    pub(crate) setter: Option<ObjRef>,
+}
+
+#[repr(C)]
+pub(crate) struct MemberObj {
+    header: ObjHeader,
+    pub(crate) name: ObjRef,
+    pub(crate) owner_name: ObjRef,
+    pub(crate) offset: usize,
+}
+
+pub(crate) fn function(o: ObjRef) -> &'static FunctionObj {
+    // SAFETY: callers check the kind.
+    unsafe { o.cast::<FunctionObj>().as_ref() }
+}
+
+pub(crate) fn method(o: ObjRef) -> &'static MethodObj {
+    // SAFETY: callers check the kind.
+    unsafe { o.cast::<MethodObj>().as_ref() }
+}
+
+pub(crate) fn property(o: ObjRef) -> &'static PropertyObj {
+    // SAFETY: callers check the kind.
+    unsafe { o.cast::<PropertyObj>().as_ref() }
+}
+
+pub(crate) fn member(o: ObjRef) -> &'static MemberObj {
+    // SAFETY: callers check the kind.
+    unsafe { o.cast::<MemberObj>().as_ref() }
+}
+
+/// Drops a function's boxed closure (no counts: its name is interned).
+///
+/// # Safety
+/// `o` is a function never used again.
+pub(crate) unsafe fn drop_function_fields(o: ObjRef) {
+    // SAFETY: the box is dropped once.
+    unsafe { core::ptr::drop_in_place(&raw mut (*o.cast::<FunctionObj>().as_ptr()).func) };
+}
+
+/// Releases what a dead method, property or member holds.
+pub(crate) fn clear(o: ObjRef) {
+    match o.ty().kind {
+        crate::types::Kind::Method => {
+            let m = method(o);
+            m.func.decref();
+            m.self_.decref();
+        }
+        crate::types::Kind::Property => {
+            let p = property(o);
+            p.getter.into_iter().chain(p.setter).for_each(ObjRef::decref);
+        }
+        _ => {} // members hold interned (immortal) names only
+    }
+}
+
+pub(crate) fn new_function(heap: &Heap, name: &str, func: Box<NativeFn>) -> Result<ObjRef> {
+    let name = string::intern(heap, name)?;
+    let o = heap.alloc_object(heap.b().function, size_of::<FunctionObj>())?;
+    // SAFETY: a fresh function object; each field written once.
+    unsafe {
+        let f = o.cast::<FunctionObj>().as_ptr();
+        (&raw mut (*f).name).write(name);
+        (&raw mut (*f).func).write(func);
+    }
+    heap.register_owner(o);
+    Ok(o)
+}
+
+/// `func` bound to `self_` (both gain a count).
+pub(crate) fn new_method(heap: &Heap, func: ObjRef, self_: ObjRef) -> Result<ObjRef> {
+    let o = heap.alloc_object(heap.b().method, size_of::<MethodObj>())?;
+    func.incref();
+    self_.incref();
+    // SAFETY: a fresh method object.
+    unsafe {
+        let m = o.cast::<MethodObj>().as_ptr();
+        (*m).func = func;
+        (*m).self_ = self_;
+    }
+    Ok(o)
+}
+
+pub(crate) fn new_member(heap: &Heap, name: ObjRef, owner: ObjRef, offset: usize) -> Result<ObjRef> {
+    let o = heap.alloc_object(heap.b().member, size_of::<MemberObj>())?;
+    // SAFETY: a fresh member object.
+    unsafe {
+        let m = o.cast::<MemberObj>().as_ptr();
+        (*m).name = name;
+        (*m).owner_name = crate::types::as_type(owner).name;
+        (*m).offset = offset;
+    }
+    Ok(o)
+}
+
+/// The slot cell a member describes in instance `o`.
+pub(crate) fn slot_cell(o: ObjRef, offset: usize) -> NonNull<Option<ObjRef>> {
+    // SAFETY: members are only applied to instances of their class (or a
+    // subclass), whose layout has the slot at `offset`.
+    unsafe { NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset).cast()) }
+}
+
+impl Heap {
+    /// A host function.
+    pub fn function<'h, F>(&'h self, name: &str, f: F) -> Result<Obj<'h>>
+    where
+        F: for<'a> Fn(&'a Heap, &[Obj<'a>]) -> Result<Obj<'a>> + 'static,
+    {
+        Ok(new_function(self, name, Box::new(f))?.into_obj())
+    }
+
+    /// A property with a getter and an optional setter (both callables).
+    pub fn property<'h>(&'h self, getter: &Obj<'h>, setter: Option<&Obj<'h>>) -> Result<Obj<'h>> {
+        self.check_own(getter.raw())?;
+        if let Some(s) = setter {
+            self.check_own(s.raw())?;
+        }
+        let o = self.alloc_object(self.b().property, size_of::<PropertyObj>())?;
+        // SAFETY: a fresh property object.
+        unsafe {
+            let p = o.cast::<PropertyObj>().as_ptr();
+            (*p).getter = Some(getter.clone().into_raw());
+            (*p).setter = setter.map(|s| s.clone().into_raw());
+        }
+        Ok(o.into_obj())
+    }
+}
+
+/// Views raw handles as counted ones for a call (no count changes: the
+/// slice is borrowed for the call only).
+pub(crate) fn as_objs<'h>(args: &[ObjRef]) -> &[Obj<'h>] {
+    // SAFETY: `Obj` is `repr(transparent)` over `ObjRef` (its other field is
+    // zero-sized), and a shared slice never runs `Drop`.
+    unsafe { core::slice::from_raw_parts(args.as_ptr().cast::<Obj<'h>>(), args.len()) }
+}
+
+pub(crate) fn not_callable(o: ObjRef) -> Error {
+    Error::type_error(format!("'{}' object is not callable", o.ty().name_str()))
+}

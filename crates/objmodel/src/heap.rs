@@ -1,0 +1,384 @@
+//! The heap: where objects are allocated, the built-in objects every heap
+//! has, the intern table, the method cache, and deallocation.
+//!
+//! A [`Heap`] is boxed (`Heap::new` returns `Box<Heap>`) because every type
+//! points back to it: an object finds its heap through its type. Objects of
+//! one heap never refer to another heap's objects.
+//!
+//! Deallocation never recurses over the object graph: freeing an object
+//! decrefs what it holds, and any of those reaching zero is queued on
+//! `pending` and freed by the outermost `dealloc` loop (CPython's "trashcan"
+//! problem, solved with an explicit worklist), so dropping the head of a
+//! million-long chain uses constant stack.
+
+use core::cell::{Cell, UnsafeCell};
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+use std::collections::HashSet;
+
+use allocator_api2::alloc::{AllocError, Allocator, Layout};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
+use crate::string::InternTable;
+use crate::types::{Kind, TypeObject};
+use crate::{Stats, instance, types};
+
+/// Small ints preallocated and immortal, as in CPython: -5..=256.
+pub const SMALL_INT_MIN: i64 = -5;
+/// See [`SMALL_INT_MIN`].
+pub const SMALL_INT_MAX: i64 = 256;
+const SMALL_INTS: usize = (SMALL_INT_MAX - SMALL_INT_MIN + 1) as usize;
+
+/// The built-in objects of a heap, created by `Heap::new`.
+pub(crate) struct Builtins {
+    pub(crate) object: ObjRef,
+    pub(crate) type_: ObjRef,
+    pub(crate) none_type: ObjRef,
+    pub(crate) bool_: ObjRef,
+    pub(crate) int: ObjRef,
+    pub(crate) float: ObjRef,
+    pub(crate) str_: ObjRef,
+    pub(crate) tuple: ObjRef,
+    pub(crate) list: ObjRef,
+    pub(crate) dict: ObjRef,
+    pub(crate) function: ObjRef,
+    pub(crate) method: ObjRef,
+    pub(crate) property: ObjRef,
+    pub(crate) member: ObjRef,
+    pub(crate) none: ObjRef,
+    pub(crate) true_: ObjRef,
+    pub(crate) false_: ObjRef,
+    pub(crate) small_ints: [ObjRef; SMALL_INTS],
+    pub(crate) names: Names,
+}
+
+/// Interned names the lookup code compares against.
+pub(crate) struct Names {
+    pub(crate) init: ObjRef,
+    pub(crate) getattr: ObjRef,
+    pub(crate) del: ObjRef,
+    pub(crate) repr: ObjRef,
+    pub(crate) class: ObjRef,
+    pub(crate) dict: ObjRef,
+    pub(crate) name: ObjRef,
+    pub(crate) bases: ObjRef,
+    pub(crate) mro: ObjRef,
+}
+
+/// One entry of the method cache: what `(type version, name)` resolves to.
+#[derive(Clone, Copy)]
+pub(crate) struct CacheEntry {
+    pub(crate) version: u32,
+    pub(crate) name: usize,
+    pub(crate) value: Option<ObjRef>,
+}
+
+/// log2 of the method cache's entries (CPython uses 12 too).
+const METHOD_CACHE_BITS: u32 = 12;
+
+/// A heap of objects. See the crate documentation.
+pub struct Heap {
+    mem: UnsafeCell<objheap::Heap>,
+    builtins: UnsafeCell<MaybeUninit<Builtins>>,
+    pub(crate) interned: UnsafeCell<InternTable>,
+    method_cache: UnsafeCell<Box<[CacheEntry]>>,
+    next_version: Cell<u32>,
+    objects_live: Cell<usize>,
+    /// Objects whose count reached zero while another was being freed.
+    pending: UnsafeCell<Vec<ObjRef>>,
+    deallocating: Cell<bool>,
+    /// Live objects that own Rust-side memory (types, functions), freed
+    /// with the heap if still alive then.
+    owners: UnsafeCell<HashSet<ObjRef>>,
+    /// Objects whose `__del__` has run (it runs once, PEP 442).
+    finalized: UnsafeCell<HashSet<ObjRef>>,
+}
+
+impl Heap {
+    /// A new heap with its built-in types and values.
+    ///
+    /// # Panics
+    /// If the system has no memory for the built-ins.
+    pub fn new() -> Box<Heap> {
+        let heap = Box::new(Heap {
+            mem: UnsafeCell::new(objheap::Heap::new()),
+            builtins: UnsafeCell::new(MaybeUninit::uninit()),
+            interned: UnsafeCell::new(InternTable::default()),
+            method_cache: UnsafeCell::new(vec![CacheEntry { version: 0, name: 0, value: None }; 1 << METHOD_CACHE_BITS].into_boxed_slice()),
+            next_version: Cell::new(1),
+            objects_live: Cell::new(0),
+            pending: UnsafeCell::new(Vec::new()),
+            deallocating: Cell::new(false),
+            owners: UnsafeCell::new(HashSet::new()),
+            finalized: UnsafeCell::new(HashSet::new()),
+        });
+        types::bootstrap(&heap).expect("memory for the built-in objects");
+        heap
+    }
+
+    /// Installs the built-ins (bootstrap, once).
+    pub(crate) fn install_builtins(&self, b: Builtins) {
+        // SAFETY: called once during bootstrap, before any read.
+        unsafe { (*self.builtins.get()).write(b) };
+    }
+
+    /// The built-ins, for bootstrap to patch.
+    ///
+    /// # Safety
+    /// Only during bootstrap, after `install_builtins`, with no other borrow.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn builtins_mut(&self) -> &mut Builtins {
+        // SAFETY: forwarded from the caller.
+        unsafe { (*self.builtins.get()).assume_init_mut() }
+    }
+
+    /// Records that `o`'s finaliser runs now; false if it ran before.
+    pub(crate) fn mark_finalized(&self, o: ObjRef) -> bool {
+        // SAFETY: single-threaded, not reentrant.
+        unsafe { (*self.finalized.get()).insert(o) }
+    }
+
+    /// Forgets a freed object's finaliser record.
+    pub(crate) fn forget_finalized(&self, o: ObjRef) {
+        // SAFETY: single-threaded, not reentrant.
+        unsafe { (*self.finalized.get()).remove(&o) };
+    }
+
+    pub(crate) fn note_object_allocated(&self) {
+        self.objects_live.set(self.objects_live.get() + 1);
+    }
+
+    /// The built-in objects.
+    #[inline]
+    pub(crate) fn b(&self) -> &Builtins {
+        // SAFETY: written in `Heap::new` before the heap is handed out, and
+        // only read afterwards (bootstrap does not call this).
+        unsafe { (*self.builtins.get()).assume_init_ref() }
+    }
+
+    #[allow(clippy::mut_from_ref)]
+    fn mem(&self) -> &mut objheap::Heap {
+        // SAFETY: the heap is used by one thread at a time (it is !Sync), and
+        // no caller of `mem` keeps the reference across a call that could
+        // reach `mem` again: each use is one alloc, free, or stats call.
+        unsafe { &mut *self.mem.get() }
+    }
+
+    /// Allocates raw memory for an object or a buffer.
+    #[inline]
+    pub(crate) fn alloc_raw(&self, size: usize) -> Result<NonNull<u8>> {
+        Ok(self.mem().alloc(size)?)
+    }
+
+    /// Frees raw memory.
+    ///
+    /// # Safety
+    /// `p` came from `alloc_raw(size)` and is not used again.
+    #[inline]
+    pub(crate) unsafe fn free_raw(&self, p: NonNull<u8>, size: usize) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.mem().free(p, size) }
+    }
+
+    /// Allocates an object of `size` bytes whose type is `ty`, with its
+    /// header written (one reference, owned by the caller) and the rest zeroed.
+    pub(crate) fn alloc_object(&self, ty: ObjRef, size: usize) -> Result<ObjRef> {
+        debug_assert!(size >= HEADER_SIZE);
+        let p = self.alloc_raw(size)?;
+        // SAFETY: `size` fresh bytes; the header fits at their start.
+        unsafe {
+            p.as_ptr().write_bytes(0, size);
+            p.cast::<ObjHeader>().write(ObjHeader { refcnt: Cell::new(1), ty: Cell::new(ty.cast::<TypeObject>().as_ptr()) });
+        }
+        ty.incref();
+        self.note_object_allocated();
+        Ok(ObjRef(p.cast()))
+    }
+
+    pub(crate) fn register_owner(&self, o: ObjRef) {
+        // SAFETY: single-threaded, not reentrant.
+        unsafe { (*self.owners.get()).insert(o) };
+    }
+
+    /// An allocator for buffers (list items, dict tables) counted in this heap.
+    pub(crate) fn allocator(&self) -> HeapAlloc {
+        HeapAlloc(NonNull::from(self))
+    }
+
+    /// The next type version for the method cache, or 0 once they run out.
+    pub(crate) fn next_type_version(&self) -> u32 {
+        let v = self.next_version.get();
+        if v != u32::MAX {
+            self.next_version.set(v + 1);
+            v
+        } else {
+            0
+        }
+    }
+
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) fn method_cache_entry(&self, version: u32, name: ObjRef) -> &mut CacheEntry {
+        let hash = (version as usize).wrapping_mul(0x9E37_79B9) ^ (name.addr() >> 4);
+        let i = hash & ((1 << METHOD_CACHE_BITS) - 1);
+        // SAFETY: single-threaded; the caller uses the entry and lets go
+        // before any other cache access.
+        unsafe { &mut (&mut *self.method_cache.get())[i] }
+    }
+
+    /// Counts of objects and memory.
+    pub fn stats(&self) -> Stats {
+        Stats { objects_live: self.objects_live.get(), memory: self.mem().stats() }
+    }
+
+    /// Bounds the bytes the heap takes from the system; `None` lifts the bound.
+    /// Past it, allocating operations fail with [`ErrorKind::NoMemory`].
+    pub fn set_memory_limit(&self, max_bytes: Option<usize>) {
+        self.mem().set_memory_limit(max_bytes);
+    }
+
+    /// Checks that `o` belongs to this heap.
+    pub(crate) fn check_own(&self, o: ObjRef) -> Result<()> {
+        if core::ptr::eq(o.ty().heap(), self) {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::HeapMismatch, "objects of two heaps cannot be mixed"))
+        }
+    }
+
+    // ----- values every heap has ------------------------------------------
+
+    /// `None`.
+    pub fn none(&self) -> Obj<'_> {
+        self.b().none.into_obj()
+    }
+
+    /// `True` or `False`.
+    pub fn bool(&self, v: bool) -> Obj<'_> {
+        if v { self.b().true_ } else { self.b().false_ }.into_obj()
+    }
+
+    /// The root class `object`.
+    pub fn object_type(&self) -> Obj<'_> {
+        self.b().object.into_obj()
+    }
+
+    /// The metaclass `type`.
+    pub fn type_type(&self) -> Obj<'_> {
+        self.b().type_.into_obj()
+    }
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        // Every block of memory goes with `mem`; only Rust-side memory of the
+        // objects still alive needs releasing here.
+        let owners = core::mem::take(self.owners.get_mut());
+        for o in owners {
+            // SAFETY: the object is alive (owners leave the set when freed) and
+            // will never be used again; its Rust fields hold raw handles only.
+            unsafe { drop_rust_fields(o) };
+        }
+    }
+}
+
+/// Drops the Rust-side memory of an object (types, functions), no counts.
+///
+/// # Safety
+/// `o` is alive and never used again.
+unsafe fn drop_rust_fields(o: ObjRef) {
+    match o.ty().kind {
+        // SAFETY: forwarded; a type's kind says what it is.
+        Kind::Type => unsafe { types::drop_type_fields(o) },
+        // SAFETY: as above.
+        Kind::Function => unsafe { crate::func::drop_function_fields(o) },
+        _ => {}
+    }
+}
+
+/// Frees an object whose count reached zero, and everything that only it
+/// kept alive, without recursion.
+pub(crate) fn dealloc(o: ObjRef) {
+    let heap = o.ty().heap();
+    // SAFETY: single-threaded; `pending` is not borrowed across calls.
+    let pending = || unsafe { &mut *heap.pending.get() };
+    if heap.deallocating.get() {
+        pending().push(o);
+        return;
+    }
+    heap.deallocating.set(true);
+    let mut next = Some(o);
+    while let Some(o) = next {
+        dealloc_one(heap, o);
+        next = pending().pop();
+    }
+    heap.deallocating.set(false);
+}
+
+fn dealloc_one(heap: &Heap, o: ObjRef) {
+    let ty = o.ty();
+    if ty.kind == Kind::Object && !instance::finalize(heap, o) {
+        return; // resurrected by its finaliser
+    }
+    let size = object_size(o);
+    match ty.kind {
+        Kind::Object => instance::clear(heap, o),
+        Kind::Type => {
+            // SAFETY: the type is dead; its fields are released once.
+            unsafe { types::clear_type(o) };
+            // SAFETY: single-threaded.
+            unsafe { (*heap.owners.get()).remove(&o) };
+        }
+        Kind::Function => {
+            // SAFETY: the function is dead; its fields are released once.
+            unsafe { crate::func::drop_function_fields(o) };
+            // SAFETY: single-threaded.
+            unsafe { (*heap.owners.get()).remove(&o) };
+        }
+        _ => crate::values::clear(o),
+    }
+    let ty_ref = ObjRef(NonNull::from(&ty.header));
+    heap.objects_live.set(heap.objects_live.get() - 1);
+    // SAFETY: the object is dead and its fields released; `size` is what it was allocated with.
+    unsafe { heap.free_raw(o.cast(), size) };
+    ty_ref.decref();
+}
+
+/// The bytes an object was allocated with.
+pub(crate) fn object_size(o: ObjRef) -> usize {
+    let ty = o.ty();
+    match ty.kind {
+        Kind::Object => ty.layout.size,
+        Kind::Type => size_of::<TypeObject>(),
+        _ => crate::values::size_of_value(o),
+    }
+}
+
+/// The heap's allocator for buffers, for `allocator_api2` collections.
+#[derive(Clone, Copy)]
+pub(crate) struct HeapAlloc(NonNull<Heap>);
+
+// SAFETY: blocks are 16-aligned and valid until freed; larger alignments are
+// refused; zero-sized requests get a dangling, aligned pointer and are never freed.
+unsafe impl Allocator for HeapAlloc {
+    fn allocate(&self, layout: Layout) -> core::result::Result<NonNull<[u8]>, AllocError> {
+        if layout.align() > objheap::ALIGNMENT {
+            return Err(AllocError);
+        }
+        if layout.size() == 0 {
+            let dangling = NonNull::new(core::ptr::without_provenance_mut::<u8>(objheap::ALIGNMENT)).ok_or(AllocError)?;
+            return Ok(NonNull::slice_from_raw_parts(dangling, 0));
+        }
+        // SAFETY: the heap outlives every collection allocated from it.
+        let heap = unsafe { self.0.as_ref() };
+        let p = heap.alloc_raw(layout.size()).map_err(|_| AllocError)?;
+        Ok(NonNull::slice_from_raw_parts(p, layout.size()))
+    }
+
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        if layout.size() != 0 {
+            // SAFETY: allocated above with this size; the heap is alive.
+            unsafe { self.0.as_ref().free_raw(ptr, layout.size()) }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Instance attributes: shared key layouts ("shapes") and values arrays.
+//!
+//! Instances of one class that get the same attributes in the same order
+//! share one shape: the names live once in the shape, and each instance
+//! stores only a pointer to its shape and an array of values (PEP 412's
+//! key-sharing, V8's hidden classes):
+//!
+//! ```text
+//!  instance                          shape (per class, shared)
+//!  +--------+-----+-------+--------+      +----------------+
+//!  | header | ... | shape | values |----->| keys: x, name  |
+//!  +--------+-----+-------+--------+      +----------------+
+//!                            |
+//!                            v
+//!                     +-------+-------+
+//!                     |  'x'  | 'Ан…' |   values in key order
+//!                     +-------+-------+   (capacity: keys rounded up to even)
+//! ```
+//!
+//! Shapes form a tree per class: adding attribute `k` to an instance of
+//! shape `S` moves it to `S`'s child for `k` (made once, then shared).
+//! Deleting an attribute, or asking for `__dict__`, turns the instance into
+//! dict mode: `shape` is the [`DICT_MODE`] marker and `values` a real dict.
+//!
+//! Key invariant: in shape mode, `values` has `capacity(keys.len())` cells
+//! and cell `i` holds a counted reference to the value of `keys[i]`.
+
+use core::cell::{Cell, RefCell};
+use core::ptr::NonNull;
+
+use crate::error::{Error, Result};
+use crate::heap::Heap;
+use crate::object::ObjRef;
+use crate::types::as_type;
+use crate::values;
+
+/// Bytes of the `shape|values` pair in an instance.
+pub(crate) const DICT_PAIR_SIZE: usize = size_of::<DictPair>();
+
+#[repr(C)]
+pub(crate) struct DictPair {
+    /// Null: no attribute yet; `DICT_MODE`: `values` is a dict; else a shape.
+    shape: Cell<*const Shape>,
+    values: Cell<*mut ObjRef>,
+}
+
+/// A shared key layout.
+pub(crate) struct Shape {
+    /// Attribute names (interned, so immortal: no counts held).
+    pub(crate) keys: Vec<ObjRef>,
+    children: RefCell<Vec<Box<Shape>>>,
+}
+
+/// The marker shape of an instance whose attributes live in a dict.
+static DICT_MODE_MARKER: u8 = 0;
+
+fn dict_mode() -> *const Shape {
+    (&raw const DICT_MODE_MARKER).cast()
+}
+
+impl Shape {
+    pub(crate) fn root() -> Self {
+        Self { keys: Vec::new(), children: RefCell::new(Vec::new()) }
+    }
+
+    /// Index of `name` (an interned str) among the keys.
+    #[inline]
+    pub(crate) fn index_of(&self, name: ObjRef) -> Option<usize> {
+        self.keys.iter().position(|&k| k == name)
+    }
+
+    /// The shape with `name` appended, made on first use.
+    fn child(&self, name: ObjRef) -> *const Shape {
+        let mut children = self.children.borrow_mut();
+        if let Some(c) = children.iter().find(|c| c.keys.last() == Some(&name)) {
+            return &**c;
+        }
+        let mut keys = self.keys.clone();
+        keys.push(name);
+        children.push(Box::new(Shape { keys, children: RefCell::new(Vec::new()) }));
+        &**children.last().expect("just pushed")
+    }
+
+    /// Shapes hold interned names only, which are immortal.
+    pub(crate) fn release_keys(&self) {}
+}
+
+/// Cells of the values array for `n` keys.
+fn capacity(n: usize) -> usize {
+    n.next_multiple_of(2)
+}
+
+fn pair(o: ObjRef) -> Option<&'static DictPair> {
+    let offset = o.ty().layout.dict_offset?;
+    // SAFETY: the instance's layout has the pair at `dict_offset`.
+    Some(unsafe { &*o.cast::<u8>().as_ptr().add(offset).cast::<DictPair>() })
+}
+
+/// Whether instances of `o`'s type have a `__dict__`.
+pub(crate) fn has_dict(o: ObjRef) -> bool {
+    o.ty().layout.dict_offset.is_some()
+}
+
+/// The current shape of an instance in shape mode (`None` in dict mode or
+/// without a `__dict__`); the root shape when it has no attribute yet.
+#[inline]
+pub(crate) fn shape_of(o: ObjRef) -> Option<*const Shape> {
+    let p = pair(o)?;
+    let s = p.shape.get();
+    if s.is_null() {
+        Some(&*o.ty().shapes)
+    } else if s == dict_mode() {
+        None
+    } else {
+        Some(s)
+    }
+}
+
+/// The value cell `i` of an instance in shape mode.
+#[inline]
+pub(crate) fn value_at(o: ObjRef, i: usize) -> ObjRef {
+    let p = pair(o).expect("shape mode");
+    // SAFETY: `i < keys.len() <= capacity`; the cell is initialised.
+    unsafe { *p.values.get().add(i) }
+}
+
+/// The instance attribute `name` (interned), borrowed.
+pub(crate) fn get(o: ObjRef, name: ObjRef) -> Option<ObjRef> {
+    let p = pair(o)?;
+    let s = p.shape.get();
+    if s.is_null() {
+        return None;
+    }
+    if s == dict_mode() {
+        return values::dict_get(ObjRef(NonNull::new(p.values.get().cast())?), name);
+    }
+    // SAFETY: a shape pointer in an instance is a live shape of its class.
+    let i = unsafe { &*s }.index_of(name)?;
+    Some(value_at(o, i))
+}
+
+/// Sets the instance attribute `name` (interned); `value` gains a count.
+pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result<()> {
+    let p = pair(o).expect("callers check has_dict");
+    let s = p.shape.get();
+    if s == dict_mode() {
+        return values::dict_set(dict_of(p), name, value);
+    }
+    let shape: &Shape = if s.is_null() { &o.ty().shapes } else { unsafe_shape(s) };
+    if let Some(i) = shape.index_of(name) {
+        value.incref();
+        // SAFETY: cell `i` is initialised (key invariant).
+        let old = unsafe { p.values.get().add(i).replace(value) };
+        old.decref();
+        return Ok(());
+    }
+    let n = shape.keys.len();
+    let mut cells = p.values.get();
+    if n + 1 > capacity(n) {
+        let new = heap.alloc_raw(capacity(n + 1) * size_of::<ObjRef>())?.cast::<ObjRef>().as_ptr();
+        if n > 0 {
+            // SAFETY: both arrays have room for `n` cells; the old one is freed after the move.
+            unsafe {
+                new.copy_from_nonoverlapping(cells, n);
+                heap.free_raw(NonNull::new_unchecked(cells.cast()), capacity(n) * size_of::<ObjRef>());
+            }
+        }
+        cells = new;
+        p.values.set(cells);
+    }
+    value.incref();
+    // SAFETY: cell `n` is within capacity(n + 1).
+    unsafe { cells.add(n).write(value) };
+    p.shape.set(shape.child(name));
+    Ok(())
+}
+
+fn unsafe_shape(s: *const Shape) -> &'static Shape {
+    // SAFETY: a shape pointer in an instance is a live shape of its class;
+    // shapes live as long as the class, which the instance keeps alive.
+    unsafe { &*s }
+}
+
+fn dict_of(p: &DictPair) -> ObjRef {
+    ObjRef(NonNull::new(p.values.get().cast()).expect("dict mode holds a dict"))
+}
+
+/// Deletes the instance attribute `name`; whether it was there.
+pub(crate) fn del(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<bool> {
+    if get(o, name).is_none() {
+        return Ok(false);
+    }
+    let d = materialize_dict(heap, o)?;
+    Ok(values::dict_del(d, name))
+}
+
+/// Switches an instance to dict mode (if not already) and returns its dict, borrowed.
+pub(crate) fn materialize_dict(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
+    let p = pair(o).expect("callers check has_dict");
+    let s = p.shape.get();
+    if s == dict_mode() {
+        return Ok(dict_of(p));
+    }
+    let d = values::new_dict(heap)?;
+    if !s.is_null() {
+        let shape = unsafe_shape(s);
+        for (i, &k) in shape.keys.iter().enumerate() {
+            if let Err(e) = values::dict_set(d, k, value_at(o, i)) {
+                d.decref();
+                return Err(e);
+            }
+        }
+        release_values(heap, p, shape.keys.len());
+    }
+    p.shape.set(dict_mode());
+    p.values.set(d.cast::<ObjRef>().as_ptr());
+    Ok(d)
+}
+
+/// Drops the counts of a shape-mode values array and frees it.
+fn release_values(heap: &Heap, p: &DictPair, n: usize) {
+    let cells = p.values.get();
+    if n == 0 {
+        return;
+    }
+    let vals: Vec<ObjRef> = (0..n).map(|i| unsafe_cell(cells, i)).collect();
+    // SAFETY: the array was allocated with capacity(n) cells.
+    unsafe { heap.free_raw(NonNull::new_unchecked(cells.cast()), capacity(n) * size_of::<ObjRef>()) };
+    p.values.set(core::ptr::null_mut());
+    p.shape.set(core::ptr::null());
+    for v in vals {
+        v.decref();
+    }
+}
+
+fn unsafe_cell(cells: *mut ObjRef, i: usize) -> ObjRef {
+    // SAFETY: callers read initialised cells only.
+    unsafe { *cells.add(i) }
+}
+
+/// Runs `__del__` once before an instance is freed (PEP 442). Returns false
+/// if the finaliser resurrected the object (it then stays alive, intact).
+pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
+    let del = heap.b().names.del;
+    let Some(f) = crate::attr::lookup_in_mro(o.ty(), del) else { return true };
+    if !heap.mark_finalized(o) {
+        return true; // finalised before: never twice
+    }
+    o.header().refcnt.set(1); // alive while the finaliser runs
+    let r = crate::call::call_raw(heap, f, &[o]);
+    if let Ok(r) = r {
+        r.decref();
+    }
+    let rc = o.header().refcnt.get();
+    if rc > 1 {
+        o.header().refcnt.set(rc - 1);
+        return false;
+    }
+    o.header().refcnt.set(0);
+    true
+}
+
+/// Releases everything a dead instance holds: slots, attributes, payload.
+pub(crate) fn clear(heap: &Heap, o: ObjRef) {
+    let ty = o.ty();
+    heap.forget_finalized(o);
+    for &offset in &ty.layout.slots {
+        // SAFETY: the slot cell is in the instance, which is dead: taken once.
+        if let Some(v) = unsafe { crate::func::slot_cell(o, offset).as_ptr().replace(None) } {
+            v.decref();
+        }
+    }
+    if let Some(p) = pair(o) {
+        let s = p.shape.get();
+        if s == dict_mode() {
+            dict_of(p).decref();
+        } else if !s.is_null() {
+            release_values(heap, p, unsafe_shape(s).keys.len());
+        }
+    }
+    if let (Some((offset, _)), Some(hooks)) = (ty.layout.payload, ty.hooks_for_payload()) {
+        // SAFETY: the payload lies at `offset` inside the instance.
+        let payload = unsafe { NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) };
+        hooks.clear(payload);
+        hooks.finalize(payload);
+    }
+}
+
+impl crate::types::TypeObject {
+    /// The payload hooks of this type or the nearest base that has them.
+    pub(crate) fn hooks_for_payload(&self) -> Option<&dyn crate::types::PayloadHooks> {
+        self.mro.iter().find_map(|&t| as_type(t).hooks.as_deref())
+    }
+}
+
+/// The error for a missing attribute on an instance.
+pub(crate) fn no_attribute(o: ObjRef, name: ObjRef) -> Error {
+    Error::attribute(format!("'{}' object has no attribute '{}'", o.ty().name_str(), crate::string::as_str(name)))
+}

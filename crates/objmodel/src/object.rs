@@ -1,0 +1,205 @@
+//! The object header and the two handles to an object.
+//!
+//! Every object starts with the same 16-byte header; what follows depends on
+//! its type (see the layouts in `lib.rs`):
+//!
+//! ```text
+//!  offset  0            8            16
+//!         +------------+------------+---------------------------+
+//!         |  refcount  |    type    |  fields of the type ...   |
+//!         +------------+------------+---------------------------+
+//!  refcount: bit 63 set = immortal (None, bools, small ints, types of the
+//!            heap's built-ins); otherwise the number of references.
+//! ```
+//!
+//! - [`ObjRef`] is the raw, `Copy` handle used inside the crate: it neither
+//!   counts nor borrows. Fields of objects hold `ObjRef`s that own one count.
+//! - [`Obj`] is the public smart pointer: it owns one count, `Clone`
+//!   increfs, `Drop` decrefs, and its lifetime ties it to its [`Heap`], so no
+//!   object outlives the heap that frees it.
+//!
+//! Counts are plain (not atomic) while a heap is used by one thread at a
+//! time; the cross-thread protocol belongs to `objgc`.
+
+use core::cell::Cell;
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use crate::Heap;
+use crate::types::TypeObject;
+
+/// Refcount bit marking an object that is never counted nor freed.
+pub(crate) const IMMORTAL: usize = 1 << 63;
+
+/// The header every object starts with.
+#[repr(C)]
+pub(crate) struct ObjHeader {
+    /// References to the object, or `IMMORTAL`.
+    pub(crate) refcnt: Cell<usize>,
+    /// The object's type (itself an object, owned: one count).
+    pub(crate) ty: Cell<*const TypeObject>,
+}
+
+/// Bytes of the header.
+pub const HEADER_SIZE: usize = size_of::<ObjHeader>();
+const _: () = assert!(HEADER_SIZE == 16);
+
+/// A raw, uncounted handle to an object.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub(crate) struct ObjRef(pub(crate) NonNull<ObjHeader>);
+
+impl ObjRef {
+    #[inline]
+    pub(crate) fn header(self) -> &'static ObjHeader {
+        // SAFETY: an ObjRef is only made for live objects, whose header is
+        // initialised; the 'static is internal shorthand: callers use it
+        // only while they hold a count.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The object's type.
+    #[inline]
+    pub(crate) fn ty(self) -> &'static TypeObject {
+        // SAFETY: the type of a live object is live (the object holds a count on it).
+        unsafe { &*self.header().ty.get() }
+    }
+
+    #[inline]
+    pub(crate) fn addr(self) -> usize {
+        self.0.as_ptr().addr()
+    }
+
+    #[inline]
+    pub(crate) fn cast<T>(self) -> NonNull<T> {
+        self.0.cast()
+    }
+
+    #[inline]
+    pub(crate) fn incref(self) {
+        let h = self.header();
+        let rc = h.refcnt.get();
+        if rc & IMMORTAL == 0 {
+            // Saturate rather than wrap: an object that reaches IMMORTAL is leaked, not freed early.
+            h.refcnt.set(rc + 1);
+        }
+    }
+
+    /// Drops one count; frees the object when it was the last.
+    #[inline]
+    pub(crate) fn decref(self) {
+        let h = self.header();
+        let rc = h.refcnt.get();
+        if rc & IMMORTAL != 0 {
+            return;
+        }
+        debug_assert!(rc > 0, "decref of a dead object of type {}", self.ty().name_str());
+        if rc == 1 {
+            h.refcnt.set(0);
+            crate::heap::dealloc(self);
+        } else {
+            h.refcnt.set(rc - 1);
+        }
+    }
+
+    pub(crate) fn refcount(self) -> usize {
+        self.header().refcnt.get()
+    }
+
+    pub(crate) fn make_immortal(self) {
+        self.header().refcnt.set(IMMORTAL);
+    }
+
+    pub(crate) fn is_immortal(self) -> bool {
+        self.header().refcnt.get() & IMMORTAL != 0
+    }
+
+    /// A counted handle: takes over one count the caller owns.
+    pub(crate) fn into_obj<'h>(self) -> Obj<'h> {
+        Obj { ptr: self, _heap: PhantomData }
+    }
+
+    /// A counted handle made by adding a count.
+    pub(crate) fn new_obj<'h>(self) -> Obj<'h> {
+        self.incref();
+        self.into_obj()
+    }
+}
+
+/// A counted reference to an object of the heap `'h`.
+///
+/// `Clone` adds a reference, `Drop` removes one; the last one frees the
+/// object (and, without recursion, whatever only it kept alive).
+#[repr(transparent)]
+pub struct Obj<'h> {
+    pub(crate) ptr: ObjRef,
+    _heap: PhantomData<&'h Heap>,
+}
+
+impl<'h> Obj<'h> {
+    /// The raw handle, without changing the count.
+    #[inline]
+    pub(crate) fn raw(&self) -> ObjRef {
+        self.ptr
+    }
+
+    /// Gives up this handle's count to the caller (for storing in a field).
+    pub(crate) fn into_raw(self) -> ObjRef {
+        let ptr = self.ptr;
+        core::mem::forget(self);
+        ptr
+    }
+
+    /// The object's address (its identity).
+    pub fn as_ptr(&self) -> *const u8 {
+        self.ptr.0.as_ptr().cast()
+    }
+
+    /// Whether `self` and `other` are the same object (Python's `is`).
+    pub fn is(&self, other: &Obj<'_>) -> bool {
+        self.ptr == other.ptr
+    }
+
+    /// The current reference count (a large sentinel for immortal objects).
+    pub fn refcount(&self) -> usize {
+        self.ptr.refcount()
+    }
+
+    /// Whether the object is immortal (never counted nor freed).
+    pub fn is_immortal(&self) -> bool {
+        self.ptr.is_immortal()
+    }
+}
+
+impl Clone for Obj<'_> {
+    #[inline]
+    fn clone(&self) -> Self {
+        self.ptr.new_obj()
+    }
+}
+
+impl Drop for Obj<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.ptr.decref();
+    }
+}
+
+impl PartialEq for Obj<'_> {
+    /// Identity, as Python's `is`; value equality is [`Obj::equals`].
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+
+impl Eq for Obj<'_> {}
+
+impl fmt::Debug for Obj<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match crate::repr::repr_string(self.ptr) {
+            Ok(s) => f.write_str(&s),
+            Err(_) => write!(f, "<{} object at {:p}>", self.ptr.ty().name_str(), self.as_ptr()),
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! `str`: immutable UTF-8 text, with its length in code points and a cached
+//! hash, and interning so that equal names are one object.
+//!
+//! ```text
+//!  0        16      24       32       40   41                41+nbytes
+//!  +--------+-------+--------+--------+----+-----------------+----+
+//!  | header | hash  | nbytes | nchars | in | UTF-8 bytes ... | \0 |
+//!  +--------+-------+--------+--------+----+-----------------+----+
+//!  hash: 0 until first computed (a computed 0 is stored as 1)
+//!  in:   1 if interned
+//! ```
+//!
+//! The bytes end with a NUL so C can read them in place. Interned strings
+//! are immortal and live in the heap's intern table; attribute names are
+//! always interned, so the lookup code compares names by address.
+
+use core::cell::Cell;
+use core::hash::{Hash, Hasher};
+
+use hashbrown::HashTable;
+
+use crate::error::Result;
+use crate::heap::Heap;
+use crate::object::{Obj, ObjHeader, ObjRef};
+
+#[repr(C)]
+pub(crate) struct StrObj {
+    header: ObjHeader,
+    hash: Cell<u64>,
+    nbytes: usize,
+    nchars: usize,
+    interned: Cell<u8>,
+    data: [u8; 0],
+}
+
+const DATA_OFFSET: usize = core::mem::offset_of!(StrObj, data);
+
+/// Bytes of a str object holding `nbytes` of text.
+pub(crate) fn str_size(nbytes: usize) -> usize {
+    DATA_OFFSET + nbytes + 1
+}
+
+fn obj(o: ObjRef) -> &'static StrObj {
+    // SAFETY: callers pass str objects only (checked by kind).
+    unsafe { o.cast::<StrObj>().as_ref() }
+}
+
+/// The text of a str object.
+pub(crate) fn as_str(o: ObjRef) -> &'static str {
+    let s = obj(o);
+    // SAFETY: the bytes were copied from a `&str` at creation and never change.
+    unsafe {
+        let p = o.cast::<u8>().as_ptr().add(DATA_OFFSET);
+        core::str::from_utf8_unchecked(core::slice::from_raw_parts(p, s.nbytes))
+    }
+}
+
+/// Code points of a str object.
+pub(crate) fn char_len(o: ObjRef) -> usize {
+    obj(o).nchars
+}
+
+/// Hash of a str's text (computed once, then cached).
+pub(crate) fn hash(o: ObjRef) -> u64 {
+    let s = obj(o);
+    let h = s.hash.get();
+    if h != 0 {
+        return h;
+    }
+    let h = hash_text(as_str(o));
+    s.hash.set(h);
+    h
+}
+
+fn hash_text(text: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish().max(1)
+}
+
+pub(crate) fn is_interned(o: ObjRef) -> bool {
+    obj(o).interned.get() != 0
+}
+
+/// Creates a str object.
+pub(crate) fn new_str(heap: &Heap, text: &str) -> Result<ObjRef> {
+    let o = heap.alloc_object(heap.b().str_, str_size(text.len()))?;
+    // SAFETY: the object has room for the fields and text + NUL (zeroed).
+    unsafe {
+        let p = o.cast::<StrObj>().as_ptr();
+        (&raw mut (*p).nbytes).write(text.len());
+        (&raw mut (*p).nchars).write(text.chars().count());
+        o.cast::<u8>().as_ptr().add(DATA_OFFSET).copy_from_nonoverlapping(text.as_ptr(), text.len());
+    }
+    Ok(o)
+}
+
+/// The heap's interned strings.
+#[derive(Default)]
+pub(crate) struct InternTable {
+    table: HashTable<ObjRef>,
+}
+
+impl InternTable {
+    /// The interned str equal to `text`, if any.
+    pub(crate) fn find(&self, text: &str) -> Option<ObjRef> {
+        self.table.find(hash_text(text), |&o| as_str(o) == text).copied()
+    }
+}
+
+/// The interned str for `text`: the same object for equal text, immortal.
+pub(crate) fn intern(heap: &Heap, text: &str) -> Result<ObjRef> {
+    // SAFETY: single-threaded; the table is not borrowed across calls that intern.
+    let table = unsafe { &mut *heap.interned.get() };
+    if let Some(o) = table.find(text) {
+        return Ok(o);
+    }
+    let o = new_str(heap, text)?;
+    obj(o).interned.set(1);
+    o.make_immortal();
+    table.table.insert_unique(hash(o), o, |&k| hash(k));
+    Ok(o)
+}
+
+/// The interned equivalent of a str object (itself when already interned).
+pub(crate) fn intern_obj(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
+    if is_interned(o) { Ok(o) } else { intern(heap, as_str(o)) }
+}
+
+impl Heap {
+    /// A new str.
+    pub fn str(&self, text: &str) -> Result<Obj<'_>> {
+        Ok(new_str(self, text)?.into_obj())
+    }
+
+    /// The interned str for `text`: equal text gives the same object.
+    pub fn intern(&self, text: &str) -> Result<Obj<'_>> {
+        Ok(intern(self, text)?.into_obj())
+    }
+}

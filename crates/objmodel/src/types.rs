@@ -1,0 +1,517 @@
+//! Types: objects that describe other objects.
+//!
+//! A type has a name, its bases, its C3 method resolution order (itself
+//! first), a namespace dict, the layout of its instances, and optional host
+//! hooks. `type` is its own type; `object` is the root of every MRO.
+//!
+//! Instances of classes ("Object" kind) are laid out as the class's
+//! [`Layout`] says, each level of the hierarchy appending to its base's:
+//!
+//! ```text
+//!  0        16                    16+P          +8*S        +16
+//!  +--------+---------------------+-------------+-------------+
+//!  | header | host payload (P)    | slots (S)   | shape|values|
+//!  +--------+---------------------+-------------+-------------+
+//!           ^ payload_offset      ^ slot i at a fixed offset  ^ dict_offset
+//! ```
+//!
+//! Only one class on a hierarchy's line may add a payload or slots (else
+//! the bases' layouts conflict, as in CPython). The `shape|values` pair (see
+//! `instance.rs`) exists when instances have a `__dict__`.
+//!
+//! Each type has a version tag for the method cache: `0` means "none yet".
+//! Changing a type's namespace gives it and every subclass a new version.
+
+use core::cell::{Cell, RefCell};
+use core::ptr::NonNull;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::heap::{Builtins, Heap, Names, SMALL_INT_MAX, SMALL_INT_MIN};
+use crate::instance::Shape;
+use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
+use crate::{mro, string, values};
+
+/// What an object of a type is made of (the built-in layout it has).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// An instance of `object` or of a class.
+    Object,
+    Type,
+    NoneType,
+    Bool,
+    Int,
+    Float,
+    Str,
+    Tuple,
+    List,
+    Dict,
+    Function,
+    Method,
+    Property,
+    Member,
+}
+
+/// Host hooks of a type with a payload.
+pub trait PayloadHooks {
+    /// Reports each object referenced from the payload (for the collector).
+    fn traverse(&self, _payload: NonNull<u8>, _visit: &mut dyn FnMut(&Obj<'_>)) {}
+    /// Drops the references held in the payload.
+    fn clear(&self, _payload: NonNull<u8>) {}
+    /// The last call before the instance's memory is freed.
+    fn finalize(&self, _payload: NonNull<u8>) {}
+}
+
+/// The layout of a class's instances.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Layout {
+    /// Bytes of an instance.
+    pub(crate) size: usize,
+    /// Offset of the `shape|values` pair, when instances have a `__dict__`.
+    pub(crate) dict_offset: Option<usize>,
+    /// Offset and size of the host payload.
+    pub(crate) payload: Option<(usize, usize)>,
+    /// Offsets of slots, in order.
+    pub(crate) slots: Vec<usize>,
+}
+
+/// A type object.
+#[repr(C)]
+pub(crate) struct TypeObject {
+    pub(crate) header: ObjHeader,
+    heap: NonNull<Heap>,
+    pub(crate) kind: Kind,
+    /// `__name__` (an interned str).
+    pub(crate) name: ObjRef,
+    /// Module part of a dotted name, for repr (`None`: built-in style).
+    pub(crate) module: Option<Box<str>>,
+    /// Direct bases, each holding a count.
+    pub(crate) bases: Vec<ObjRef>,
+    /// Method resolution order, starting with this type (no counts: the
+    /// bases keep the rest alive).
+    pub(crate) mro: Vec<ObjRef>,
+    /// The namespace (a dict with interned-str keys).
+    pub(crate) dict: ObjRef,
+    pub(crate) layout: Layout,
+    pub(crate) hooks: Option<Box<dyn PayloadHooks>>,
+    /// Version for the method cache; 0 = not assigned.
+    pub(crate) version: Cell<u32>,
+    /// Direct subclasses (no counts; they unregister when freed).
+    pub(crate) subclasses: RefCell<Vec<ObjRef>>,
+    /// Built-in types refuse new attributes.
+    pub(crate) immutable: bool,
+    /// The nearest type on this type's line (itself included) whose layout
+    /// added slots or a payload; `object` if none did. Bases whose solid
+    /// types are unrelated have conflicting layouts.
+    pub(crate) solid: ObjRef,
+    /// Root of the tree of instance shapes.
+    pub(crate) shapes: Box<Shape>,
+}
+
+impl TypeObject {
+    /// The heap this type (and so each of its instances) belongs to.
+    #[inline]
+    pub(crate) fn heap<'h>(&self) -> &'h Heap {
+        // SAFETY: a type never outlives its heap (Heap::drop frees them all).
+        unsafe { self.heap.as_ref() }
+    }
+
+    pub(crate) fn name_str(&self) -> &'static str {
+        string::as_str(self.name)
+    }
+
+    pub(crate) fn as_ref(&self) -> ObjRef {
+        ObjRef(NonNull::from(&self.header))
+    }
+
+    /// Whether `self` is `other` or a subclass of it.
+    pub(crate) fn is_subtype(&self, other: ObjRef) -> bool {
+        self.mro.contains(&other)
+    }
+}
+
+/// The type behind a type object's handle.
+pub(crate) fn as_type(o: ObjRef) -> &'static TypeObject {
+    // SAFETY: callers check the kind is Type.
+    unsafe { o.cast::<TypeObject>().as_ref() }
+}
+
+/// What a new type is made of.
+pub(crate) struct TypeParts {
+    pub(crate) name: ObjRef,
+    pub(crate) module: Option<Box<str>>,
+    pub(crate) kind: Kind,
+    pub(crate) bases: Vec<ObjRef>,
+    pub(crate) layout: Layout,
+    pub(crate) hooks: Option<Box<dyn PayloadHooks>>,
+    pub(crate) immutable: bool,
+    /// `None`: the new type itself.
+    pub(crate) solid: Option<ObjRef>,
+    /// The namespace dict (the new type takes over its count).
+    pub(crate) dict: ObjRef,
+}
+
+/// Allocates a type object of metatype `meta` (`None`: the type is its own
+/// metatype, as `type` is). On failure the caller still owns `parts.dict`.
+fn alloc_type(heap: &Heap, meta: Option<ObjRef>, parts: TypeParts, mro: Vec<ObjRef>) -> Result<ObjRef> {
+    let size = size_of::<TypeObject>();
+    let o = match meta {
+        Some(meta) => heap.alloc_object(meta, size),
+        None => heap.alloc_object_untyped(size),
+    };
+    let o = o?;
+    if meta.is_none() {
+        o.header().ty.set(o.cast::<TypeObject>().as_ptr());
+    }
+    for &b in &parts.bases {
+        b.incref();
+    }
+    let mut full_mro = vec![o];
+    full_mro.extend(mro);
+    // SAFETY: a fresh, zeroed block of the right size; every field is written once.
+    unsafe {
+        let t = o.cast::<TypeObject>().as_ptr();
+        (&raw mut (*t).heap).write(NonNull::from(heap));
+        (&raw mut (*t).kind).write(parts.kind);
+        (&raw mut (*t).name).write(parts.name);
+        (&raw mut (*t).module).write(parts.module);
+        (&raw mut (*t).bases).write(parts.bases);
+        (&raw mut (*t).mro).write(full_mro);
+        (&raw mut (*t).dict).write(parts.dict);
+        (&raw mut (*t).layout).write(parts.layout);
+        (&raw mut (*t).hooks).write(parts.hooks);
+        (&raw mut (*t).version).write(Cell::new(0));
+        (&raw mut (*t).subclasses).write(RefCell::new(Vec::new()));
+        (&raw mut (*t).immutable).write(parts.immutable);
+        (&raw mut (*t).solid).write(parts.solid.unwrap_or(o));
+        (&raw mut (*t).shapes).write(Box::new(Shape::root()));
+    }
+    let ty = as_type(o);
+    for &b in &ty.bases {
+        as_type(b).subclasses.borrow_mut().push(o);
+    }
+    heap.register_owner(o);
+    Ok(o)
+}
+
+/// Releases what a dead type holds (its counts and Rust-side memory).
+///
+/// # Safety
+/// `o` is a dead type, cleared once.
+pub(crate) unsafe fn clear_type(o: ObjRef) {
+    let ty = as_type(o);
+    for &b in &ty.bases {
+        as_type(b).subclasses.borrow_mut().retain(|&s| s != o);
+    }
+    ty.shapes.release_keys();
+    let (bases, dict) = (ty.bases.clone(), ty.dict);
+    // SAFETY: forwarded.
+    unsafe { drop_type_fields(o) };
+    dict.decref();
+    for b in bases {
+        b.decref();
+    }
+}
+
+/// Drops a type's Rust-side fields without touching counts.
+///
+/// # Safety
+/// `o` is a type that is never used again.
+pub(crate) unsafe fn drop_type_fields(o: ObjRef) {
+    // SAFETY: each owned field is dropped exactly once.
+    unsafe {
+        let t = o.cast::<TypeObject>().as_ptr();
+        core::ptr::drop_in_place(&raw mut (*t).module);
+        core::ptr::drop_in_place(&raw mut (*t).bases);
+        core::ptr::drop_in_place(&raw mut (*t).mro);
+        core::ptr::drop_in_place(&raw mut (*t).hooks);
+        core::ptr::drop_in_place(&raw mut (*t).subclasses);
+        core::ptr::drop_in_place(&raw mut (*t).shapes);
+        core::ptr::drop_in_place(&raw mut (*t).layout);
+    }
+}
+
+impl Heap {
+    /// Allocates an object whose header's type is set by the caller.
+    pub(crate) fn alloc_object_untyped(&self, size: usize) -> Result<ObjRef> {
+        let p = self.alloc_raw(size)?;
+        // SAFETY: `size` fresh bytes.
+        unsafe { p.as_ptr().write_bytes(0, size) };
+        let o = ObjRef(p.cast());
+        o.header().refcnt.set(1);
+        self.note_object_allocated();
+        Ok(o)
+    }
+}
+
+/// Creates the built-in types and values of a new heap and installs them.
+///
+/// The types come first, with their names and namespaces missing (the
+/// types `str` and `dict` do not exist yet: each type stands in for its own
+/// name and namespace); once every built-in type exists the heap's builtins
+/// are installed and the names and namespaces are made and patched in.
+pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
+    let builtin = |kind: Kind, base: Option<ObjRef>, meta: Option<ObjRef>, size: usize| -> Result<ObjRef> {
+        let mro = base.map(|b| as_type(b).mro.clone()).unwrap_or_default();
+        let layout = Layout { size, ..Layout::default() };
+        let parts = TypeParts {
+            name: heap_placeholder(),
+            module: None,
+            kind,
+            bases: base.into_iter().collect(),
+            layout,
+            hooks: None,
+            immutable: true,
+            solid: None,
+            dict: heap_placeholder(),
+        };
+        let t = alloc_type(heap, meta, parts, mro)?;
+        t.make_immortal();
+        Ok(t)
+    };
+    let type_ = builtin(Kind::Type, None, None, size_of::<TypeObject>())?;
+    let object = builtin(Kind::Object, None, Some(type_), HEADER_SIZE)?;
+    // `type` derives from `object`, which did not exist when `type` was made.
+    // SAFETY: `type` is initialised and nothing holds references into its vectors.
+    unsafe {
+        let t = type_.cast::<TypeObject>().as_ptr();
+        (*t).bases.push(object);
+        (*t).mro.push(object);
+        (*t).solid = object;
+    }
+    as_type(object).subclasses.borrow_mut().push(type_);
+    let sub = |kind: Kind| builtin(kind, Some(object), Some(type_), 0);
+    let none_type = sub(Kind::NoneType)?;
+    let int = sub(Kind::Int)?;
+    let bool_ = builtin(Kind::Bool, Some(int), Some(type_), 0)?;
+    let float = sub(Kind::Float)?;
+    let str_ = sub(Kind::Str)?;
+    let tuple = sub(Kind::Tuple)?;
+    let list = sub(Kind::List)?;
+    let dict = sub(Kind::Dict)?;
+    let function = sub(Kind::Function)?;
+    let method = sub(Kind::Method)?;
+    let property = sub(Kind::Property)?;
+    let member = sub(Kind::Member)?;
+    let all = [
+        (type_, "type"),
+        (object, "object"),
+        (none_type, "NoneType"),
+        (int, "int"),
+        (bool_, "bool"),
+        (float, "float"),
+        (str_, "str"),
+        (tuple, "tuple"),
+        (list, "list"),
+        (dict, "dict"),
+        (function, "builtin_function_or_method"),
+        (method, "method"),
+        (property, "property"),
+        (member, "member_descriptor"),
+    ];
+    // Values and names are made once the builtins are installed; until then
+    // these fields hold `object` as a stand-in.
+    heap.install_builtins(Builtins {
+        object,
+        type_,
+        none_type,
+        bool_,
+        int,
+        float,
+        str_,
+        tuple,
+        list,
+        dict,
+        function,
+        method,
+        property,
+        member,
+        none: object,
+        true_: object,
+        false_: object,
+        small_ints: [object; (SMALL_INT_MAX - SMALL_INT_MIN + 1) as usize],
+        names: Names {
+            init: object,
+            getattr: object,
+            del: object,
+            repr: object,
+            class: object,
+            dict: object,
+            name: object,
+            bases: object,
+            mro: object,
+        },
+    });
+    for (t, name) in all {
+        let name = string::intern(heap, name)?;
+        let ns = values::new_dict(heap)?;
+        // SAFETY: the placeholders are not counted references; these fields are written once.
+        unsafe {
+            let p = t.cast::<TypeObject>().as_ptr();
+            (*p).name = name;
+            (*p).dict = ns;
+        }
+    }
+    let none = heap.alloc_object(none_type, HEADER_SIZE)?;
+    none.make_immortal();
+    let true_ = values::new_int_object(heap, bool_, 1)?;
+    let false_ = values::new_int_object(heap, bool_, 0)?;
+    true_.make_immortal();
+    false_.make_immortal();
+    let mut small_ints = [object; (SMALL_INT_MAX - SMALL_INT_MIN + 1) as usize];
+    for (i, slot) in small_ints.iter_mut().enumerate() {
+        let v = values::new_int_object(heap, int, SMALL_INT_MIN + i as i64)?;
+        v.make_immortal();
+        *slot = v;
+    }
+    let n = |s: &str| string::intern(heap, s);
+    let names = Names {
+        init: n("__init__")?,
+        getattr: n("__getattr__")?,
+        del: n("__del__")?,
+        repr: n("__repr__")?,
+        class: n("__class__")?,
+        dict: n("__dict__")?,
+        name: n("__name__")?,
+        bases: n("__bases__")?,
+        mro: n("__mro__")?,
+    };
+    // SAFETY: bootstrap runs before the heap is handed out; nothing borrows the builtins.
+    let b = unsafe { heap.builtins_mut() };
+    b.none = none;
+    b.true_ = true_;
+    b.false_ = false_;
+    b.small_ints = small_ints;
+    b.names = names;
+    Ok(())
+}
+
+/// A stand-in handle for fields filled later in bootstrap.
+fn heap_placeholder() -> ObjRef {
+    ObjRef(NonNull::dangling())
+}
+
+/// How a new class's instances carry their attributes.
+#[derive(Default, Clone)]
+pub struct TypeSpec<'a> {
+    /// Bytes of host data per instance (rounded up to 16).
+    pub payload_size: usize,
+    /// Fixed-offset fields, like `__slots__`.
+    pub slots: &'a [&'a str],
+    /// Whether instances also get a `__dict__` (ignored if a base has one).
+    pub has_dict: bool,
+}
+
+impl<'a> TypeSpec<'a> {
+    /// A class like Python's default: no payload, no slots, a `__dict__`.
+    pub fn dict() -> Self {
+        Self { payload_size: 0, slots: &[], has_dict: true }
+    }
+}
+
+impl Heap {
+    /// Creates a class. `name` may be dotted (`"mod.Name"`): the part after
+    /// the last dot is `__name__`, as for CPython's `PyType_FromSpec`. No
+    /// bases means `(object,)`.
+    pub fn new_type<'h>(&'h self, name: &str, bases: &[&Obj<'h>], spec: &TypeSpec<'_>) -> Result<Obj<'h>> {
+        self.new_type_with_hooks(name, bases, spec, None)
+    }
+
+    /// [`Heap::new_type`] with hooks for the host payload.
+    pub fn new_type_with_hooks<'h>(
+        &'h self,
+        name: &str,
+        bases: &[&Obj<'h>],
+        spec: &TypeSpec<'_>,
+        hooks: Option<Box<dyn PayloadHooks>>,
+    ) -> Result<Obj<'h>> {
+        let mut base_refs: Vec<ObjRef> = Vec::with_capacity(bases.len().max(1));
+        for b in bases {
+            let b = b.raw();
+            self.check_own(b)?;
+            if b.ty().kind != Kind::Type {
+                return Err(Error::type_error(format!("bases must be types, not '{}'", b.ty().name_str())));
+            }
+            if as_type(b).kind != Kind::Object {
+                return Err(Error::type_error(format!("type '{}' is not an acceptable base type", as_type(b).name_str())));
+            }
+            if base_refs.contains(&b) {
+                return Err(Error::type_error(format!("duplicate base class {}", as_type(b).name_str())));
+            }
+            base_refs.push(b);
+        }
+        if base_refs.is_empty() {
+            base_refs.push(self.b().object);
+        }
+        let base_mros: Vec<&[ObjRef]> = base_refs.iter().map(|&b| as_type(b).mro.as_slice()).collect();
+        let mro = mro::c3_merge(&base_mros, &base_refs, |t| as_type(t).name_str().to_owned())
+            .map_err(|m| Error::new(ErrorKind::Mro, m))?;
+        let (layout, solid) = layout_for(&base_refs, spec)?;
+        let (module, short) = match name.rsplit_once('.') {
+            Some((m, n)) => (Some(m.into()), n),
+            None => (None, name),
+        };
+        let name = string::intern(self, short)?;
+        let slot_names: Vec<ObjRef> = spec.slots.iter().map(|s| string::intern(self, s)).collect::<Result<_>>()?;
+        let dict = values::new_dict(self)?;
+        let parts = TypeParts {
+            name,
+            module,
+            kind: Kind::Object,
+            bases: base_refs,
+            layout,
+            hooks,
+            immutable: false,
+            solid,
+            dict,
+        };
+        let t = alloc_type(self, Some(self.b().type_), parts, mro).inspect_err(|_| dict.decref())?;
+        let t = t.into_obj();
+        // Slots are member descriptors in the namespace.
+        let ty = as_type(t.raw());
+        let own_slots = &ty.layout.slots[ty.layout.slots.len() - slot_names.len()..];
+        for (&key, &offset) in slot_names.iter().zip(own_slots) {
+            let member = crate::func::new_member(self, key, t.raw(), offset)?.into_obj();
+            values::dict_set(ty.dict, key, member.raw())?;
+        }
+        Ok(t)
+    }
+}
+
+/// The layout of a new class's instances and its solid type (`None`: the
+/// class itself adds slots or a payload).
+fn layout_for(bases: &[ObjRef], spec: &TypeSpec<'_>) -> Result<(Layout, Option<ObjRef>)> {
+    // The best base: the one whose solid type derives from every other's.
+    let mut best = bases[0];
+    for &b in &bases[1..] {
+        let (s_best, s_b) = (as_type(best).solid, as_type(b).solid);
+        if as_type(s_best).is_subtype(s_b) {
+            continue;
+        }
+        if as_type(s_b).is_subtype(s_best) {
+            best = b;
+        } else {
+            return Err(Error::type_error("multiple bases have instance lay-out conflict"));
+        }
+    }
+    let mut layout = as_type(best).layout.clone();
+    let adds = spec.payload_size > 0 || !spec.slots.is_empty();
+    if spec.payload_size > 0 {
+        if layout.payload.is_some() {
+            return Err(Error::type_error("multiple bases have instance lay-out conflict"));
+        }
+        let offset = layout.size.next_multiple_of(16);
+        layout.payload = Some((offset, spec.payload_size));
+        layout.size = offset + spec.payload_size.next_multiple_of(16);
+    }
+    for _ in spec.slots {
+        layout.slots.push(layout.size);
+        layout.size += size_of::<ObjRef>();
+    }
+    let base_has_dict = bases.iter().any(|&b| as_type(b).layout.dict_offset.is_some());
+    if layout.dict_offset.is_none() && (spec.has_dict || base_has_dict) {
+        layout.dict_offset = Some(layout.size);
+        layout.size += crate::instance::DICT_PAIR_SIZE;
+    }
+    let solid = if adds { None } else { Some(as_type(best).solid) };
+    Ok((layout, solid))
+}

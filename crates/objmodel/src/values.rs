@@ -1,0 +1,471 @@
+//! The built-in values other than str: None, bool, int, float, tuple, list,
+//! dict — their layouts, constructors, accessors, Python's equality and
+//! hashing for dict keys, and their release when freed.
+//!
+//! ```text
+//!  int    | header | i64 value |                       (24 bytes -> 32)
+//!  float  | header | f64 value |
+//!  bool   | header | i64 0/1   |                       (immortal: True, False)
+//!  None   | header |                                   (immortal)
+//!  tuple  | header | len | item 0 | item 1 | ...       (items inline)
+//!  list   | header | Vec<ObjRef> in heap memory |
+//!  dict   | header | OrderedMap<key, value> in heap memory |
+//! ```
+//!
+//! int, float and str hold no references, so they carry nothing for the
+//! cycle collector. Dict keys compare as in Python: numbers by value across
+//! int, float and bool (`1`, `1.0` and `True` are one key), str by text,
+//! tuples item by item, everything else by identity.
+
+use allocator_api2::vec::Vec as HVec;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::heap::{HeapAlloc, SMALL_INT_MAX, SMALL_INT_MIN};
+use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
+use crate::ordered_map::OrderedMap;
+use crate::string;
+use crate::types::Kind;
+use crate::{Heap, Stats};
+
+#[repr(C)]
+pub(crate) struct IntObj {
+    header: ObjHeader,
+    pub(crate) value: i64,
+}
+
+#[repr(C)]
+pub(crate) struct FloatObj {
+    header: ObjHeader,
+    pub(crate) value: f64,
+}
+
+#[repr(C)]
+pub(crate) struct TupleObj {
+    header: ObjHeader,
+    len: usize,
+    items: [ObjRef; 0],
+}
+
+#[repr(C)]
+pub(crate) struct ListObj {
+    header: ObjHeader,
+    pub(crate) items: HVec<ObjRef, HeapAlloc>,
+}
+
+#[repr(C)]
+pub(crate) struct DictObj {
+    header: ObjHeader,
+    pub(crate) map: OrderedMap<ObjRef, ObjRef, HeapAlloc>,
+}
+
+fn tuple_size(len: usize) -> usize {
+    size_of::<TupleObj>() + len * size_of::<ObjRef>()
+}
+
+/// The bytes a built-in value was allocated with.
+pub(crate) fn size_of_value(o: ObjRef) -> usize {
+    match o.ty().kind {
+        Kind::NoneType => HEADER_SIZE,
+        Kind::Int | Kind::Bool => size_of::<IntObj>(),
+        Kind::Float => size_of::<FloatObj>(),
+        Kind::Str => string::str_size(string::as_str(o).len()),
+        Kind::Tuple => tuple_size(tuple_items(o).len()),
+        Kind::List => size_of::<ListObj>(),
+        Kind::Dict => size_of::<DictObj>(),
+        Kind::Function => size_of::<crate::func::FunctionObj>(),
+        Kind::Method => size_of::<crate::func::MethodObj>(),
+        Kind::Property => size_of::<crate::func::PropertyObj>(),
+        Kind::Member => size_of::<crate::func::MemberObj>(),
+        Kind::Object | Kind::Type => unreachable!("sized by heap::object_size"),
+    }
+}
+
+/// Releases what a dead built-in value holds.
+pub(crate) fn clear(o: ObjRef) {
+    match o.ty().kind {
+        Kind::Tuple => {
+            for &item in tuple_items(o) {
+                item.decref();
+            }
+        }
+        Kind::List => {
+            // SAFETY: the list is dead; its vector is taken out once.
+            let items = unsafe { core::ptr::read(&raw const (*o.cast::<ListObj>().as_ptr()).items) };
+            for item in items.iter() {
+                item.decref();
+            }
+            drop(items);
+        }
+        Kind::Dict => {
+            // SAFETY: the dict is dead; its map is taken out once.
+            let mut map = unsafe { core::ptr::read(&raw const (*o.cast::<DictObj>().as_ptr()).map) };
+            for (k, v) in map.drain() {
+                k.decref();
+                v.decref();
+            }
+            drop(map);
+        }
+        Kind::Method | Kind::Property | Kind::Member => crate::func::clear(o),
+        _ => {}
+    }
+}
+
+// ----- accessors -------------------------------------------------------------
+
+pub(crate) fn int_value(o: ObjRef) -> i64 {
+    // SAFETY: callers check the kind (int or bool share the layout).
+    unsafe { o.cast::<IntObj>().as_ref().value }
+}
+
+pub(crate) fn float_value(o: ObjRef) -> f64 {
+    // SAFETY: callers check the kind.
+    unsafe { o.cast::<FloatObj>().as_ref().value }
+}
+
+pub(crate) fn tuple_items(o: ObjRef) -> &'static [ObjRef] {
+    // SAFETY: callers check the kind; `len` items follow the header.
+    unsafe {
+        let t = o.cast::<TupleObj>().as_ptr();
+        core::slice::from_raw_parts((&raw const (*t).items).cast::<ObjRef>(), (*t).len)
+    }
+}
+
+#[allow(clippy::mut_from_ref)]
+pub(crate) fn list_mut(o: ObjRef) -> &'static mut ListObj {
+    // SAFETY: callers check the kind; single-threaded and not held across calls.
+    unsafe { &mut *o.cast::<ListObj>().as_ptr() }
+}
+
+#[allow(clippy::mut_from_ref)]
+pub(crate) fn dict_mut(o: ObjRef) -> &'static mut DictObj {
+    // SAFETY: callers check the kind; single-threaded and not held across calls.
+    unsafe { &mut *o.cast::<DictObj>().as_ptr() }
+}
+
+// ----- constructors ----------------------------------------------------------
+
+pub(crate) fn new_int(heap: &Heap, v: i64) -> Result<ObjRef> {
+    if (SMALL_INT_MIN..=SMALL_INT_MAX).contains(&v) {
+        return Ok(heap.b().small_ints[(v - SMALL_INT_MIN) as usize]);
+    }
+    new_int_object(heap, heap.b().int, v)
+}
+
+/// An int-layout object (int or bool) without the small-int cache.
+pub(crate) fn new_int_object(heap: &Heap, ty: ObjRef, v: i64) -> Result<ObjRef> {
+    let o = heap.alloc_object(ty, size_of::<IntObj>())?;
+    // SAFETY: a fresh int object.
+    unsafe { (*o.cast::<IntObj>().as_ptr()).value = v };
+    Ok(o)
+}
+
+pub(crate) fn new_float(heap: &Heap, v: f64) -> Result<ObjRef> {
+    let o = heap.alloc_object(heap.b().float, size_of::<FloatObj>())?;
+    // SAFETY: a fresh float object.
+    unsafe { (*o.cast::<FloatObj>().as_ptr()).value = v };
+    Ok(o)
+}
+
+/// A tuple of `items` (each gains a count).
+pub(crate) fn new_tuple(heap: &Heap, items: &[ObjRef]) -> Result<ObjRef> {
+    let o = heap.alloc_object(heap.b().tuple, tuple_size(items.len()))?;
+    // SAFETY: a fresh tuple with room for `items.len()` handles.
+    unsafe {
+        let t = o.cast::<TupleObj>().as_ptr();
+        (*t).len = items.len();
+        let dst = (&raw mut (*t).items).cast::<ObjRef>();
+        for (i, &item) in items.iter().enumerate() {
+            item.incref();
+            dst.add(i).write(item);
+        }
+    }
+    Ok(o)
+}
+
+pub(crate) fn new_list(heap: &Heap) -> Result<ObjRef> {
+    let o = heap.alloc_object(heap.b().list, size_of::<ListObj>())?;
+    // SAFETY: a fresh list object; the vector allocates nothing yet.
+    unsafe { (&raw mut (*o.cast::<ListObj>().as_ptr()).items).write(HVec::new_in(heap.allocator())) };
+    Ok(o)
+}
+
+pub(crate) fn new_dict(heap: &Heap) -> Result<ObjRef> {
+    let o = heap.alloc_object(heap.b().dict, size_of::<DictObj>())?;
+    // SAFETY: a fresh dict object; the map allocates nothing yet.
+    unsafe { (&raw mut (*o.cast::<DictObj>().as_ptr()).map).write(OrderedMap::new_in(heap.allocator())) };
+    Ok(o)
+}
+
+// ----- Python equality and hashing of keys ------------------------------------
+
+/// A number's value for cross-type comparison.
+enum Num {
+    Int(i64),
+    Float(f64),
+}
+
+fn as_num(o: ObjRef) -> Option<Num> {
+    match o.ty().kind {
+        Kind::Int | Kind::Bool => Some(Num::Int(int_value(o))),
+        Kind::Float => Some(Num::Float(float_value(o))),
+        _ => None,
+    }
+}
+
+fn float_as_exact_int(f: f64) -> Option<i64> {
+    (f.fract() == 0.0 && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18).then_some(f as i64)
+}
+
+/// Python's `==` for the values dict keys can be (identity for the rest).
+pub(crate) fn key_eq(a: ObjRef, b: ObjRef) -> bool {
+    if a == b {
+        return true;
+    }
+    match (as_num(a), as_num(b)) {
+        (Some(Num::Int(x)), Some(Num::Int(y))) => return x == y,
+        (Some(Num::Float(x)), Some(Num::Float(y))) => return x == y,
+        (Some(Num::Int(i)), Some(Num::Float(f))) | (Some(Num::Float(f)), Some(Num::Int(i))) => {
+            return float_as_exact_int(f) == Some(i);
+        }
+        _ => {}
+    }
+    match (a.ty().kind, b.ty().kind) {
+        (Kind::Str, Kind::Str) => string::as_str(a) == string::as_str(b),
+        (Kind::Tuple, Kind::Tuple) => {
+            let (x, y) = (tuple_items(a), tuple_items(b));
+            x.len() == y.len() && x.iter().zip(y).all(|(&p, &q)| key_eq(p, q))
+        }
+        _ => false,
+    }
+}
+
+fn mix(h: u64) -> u64 {
+    // splitmix64's finaliser: spreads small ints over the table.
+    let mut z = h.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A hash consistent with [`key_eq`]: equal keys hash equal.
+pub(crate) fn key_hash(o: ObjRef) -> u64 {
+    match o.ty().kind {
+        Kind::Int | Kind::Bool => mix(int_value(o) as u64),
+        Kind::Float => {
+            let f = float_value(o);
+            match float_as_exact_int(f) {
+                Some(i) => mix(i as u64),
+                None => mix(f.to_bits() ^ 0x5555),
+            }
+        }
+        Kind::Str => string::hash(o),
+        Kind::Tuple => tuple_items(o).iter().fold(0x345678u64, |h, &item| mix(h ^ key_hash(item))),
+        _ => mix(o.addr() as u64),
+    }
+}
+
+fn expect_kind(o: ObjRef, kind: Kind, what: &str) -> Result<()> {
+    if o.ty().kind == kind { Ok(()) } else { Err(Error::type_error(format!("expected {what}, not '{}'", o.ty().name_str()))) }
+}
+
+// ----- the safe API -----------------------------------------------------------
+
+impl Heap {
+    /// An int. -5..=256 are preallocated and immortal.
+    pub fn int(&self, v: i64) -> Result<Obj<'_>> {
+        Ok(new_int(self, v)?.into_obj())
+    }
+
+    /// A float.
+    pub fn float(&self, v: f64) -> Result<Obj<'_>> {
+        Ok(new_float(self, v)?.into_obj())
+    }
+
+    /// A tuple of `items`.
+    pub fn tuple(&self, items: &[&Obj<'_>]) -> Result<Obj<'_>> {
+        let raw: Vec<ObjRef> = items.iter().map(|o| o.raw()).collect();
+        for &o in &raw {
+            self.check_own(o)?;
+        }
+        Ok(new_tuple(self, &raw)?.into_obj())
+    }
+
+    /// An empty list.
+    pub fn list(&self) -> Result<Obj<'_>> {
+        Ok(new_list(self)?.into_obj())
+    }
+
+    /// An empty dict.
+    pub fn dict(&self) -> Result<Obj<'_>> {
+        Ok(new_dict(self)?.into_obj())
+    }
+}
+
+impl<'h> Obj<'h> {
+    pub(crate) fn heap(&self) -> &'h Heap {
+        self.raw().ty().heap()
+    }
+
+    /// The value of an int (or bool), else `None`.
+    pub fn as_int(&self) -> Option<i64> {
+        matches!(self.raw().ty().kind, Kind::Int | Kind::Bool).then(|| int_value(self.raw()))
+    }
+
+    /// The value of a float, else `None`.
+    pub fn as_float(&self) -> Option<f64> {
+        (self.raw().ty().kind == Kind::Float).then(|| float_value(self.raw()))
+    }
+
+    /// The text of a str, else `None`.
+    pub fn as_str(&self) -> Option<&str> {
+        (self.raw().ty().kind == Kind::Str).then(|| string::as_str(self.raw()))
+    }
+
+    /// Whether this is `None`.
+    pub fn is_none(&self) -> bool {
+        self.raw().ty().kind == Kind::NoneType
+    }
+
+    /// Python's `==` on the values that can be dict keys (identity otherwise).
+    pub fn equals(&self, other: &Obj<'_>) -> bool {
+        key_eq(self.raw(), other.raw())
+    }
+
+    /// `len()`: code points of a str; items of a tuple, list or dict.
+    pub fn len(&self) -> Result<usize> {
+        let o = self.raw();
+        match o.ty().kind {
+            Kind::Str => Ok(string::char_len(o)),
+            Kind::Tuple => Ok(tuple_items(o).len()),
+            Kind::List => Ok(list_mut(o).items.len()),
+            Kind::Dict => Ok(dict_mut(o).map.len()),
+            _ => Err(Error::type_error(format!("object of type '{}' has no len()", o.ty().name_str()))),
+        }
+    }
+
+    /// Whether `len()` is 0.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// `seq[index]` of a tuple or list; a negative index counts from the end.
+    pub fn get_item(&self, index: i64) -> Result<Obj<'h>> {
+        let o = self.raw();
+        let (items, what): (&[ObjRef], &str) = match o.ty().kind {
+            Kind::Tuple => (tuple_items(o), "tuple"),
+            Kind::List => (&list_mut(o).items, "list"),
+            _ => return Err(Error::type_error(format!("'{}' object is not subscriptable", o.ty().name_str()))),
+        };
+        let i = resolve_index(index, items.len()).ok_or_else(|| Error::new(ErrorKind::Index, format!("{what} index out of range")))?;
+        Ok(items[i].new_obj())
+    }
+
+    /// `list.append(item)`.
+    pub fn list_append(&self, item: &Obj<'h>) -> Result<()> {
+        let o = self.raw();
+        expect_kind(o, Kind::List, "a list")?;
+        self.heap().check_own(item.raw())?;
+        let items = &mut list_mut(o).items;
+        items.try_reserve(1).map_err(|_| no_memory("list.append"))?;
+        items.push(item.clone().into_raw());
+        Ok(())
+    }
+
+    /// `list[index] = item`; a negative index counts from the end.
+    pub fn list_set(&self, index: i64, item: &Obj<'h>) -> Result<()> {
+        let o = self.raw();
+        expect_kind(o, Kind::List, "a list")?;
+        self.heap().check_own(item.raw())?;
+        let items = &mut list_mut(o).items;
+        let i = resolve_index(index, items.len())
+            .ok_or_else(|| Error::new(ErrorKind::Index, "list assignment index out of range"))?;
+        let old = core::mem::replace(&mut items[i], item.clone().into_raw());
+        old.decref();
+        Ok(())
+    }
+
+    /// `dict[key] = value`.
+    pub fn dict_set(&self, key: &Obj<'h>, value: &Obj<'h>) -> Result<()> {
+        let o = self.raw();
+        expect_kind(o, Kind::Dict, "a dict")?;
+        let heap = self.heap();
+        heap.check_own(key.raw())?;
+        heap.check_own(value.raw())?;
+        dict_set(o, key.raw(), value.raw())
+    }
+
+    /// `dict[key]`; [`ErrorKind::Key`] when absent.
+    pub fn dict_get(&self, key: &Obj<'h>) -> Result<Obj<'h>> {
+        let o = self.raw();
+        expect_kind(o, Kind::Dict, "a dict")?;
+        dict_get(o, key.raw()).map(ObjRef::new_obj).ok_or_else(|| key_error(key.raw()))
+    }
+
+    /// `del dict[key]`; [`ErrorKind::Key`] when absent.
+    pub fn dict_del(&self, key: &Obj<'h>) -> Result<()> {
+        let o = self.raw();
+        expect_kind(o, Kind::Dict, "a dict")?;
+        if dict_del(o, key.raw()) { Ok(()) } else { Err(key_error(key.raw())) }
+    }
+
+    /// The `i`-th (key, value) of a dict, in insertion order.
+    pub fn dict_item(&self, i: usize) -> Result<(Obj<'h>, Obj<'h>)> {
+        let o = self.raw();
+        expect_kind(o, Kind::Dict, "a dict")?;
+        let map = &mut dict_mut(o).map;
+        let (&k, &v) = map.get_index(i).ok_or_else(|| Error::new(ErrorKind::Index, "dict index out of range"))?;
+        Ok((k.new_obj(), v.new_obj()))
+    }
+}
+
+fn resolve_index(index: i64, len: usize) -> Option<usize> {
+    let i = if index < 0 { index.checked_add(len as i64)? } else { index };
+    (i >= 0 && (i as usize) < len).then_some(i as usize)
+}
+
+fn no_memory(what: &str) -> Error {
+    Error::new(ErrorKind::NoMemory, format!("{what}: out of memory"))
+}
+
+fn key_error(key: ObjRef) -> Error {
+    Error::new(ErrorKind::Key, crate::repr::repr_string(key).unwrap_or_else(|e| e.message))
+}
+
+/// `dict[key] = value` on raw handles (each stored handle gains a count).
+pub(crate) fn dict_set(d: ObjRef, key: ObjRef, value: ObjRef) -> Result<()> {
+    let map = &mut dict_mut(d).map;
+    let hash = key_hash(key);
+    if let Some(slot) = map.get_mut(hash, |&k| key_eq(k, key)) {
+        value.incref();
+        core::mem::replace(slot, value).decref();
+        return Ok(());
+    }
+    map.try_insert(hash, key, value, |&k| key_eq(k, key)).map_err(|_| no_memory("dict assignment"))?;
+    key.incref();
+    value.incref();
+    Ok(())
+}
+
+/// `dict[key]` on raw handles, borrowed.
+pub(crate) fn dict_get(d: ObjRef, key: ObjRef) -> Option<ObjRef> {
+    dict_mut(d).map.get(key_hash(key), |&k| key_eq(k, key)).map(|(_, &v)| v)
+}
+
+/// `del dict[key]` on raw handles; whether it was there.
+pub(crate) fn dict_del(d: ObjRef, key: ObjRef) -> bool {
+    match dict_mut(d).map.remove(key_hash(key), |&k| key_eq(k, key)) {
+        Some((k, v)) => {
+            k.decref();
+            v.decref();
+            true
+        }
+        None => false,
+    }
+}
+
+impl Stats {
+    /// Bytes in use per live object (0 with none alive).
+    pub fn bytes_per_object(&self) -> f64 {
+        if self.objects_live == 0 { 0.0 } else { self.memory.bytes_in_use as f64 / self.objects_live as f64 }
+    }
+}
