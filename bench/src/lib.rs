@@ -2,6 +2,8 @@
 //! side by side, and deterministic workloads for them.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod cpython;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr::NonNull;
 

@@ -1,0 +1,345 @@
+//! Object-model benchmarks of CPython 3.11 through its C API, the peer objrt
+//! is measured against in the same process and run.
+//!
+//! Every workload is a criterion group named after the operation, with one
+//! function per implementation: `cpython` here, `objrt` beside it, so the ids
+//! read `<group>/cpython` and `<group>/objrt`. Micro-benchmarks time batches
+//! of [`BATCH`] operations and declare `Throughput::Elements`, so criterion's
+//! per-element figures are per operation; the collector workloads declare the
+//! number of objects in the graph.
+//!
+//! - `instance_alloc_free/dict`, `/slots`: call a class whose `__init__`
+//!   sets two attributes (instance dict, resp. `__slots__`), drop the
+//!   instance.
+//! - `instance_alloc_free/tp_alloc`: the class's `tp_alloc` slot (read from
+//!   its `PyTypeObject`), no `__init__`, then drop: the bare allocation and
+//!   deallocation of a `__slots__ = ('x', 'y')` instance.
+//! - `getattr/instance_attr`, `/class_attr`, `/inherited_5_levels`,
+//!   `/method_bound`: `PyObject_GetAttr` with an interned name on an
+//!   instance: an attribute in its dict, one on its class, one on the class 5
+//!   levels up a single-inheritance chain, and a method (which makes a bound
+//!   method object, dropped at once). CPython's per-type attribute cache makes
+//!   the class lookups independent of the depth.
+//! - `setattr/instance_attr`: `PyObject_SetAttr` of an existing attribute.
+//! - `call_method/no_args`: `PyObject_VectorcallMethod` with an interned
+//!   name (no bound method); the method returns `self.x`.
+//! - `refcount/incref_decref`: `Py_INCREF` + `Py_DECREF` of a live object.
+//! - `gc/collect_1m_2cycles`: `PyGC_Collect` after dropping 1,000,000
+//!   instances in 500,000 two-object cycles (built untimed, collector off).
+//! - `gc/collect_1m_reachable`: `PyGC_Collect` with 1,000,000 instances in
+//!   500,000 two-object cycles that a list keeps reachable.
+//! - `gc/tree_parent_build_drop`: build a complete binary tree of depth 16
+//!   (131,071 `__slots__` nodes with `left`, `right`, `parent`) through the C
+//!   API, drop the root, and collect the cycles (`PyGC_Collect`), all timed.
+//!   The automatic collector runs during the build, as it would in CPython.
+//!
+//! Before the benchmarks it prints CPython's bytes per instance of the two
+//! classes of `instance_alloc_free` (tracemalloc, [`MEMORY_INSTANCES`] alive
+//! at once), and how many objects the collector tracks besides the
+//! benchmark's (every full collection traverses them too).
+//!
+//! Run with `cargo bench -p bench --bench cpython` (about 2 minutes), or
+//! `-- --quick` for a smoke run.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use bench::cpython::{PyRef, Python, TWO_ATTRIBUTE_CLASSES};
+use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+
+/// Operations per timed iteration of the micro-benchmarks.
+const BATCH: usize = 1000;
+/// Objects in the graphs of `gc/collect_1m_*`.
+const GC_OBJECTS: usize = 1_000_000;
+/// Depth of the tree of `gc/tree_parent_build_drop` (2^(depth+1) - 1 nodes).
+const TREE_DEPTH: u32 = 16;
+/// Instances alive at once when measuring bytes per instance.
+const MEMORY_INSTANCES: usize = 100_000;
+
+/// Classes of the benchmarks, besides [`TWO_ATTRIBUTE_CLASSES`]
+/// (`Dict2`, `Slots2`).
+const CLASSES: &str = "\
+class Obj:
+    kind = 'class attribute'
+    def __init__(self):
+        self.x = 1
+        self.y = 2
+    def get_x(self):
+        return self.x
+
+class Level0:
+    deep = 'five levels up'
+    def __init__(self):
+        self.x = 1
+        self.y = 2
+class Level1(Level0): pass
+class Level2(Level1): pass
+class Level3(Level2): pass
+class Level4(Level3): pass
+class Level5(Level4): pass
+
+class Node:
+    pass
+
+class TreeNode:
+    __slots__ = ('left', 'right', 'parent')
+
+def make_garbage_pairs(n_pairs):
+    for _ in range(n_pairs):
+        a = Node()
+        b = Node()
+        a.other = b
+        b.other = a
+
+def make_live_pairs(n_pairs):
+    nodes = []
+    for _ in range(n_pairs):
+        a = Node()
+        b = Node()
+        a.other = b
+        b.other = a
+        nodes.append(a)
+        nodes.append(b)
+    return nodes
+
+def tracked_objects():
+    import gc
+    gc.collect()
+    return len(gc.get_objects())
+";
+
+/// The interpreter with the benchmark classes defined (once per process).
+fn python() -> Python {
+    let py = Python::init();
+    let defined = py.eval("'Level5' in globals()");
+    if py.int_value(&defined) == 0 {
+        py.run(TWO_ATTRIBUTE_CLASSES);
+        py.run(CLASSES);
+    }
+    py
+}
+
+/// Prints CPython's memory per instance and its baseline of tracked objects.
+fn memory(_c: &mut Criterion) {
+    let py = python();
+    for class in ["Dict2", "Slots2"] {
+        let bytes = py.bytes_per_instance(&py.eval(class), MEMORY_INSTANCES);
+        println!(
+            "cpython bytes/instance {class}: {:.1} requested, {:.1} in 16-byte size classes \
+             ({MEMORY_INSTANCES} alive)",
+            bytes.requested, bytes.in_blocks
+        );
+    }
+    let tracked = py.int_value(&py.call0(&py.eval("tracked_objects")));
+    println!("cpython objects tracked by the collector before the gc benchmarks: {tracked}");
+}
+
+fn instance_alloc_free(c: &mut Criterion) {
+    let py = python();
+    for (workload, class) in [("dict", "Dict2"), ("slots", "Slots2")] {
+        let class = py.eval(class);
+        let mut group = c.benchmark_group(format!("instance_alloc_free/{workload}"));
+        group.throughput(Throughput::Elements(BATCH as u64));
+        group.bench_function("cpython", |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    drop(black_box(py.call0(black_box(&class))));
+                }
+            })
+        });
+        group.finish();
+    }
+
+    let alloc = py.tp_alloc(&py.eval("Slots2"));
+    let mut group = c.benchmark_group("instance_alloc_free/tp_alloc");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("cpython", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                drop(black_box(alloc.alloc()));
+            }
+        })
+    });
+    group.finish();
+}
+
+/// Times `BATCH` getattrs of `name` on `obj` (the result is dropped).
+fn bench_getattr(c: &mut Criterion, py: Python, workload: &str, obj: &PyRef, name: &PyRef) {
+    let mut group = c.benchmark_group(workload);
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("cpython", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                drop(black_box(py.getattr(black_box(obj), black_box(name))));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn getattr(c: &mut Criterion) {
+    let py = python();
+    let obj = py.call0(&py.eval("Obj"));
+    let leaf = py.call0(&py.eval("Level5"));
+    bench_getattr(c, py, "getattr/instance_attr", &obj, &py.intern("x"));
+    bench_getattr(c, py, "getattr/class_attr", &obj, &py.intern("kind"));
+    bench_getattr(
+        c,
+        py,
+        "getattr/inherited_5_levels",
+        &leaf,
+        &py.intern("deep"),
+    );
+    bench_getattr(c, py, "getattr/method_bound", &obj, &py.intern("get_x"));
+}
+
+fn setattr(c: &mut Criterion) {
+    let py = python();
+    let obj = py.call0(&py.eval("Obj"));
+    let x = py.intern("x");
+    let value = py.int(12345);
+    let mut group = c.benchmark_group("setattr/instance_attr");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("cpython", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                py.setattr(black_box(&obj), black_box(&x), black_box(&value));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn call_method(c: &mut Criterion) {
+    let py = python();
+    let obj = py.call0(&py.eval("Obj"));
+    let get_x = py.intern("get_x");
+    let mut group = c.benchmark_group("call_method/no_args");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("cpython", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                drop(black_box(
+                    py.call_method0(black_box(&obj), black_box(&get_x)),
+                ));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn refcount(c: &mut Criterion) {
+    let py = python();
+    let obj = py.call0(&py.eval("Obj"));
+    let mut group = c.benchmark_group("refcount/incref_decref");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("cpython", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                // `clone` is Py_INCREF, `drop` Py_DECREF (never the last one).
+                drop(black_box(black_box(&obj).clone()));
+            }
+        })
+    });
+    group.finish();
+}
+
+/// Builds a complete binary tree with parent pointers through the C API;
+/// returns its root. Recursion depth is the tree's depth (16).
+fn build_tree(py: Python, class: &PyRef, names: &TreeNames, depth: u32) -> PyRef {
+    let node = py.call0(class);
+    if depth > 0 {
+        for side in [&names.left, &names.right] {
+            let child = build_tree(py, class, names, depth - 1);
+            py.setattr(&child, &names.parent, &node);
+            py.setattr(&node, side, &child);
+        }
+    }
+    node
+}
+
+/// Interned attribute names of `TreeNode`.
+struct TreeNames {
+    left: PyRef,
+    right: PyRef,
+    parent: PyRef,
+}
+
+fn gc(c: &mut Criterion) {
+    let py = python();
+    let mut group = c.benchmark_group("gc/collect_1m_2cycles");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(GC_OBJECTS as u64));
+    let make_garbage = py.eval("make_garbage_pairs");
+    let pairs = py.int((GC_OBJECTS / 2) as i64);
+    // Untimed: 1M instances in 2-cycles, unreachable, all still in the
+    // youngest generation (the collector is off while they are made).
+    let make = || {
+        py.collect();
+        py.gc_disable();
+        drop(py.call(&make_garbage, &[&pairs]));
+        py.gc_enable();
+    };
+    make();
+    let found = py.collect();
+    assert!(
+        found >= GC_OBJECTS as isize,
+        "a full collection found only {found} objects"
+    );
+    group.bench_function("cpython", |b| {
+        b.iter_batched(make, |()| black_box(py.collect()), BatchSize::PerIteration)
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("gc/collect_1m_reachable");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Elements(GC_OBJECTS as u64));
+    let live = py.call(&py.eval("make_live_pairs"), &[&pairs]);
+    py.collect();
+    group.bench_function("cpython", |b| b.iter(|| black_box(py.collect())));
+    group.finish();
+    drop(live);
+    py.collect();
+
+    let mut group = c.benchmark_group("gc/tree_parent_build_drop");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    let nodes = (1u64 << (TREE_DEPTH + 1)) - 1;
+    group.throughput(Throughput::Elements(nodes));
+    let class = py.eval("TreeNode");
+    let names = TreeNames {
+        left: py.intern("left"),
+        right: py.intern("right"),
+        parent: py.intern("parent"),
+    };
+    drop(build_tree(py, &class, &names, TREE_DEPTH));
+    let found = py.collect();
+    assert_eq!(
+        found, nodes as isize,
+        "the dropped tree is collected in full"
+    );
+    group.bench_function("cpython", |b| {
+        b.iter(|| {
+            drop(black_box(build_tree(py, &class, &names, TREE_DEPTH)));
+            black_box(py.collect())
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = memory, instance_alloc_free, getattr, setattr, call_method, refcount, gc
+}
+criterion_main!(benches);
