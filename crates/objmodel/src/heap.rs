@@ -34,8 +34,6 @@ const SMALL_INTS: usize = (SMALL_INT_MAX - SMALL_INT_MIN + 1) as usize;
 pub(crate) struct Builtins {
     pub(crate) object: ObjRef,
     pub(crate) type_: ObjRef,
-    pub(crate) none_type: ObjRef,
-    pub(crate) bool_: ObjRef,
     pub(crate) int: ObjRef,
     pub(crate) float: ObjRef,
     pub(crate) str_: ObjRef,

@@ -101,18 +101,19 @@ pub(crate) fn has_dict(o: ObjRef) -> bool {
     o.ty().layout.dict_offset.is_some()
 }
 
-/// The current shape of an instance in shape mode (`None` in dict mode or
-/// without a `__dict__`); the root shape when it has no attribute yet.
+/// The shape of an instance for the inline cache: its shape in shape mode
+/// (the class's root shape when it has no attribute yet), null in dict mode,
+/// and a fixed non-null marker for instances without a `__dict__`.
 #[inline]
-pub(crate) fn shape_of(o: ObjRef) -> Option<*const Shape> {
-    let p = pair(o)?;
+pub(crate) fn current_shape(o: ObjRef) -> *const Shape {
+    let Some(p) = pair(o) else { return dict_mode() };
     let s = p.shape.get();
     if s.is_null() {
-        Some(&*o.ty().shapes)
+        &*o.ty().shapes
     } else if s == dict_mode() {
-        None
+        core::ptr::null()
     } else {
-        Some(s)
+        s
     }
 }
 

@@ -59,6 +59,7 @@ mod call;
 mod error;
 mod func;
 mod heap;
+mod ic;
 mod instance;
 mod mro;
 mod object;
@@ -71,6 +72,7 @@ mod values;
 pub use error::{Error, ErrorKind, Result};
 pub use func::NativeFn;
 pub use heap::{Heap, SMALL_INT_MAX, SMALL_INT_MIN};
+pub use ic::AttrCache;
 pub use object::{HEADER_SIZE, Obj};
 pub use types::{PayloadHooks, TypeSpec};
 

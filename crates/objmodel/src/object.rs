@@ -46,7 +46,7 @@ pub const HEADER_SIZE: usize = size_of::<ObjHeader>();
 const _: () = assert!(HEADER_SIZE == 16);
 
 /// A raw, uncounted handle to an object.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[repr(transparent)]
 pub(crate) struct ObjRef(pub(crate) NonNull<ObjHeader>);
 

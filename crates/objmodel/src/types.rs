@@ -313,8 +313,6 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
     heap.install_builtins(Builtins {
         object,
         type_,
-        none_type,
-        bool_,
         int,
         float,
         str_,
