@@ -3,6 +3,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod cpython;
+pub mod objrt;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr::NonNull;

@@ -50,12 +50,18 @@ pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
         return entry.value;
     }
     let value = walk_mro(ty, name);
-    *ty.heap().method_cache_entry(v, name) = crate::heap::CacheEntry { version: v, name: name.addr(), value };
+    *ty.heap().method_cache_entry(v, name) = crate::heap::CacheEntry {
+        version: v,
+        name: name.addr(),
+        value,
+    };
     value
 }
 
 fn walk_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
-    ty.mro.iter().find_map(|&t| values::dict_get(as_type(t).dict, name))
+    ty.mro
+        .iter()
+        .find_map(|&t| values::dict_get(as_type(t).dict, name))
 }
 
 /// Gives `ty` and every subclass a new version (their namespaces, as seen
@@ -78,7 +84,10 @@ fn is_data_descriptor(d: ObjRef) -> bool {
 /// The interned form of an attribute name, or a TypeError for a non-str.
 pub(crate) fn intern_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
     if name.ty().kind != Kind::Str {
-        return Err(Error::type_error(format!("attribute name must be string, not '{}'", name.ty().name_str())));
+        return Err(Error::type_error(format!(
+            "attribute name must be string, not '{}'",
+            name.ty().name_str()
+        )));
     }
     string::intern_obj(heap, name)
 }
@@ -190,7 +199,11 @@ fn type_getattr(heap: &Heap, t: ObjRef, name: ObjRef) -> Result<ObjRef> {
         v.incref();
         return Ok(v);
     }
-    Err(Error::attribute(format!("type object '{}' has no attribute '{}'", ty.name_str(), string::as_str(name))))
+    Err(Error::attribute(format!(
+        "type object '{}' has no attribute '{}'",
+        ty.name_str(),
+        string::as_str(name)
+    )))
 }
 
 /// `setattr(o, name, value)` (`value` None: `delattr`), `name` interned.
@@ -204,7 +217,11 @@ pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef
     }
     let names = &heap.b().names;
     if name == names.class || name == names.dict {
-        return Err(Error::type_error(format!("cannot set '{}' on '{}' objects", string::as_str(name), ty.name_str())));
+        return Err(Error::type_error(format!(
+            "cannot set '{}' on '{}' objects",
+            string::as_str(name),
+            ty.name_str()
+        )));
     }
     if ty.kind != Kind::Object || !instance::has_dict(o) {
         return Err(instance::no_attribute(o, name));
@@ -233,9 +250,19 @@ fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> R
                     .unwrap_or_default()
             };
             match (value, func::property(d).setter) {
-                (Some(v), Some(setter)) => call::call_raw(heap, setter, &[o, v]).map(ObjRef::decref),
-                (Some(_), None) => Err(Error::attribute(format!("property '{}' of '{}' object has no setter", prop_name(), o.ty().name_str()))),
-                (None, _) => Err(Error::attribute(format!("property '{}' of '{}' object has no deleter", prop_name(), o.ty().name_str()))),
+                (Some(v), Some(setter)) => {
+                    call::call_raw(heap, setter, &[o, v]).map(ObjRef::decref)
+                }
+                (Some(_), None) => Err(Error::attribute(format!(
+                    "property '{}' of '{}' object has no setter",
+                    prop_name(),
+                    o.ty().name_str()
+                ))),
+                (None, _) => Err(Error::attribute(format!(
+                    "property '{}' of '{}' object has no deleter",
+                    prop_name(),
+                    o.ty().name_str()
+                ))),
             }
         }
         Kind::Member => {
@@ -263,11 +290,18 @@ fn type_setattr(heap: &Heap, t: ObjRef, name: ObjRef, value: Option<ObjRef>) -> 
     let ty = as_type(t);
     if ty.immutable {
         let verb = if value.is_some() { "set" } else { "delete" };
-        return Err(Error::type_error(format!("cannot {verb} '{}' attribute of immutable type '{}'", string::as_str(name), ty.name_str())));
+        return Err(Error::type_error(format!(
+            "cannot {verb} '{}' attribute of immutable type '{}'",
+            string::as_str(name),
+            ty.name_str()
+        )));
     }
     let names = &heap.b().names;
     if [names.name, names.bases, names.mro, names.dict, names.class].contains(&name) {
-        return Err(Error::attribute(format!("readonly attribute '{}' of type objects", string::as_str(name))));
+        return Err(Error::attribute(format!(
+            "readonly attribute '{}' of type objects",
+            string::as_str(name)
+        )));
     }
     let result = match value {
         Some(v) => values::dict_set(ty.dict, name, v),
@@ -275,7 +309,11 @@ fn type_setattr(heap: &Heap, t: ObjRef, name: ObjRef, value: Option<ObjRef>) -> 
             if values::dict_del(ty.dict, name) {
                 Ok(())
             } else {
-                Err(Error::attribute(format!("type object '{}' has no attribute '{}'", ty.name_str(), string::as_str(name))))
+                Err(Error::attribute(format!(
+                    "type object '{}' has no attribute '{}'",
+                    ty.name_str(),
+                    string::as_str(name)
+                )))
             }
         }
     };
@@ -315,7 +353,12 @@ impl<'h> Obj<'h> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
         heap.check_own(value.raw())?;
-        setattr(heap, self.raw(), intern_name(heap, name.raw())?, Some(value.raw()))
+        setattr(
+            heap,
+            self.raw(),
+            intern_name(heap, name.raw())?,
+            Some(value.raw()),
+        )
     }
 
     /// `delattr(self, name)`.
@@ -349,7 +392,10 @@ impl<'h> Obj<'h> {
     pub fn mro(&self) -> Result<Vec<Obj<'h>>> {
         let t = self.raw();
         if t.ty().kind != Kind::Type {
-            return Err(Error::type_error(format!("'{}' object is not a type", t.ty().name_str())));
+            return Err(Error::type_error(format!(
+                "'{}' object is not a type",
+                t.ty().name_str()
+            )));
         }
         Ok(as_type(t).mro.iter().map(|&m| m.new_obj()).collect())
     }
@@ -364,5 +410,25 @@ impl<'h> Obj<'h> {
         }
         Ok(call::call_method(heap, self.raw(), self.interned(name)?, &raw)?.into_obj())
     }
-}
 
+    /// [`Obj::call_method`] with a str object as the name (no interning
+    /// work when it is already interned).
+    pub fn call_method_obj(&self, name: &Obj<'h>, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
+        let heap = self.heap();
+        heap.check_own(name.raw())?;
+        let name = intern_name(heap, name.raw())?;
+        let mut raw = [name; 8];
+        if args.len() <= raw.len() {
+            for (slot, a) in raw.iter_mut().zip(args) {
+                heap.check_own(a.raw())?;
+                *slot = a.raw();
+            }
+            return Ok(call::call_method(heap, self.raw(), name, &raw[..args.len()])?.into_obj());
+        }
+        let raw: Vec<ObjRef> = args.iter().map(|a| a.raw()).collect();
+        for &a in &raw {
+            heap.check_own(a)?;
+        }
+        Ok(call::call_method(heap, self.raw(), name, &raw)?.into_obj())
+    }
+}

@@ -51,19 +51,30 @@ pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result
 fn call_type(heap: &Heap, t: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
     let ty = as_type(t);
     if ty.kind != Kind::Object {
-        return Err(Error::type_error(format!("cannot create '{}' instances", ty.name_str())));
+        return Err(Error::type_error(format!(
+            "cannot create '{}' instances",
+            ty.name_str()
+        )));
     }
     let o = heap.alloc_object(t, ty.layout.size)?.into_obj();
     match attr::lookup_in_mro(ty, heap.b().names.init) {
         Some(init) => {
             let r = with_self(o.raw(), args, |a| call_raw(heap, init, a))?;
             if r.ty().kind != Kind::NoneType {
-                let e = Error::type_error(format!("__init__() should return None, not '{}'", r.ty().name_str()));
+                let e = Error::type_error(format!(
+                    "__init__() should return None, not '{}'",
+                    r.ty().name_str()
+                ));
                 r.decref();
                 return Err(e);
             }
         }
-        None if !args.is_empty() => return Err(Error::type_error(format!("{}() takes no arguments", ty.name_str()))),
+        None if !args.is_empty() => {
+            return Err(Error::type_error(format!(
+                "{}() takes no arguments",
+                ty.name_str()
+            )));
+        }
         None => {}
     }
     Ok(o.into_raw())
@@ -73,7 +84,8 @@ fn call_type(heap: &Heap, t: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
 /// on the class (and not shadowed by an instance attribute).
 pub(crate) fn call_method(heap: &Heap, o: ObjRef, name: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
     if o.ty().kind != Kind::Type {
-        if let Some(f) = attr::lookup_in_mro(o.ty(), name).filter(|f| f.ty().kind == Kind::Function) {
+        if let Some(f) = attr::lookup_in_mro(o.ty(), name).filter(|f| f.ty().kind == Kind::Function)
+        {
             if instance::get(o, name).is_none() || !instance::has_dict(o) {
                 return with_self(o, args, |a| call_raw(heap, f, a));
             }
@@ -86,6 +98,22 @@ pub(crate) fn call_method(heap: &Heap, o: ObjRef, name: ObjRef, args: &[ObjRef])
 }
 
 impl<'h> Obj<'h> {
+    /// A new instance of this class, without calling `__init__` (its slots
+    /// unset, its `__dict__` empty).
+    pub fn new_instance(&self) -> Result<Obj<'h>> {
+        let t = self.raw();
+        if t.ty().kind != Kind::Type || as_type(t).kind != Kind::Object {
+            return Err(Error::type_error(format!(
+                "cannot create instances of '{}'",
+                t.ty().name_str()
+            )));
+        }
+        Ok(self
+            .heap()
+            .alloc_object(t, as_type(t).layout.size)?
+            .into_obj())
+    }
+
     /// `self(*args)`.
     pub fn call(&self, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
         let heap = self.heap();

@@ -92,7 +92,10 @@ pub(crate) fn clear(o: ObjRef) {
         }
         crate::types::Kind::Property => {
             let p = property(o);
-            p.getter.into_iter().chain(p.setter).for_each(ObjRef::decref);
+            p.getter
+                .into_iter()
+                .chain(p.setter)
+                .for_each(ObjRef::decref);
         }
         _ => {} // members hold interned (immortal) names only
     }
@@ -125,7 +128,12 @@ pub(crate) fn new_method(heap: &Heap, func: ObjRef, self_: ObjRef) -> Result<Obj
     Ok(o)
 }
 
-pub(crate) fn new_member(heap: &Heap, name: ObjRef, owner: ObjRef, offset: usize) -> Result<ObjRef> {
+pub(crate) fn new_member(
+    heap: &Heap,
+    name: ObjRef,
+    owner: ObjRef,
+    offset: usize,
+) -> Result<ObjRef> {
     let o = heap.alloc_object(heap.b().member, size_of::<MemberObj>())?;
     // SAFETY: a fresh member object.
     unsafe {

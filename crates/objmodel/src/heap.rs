@@ -103,7 +103,17 @@ impl Heap {
             mem: UnsafeCell::new(objheap::Heap::new()),
             builtins: UnsafeCell::new(MaybeUninit::uninit()),
             interned: UnsafeCell::new(InternTable::default()),
-            method_cache: UnsafeCell::new(vec![CacheEntry { version: 0, name: 0, value: None }; 1 << METHOD_CACHE_BITS].into_boxed_slice()),
+            method_cache: UnsafeCell::new(
+                vec![
+                    CacheEntry {
+                        version: 0,
+                        name: 0,
+                        value: None
+                    };
+                    1 << METHOD_CACHE_BITS
+                ]
+                .into_boxed_slice(),
+            ),
             next_version: Cell::new(1),
             objects_live: Cell::new(0),
             pending: UnsafeCell::new(Vec::new()),
@@ -187,7 +197,10 @@ impl Heap {
         // SAFETY: `size` fresh bytes; the header fits at their start.
         unsafe {
             p.as_ptr().write_bytes(0, size);
-            p.cast::<ObjHeader>().write(ObjHeader { refcnt: Cell::new(1), ty: Cell::new(ty.cast::<TypeObject>().as_ptr()) });
+            p.cast::<ObjHeader>().write(ObjHeader {
+                refcnt: Cell::new(1),
+                ty: Cell::new(ty.cast::<TypeObject>().as_ptr()),
+            });
         }
         ty.incref();
         self.note_object_allocated();
@@ -226,7 +239,10 @@ impl Heap {
 
     /// Counts of objects and memory.
     pub fn stats(&self) -> Stats {
-        Stats { objects_live: self.objects_live.get(), memory: self.mem().stats() }
+        Stats {
+            objects_live: self.objects_live.get(),
+            memory: self.mem().stats(),
+        }
     }
 
     /// Bounds the bytes the heap takes from the system; `None` lifts the bound.
@@ -240,7 +256,10 @@ impl Heap {
         if core::ptr::eq(o.ty().heap(), self) {
             Ok(())
         } else {
-            Err(Error::new(ErrorKind::HeapMismatch, "objects of two heaps cannot be mixed"))
+            Err(Error::new(
+                ErrorKind::HeapMismatch,
+                "objects of two heaps cannot be mixed",
+            ))
         }
     }
 
@@ -364,7 +383,9 @@ unsafe impl Allocator for HeapAlloc {
             return Err(AllocError);
         }
         if layout.size() == 0 {
-            let dangling = NonNull::new(core::ptr::without_provenance_mut::<u8>(objheap::ALIGNMENT)).ok_or(AllocError)?;
+            let dangling =
+                NonNull::new(core::ptr::without_provenance_mut::<u8>(objheap::ALIGNMENT))
+                    .ok_or(AllocError)?;
             return Ok(NonNull::slice_from_raw_parts(dangling, 0));
         }
         // SAFETY: the heap outlives every collection allocated from it.

@@ -50,7 +50,13 @@ pub struct AttrCache {
 impl Heap {
     /// A cache for a call site that reads attribute `name`.
     pub fn attr_cache(&self, name: &str) -> Result<AttrCache> {
-        Ok(AttrCache { name: string::intern(self, name)?, ty: core::ptr::null(), version: 0, shape: core::ptr::null(), hit: Hit::Empty })
+        Ok(AttrCache {
+            name: string::intern(self, name)?,
+            ty: core::ptr::null(),
+            version: 0,
+            shape: core::ptr::null(),
+            hit: Hit::Empty,
+        })
     }
 }
 
@@ -110,7 +116,9 @@ fn fill(cache: &mut AttrCache, o: ObjRef) {
         Some(Kind::Property) => return,
         _ => {
             // SAFETY: a non-null shape pointer is a live shape of the class.
-            let index = (has_dict).then(|| unsafe { &*shape }.index_of(cache.name)).flatten();
+            let index = (has_dict)
+                .then(|| unsafe { &*shape }.index_of(cache.name))
+                .flatten();
             match (index, descr) {
                 (Some(i), _) => Hit::InstanceValue(i),
                 (None, Some(d)) if d.ty().kind == Kind::Function => Hit::Method(d),

@@ -48,6 +48,10 @@ pub(crate) struct DictPair {
 pub(crate) struct Shape {
     /// Attribute names (interned, so immortal: no counts held).
     pub(crate) keys: Vec<ObjRef>,
+    #[expect(
+        clippy::vec_box,
+        reason = "shapes must not move: instances point at them"
+    )]
     children: RefCell<Vec<Box<Shape>>>,
 }
 
@@ -60,7 +64,10 @@ fn dict_mode() -> *const Shape {
 
 impl Shape {
     pub(crate) fn root() -> Self {
-        Self { keys: Vec::new(), children: RefCell::new(Vec::new()) }
+        Self {
+            keys: Vec::new(),
+            children: RefCell::new(Vec::new()),
+        }
     }
 
     /// Index of `name` (an interned str) among the keys.
@@ -77,7 +84,10 @@ impl Shape {
         }
         let mut keys = self.keys.clone();
         keys.push(name);
-        children.push(Box::new(Shape { keys, children: RefCell::new(Vec::new()) }));
+        children.push(Box::new(Shape {
+            keys,
+            children: RefCell::new(Vec::new()),
+        }));
         &**children.last().expect("just pushed")
     }
 
@@ -147,7 +157,11 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
     if s == dict_mode() {
         return values::dict_set(dict_of(p), name, value);
     }
-    let shape: &Shape = if s.is_null() { &o.ty().shapes } else { unsafe_shape(s) };
+    let shape: &Shape = if s.is_null() {
+        &o.ty().shapes
+    } else {
+        unsafe_shape(s)
+    };
     if let Some(i) = shape.index_of(name) {
         value.incref();
         // SAFETY: cell `i` is initialised (key invariant).
@@ -158,12 +172,18 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
     let n = shape.keys.len();
     let mut cells = p.values.get();
     if n + 1 > capacity(n) {
-        let new = heap.alloc_raw(capacity(n + 1) * size_of::<ObjRef>())?.cast::<ObjRef>().as_ptr();
+        let new = heap
+            .alloc_raw(capacity(n + 1) * size_of::<ObjRef>())?
+            .cast::<ObjRef>()
+            .as_ptr();
         if n > 0 {
             // SAFETY: both arrays have room for `n` cells; the old one is freed after the move.
             unsafe {
                 new.copy_from_nonoverlapping(cells, n);
-                heap.free_raw(NonNull::new_unchecked(cells.cast()), capacity(n) * size_of::<ObjRef>());
+                heap.free_raw(
+                    NonNull::new_unchecked(cells.cast()),
+                    capacity(n) * size_of::<ObjRef>(),
+                );
             }
         }
         cells = new;
@@ -226,7 +246,12 @@ fn release_values(heap: &Heap, p: &DictPair, n: usize) {
     }
     let vals: Vec<ObjRef> = (0..n).map(|i| unsafe_cell(cells, i)).collect();
     // SAFETY: the array was allocated with capacity(n) cells.
-    unsafe { heap.free_raw(NonNull::new_unchecked(cells.cast()), capacity(n) * size_of::<ObjRef>()) };
+    unsafe {
+        heap.free_raw(
+            NonNull::new_unchecked(cells.cast()),
+            capacity(n) * size_of::<ObjRef>(),
+        )
+    };
     p.values.set(core::ptr::null_mut());
     p.shape.set(core::ptr::null());
     for v in vals {
@@ -243,7 +268,9 @@ fn unsafe_cell(cells: *mut ObjRef, i: usize) -> ObjRef {
 /// if the finaliser resurrected the object (it then stays alive, intact).
 pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
     let del = heap.b().names.del;
-    let Some(f) = crate::attr::lookup_in_mro(o.ty(), del) else { return true };
+    let Some(f) = crate::attr::lookup_in_mro(o.ty(), del) else {
+        return true;
+    };
     if !heap.mark_finalized(o) {
         return true; // finalised before: never twice
     }
@@ -296,5 +323,9 @@ impl crate::types::TypeObject {
 
 /// The error for a missing attribute on an instance.
 pub(crate) fn no_attribute(o: ObjRef, name: ObjRef) -> Error {
-    Error::attribute(format!("'{}' object has no attribute '{}'", o.ty().name_str(), crate::string::as_str(name)))
+    Error::attribute(format!(
+        "'{}' object has no attribute '{}'",
+        o.ty().name_str(),
+        crate::string::as_str(name)
+    ))
 }

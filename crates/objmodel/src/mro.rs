@@ -8,7 +8,11 @@
 
 /// Computes the MRO of a class with direct `bases` (given with their own
 /// MROs), excluding the class itself. `name` names a class for the error.
-pub(crate) fn c3_merge<T: Copy + Eq>(base_mros: &[&[T]], bases: &[T], name: impl Fn(T) -> String) -> Result<Vec<T>, String> {
+pub(crate) fn c3_merge<T: Copy + Eq>(
+    base_mros: &[&[T]],
+    bases: &[T],
+    name: impl Fn(T) -> String,
+) -> Result<Vec<T>, String> {
     let mut lists: Vec<Vec<T>> = base_mros.iter().map(|m| m.to_vec()).collect();
     lists.push(bases.to_vec());
     let mut out = Vec::new();
@@ -26,7 +30,10 @@ pub(crate) fn c3_merge<T: Copy + Eq>(base_mros: &[&[T]], bases: &[T], name: impl
                 }
             }
             let names: Vec<String> = stuck.into_iter().map(name).collect();
-            return Err(format!("Cannot create a consistent method resolution order (MRO) for bases {}", names.join(", ")));
+            return Err(format!(
+                "Cannot create a consistent method resolution order (MRO) for bases {}",
+                names.join(", ")
+            ));
         };
         out.push(head);
         for l in &mut lists {
@@ -41,7 +48,7 @@ pub(crate) fn c3_merge<T: Copy + Eq>(base_mros: &[&[T]], bases: &[T], name: impl
 mod tests {
     use super::*;
 
-    fn mro_of<'a>(table: &'a [(char, Vec<char>)], c: char) -> &'a [char] {
+    fn mro_of(table: &[(char, Vec<char>)], c: char) -> &[char] {
         &table.iter().find(|(k, _)| *k == c).expect("known class").1
     }
 
@@ -83,13 +90,19 @@ mod tests {
             ('Z', "123"),
         ])
         .unwrap();
-        assert_eq!(mro_of(&t, 'Z'), ['Z', '1', '2', '3', 'D', 'A', 'B', 'C', 'E', 'o']);
+        assert_eq!(
+            mro_of(&t, 'Z'),
+            ['Z', '1', '2', '3', 'D', 'A', 'B', 'C', 'E', 'o']
+        );
     }
 
     #[test]
     fn an_inconsistent_order_is_refused_with_cpythons_message() {
         // class X; class Y(X); class Z(X, Y)
         let err = build(&[('X', ""), ('Y', "X"), ('Z', "XY")]).unwrap_err();
-        assert_eq!(err, "Cannot create a consistent method resolution order (MRO) for bases X, Y");
+        assert_eq!(
+            err,
+            "Cannot create a consistent method resolution order (MRO) for bases X, Y"
+        );
     }
 }

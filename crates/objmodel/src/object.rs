@@ -94,7 +94,11 @@ impl ObjRef {
         if rc & IMMORTAL != 0 {
             return;
         }
-        debug_assert!(rc > 0, "decref of a dead object of type {}", self.ty().name_str());
+        debug_assert!(
+            rc > 0,
+            "decref of a dead object of type {}",
+            self.ty().name_str()
+        );
         if rc == 1 {
             h.refcnt.set(0);
             crate::heap::dealloc(self);
@@ -117,7 +121,10 @@ impl ObjRef {
 
     /// A counted handle: takes over one count the caller owns.
     pub(crate) fn into_obj<'h>(self) -> Obj<'h> {
-        Obj { ptr: self, _heap: PhantomData }
+        Obj {
+            ptr: self,
+            _heap: PhantomData,
+        }
     }
 
     /// A counted handle made by adding a count.
@@ -199,7 +206,12 @@ impl fmt::Debug for Obj<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match crate::repr::repr_string(self.ptr) {
             Ok(s) => f.write_str(&s),
-            Err(_) => write!(f, "<{} object at {:p}>", self.ptr.ty().name_str(), self.as_ptr()),
+            Err(_) => write!(
+                f,
+                "<{} object at {:p}>",
+                self.ptr.ty().name_str(),
+                self.as_ptr()
+            ),
         }
     }
 }

@@ -31,7 +31,11 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
     let heap: &Heap = o.ty().heap();
     match o.ty().kind {
         Kind::NoneType => out.push_str("None"),
-        Kind::Bool => out.push_str(if values::int_value(o) != 0 { "True" } else { "False" }),
+        Kind::Bool => out.push_str(if values::int_value(o) != 0 {
+            "True"
+        } else {
+            "False"
+        }),
         Kind::Int => write!(out, "{}", values::int_value(o)).expect("writing to a String"),
         Kind::Float => out.push_str(&float_repr(values::float_value(o))),
         Kind::Str => str_repr(string::as_str(o), out),
@@ -99,18 +103,36 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             active.pop();
         }
         Kind::Type => write!(out, "<class '{}'>", type_name(o)).expect("writing to a String"),
-        Kind::Function => write!(out, "<built-in function {}>", string::as_str(func::function(o).name)).expect("writing to a String"),
+        Kind::Function => write!(
+            out,
+            "<built-in function {}>",
+            string::as_str(func::function(o).name)
+        )
+        .expect("writing to a String"),
         Kind::Method => {
             let m = func::method(o);
-            let fname = if m.func.ty().kind == Kind::Function { string::as_str(func::function(m.func).name) } else { "?" };
-            write!(out, "<bound method {}.{fname} of ", m.self_.ty().name_str()).expect("writing to a String");
+            let fname = if m.func.ty().kind == Kind::Function {
+                string::as_str(func::function(m.func).name)
+            } else {
+                "?"
+            };
+            write!(out, "<bound method {}.{fname} of ", m.self_.ty().name_str())
+                .expect("writing to a String");
             write_repr(m.self_, out, active)?;
             out.push('>');
         }
-        Kind::Property => write!(out, "<property object at {:#x}>", o.addr()).expect("writing to a String"),
+        Kind::Property => {
+            write!(out, "<property object at {:#x}>", o.addr()).expect("writing to a String")
+        }
         Kind::Member => {
             let m = func::member(o);
-            write!(out, "<member '{}' of '{}' objects>", string::as_str(m.name), string::as_str(m.owner_name)).expect("writing to a String");
+            write!(
+                out,
+                "<member '{}' of '{}' objects>",
+                string::as_str(m.name),
+                string::as_str(m.owner_name)
+            )
+            .expect("writing to a String");
         }
         Kind::Object => match attr::lookup_in_mro(o.ty(), heap.b().names.repr) {
             Some(f) => {
@@ -119,12 +141,21 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
                     out.push_str(string::as_str(r));
                     Ok(())
                 } else {
-                    Err(Error::type_error(format!("__repr__ returned non-string (type {})", r.ty().name_str())))
+                    Err(Error::type_error(format!(
+                        "__repr__ returned non-string (type {})",
+                        r.ty().name_str()
+                    )))
                 };
                 r.decref();
                 result?;
             }
-            None => write!(out, "<{} object at {:#x}>", type_name(o.ty().as_ref()), o.addr()).expect("writing to a String"),
+            None => write!(
+                out,
+                "<{} object at {:#x}>",
+                type_name(o.ty().as_ref()),
+                o.addr()
+            )
+            .expect("writing to a String"),
         },
     }
     Ok(())
@@ -133,7 +164,11 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
 /// Python's repr of a str: quotes chosen as Python does, escapes for
 /// backslash, the quote, control characters and non-printable code points.
 fn str_repr(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -145,8 +180,12 @@ fn str_repr(s: &str, out: &mut String) {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(out, "\\x{:02x}", c as u32).expect("writing to a String"),
-            c if (0x80..0xa0).contains(&(c as u32)) || c == '\u{ad}' => write!(out, "\\x{:02x}", c as u32).expect("writing to a String"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                write!(out, "\\x{:02x}", c as u32).expect("writing to a String")
+            }
+            c if (0x80..0xa0).contains(&(c as u32)) || c == '\u{ad}' => {
+                write!(out, "\\x{:02x}", c as u32).expect("writing to a String")
+            }
             c => out.push(c),
         }
     }
@@ -163,7 +202,11 @@ pub(crate) fn float_repr(f: f64) -> String {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // `{:e}` gives the shortest round-tripping digits: "-1.2345e-7".
     let sci = format!("{f:e}");
@@ -181,11 +224,19 @@ pub(crate) fn float_repr(f: f64) -> String {
         } else if point as usize >= digits.len() {
             format!("{digits}{}.0", "0".repeat(point as usize - digits.len()))
         } else {
-            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
         };
         format!("{sign}{text}")
     } else {
-        let frac = if digits.len() > 1 { format!(".{}", &digits[1..]) } else { String::new() };
+        let frac = if digits.len() > 1 {
+            format!(".{}", &digits[1..])
+        } else {
+            String::new()
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{}{frac}e{esign}{:02}", &digits[..1], exp.abs())
     }
@@ -221,7 +272,7 @@ mod tests {
             (0.00001, "1e-05"),
             (123456789012345678.0, "1.2345678901234568e+17"),
             (1.5e-7, "1.5e-07"),
-            (3.141592653589793, "3.141592653589793"),
+            (std::f64::consts::PI, "3.141592653589793"),
             (-0.0, "-0.0"),
             (f64::INFINITY, "inf"),
             (f64::NAN, "nan"),

@@ -15,7 +15,6 @@
 //! always interned, so the lookup code compares names by address.
 
 use core::cell::Cell;
-use core::hash::{Hash, Hasher};
 
 use hashbrown::HashTable;
 
@@ -72,10 +71,21 @@ pub(crate) fn hash(o: ObjRef) -> u64 {
     h
 }
 
+/// A fast, deterministic hash of text (FxHash's multiply-rotate over 8-byte
+/// words, then a final mix). Never 0: 0 marks "not computed".
 fn hash_text(text: &str) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    text.hash(&mut hasher);
-    hasher.finish().max(1)
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let bytes = text.as_bytes();
+    let mut h = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let word = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h.rotate_left(5) ^ word).wrapping_mul(K);
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    (h ^ (h >> 29)).max(1)
 }
 
 pub(crate) fn is_interned(o: ObjRef) -> bool {
@@ -90,7 +100,10 @@ pub(crate) fn new_str(heap: &Heap, text: &str) -> Result<ObjRef> {
         let p = o.cast::<StrObj>().as_ptr();
         (&raw mut (*p).nbytes).write(text.len());
         (&raw mut (*p).nchars).write(text.chars().count());
-        o.cast::<u8>().as_ptr().add(DATA_OFFSET).copy_from_nonoverlapping(text.as_ptr(), text.len());
+        o.cast::<u8>()
+            .as_ptr()
+            .add(DATA_OFFSET)
+            .copy_from_nonoverlapping(text.as_ptr(), text.len());
     }
     Ok(o)
 }
@@ -104,7 +117,9 @@ pub(crate) struct InternTable {
 impl InternTable {
     /// The interned str equal to `text`, if any.
     pub(crate) fn find(&self, text: &str) -> Option<ObjRef> {
-        self.table.find(hash_text(text), |&o| as_str(o) == text).copied()
+        self.table
+            .find(hash_text(text), |&o| as_str(o) == text)
+            .copied()
     }
 }
 
@@ -124,7 +139,11 @@ pub(crate) fn intern(heap: &Heap, text: &str) -> Result<ObjRef> {
 
 /// The interned equivalent of a str object (itself when already interned).
 pub(crate) fn intern_obj(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
-    if is_interned(o) { Ok(o) } else { intern(heap, as_str(o)) }
+    if is_interned(o) {
+        Ok(o)
+    } else {
+        intern(heap, as_str(o))
+    }
 }
 
 impl Heap {

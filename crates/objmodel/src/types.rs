@@ -152,7 +152,12 @@ pub(crate) struct TypeParts {
 
 /// Allocates a type object of metatype `meta` (`None`: the type is its own
 /// metatype, as `type` is). On failure the caller still owns `parts.dict`.
-fn alloc_type(heap: &Heap, meta: Option<ObjRef>, parts: TypeParts, mro: Vec<ObjRef>) -> Result<ObjRef> {
+fn alloc_type(
+    heap: &Heap,
+    meta: Option<ObjRef>,
+    parts: TypeParts,
+    mro: Vec<ObjRef>,
+) -> Result<ObjRef> {
     let size = size_of::<TypeObject>();
     let o = match meta {
         Some(meta) => heap.alloc_object(meta, size),
@@ -250,24 +255,28 @@ impl Heap {
 /// name and namespace); once every built-in type exists the heap's builtins
 /// are installed and the names and namespaces are made and patched in.
 pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
-    let builtin = |kind: Kind, base: Option<ObjRef>, meta: Option<ObjRef>, size: usize| -> Result<ObjRef> {
-        let mro = base.map(|b| as_type(b).mro.clone()).unwrap_or_default();
-        let layout = Layout { size, ..Layout::default() };
-        let parts = TypeParts {
-            name: heap_placeholder(),
-            module: None,
-            kind,
-            bases: base.into_iter().collect(),
-            layout,
-            hooks: None,
-            immutable: true,
-            solid: None,
-            dict: heap_placeholder(),
+    let builtin =
+        |kind: Kind, base: Option<ObjRef>, meta: Option<ObjRef>, size: usize| -> Result<ObjRef> {
+            let mro = base.map(|b| as_type(b).mro.clone()).unwrap_or_default();
+            let layout = Layout {
+                size,
+                ..Layout::default()
+            };
+            let parts = TypeParts {
+                name: heap_placeholder(),
+                module: None,
+                kind,
+                bases: base.into_iter().collect(),
+                layout,
+                hooks: None,
+                immutable: true,
+                solid: None,
+                dict: heap_placeholder(),
+            };
+            let t = alloc_type(heap, meta, parts, mro)?;
+            t.make_immortal();
+            Ok(t)
         };
-        let t = alloc_type(heap, meta, parts, mro)?;
-        t.make_immortal();
-        Ok(t)
-    };
     let type_ = builtin(Kind::Type, None, None, size_of::<TypeObject>())?;
     let object = builtin(Kind::Object, None, Some(type_), HEADER_SIZE)?;
     // `type` derives from `object`, which did not exist when `type` was made.
@@ -402,7 +411,11 @@ pub struct TypeSpec<'a> {
 impl<'a> TypeSpec<'a> {
     /// A class like Python's default: no payload, no slots, a `__dict__`.
     pub fn dict() -> Self {
-        Self { payload_size: 0, slots: &[], has_dict: true }
+        Self {
+            payload_size: 0,
+            slots: &[],
+            has_dict: true,
+        }
     }
 }
 
@@ -410,7 +423,12 @@ impl Heap {
     /// Creates a class. `name` may be dotted (`"mod.Name"`): the part after
     /// the last dot is `__name__`, as for CPython's `PyType_FromSpec`. No
     /// bases means `(object,)`.
-    pub fn new_type<'h>(&'h self, name: &str, bases: &[&Obj<'h>], spec: &TypeSpec<'_>) -> Result<Obj<'h>> {
+    pub fn new_type<'h>(
+        &'h self,
+        name: &str,
+        bases: &[&Obj<'h>],
+        spec: &TypeSpec<'_>,
+    ) -> Result<Obj<'h>> {
         self.new_type_with_hooks(name, bases, spec, None)
     }
 
@@ -427,20 +445,32 @@ impl Heap {
             let b = b.raw();
             self.check_own(b)?;
             if b.ty().kind != Kind::Type {
-                return Err(Error::type_error(format!("bases must be types, not '{}'", b.ty().name_str())));
+                return Err(Error::type_error(format!(
+                    "bases must be types, not '{}'",
+                    b.ty().name_str()
+                )));
             }
             if as_type(b).kind != Kind::Object {
-                return Err(Error::type_error(format!("type '{}' is not an acceptable base type", as_type(b).name_str())));
+                return Err(Error::type_error(format!(
+                    "type '{}' is not an acceptable base type",
+                    as_type(b).name_str()
+                )));
             }
             if base_refs.contains(&b) {
-                return Err(Error::type_error(format!("duplicate base class {}", as_type(b).name_str())));
+                return Err(Error::type_error(format!(
+                    "duplicate base class {}",
+                    as_type(b).name_str()
+                )));
             }
             base_refs.push(b);
         }
         if base_refs.is_empty() {
             base_refs.push(self.b().object);
         }
-        let base_mros: Vec<&[ObjRef]> = base_refs.iter().map(|&b| as_type(b).mro.as_slice()).collect();
+        let base_mros: Vec<&[ObjRef]> = base_refs
+            .iter()
+            .map(|&b| as_type(b).mro.as_slice())
+            .collect();
         let mro = mro::c3_merge(&base_mros, &base_refs, |t| as_type(t).name_str().to_owned())
             .map_err(|m| Error::new(ErrorKind::Mro, m))?;
         let (layout, solid) = layout_for(&base_refs, spec)?;
@@ -449,7 +479,11 @@ impl Heap {
             None => (None, name),
         };
         let name = string::intern(self, short)?;
-        let slot_names: Vec<ObjRef> = spec.slots.iter().map(|s| string::intern(self, s)).collect::<Result<_>>()?;
+        let slot_names: Vec<ObjRef> = spec
+            .slots
+            .iter()
+            .map(|s| string::intern(self, s))
+            .collect::<Result<_>>()?;
         let dict = values::new_dict(self)?;
         let parts = TypeParts {
             name,
@@ -462,7 +496,8 @@ impl Heap {
             solid,
             dict,
         };
-        let t = alloc_type(self, Some(self.b().type_), parts, mro).inspect_err(|_| dict.decref())?;
+        let t =
+            alloc_type(self, Some(self.b().type_), parts, mro).inspect_err(|_| dict.decref())?;
         let t = t.into_obj();
         // Slots are member descriptors in the namespace.
         let ty = as_type(t.raw());
@@ -488,14 +523,18 @@ fn layout_for(bases: &[ObjRef], spec: &TypeSpec<'_>) -> Result<(Layout, Option<O
         if as_type(s_b).is_subtype(s_best) {
             best = b;
         } else {
-            return Err(Error::type_error("multiple bases have instance lay-out conflict"));
+            return Err(Error::type_error(
+                "multiple bases have instance lay-out conflict",
+            ));
         }
     }
     let mut layout = as_type(best).layout.clone();
     let adds = spec.payload_size > 0 || !spec.slots.is_empty();
     if spec.payload_size > 0 {
         if layout.payload.is_some() {
-            return Err(Error::type_error("multiple bases have instance lay-out conflict"));
+            return Err(Error::type_error(
+                "multiple bases have instance lay-out conflict",
+            ));
         }
         let offset = layout.size.next_multiple_of(16);
         layout.payload = Some((offset, spec.payload_size));
@@ -505,11 +544,17 @@ fn layout_for(bases: &[ObjRef], spec: &TypeSpec<'_>) -> Result<(Layout, Option<O
         layout.slots.push(layout.size);
         layout.size += size_of::<ObjRef>();
     }
-    let base_has_dict = bases.iter().any(|&b| as_type(b).layout.dict_offset.is_some());
+    let base_has_dict = bases
+        .iter()
+        .any(|&b| as_type(b).layout.dict_offset.is_some());
     if layout.dict_offset.is_none() && (spec.has_dict || base_has_dict) {
         layout.dict_offset = Some(layout.size);
         layout.size += crate::instance::DICT_PAIR_SIZE;
     }
-    let solid = if adds { None } else { Some(as_type(best).solid) };
+    let solid = if adds {
+        None
+    } else {
+        Some(as_type(best).solid)
+    };
     Ok((layout, solid))
 }

@@ -90,7 +90,8 @@ pub(crate) fn clear(o: ObjRef) {
         }
         Kind::List => {
             // SAFETY: the list is dead; its vector is taken out once.
-            let items = unsafe { core::ptr::read(&raw const (*o.cast::<ListObj>().as_ptr()).items) };
+            let items =
+                unsafe { core::ptr::read(&raw const (*o.cast::<ListObj>().as_ptr()).items) };
             for item in items.iter() {
                 item.decref();
             }
@@ -98,7 +99,8 @@ pub(crate) fn clear(o: ObjRef) {
         }
         Kind::Dict => {
             // SAFETY: the dict is dead; its map is taken out once.
-            let mut map = unsafe { core::ptr::read(&raw const (*o.cast::<DictObj>().as_ptr()).map) };
+            let mut map =
+                unsafe { core::ptr::read(&raw const (*o.cast::<DictObj>().as_ptr()).map) };
             for (k, v) in map.drain() {
                 k.decref();
                 v.decref();
@@ -185,14 +187,18 @@ pub(crate) fn new_tuple(heap: &Heap, items: &[ObjRef]) -> Result<ObjRef> {
 pub(crate) fn new_list(heap: &Heap) -> Result<ObjRef> {
     let o = heap.alloc_object(heap.b().list, size_of::<ListObj>())?;
     // SAFETY: a fresh list object; the vector allocates nothing yet.
-    unsafe { (&raw mut (*o.cast::<ListObj>().as_ptr()).items).write(HVec::new_in(heap.allocator())) };
+    unsafe {
+        (&raw mut (*o.cast::<ListObj>().as_ptr()).items).write(HVec::new_in(heap.allocator()))
+    };
     Ok(o)
 }
 
 pub(crate) fn new_dict(heap: &Heap) -> Result<ObjRef> {
     let o = heap.alloc_object(heap.b().dict, size_of::<DictObj>())?;
     // SAFETY: a fresh dict object; the map allocates nothing yet.
-    unsafe { (&raw mut (*o.cast::<DictObj>().as_ptr()).map).write(OrderedMap::new_in(heap.allocator())) };
+    unsafe {
+        (&raw mut (*o.cast::<DictObj>().as_ptr()).map).write(OrderedMap::new_in(heap.allocator()))
+    };
     Ok(o)
 }
 
@@ -212,8 +218,11 @@ fn as_num(o: ObjRef) -> Option<Num> {
     }
 }
 
+/// 2^63: floats in `-2^63..2^63` with no fraction are exactly an i64.
+const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
+
 fn float_as_exact_int(f: f64) -> Option<i64> {
-    (f.fract() == 0.0 && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18).then_some(f as i64)
+    (f.fract() == 0.0 && (-I64_BOUND..I64_BOUND).contains(&f)).then_some(f as i64)
 }
 
 /// Python's `==` for the values dict keys can be (identity for the rest).
@@ -259,13 +268,22 @@ pub(crate) fn key_hash(o: ObjRef) -> u64 {
             }
         }
         Kind::Str => string::hash(o),
-        Kind::Tuple => tuple_items(o).iter().fold(0x345678u64, |h, &item| mix(h ^ key_hash(item))),
+        Kind::Tuple => tuple_items(o)
+            .iter()
+            .fold(0x345678u64, |h, &item| mix(h ^ key_hash(item))),
         _ => mix(o.addr() as u64),
     }
 }
 
 fn expect_kind(o: ObjRef, kind: Kind, what: &str) -> Result<()> {
-    if o.ty().kind == kind { Ok(()) } else { Err(Error::type_error(format!("expected {what}, not '{}'", o.ty().name_str()))) }
+    if o.ty().kind == kind {
+        Ok(())
+    } else {
+        Err(Error::type_error(format!(
+            "expected {what}, not '{}'",
+            o.ty().name_str()
+        )))
+    }
 }
 
 // ----- the safe API -----------------------------------------------------------
@@ -339,7 +357,10 @@ impl<'h> Obj<'h> {
             Kind::Tuple => Ok(tuple_items(o).len()),
             Kind::List => Ok(list_mut(o).items.len()),
             Kind::Dict => Ok(dict_mut(o).map.len()),
-            _ => Err(Error::type_error(format!("object of type '{}' has no len()", o.ty().name_str()))),
+            _ => Err(Error::type_error(format!(
+                "object of type '{}' has no len()",
+                o.ty().name_str()
+            ))),
         }
     }
 
@@ -354,9 +375,15 @@ impl<'h> Obj<'h> {
         let (items, what): (&[ObjRef], &str) = match o.ty().kind {
             Kind::Tuple => (tuple_items(o), "tuple"),
             Kind::List => (&list_mut(o).items, "list"),
-            _ => return Err(Error::type_error(format!("'{}' object is not subscriptable", o.ty().name_str()))),
+            _ => {
+                return Err(Error::type_error(format!(
+                    "'{}' object is not subscriptable",
+                    o.ty().name_str()
+                )));
+            }
         };
-        let i = resolve_index(index, items.len()).ok_or_else(|| Error::new(ErrorKind::Index, format!("{what} index out of range")))?;
+        let i = resolve_index(index, items.len())
+            .ok_or_else(|| Error::new(ErrorKind::Index, format!("{what} index out of range")))?;
         Ok(items[i].new_obj())
     }
 
@@ -398,14 +425,20 @@ impl<'h> Obj<'h> {
     pub fn dict_get(&self, key: &Obj<'h>) -> Result<Obj<'h>> {
         let o = self.raw();
         expect_kind(o, Kind::Dict, "a dict")?;
-        dict_get(o, key.raw()).map(ObjRef::new_obj).ok_or_else(|| key_error(key.raw()))
+        dict_get(o, key.raw())
+            .map(ObjRef::new_obj)
+            .ok_or_else(|| key_error(key.raw()))
     }
 
     /// `del dict[key]`; [`ErrorKind::Key`] when absent.
     pub fn dict_del(&self, key: &Obj<'h>) -> Result<()> {
         let o = self.raw();
         expect_kind(o, Kind::Dict, "a dict")?;
-        if dict_del(o, key.raw()) { Ok(()) } else { Err(key_error(key.raw())) }
+        if dict_del(o, key.raw()) {
+            Ok(())
+        } else {
+            Err(key_error(key.raw()))
+        }
     }
 
     /// The `i`-th (key, value) of a dict, in insertion order.
@@ -413,13 +446,19 @@ impl<'h> Obj<'h> {
         let o = self.raw();
         expect_kind(o, Kind::Dict, "a dict")?;
         let map = &mut dict_mut(o).map;
-        let (&k, &v) = map.get_index(i).ok_or_else(|| Error::new(ErrorKind::Index, "dict index out of range"))?;
+        let (&k, &v) = map
+            .get_index(i)
+            .ok_or_else(|| Error::new(ErrorKind::Index, "dict index out of range"))?;
         Ok((k.new_obj(), v.new_obj()))
     }
 }
 
 fn resolve_index(index: i64, len: usize) -> Option<usize> {
-    let i = if index < 0 { index.checked_add(len as i64)? } else { index };
+    let i = if index < 0 {
+        index.checked_add(len as i64)?
+    } else {
+        index
+    };
     (i >= 0 && (i as usize) < len).then_some(i as usize)
 }
 
@@ -428,7 +467,10 @@ fn no_memory(what: &str) -> Error {
 }
 
 fn key_error(key: ObjRef) -> Error {
-    Error::new(ErrorKind::Key, crate::repr::repr_string(key).unwrap_or_else(|e| e.message))
+    Error::new(
+        ErrorKind::Key,
+        crate::repr::repr_string(key).unwrap_or_else(|e| e.message),
+    )
 }
 
 /// `dict[key] = value` on raw handles (each stored handle gains a count).
@@ -440,7 +482,8 @@ pub(crate) fn dict_set(d: ObjRef, key: ObjRef, value: ObjRef) -> Result<()> {
         core::mem::replace(slot, value).decref();
         return Ok(());
     }
-    map.try_insert(hash, key, value, |&k| key_eq(k, key)).map_err(|_| no_memory("dict assignment"))?;
+    map.try_insert(hash, key, value, |&k| key_eq(k, key))
+        .map_err(|_| no_memory("dict assignment"))?;
     key.incref();
     value.incref();
     Ok(())
@@ -448,7 +491,10 @@ pub(crate) fn dict_set(d: ObjRef, key: ObjRef, value: ObjRef) -> Result<()> {
 
 /// `dict[key]` on raw handles, borrowed.
 pub(crate) fn dict_get(d: ObjRef, key: ObjRef) -> Option<ObjRef> {
-    dict_mut(d).map.get(key_hash(key), |&k| key_eq(k, key)).map(|(_, &v)| v)
+    dict_mut(d)
+        .map
+        .get(key_hash(key), |&k| key_eq(k, key))
+        .map(|(_, &v)| v)
 }
 
 /// `del dict[key]` on raw handles; whether it was there.
@@ -466,6 +512,10 @@ pub(crate) fn dict_del(d: ObjRef, key: ObjRef) -> bool {
 impl Stats {
     /// Bytes in use per live object (0 with none alive).
     pub fn bytes_per_object(&self) -> f64 {
-        if self.objects_live == 0 { 0.0 } else { self.memory.bytes_in_use as f64 / self.objects_live as f64 }
+        if self.objects_live == 0 {
+            0.0
+        } else {
+            self.memory.bytes_in_use as f64 / self.objects_live as f64
+        }
     }
 }

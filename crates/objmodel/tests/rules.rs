@@ -8,7 +8,11 @@ fn class<'h>(heap: &'h Heap, name: &str, bases: &[&Obj<'h>]) -> Obj<'h> {
     heap.new_type(name, bases, &TypeSpec::dict()).unwrap()
 }
 
-fn func<'h>(heap: &'h Heap, name: &str, f: impl for<'a> Fn(&'a Heap, &[Obj<'a>]) -> Result<Obj<'a>> + 'static) -> Obj<'h> {
+fn func<'h>(
+    heap: &'h Heap,
+    name: &str,
+    f: impl for<'a> Fn(&'a Heap, &[Obj<'a>]) -> Result<Obj<'a>> + 'static,
+) -> Obj<'h> {
     heap.function(name, f).unwrap()
 }
 
@@ -49,8 +53,17 @@ fn values_repr_as_python() {
     assert_eq!(heap.object_type().repr().unwrap(), "<class 'object'>");
     let b = class(&heap, "B", &[]);
     assert_eq!(b.repr().unwrap(), "<class 'B'>");
-    assert_eq!(class(&heap, "pkg.mod.C", &[]).repr().unwrap(), "<class 'pkg.mod.C'>");
-    assert!(b.call(&[]).unwrap().repr().unwrap().starts_with("<B object at 0x"));
+    assert_eq!(
+        class(&heap, "pkg.mod.C", &[]).repr().unwrap(),
+        "<class 'pkg.mod.C'>"
+    );
+    assert!(
+        b.call(&[])
+            .unwrap()
+            .repr()
+            .unwrap()
+            .starts_with("<B object at 0x")
+    );
 }
 
 #[test]
@@ -59,7 +72,11 @@ fn small_ints_and_interned_strings_are_shared() {
     assert!(heap.int(256).unwrap().is(&heap.int(256).unwrap()));
     assert!(heap.int(-5).unwrap().is_immortal());
     assert!(!heap.int(257).unwrap().is(&heap.int(257).unwrap()));
-    assert!(heap.intern("name").unwrap().is(&heap.intern("name").unwrap()));
+    assert!(
+        heap.intern("name")
+            .unwrap()
+            .is(&heap.intern("name").unwrap())
+    );
     assert!(!heap.str("name").unwrap().is(&heap.str("name").unwrap()));
     assert_eq!(heap.str("Андрей").unwrap().len().unwrap(), 6);
 }
@@ -76,14 +93,26 @@ fn dict_keys_compare_as_in_python() {
     let (k, val) = d.dict_item(0).unwrap();
     assert_eq!(k.repr().unwrap(), "1", "the first key is kept");
     assert_eq!(val.as_str(), Some("bool"), "the last value wins");
-    let t1 = heap.tuple(&[&heap.int(1).unwrap(), &heap.str("x").unwrap()]).unwrap();
-    let t2 = heap.tuple(&[&heap.float(1.0).unwrap(), &heap.str("x").unwrap()]).unwrap();
+    let t1 = heap
+        .tuple(&[&heap.int(1).unwrap(), &heap.str("x").unwrap()])
+        .unwrap();
+    let t2 = heap
+        .tuple(&[&heap.float(1.0).unwrap(), &heap.str("x").unwrap()])
+        .unwrap();
     d.dict_set(&t1, &v("tuple")).unwrap();
-    assert_eq!(d.dict_get(&t2).unwrap().as_str(), Some("tuple"), "tuples compare by value");
+    assert_eq!(
+        d.dict_get(&t2).unwrap().as_str(),
+        Some("tuple"),
+        "tuples compare by value"
+    );
     let o1 = heap.object_type().call(&[]).unwrap();
     let o2 = heap.object_type().call(&[]).unwrap();
     d.dict_set(&o1, &v("o1")).unwrap();
-    assert_eq!(err_of(d.dict_get(&o2)).0, ErrorKind::Key, "other objects compare by identity");
+    assert_eq!(
+        err_of(d.dict_get(&o2)).0,
+        ErrorKind::Key,
+        "other objects compare by identity"
+    );
     assert_eq!(d.dict_get(&o1).unwrap().as_str(), Some("o1"));
     let (kind, msg) = err_of(d.dict_get(&v("missing")));
     assert_eq!((kind, msg.as_str()), (ErrorKind::Key, "'missing'"));
@@ -93,7 +122,10 @@ fn dict_keys_compare_as_in_python() {
 fn dict_order_survives_deletions() {
     let heap = Heap::new();
     let d = heap.dict().unwrap();
-    let k: Vec<Obj> = ["a", "b", "c", "d"].iter().map(|s| heap.str(s).unwrap()).collect();
+    let k: Vec<Obj> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|s| heap.str(s).unwrap())
+        .collect();
     for (i, key) in k.iter().enumerate() {
         d.dict_set(key, &heap.int(i as i64).unwrap()).unwrap();
     }
@@ -102,7 +134,9 @@ fn dict_order_survives_deletions() {
     d.dict_set(&k[1], &heap.int(9).unwrap()).unwrap();
     d.dict_set(&k[2], &heap.int(7).unwrap()).unwrap(); // an update keeps its place
     assert_eq!(d.repr().unwrap(), "{'c': 7, 'd': 3, 'b': 9}");
-    let keys: Vec<String> = (0..d.len().unwrap()).map(|i| d.dict_item(i).unwrap().0.repr().unwrap()).collect();
+    let keys: Vec<String> = (0..d.len().unwrap())
+        .map(|i| d.dict_item(i).unwrap().0.repr().unwrap())
+        .collect();
     assert_eq!(keys, ["'c'", "'d'", "'b'"]);
     assert_eq!(err_of(d.dict_del(&k[0])).0, ErrorKind::Key);
     assert_eq!(err_of(d.dict_item(3)).0, ErrorKind::Index);
@@ -118,11 +152,20 @@ fn sequences_index_from_either_end() {
     assert_eq!(l.get_item(-1).unwrap().as_int(), Some(2));
     assert_eq!(l.get_item(0).unwrap().as_int(), Some(0));
     let (kind, msg) = err_of(l.get_item(3));
-    assert_eq!((kind, msg.as_str()), (ErrorKind::Index, "list index out of range"));
+    assert_eq!(
+        (kind, msg.as_str()),
+        (ErrorKind::Index, "list index out of range")
+    );
     assert_eq!(err_of(l.get_item(-4)).0, ErrorKind::Index);
     let (kind, msg) = err_of(l.list_set(5, &heap.none()));
-    assert_eq!((kind, msg.as_str()), (ErrorKind::Index, "list assignment index out of range"));
-    assert_eq!(err_of(heap.int(3).unwrap().len()).1, "object of type 'int' has no len()");
+    assert_eq!(
+        (kind, msg.as_str()),
+        (ErrorKind::Index, "list assignment index out of range")
+    );
+    assert_eq!(
+        err_of(heap.int(3).unwrap().len()).1,
+        "object of type 'int' has no len()"
+    );
 }
 
 #[test]
@@ -132,22 +175,60 @@ fn mro_is_c3_and_refuses_what_cpython_refuses() {
     let b = class(&heap, "B", &[&a]);
     let c = class(&heap, "C", &[&a]);
     let d = class(&heap, "D", &[&b, &c]);
-    let names: Vec<String> = d.mro().unwrap().iter().map(|t| t.getattr("__name__").unwrap().as_str().unwrap().to_owned()).collect();
+    let names: Vec<String> = d
+        .mro()
+        .unwrap()
+        .iter()
+        .map(|t| t.getattr("__name__").unwrap().as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["D", "B", "C", "A", "object"]);
     assert_eq!(d.getattr("__mro__").unwrap().len().unwrap(), 5);
-    assert_eq!(d.getattr("__bases__").unwrap().repr().unwrap(), "(<class 'B'>, <class 'C'>)");
+    assert_eq!(
+        d.getattr("__bases__").unwrap().repr().unwrap(),
+        "(<class 'B'>, <class 'C'>)"
+    );
 
     let x = class(&heap, "X", &[]);
     let y = class(&heap, "Y", &[&x]);
     let (kind, msg) = err_of(heap.new_type("Z", &[&x, &y], &TypeSpec::dict()));
     assert_eq!(kind, ErrorKind::Mro);
-    assert_eq!(msg, "Cannot create a consistent method resolution order (MRO) for bases X, Y");
+    assert_eq!(
+        msg,
+        "Cannot create a consistent method resolution order (MRO) for bases X, Y"
+    );
     let (kind, msg) = err_of(heap.new_type("Z", &[&x, &x], &TypeSpec::dict()));
-    assert_eq!((kind, msg.as_str()), (ErrorKind::Type, "duplicate base class X"));
-    let s1 = heap.new_type("S1", &[], &TypeSpec { slots: &["a"], ..TypeSpec::default() }).unwrap();
-    let s2 = heap.new_type("S2", &[], &TypeSpec { slots: &["b"], ..TypeSpec::default() }).unwrap();
+    assert_eq!(
+        (kind, msg.as_str()),
+        (ErrorKind::Type, "duplicate base class X")
+    );
+    let s1 = heap
+        .new_type(
+            "S1",
+            &[],
+            &TypeSpec {
+                slots: &["a"],
+                ..TypeSpec::default()
+            },
+        )
+        .unwrap();
+    let s2 = heap
+        .new_type(
+            "S2",
+            &[],
+            &TypeSpec {
+                slots: &["b"],
+                ..TypeSpec::default()
+            },
+        )
+        .unwrap();
     let (kind, msg) = err_of(heap.new_type("S3", &[&s1, &s2], &TypeSpec::dict()));
-    assert_eq!((kind, msg.as_str()), (ErrorKind::Type, "multiple bases have instance lay-out conflict"));
+    assert_eq!(
+        (kind, msg.as_str()),
+        (
+            ErrorKind::Type,
+            "multiple bases have instance lay-out conflict"
+        )
+    );
     let (kind, _) = err_of(heap.new_type("I", &[&heap.int(1).unwrap()], &TypeSpec::dict()));
     assert_eq!(kind, ErrorKind::Type);
 }
@@ -160,35 +241,75 @@ fn instance_attributes_shadow_class_attributes() {
     parent.setattr("name", &heap.none()).unwrap();
     let child = class(&heap, "Child", &[&parent]);
     let andrey = child.call(&[]).unwrap();
-    andrey.setattr("name", &heap.str("Андрей").unwrap()).unwrap();
+    andrey
+        .setattr("name", &heap.str("Андрей").unwrap())
+        .unwrap();
     let other = child.call(&[]).unwrap();
     assert_eq!(andrey.getattr("name").unwrap().as_str(), Some("Андрей"));
     assert!(other.getattr("name").unwrap().is_none());
     andrey.delattr("name").unwrap();
-    assert!(andrey.getattr("name").unwrap().is_none(), "after del, the class attribute shows again");
+    assert!(
+        andrey.getattr("name").unwrap().is_none(),
+        "after del, the class attribute shows again"
+    );
     let (kind, msg) = err_of(andrey.delattr("name"));
-    assert_eq!((kind, msg.as_str()), (ErrorKind::Attribute, "'Child' object has no attribute 'name'"));
+    assert_eq!(
+        (kind, msg.as_str()),
+        (
+            ErrorKind::Attribute,
+            "'Child' object has no attribute 'name'"
+        )
+    );
     let (kind, msg) = err_of(other.getattr("zzz"));
-    assert_eq!((kind, msg.as_str()), (ErrorKind::Attribute, "'Child' object has no attribute 'zzz'"));
+    assert_eq!(
+        (kind, msg.as_str()),
+        (
+            ErrorKind::Attribute,
+            "'Child' object has no attribute 'zzz'"
+        )
+    );
     let (kind, msg) = err_of(child.getattr("zzz"));
-    assert_eq!((kind, msg.as_str()), (ErrorKind::Attribute, "type object 'Child' has no attribute 'zzz'"));
+    assert_eq!(
+        (kind, msg.as_str()),
+        (
+            ErrorKind::Attribute,
+            "type object 'Child' has no attribute 'zzz'"
+        )
+    );
 }
 
 #[test]
 fn data_descriptors_beat_the_instance_dict_and_functions_do_not() {
     let heap = Heap::new();
     let a = class(&heap, "A", &[]);
-    a.setattr("p", &heap.property(&returns(&heap, "p", 1), None).unwrap()).unwrap();
+    a.setattr("p", &heap.property(&returns(&heap, "p", 1), None).unwrap())
+        .unwrap();
     a.setattr("m", &returns(&heap, "m", 2)).unwrap();
     let o = a.call(&[]).unwrap();
     // Put 'p' and 'm' straight into the instance dict.
     let d = o.getattr("__dict__").unwrap();
-    d.dict_set(&heap.str("p").unwrap(), &heap.int(10).unwrap()).unwrap();
-    d.dict_set(&heap.str("m").unwrap(), &heap.int(20).unwrap()).unwrap();
-    assert_eq!(o.getattr("p").unwrap().as_int(), Some(1), "the property (data descriptor) wins");
-    assert_eq!(o.getattr("m").unwrap().as_int(), Some(20), "the instance dict beats a method");
+    d.dict_set(&heap.str("p").unwrap(), &heap.int(10).unwrap())
+        .unwrap();
+    d.dict_set(&heap.str("m").unwrap(), &heap.int(20).unwrap())
+        .unwrap();
+    assert_eq!(
+        o.getattr("p").unwrap().as_int(),
+        Some(1),
+        "the property (data descriptor) wins"
+    );
+    assert_eq!(
+        o.getattr("m").unwrap().as_int(),
+        Some(20),
+        "the instance dict beats a method"
+    );
     let (kind, msg) = err_of(o.setattr("p", &heap.int(3).unwrap()));
-    assert_eq!((kind, msg.as_str()), (ErrorKind::Attribute, "property 'p' of 'A' object has no setter"));
+    assert_eq!(
+        (kind, msg.as_str()),
+        (
+            ErrorKind::Attribute,
+            "property 'p' of 'A' object has no setter"
+        )
+    );
     let (_, msg) = err_of(o.delattr("p"));
     assert_eq!(msg, "property 'p' of 'A' object has no deleter");
     // A property with a setter stores through it.
@@ -197,7 +318,8 @@ fn data_descriptors_beat_the_instance_dict_and_functions_do_not() {
         Ok(h.none())
     });
     let load = func(&heap, "q", |_, args| args[0].getattr("_q"));
-    a.setattr("q", &heap.property(&load, Some(&store)).unwrap()).unwrap();
+    a.setattr("q", &heap.property(&load, Some(&store)).unwrap())
+        .unwrap();
     o.setattr("q", &heap.int(42).unwrap()).unwrap();
     assert_eq!(o.getattr("q").unwrap().as_int(), Some(42));
     assert_eq!(o.getattr("_q").unwrap().as_int(), Some(42));
@@ -206,18 +328,36 @@ fn data_descriptors_beat_the_instance_dict_and_functions_do_not() {
 #[test]
 fn slots_sit_at_fixed_offsets_and_unset_slots_are_missing() {
     let heap = Heap::new();
-    let a = heap.new_type("A", &[], &TypeSpec { slots: &["x", "y"], ..TypeSpec::default() }).unwrap();
+    let a = heap
+        .new_type(
+            "A",
+            &[],
+            &TypeSpec {
+                slots: &["x", "y"],
+                ..TypeSpec::default()
+            },
+        )
+        .unwrap();
     let o = a.call(&[]).unwrap();
     let (kind, msg) = err_of(o.getattr("x"));
-    assert_eq!((kind, msg.as_str()), (ErrorKind::Attribute, "'A' object has no attribute 'x'"));
+    assert_eq!(
+        (kind, msg.as_str()),
+        (ErrorKind::Attribute, "'A' object has no attribute 'x'")
+    );
     o.setattr("x", &heap.int(5).unwrap()).unwrap();
     assert_eq!(o.getattr("x").unwrap().as_int(), Some(5));
     let (_, msg) = err_of(o.setattr("z", &heap.int(1).unwrap()));
-    assert_eq!(msg, "'A' object has no attribute 'z'", "no __dict__: no new attributes");
+    assert_eq!(
+        msg, "'A' object has no attribute 'z'",
+        "no __dict__: no new attributes"
+    );
     o.delattr("x").unwrap();
     let (_, msg) = err_of(o.delattr("x"));
     assert_eq!(msg, "x");
-    assert_eq!(a.getattr("x").unwrap().repr().unwrap(), "<member 'x' of 'A' objects>");
+    assert_eq!(
+        a.getattr("x").unwrap().repr().unwrap(),
+        "<member 'x' of 'A' objects>"
+    );
     // A two-slot instance is a header and two pointers: 32 bytes.
     let before = heap.stats().memory.bytes_in_use;
     let o2 = a.call(&[]).unwrap();
@@ -238,7 +378,13 @@ fn getattr_hook_runs_only_when_lookup_fails() {
     let heap = Heap::new();
     let a = class(&heap, "A", &[]);
     a.setattr("found", &heap.int(1).unwrap()).unwrap();
-    a.setattr("__getattr__", &func(&heap, "__getattr__", |h, args| h.str(&format!("dynamic {}", args[1].as_str().unwrap())))).unwrap();
+    a.setattr(
+        "__getattr__",
+        &func(&heap, "__getattr__", |h, args| {
+            h.str(&format!("dynamic {}", args[1].as_str().unwrap()))
+        }),
+    )
+    .unwrap();
     let o = a.call(&[]).unwrap();
     assert_eq!(o.getattr("found").unwrap().as_int(), Some(1));
     assert_eq!(o.getattr("other").unwrap().as_str(), Some("dynamic other"));
@@ -258,10 +404,21 @@ fn methods_live_in_the_class_and_bind_on_access() {
     x.setattr("name", &heap.str("x").unwrap()).unwrap();
     y.setattr("name", &heap.str("y").unwrap()).unwrap();
     let bound = x.getattr("greet").unwrap();
-    assert!(bound.repr().unwrap().starts_with("<bound method A.greet of <A object at"));
+    assert!(
+        bound
+            .repr()
+            .unwrap()
+            .starts_with("<bound method A.greet of <A object at")
+    );
     assert_eq!(bound.call(&[]).unwrap().as_str(), Some("hello, x"));
-    assert_eq!(y.call_method("greet", &[]).unwrap().as_str(), Some("hello, y"));
-    assert!(a.getattr("greet").unwrap().is(&greet), "through the class: the function itself");
+    assert_eq!(
+        y.call_method("greet", &[]).unwrap().as_str(),
+        Some("hello, y")
+    );
+    assert!(
+        a.getattr("greet").unwrap().is(&greet),
+        "through the class: the function itself"
+    );
     // call_method allocates no bound method: only the result string is new.
     let before = heap.stats().objects_live;
     let r = y.call_method("greet", &[]).unwrap();
@@ -283,7 +440,11 @@ fn class_changes_reach_subclasses_through_the_method_cache() {
     assert_eq!(leaf.call_method("f", &[]).unwrap().as_int(), Some(1)); // warms the cache
     assert_eq!(leaf.call_method("f", &[]).unwrap().as_int(), Some(1));
     chain[4].setattr("f", &returns(&heap, "f", 5)).unwrap();
-    assert_eq!(leaf.call_method("f", &[]).unwrap().as_int(), Some(5), "a change in the middle is seen at once");
+    assert_eq!(
+        leaf.call_method("f", &[]).unwrap().as_int(),
+        Some(5),
+        "a change in the middle is seen at once"
+    );
     chain[7].setattr("g", &heap.int(7).unwrap()).unwrap();
     assert_eq!(leaf.getattr("g").unwrap().as_int(), Some(7));
     chain[4].delattr("f").unwrap();
@@ -310,21 +471,33 @@ fn calling_a_type_runs_init() {
     assert!(o.is_instance(&heap.object_type()).unwrap());
     assert!(o.getattr("__class__").unwrap().is(&a));
     let bad = class(&heap, "I", &[]);
-    bad.setattr("__init__", &returns(&heap, "__init__", 1)).unwrap();
+    bad.setattr("__init__", &returns(&heap, "__init__", 1))
+        .unwrap();
     let (kind, msg) = err_of(bad.call(&[]));
-    assert_eq!((kind, msg.as_str()), (ErrorKind::Type, "__init__() should return None, not 'int'"));
+    assert_eq!(
+        (kind, msg.as_str()),
+        (ErrorKind::Type, "__init__() should return None, not 'int'")
+    );
     let (_, msg) = err_of(class(&heap, "B", &[]).call(&[&heap.int(1).unwrap()]));
     assert_eq!(msg, "B() takes no arguments");
     let (_, msg) = err_of(heap.int(1).unwrap().call(&[]));
     assert_eq!(msg, "'int' object is not callable");
     let (kind, msg) = err_of(heap.int(1).unwrap().type_of().setattr("x", &heap.none()));
-    assert_eq!((kind, msg.as_str()), (ErrorKind::Type, "cannot set 'x' attribute of immutable type 'int'"));
+    assert_eq!(
+        (kind, msg.as_str()),
+        (
+            ErrorKind::Type,
+            "cannot set 'x' attribute of immutable type 'int'"
+        )
+    );
 }
 
 #[test]
 fn host_errors_reach_the_caller_unchanged() {
     let heap = Heap::new();
-    let failing = func(&heap, "f", |_, _| Err(objmodel::Error::new(ErrorKind::Host(-42), "host said no")));
+    let failing = func(&heap, "f", |_, _| {
+        Err(objmodel::Error::new(ErrorKind::Host(-42), "host said no"))
+    });
     let (kind, msg) = err_of(failing.call(&[]));
     assert_eq!((kind, msg.as_str()), (ErrorKind::Host(-42), "host said no"));
 }
@@ -355,7 +528,11 @@ fn finalisers_run_once_and_may_resurrect() {
     drop(o);
     assert_eq!(CALLS.with(|c| *c.borrow()), 1);
     let back = keep.get_item(0).unwrap();
-    assert_eq!(back.getattr("data").unwrap().as_str(), Some("intact"), "resurrected and intact");
+    assert_eq!(
+        back.getattr("data").unwrap().as_str(),
+        Some("intact"),
+        "resurrected and intact"
+    );
     drop(back);
     keep.list_set(0, &heap.none()).unwrap(); // second death: no second __del__
     assert_eq!(CALLS.with(|c| *c.borrow()), 1);
@@ -418,7 +595,8 @@ fn every_object_is_freed_when_its_last_reference_goes() {
         let a = class(&heap, "A", &[]);
         let o = a.call(&[]).unwrap();
         for i in 0..20 {
-            o.setattr(&format!("attr{i}"), &heap.float(i as f64).unwrap()).unwrap();
+            o.setattr(&format!("attr{i}"), &heap.float(i as f64).unwrap())
+                .unwrap();
         }
         let d = heap.dict().unwrap();
         d.dict_set(&heap.str("o").unwrap(), &o).unwrap();
@@ -450,7 +628,14 @@ fn inline_caches_answer_as_getattr_does_and_notice_changes() {
         assert_eq!(x.getattr_cached(&mut own).unwrap().as_int(), Some(3));
         assert_eq!(y.getattr_cached(&mut own).unwrap().as_int(), Some(4));
         assert_eq!(x.getattr_cached(&mut shared).unwrap().as_int(), Some(1));
-        assert_eq!(x.getattr_cached(&mut m).unwrap().call(&[]).unwrap().as_int(), Some(2));
+        assert_eq!(
+            x.getattr_cached(&mut m)
+                .unwrap()
+                .call(&[])
+                .unwrap()
+                .as_int(),
+            Some(2)
+        );
     }
     // The instance shadows the class attribute: a new shape, a miss, the right answer.
     x.setattr("shared", &heap.int(10).unwrap()).unwrap();
@@ -460,10 +645,23 @@ fn inline_caches_answer_as_getattr_does_and_notice_changes() {
     a.setattr("shared", &heap.int(100).unwrap()).unwrap();
     assert_eq!(y.getattr_cached(&mut shared).unwrap().as_int(), Some(100));
     // A property appearing on the class beats the cached instance attribute.
-    b.setattr("own", &heap.property(&returns(&heap, "own", 7), None).unwrap()).unwrap();
+    b.setattr(
+        "own",
+        &heap.property(&returns(&heap, "own", 7), None).unwrap(),
+    )
+    .unwrap();
     assert_eq!(y.getattr_cached(&mut own).unwrap().as_int(), Some(7));
     // Slots.
-    let s = heap.new_type("S", &[], &TypeSpec { slots: &["v"], ..TypeSpec::default() }).unwrap();
+    let s = heap
+        .new_type(
+            "S",
+            &[],
+            &TypeSpec {
+                slots: &["v"],
+                ..TypeSpec::default()
+            },
+        )
+        .unwrap();
     let si = s.call(&[]).unwrap();
     let mut v = heap.attr_cache("v").unwrap();
     assert_eq!(err_of(si.getattr_cached(&mut v)).0, ErrorKind::Attribute);
@@ -471,5 +669,8 @@ fn inline_caches_answer_as_getattr_does_and_notice_changes() {
     assert_eq!(si.getattr_cached(&mut v).unwrap().as_int(), Some(5));
     assert_eq!(si.getattr_cached(&mut v).unwrap().as_int(), Some(5));
     si.delattr("v").unwrap();
-    assert_eq!(err_of(si.getattr_cached(&mut v)).1, "'S' object has no attribute 'v'");
+    assert_eq!(
+        err_of(si.getattr_cached(&mut v)).1,
+        "'S' object has no attribute 'v'"
+    );
 }

@@ -1,5 +1,5 @@
-//! Object-model benchmarks of CPython 3.11 through its C API, the peer objrt
-//! is measured against in the same process and run.
+//! Object-model benchmarks: objrt (`objmodel`) side by side with CPython
+//! 3.11 through its C API, in the same process and run.
 //!
 //! Every workload is a criterion group named after the operation, with one
 //! function per implementation: `cpython` here, `objrt` beside it, so the ids
@@ -38,14 +38,21 @@
 //! at once), and how many objects the collector tracks besides the
 //! benchmark's (every full collection traverses them too).
 //!
-//! Run with `cargo bench -p bench --bench cpython` (about 2 minutes), or
+//! - `getattr/inline_cache` (objrt only): the instance attribute of
+//!   `getattr/instance_attr` through a call site's `AttrCache`, the path an
+//!   interpreter built on objrt would take; compare it with the CPython row
+//!   of `getattr/instance_attr`.
+//!
+//! Run with `cargo bench -p bench --bench object_model` (about 3 minutes), or
 //! `-- --quick` for a smoke run.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use bench::cpython::{PyRef, Python, TWO_ATTRIBUTE_CLASSES};
+use bench::objrt::Classes;
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use objmodel::{Heap, Obj};
 
 /// Operations per timed iteration of the micro-benchmarks.
 const BATCH: usize = 1000;
@@ -130,13 +137,28 @@ fn memory(_c: &mut Criterion) {
             bytes.requested, bytes.in_blocks
         );
     }
+    let heap = Heap::new();
+    let classes = Classes::new(&heap).expect("classes");
+    for (name, class) in [("Dict2", &classes.dict2), ("Slots2", &classes.slots2)] {
+        let before = heap.stats().memory.bytes_in_use;
+        let alive: Vec<Obj> = (0..MEMORY_INSTANCES)
+            .map(|_| class.call(&[]).expect("instance"))
+            .collect();
+        let bytes = (heap.stats().memory.bytes_in_use - before) as f64 / alive.len() as f64;
+        println!("objrt bytes/instance {name}: {bytes:.1} in blocks ({MEMORY_INSTANCES} alive)");
+    }
     let tracked = py.int_value(&py.call0(&py.eval("tracked_objects")));
     println!("cpython objects tracked by the collector before the gc benchmarks: {tracked}");
 }
 
 fn instance_alloc_free(c: &mut Criterion) {
     let py = python();
-    for (workload, class) in [("dict", "Dict2"), ("slots", "Slots2")] {
+    let heap = Heap::new();
+    let classes = Classes::new(&heap).expect("classes");
+    for (workload, class, ours) in [
+        ("dict", "Dict2", &classes.dict2),
+        ("slots", "Slots2", &classes.slots2),
+    ] {
         let class = py.eval(class);
         let mut group = c.benchmark_group(format!("instance_alloc_free/{workload}"));
         group.throughput(Throughput::Elements(BATCH as u64));
@@ -144,6 +166,13 @@ fn instance_alloc_free(c: &mut Criterion) {
             b.iter(|| {
                 for _ in 0..BATCH {
                     drop(black_box(py.call0(black_box(&class))));
+                }
+            })
+        });
+        group.bench_function("objrt", |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    drop(black_box(black_box(ours).call(&[]).expect("instance")));
                 }
             })
         });
@@ -160,17 +189,42 @@ fn instance_alloc_free(c: &mut Criterion) {
             }
         })
     });
+    group.bench_function("objrt", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                drop(black_box(classes.slots2.new_instance().expect("instance")));
+            }
+        })
+    });
     group.finish();
 }
 
-/// Times `BATCH` getattrs of `name` on `obj` (the result is dropped).
-fn bench_getattr(c: &mut Criterion, py: Python, workload: &str, obj: &PyRef, name: &PyRef) {
+/// Times `BATCH` getattrs of `name` on `obj` in CPython and of the same
+/// name on `ours` in objrt (the results are dropped).
+fn bench_getattr(
+    c: &mut Criterion,
+    py: Python,
+    workload: &str,
+    (obj, name): (&PyRef, &PyRef),
+    (ours, our_name): (&Obj, &Obj),
+) {
     let mut group = c.benchmark_group(workload);
     group.throughput(Throughput::Elements(BATCH as u64));
     group.bench_function("cpython", |b| {
         b.iter(|| {
             for _ in 0..BATCH {
                 drop(black_box(py.getattr(black_box(obj), black_box(name))));
+            }
+        })
+    });
+    group.bench_function("objrt", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                drop(black_box(
+                    black_box(ours)
+                        .getattr_obj(black_box(our_name))
+                        .expect("attribute"),
+                ));
             }
         })
     });
@@ -181,16 +235,55 @@ fn getattr(c: &mut Criterion) {
     let py = python();
     let obj = py.call0(&py.eval("Obj"));
     let leaf = py.call0(&py.eval("Level5"));
-    bench_getattr(c, py, "getattr/instance_attr", &obj, &py.intern("x"));
-    bench_getattr(c, py, "getattr/class_attr", &obj, &py.intern("kind"));
+    let heap = Heap::new();
+    let classes = Classes::new(&heap).expect("classes");
+    let ours = classes.obj.call(&[]).expect("instance");
+    let our_leaf = classes.level5.call(&[]).expect("instance");
+    let name = |s: &str| heap.intern(s).expect("name");
+    bench_getattr(
+        c,
+        py,
+        "getattr/instance_attr",
+        (&obj, &py.intern("x")),
+        (&ours, &name("x")),
+    );
+    bench_getattr(
+        c,
+        py,
+        "getattr/class_attr",
+        (&obj, &py.intern("kind")),
+        (&ours, &name("kind")),
+    );
     bench_getattr(
         c,
         py,
         "getattr/inherited_5_levels",
-        &leaf,
-        &py.intern("deep"),
+        (&leaf, &py.intern("deep")),
+        (&our_leaf, &name("deep")),
     );
-    bench_getattr(c, py, "getattr/method_bound", &obj, &py.intern("get_x"));
+    bench_getattr(
+        c,
+        py,
+        "getattr/method_bound",
+        (&obj, &py.intern("get_x")),
+        (&ours, &name("get_x")),
+    );
+
+    let mut group = c.benchmark_group("getattr/inline_cache");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let mut cache = heap.attr_cache("x").expect("cache");
+    group.bench_function("objrt", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                drop(black_box(
+                    black_box(&ours)
+                        .getattr_cached(&mut cache)
+                        .expect("attribute"),
+                ));
+            }
+        })
+    });
+    group.finish();
 }
 
 fn setattr(c: &mut Criterion) {
@@ -204,6 +297,20 @@ fn setattr(c: &mut Criterion) {
         b.iter(|| {
             for _ in 0..BATCH {
                 py.setattr(black_box(&obj), black_box(&x), black_box(&value));
+            }
+        })
+    });
+    let heap = Heap::new();
+    let classes = Classes::new(&heap).expect("classes");
+    let ours = classes.obj.call(&[]).expect("instance");
+    let our_x = heap.intern("x").expect("name");
+    let our_value = heap.int(12345).expect("int");
+    group.bench_function("objrt", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                black_box(&ours)
+                    .setattr_obj(black_box(&our_x), black_box(&our_value))
+                    .expect("setattr");
             }
         })
     });
@@ -225,6 +332,21 @@ fn call_method(c: &mut Criterion) {
             }
         })
     });
+    let heap = Heap::new();
+    let classes = Classes::new(&heap).expect("classes");
+    let ours = classes.obj.call(&[]).expect("instance");
+    let our_get_x = heap.intern("get_x").expect("name");
+    group.bench_function("objrt", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                drop(black_box(
+                    black_box(&ours)
+                        .call_method_obj(black_box(&our_get_x), &[])
+                        .expect("call"),
+                ));
+            }
+        })
+    });
     group.finish();
 }
 
@@ -238,6 +360,16 @@ fn refcount(c: &mut Criterion) {
             for _ in 0..BATCH {
                 // `clone` is Py_INCREF, `drop` Py_DECREF (never the last one).
                 drop(black_box(black_box(&obj).clone()));
+            }
+        })
+    });
+    let heap = Heap::new();
+    let classes = Classes::new(&heap).expect("classes");
+    let ours = classes.obj.call(&[]).expect("instance");
+    group.bench_function("objrt", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                drop(black_box(black_box(&ours).clone()));
             }
         })
     });

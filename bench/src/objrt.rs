@@ -1,0 +1,90 @@
+//! The objrt side of the object-model benchmarks: the same classes as the
+//! CPython side (`cpython::TWO_ATTRIBUTE_CLASSES` and the bench's
+//! `CLASSES`), built through `objmodel`'s API with host functions for
+//! `__init__` and methods.
+
+use objmodel::{Heap, Obj, Result, TypeSpec};
+
+/// The benchmark classes of one heap.
+pub struct Classes<'h> {
+    /// `__init__` sets `x = 1`, `y = 2` in the instance dict.
+    pub dict2: Obj<'h>,
+    /// `__slots__ = ('x', 'y')`, `__init__` sets both.
+    pub slots2: Obj<'h>,
+    /// `kind` class attribute, `__init__` sets `x`, `y`; method `get_x`.
+    pub obj: Obj<'h>,
+    /// `Level5(Level4(...(Level0)))`; `deep` is defined on `Level0`.
+    pub level5: Obj<'h>,
+}
+
+fn init_xy<'h>(heap: &'h Heap) -> Result<Obj<'h>> {
+    heap.function("__init__", |h, args| {
+        args[0].setattr("x", &h.int(1)?)?;
+        args[0].setattr("y", &h.int(2)?)?;
+        Ok(h.none())
+    })
+}
+
+impl<'h> Classes<'h> {
+    /// Defines the classes in `heap`.
+    pub fn new(heap: &'h Heap) -> Result<Self> {
+        let dict2 = heap.new_type("Dict2", &[], &TypeSpec::dict())?;
+        dict2.setattr("__init__", &init_xy(heap)?)?;
+        let slots2 = heap.new_type(
+            "Slots2",
+            &[],
+            &TypeSpec {
+                slots: &["x", "y"],
+                ..TypeSpec::default()
+            },
+        )?;
+        slots2.setattr("__init__", &init_xy(heap)?)?;
+        let obj = heap.new_type("Obj", &[], &TypeSpec::dict())?;
+        obj.setattr("kind", &heap.str("class attribute")?)?;
+        obj.setattr("__init__", &init_xy(heap)?)?;
+        obj.setattr(
+            "get_x",
+            &heap.function("get_x", |_, args| args[0].getattr("x"))?,
+        )?;
+        let mut level = heap.new_type("Level0", &[], &TypeSpec::dict())?;
+        level.setattr("deep", &heap.str("five levels up")?)?;
+        level.setattr("__init__", &init_xy(heap)?)?;
+        for i in 1..=5 {
+            level = heap.new_type(&format!("Level{i}"), &[&level], &TypeSpec::dict())?;
+        }
+        Ok(Self {
+            dict2,
+            slots2,
+            obj,
+            level5: level,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_classes_behave_as_their_python_twins() {
+        let heap = Heap::new();
+        let c = Classes::new(&heap).unwrap();
+        let o = c.obj.call(&[]).unwrap();
+        assert_eq!(o.getattr("x").unwrap().as_int(), Some(1));
+        assert_eq!(o.getattr("kind").unwrap().as_str(), Some("class attribute"));
+        assert_eq!(o.call_method("get_x", &[]).unwrap().as_int(), Some(1));
+        let leaf = c.level5.call(&[]).unwrap();
+        assert_eq!(
+            leaf.getattr("deep").unwrap().as_str(),
+            Some("five levels up")
+        );
+        assert_eq!(
+            c.slots2.call(&[]).unwrap().getattr("y").unwrap().as_int(),
+            Some(2)
+        );
+        assert_eq!(
+            c.dict2.call(&[]).unwrap().getattr("y").unwrap().as_int(),
+            Some(2)
+        );
+    }
+}
