@@ -124,11 +124,27 @@ pub(crate) fn getattr(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
     match r {
         Err(e) if e.kind == crate::ErrorKind::Attribute && name != heap.b().names.getattr => {
             match lookup_in_mro(ty, heap.b().names.getattr) {
-                Some(hook) => call::call_raw(heap, hook, &[o, name]),
+                Some(hook) => call_getattr_hook(heap, hook, o, name),
                 None => Err(e),
             }
         }
         r => r,
+    }
+}
+
+/// Calls a class's `__getattr__` hook as CPython does: bound through its
+/// descriptor protocol first (a function binds to `o`, a property yields its
+/// value), then called with the name alone.
+fn call_getattr_hook(heap: &Heap, hook: ObjRef, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
+    match hook.ty().kind {
+        Kind::Function => call::call_raw(heap, hook, &[o, name]),
+        Kind::Property | Kind::Member => {
+            let f = descriptor_get(heap, hook, o)?;
+            let r = call::call_raw(heap, f, &[name]);
+            f.decref();
+            r
+        }
+        _ => call::call_raw(heap, hook, &[name]),
     }
 }
 
@@ -224,6 +240,15 @@ pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef
         )));
     }
     if ty.kind != Kind::Object || !instance::has_dict(o) {
+        // CPython: a name the class has, on an instance without a __dict__,
+        // cannot be shadowed (set or deleted) on the instance.
+        if lookup_in_mro(ty, name).is_some() {
+            return Err(Error::attribute(format!(
+                "'{}' object attribute '{}' is read-only",
+                ty.name_str(),
+                string::as_str(name)
+            )));
+        }
         return Err(instance::no_attribute(o, name));
     }
     match value {
@@ -241,26 +266,22 @@ pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef
 fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> Result<()> {
     match d.ty().kind {
         Kind::Property => {
-            let prop_name = || -> String {
-                // CPython names the property by its getter's name.
-                func::property(d)
-                    .getter
-                    .filter(|g| g.ty().kind == Kind::Function)
-                    .map(|g| string::as_str(func::function(g).name).to_owned())
-                    .unwrap_or_default()
+            // Named as CPython 3.11 names it: by `__set_name__`, which objrt
+            // runs when a property is first stored in a class (see type_setattr).
+            let named = match func::property(d).name.get() {
+                Some(n) => format!("property '{}'", string::as_str(n)),
+                None => "property".to_owned(),
             };
             match (value, func::property(d).setter) {
                 (Some(v), Some(setter)) => {
                     call::call_raw(heap, setter, &[o, v]).map(ObjRef::decref)
                 }
                 (Some(_), None) => Err(Error::attribute(format!(
-                    "property '{}' of '{}' object has no setter",
-                    prop_name(),
+                    "{named} of '{}' object has no setter",
                     o.ty().name_str()
                 ))),
                 (None, _) => Err(Error::attribute(format!(
-                    "property '{}' of '{}' object has no deleter",
-                    prop_name(),
+                    "{named} of '{}' object has no deleter",
                     o.ty().name_str()
                 ))),
             }
@@ -304,7 +325,14 @@ fn type_setattr(heap: &Heap, t: ObjRef, name: ObjRef, value: Option<ObjRef>) -> 
         )));
     }
     let result = match value {
-        Some(v) => values::dict_set(ty.dict, name, v),
+        Some(v) => {
+            // `__set_name__`: a property learns the name it is first stored
+            // under (objrt's classes are filled by setattr, not a class body).
+            if v.ty().kind == Kind::Property && func::property(v).name.get().is_none() {
+                func::property(v).name.set(Some(name));
+            }
+            values::dict_set(ty.dict, name, v)
+        }
         None => {
             if values::dict_del(ty.dict, name) {
                 Ok(())

@@ -4,7 +4,7 @@
 //! ```text
 //!  function  | header | name | Box<dyn NativeFn> (fat: 16 bytes) |
 //!  method    | header | func | self |         (a function bound to an instance)
-//!  property  | header | getter or null | setter or null |
+//!  property  | header | getter or null | setter or null | name or null |
 //!  member    | header | name | owner's name | offset |   (a slot: a load at `offset`)
 //! ```
 //!
@@ -43,6 +43,9 @@ pub(crate) struct PropertyObj {
     header: ObjHeader,
     pub(crate) getter: Option<ObjRef>,
     pub(crate) setter: Option<ObjRef>,
+    /// The name it was first stored under in a class (CPython's
+    /// `__set_name__`), for error messages; interned.
+    pub(crate) name: core::cell::Cell<Option<ObjRef>>,
 }
 
 #[repr(C)]

@@ -177,6 +177,48 @@ impl<'h> Obj<'h> {
     pub fn is_immortal(&self) -> bool {
         self.ptr.is_immortal()
     }
+
+    /// Gives up this handle's count and returns the object's address, for
+    /// hosts that keep objects behind raw pointers (the C ABI). Undo with
+    /// [`Obj::from_ptr`].
+    pub fn into_ptr(self) -> NonNull<u8> {
+        self.into_raw().0.cast()
+    }
+
+    /// Takes over one count of the object at `p`.
+    ///
+    /// # Safety
+    /// `p` is the address of a live object (from [`Obj::into_ptr`] or
+    /// [`Obj::as_ptr`]) of a heap that outlives `'h`, and the caller owns
+    /// the count it hands over.
+    pub unsafe fn from_ptr(p: NonNull<u8>) -> Obj<'h> {
+        ObjRef(p.cast()).into_obj()
+    }
+
+    /// A handle to the object at `p` that does not own a count (it must not
+    /// be dropped; clone it to get an owning one).
+    ///
+    /// # Safety
+    /// As for [`Obj::from_ptr`], and the object stays alive while the view is used.
+    pub unsafe fn borrow_ptr(p: NonNull<u8>) -> core::mem::ManuallyDrop<Obj<'h>> {
+        core::mem::ManuallyDrop::new(ObjRef(p.cast()).into_obj())
+    }
+
+    /// Adds a count to the object at `p`.
+    ///
+    /// # Safety
+    /// `p` is the address of a live object.
+    pub unsafe fn incref_ptr(p: NonNull<u8>) {
+        ObjRef(p.cast()).incref();
+    }
+
+    /// Drops a count of the object at `p`, freeing it if it was the last.
+    ///
+    /// # Safety
+    /// `p` is the address of a live object and the caller owns the count.
+    pub unsafe fn decref_ptr(p: NonNull<u8>) {
+        ObjRef(p.cast()).decref();
+    }
 }
 
 impl Clone for Obj<'_> {

@@ -456,16 +456,20 @@ impl Heap {
                     as_type(b).name_str()
                 )));
             }
-            if base_refs.contains(&b) {
-                return Err(Error::type_error(format!(
-                    "duplicate base class {}",
-                    as_type(b).name_str()
-                )));
-            }
             base_refs.push(b);
         }
         if base_refs.is_empty() {
             base_refs.push(self.b().object);
+        }
+        // CPython's order: the layout (its best base) first, then duplicate
+        // bases, then the MRO.
+        let (layout, solid) = layout_for(&base_refs, spec)?;
+        let duplicate = (1..base_refs.len()).find(|&i| base_refs[..i].contains(&base_refs[i]));
+        if let Some(i) = duplicate {
+            return Err(Error::type_error(format!(
+                "duplicate base class {}",
+                as_type(base_refs[i]).name_str()
+            )));
         }
         let base_mros: Vec<&[ObjRef]> = base_refs
             .iter()
@@ -473,7 +477,6 @@ impl Heap {
             .collect();
         let mro = mro::c3_merge(&base_mros, &base_refs, |t| as_type(t).name_str().to_owned())
             .map_err(|m| Error::new(ErrorKind::Mro, m))?;
-        let (layout, solid) = layout_for(&base_refs, spec)?;
         let (module, short) = match name.rsplit_once('.') {
             Some((m, n)) => (Some(m.into()), n),
             None => (None, name),

@@ -320,8 +320,36 @@ impl Heap {
 }
 
 impl<'h> Obj<'h> {
-    pub(crate) fn heap(&self) -> &'h Heap {
+    /// The heap the object belongs to.
+    pub fn heap(&self) -> &'h Heap {
         self.raw().ty().heap()
+    }
+
+    /// Whether the object is a type.
+    pub fn is_type(&self) -> bool {
+        self.raw().ty().kind == Kind::Type
+    }
+
+    /// The host payload of an instance whose class has one.
+    pub fn payload(&self) -> Option<core::ptr::NonNull<u8>> {
+        let o = self.raw();
+        let (offset, _) = o
+            .ty()
+            .layout
+            .payload
+            .filter(|_| o.ty().kind == Kind::Object)?;
+        // SAFETY: the payload lies at `offset` inside the instance.
+        Some(unsafe { core::ptr::NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) })
+    }
+
+    /// The byte offset of each slot of a class's instances, in order, and
+    /// the offset of its `__dict__` pair, if any (for showing the layout).
+    pub fn instance_layout(&self) -> Option<(Vec<usize>, Option<usize>, usize)> {
+        let t = self.raw();
+        (t.ty().kind == Kind::Type).then(|| {
+            let l = &crate::types::as_type(t).layout;
+            (l.slots.clone(), l.dict_offset, l.size)
+        })
     }
 
     /// The value of an int (or bool), else `None`.
@@ -476,16 +504,16 @@ fn key_error(key: ObjRef) -> Error {
 /// `dict[key] = value` on raw handles (each stored handle gains a count).
 pub(crate) fn dict_set(d: ObjRef, key: ObjRef, value: ObjRef) -> Result<()> {
     let map = &mut dict_mut(d).map;
-    let hash = key_hash(key);
-    if let Some(slot) = map.get_mut(hash, |&k| key_eq(k, key)) {
-        value.incref();
-        core::mem::replace(slot, value).decref();
-        return Ok(());
-    }
-    map.try_insert(hash, key, value, |&k| key_eq(k, key))
+    let replaced = map
+        .try_insert(key_hash(key), key, value, |&k| key_eq(k, key))
         .map_err(|_| no_memory("dict assignment"))?;
-    key.incref();
     value.incref();
+    match replaced {
+        // The map kept its own key; the old value's count goes, after the
+        // map is no longer borrowed (a finaliser may reach this dict).
+        Some(old) => old.decref(),
+        None => key.incref(),
+    }
     Ok(())
 }
 
