@@ -1,9 +1,91 @@
-//! Reference counting and cycle collection for objrt (placeholder: nothing is
-//! implemented yet).
+//! # objgc: the cycle collector of objrt
 //!
-//! This crate will own the atomic reference counts (with immortal objects and
-//! explicit overflow handling) and the generational cycle collector, whose
-//! phases follow CPython's: update refs, subtract refs, move unreachable,
-//! finalise, clear, free.
+//! Reference counting frees an object when its last reference goes, but a
+//! cycle (`a.other = b; b.other = a`) keeps its own counts above zero
+//! forever. This crate finds such garbage the way CPython's `gc` module does,
+//! for any host that can report an object's count and its references
+//! ([`GcHost`]); `objmodel` is one such host.
+//!
+//! ## What a tracked object carries
+//!
+//! Every object that can hold references carries a [`GcLinks`] (16 bytes)
+//! linking it into the list of its generation; objects that cannot (int,
+//! float, str) carry nothing. `objmodel` puts the links just before the
+//! object header:
+//!
+//! ```text
+//!   block:  +------+------+----------+------+-----------
+//!           | next | prev | refcount | type | fields ...
+//!           +------+------+----------+------+-----------
+//!           ^ GcLinks     ^ the object
+//! ```
+//!
+//! ## Generations
+//!
+//! New objects join generation 0. A collection of generation `g` examines
+//! generations `0..=g`; survivors move one generation up. Generation `g` is
+//! collected when its count passes its threshold (700, 10, 10 by default,
+//! as CPython): for generation 0 the count is tracked allocations minus
+//! deallocations, for the older ones the number of collections of the one
+//! below. Full collections additionally wait until the objects awaiting
+//! their first full collection exceed a quarter of those that survived the
+//! last one, so a heap of mostly long-lived objects is not scanned again and
+//! again (CPython's rule).
+//!
+//! ## A collection, phase by phase (`collect.rs`)
+//!
+//! 1. **update refs**: copy each examined object's reference count;
+//! 2. **subtract refs**: for each reference from one examined object to
+//!    another, subtract one: what remains counts references from outside;
+//! 3. **move unreachable**: objects with outside references, and everything
+//!    they reach, are reachable; the rest is garbage;
+//! 4. **weak references** to the garbage are cleared (the host runs their
+//!    callbacks), then **finalisers** run, once per object (PEP 442);
+//! 5. **resurrection check**: phases 1-3 again on the garbage: a finaliser
+//!    that stored a reference somewhere has resurrected that object and
+//!    everything it reaches;
+//! 6. **clear**: the rest have the references they hold dropped, which
+//!    breaks the cycles, and the last `decref` frees them (**free**).
+//!
+//! Every walk over the object graph uses an explicit stack: a million-long
+//! chain does not touch the call stack.
+//!
+//! Key invariant: a tracked object is in exactly one generation list (or,
+//! during phases 4-6, in the collection's private unreachable list), and
+//! `GcLinks::prev` is a real pointer except during phases 1-3 and 5, when
+//! the collector, which runs no host code then, keeps an index there.
 
 #![deny(unsafe_op_in_unsafe_fn)]
+
+mod collect;
+mod list;
+
+pub use collect::{Collector, GENERATIONS, GcStats, Phase};
+pub use list::GcLinks;
+
+use core::ptr::NonNull;
+
+/// A tracked object, named by its links.
+pub type Gc = NonNull<GcLinks>;
+
+/// What the collector needs to know about the host's objects.
+///
+/// Every method gets tracked objects only (the links of objects that were
+/// passed to [`Collector::track`] and not yet untracked).
+pub trait GcHost {
+    /// The object's reference count.
+    fn refcount(&self, o: Gc) -> usize;
+    /// Calls `visit` once for each reference `o` holds to a tracked object.
+    /// Runs no host code beyond reporting.
+    fn traverse(&self, o: Gc, visit: &mut dyn FnMut(Gc));
+    /// Adds a reference to `o`.
+    fn incref(&self, o: Gc);
+    /// Drops a reference to `o`; at zero the host frees it (and untracks it).
+    fn decref(&self, o: Gc);
+    /// Clears the weak references to `o`, running their callbacks.
+    fn clear_weakrefs(&self, _o: Gc) {}
+    /// Runs `o`'s finaliser if it has one that has not run yet (PEP 442).
+    fn finalize(&self, _o: Gc) {}
+    /// Drops the references `o` holds, breaking the cycles through it.
+    fn clear(&self, o: Gc);
+}

@@ -110,16 +110,20 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
         )
         .expect("writing to a String"),
         Kind::Method => {
+            // A host function bound to an instance, as CPython shows a bound built-in.
             let m = func::method(o);
             let fname = if m.func.ty().kind == Kind::Function {
                 string::as_str(func::function(m.func).name)
             } else {
                 "?"
             };
-            write!(out, "<bound method {}.{fname} of ", m.self_.ty().name_str())
-                .expect("writing to a String");
-            write_repr(m.self_, out, active)?;
-            out.push('>');
+            write!(
+                out,
+                "<built-in method {fname} of {} object at {:#x}>",
+                type_name(m.self_.ty().as_ref()),
+                m.self_.addr()
+            )
+            .expect("writing to a String");
         }
         Kind::Property => {
             write!(out, "<property object at {:#x}>", o.addr()).expect("writing to a String")

@@ -408,7 +408,7 @@ fn methods_live_in_the_class_and_bind_on_access() {
         bound
             .repr()
             .unwrap()
-            .starts_with("<bound method A.greet of <A object at")
+            .starts_with("<built-in method greet of A object at 0x")
     );
     assert_eq!(bound.call(&[]).unwrap().as_str(), Some("hello, x"));
     assert_eq!(

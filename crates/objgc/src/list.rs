@@ -1,0 +1,140 @@
+//! Intrusive, circular, doubly linked lists of tracked objects.
+//!
+//! ```text
+//!   head (sentinel) <-> o1 <-> o2 <-> ... <-> on <-> head
+//! ```
+//!
+//! A list is a heap-allocated sentinel [`GcLinks`]; an empty list's sentinel
+//! points to itself. An untracked object's links are both null.
+
+use core::cell::Cell;
+use core::ptr::{self, NonNull};
+
+use crate::Gc;
+
+/// The links every tracked object carries.
+#[repr(C)]
+#[derive(Debug)]
+pub struct GcLinks {
+    pub(crate) next: Cell<*mut GcLinks>,
+    /// The previous object; during phases 1-3 a tagged index instead (see `collect.rs`).
+    pub(crate) prev: Cell<*mut GcLinks>,
+}
+
+impl GcLinks {
+    /// Links of an untracked object.
+    pub const fn new() -> Self {
+        Self { next: Cell::new(ptr::null_mut()), prev: Cell::new(ptr::null_mut()) }
+    }
+
+    /// Whether the object is in a collector's lists.
+    pub fn is_tracked(&self) -> bool {
+        !self.next.get().is_null()
+    }
+}
+
+impl Default for GcLinks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A list: a sentinel that never moves.
+pub(crate) struct List {
+    head: Box<GcLinks>,
+}
+
+impl List {
+    pub(crate) fn new() -> Self {
+        let head = Box::new(GcLinks::new());
+        let p = ptr::from_ref(&*head).cast_mut();
+        head.next.set(p);
+        head.prev.set(p);
+        Self { head }
+    }
+
+    fn head(&self) -> *mut GcLinks {
+        ptr::from_ref(&*self.head).cast_mut()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.next.get() == self.head()
+    }
+
+    /// Appends `o`, which is in no list.
+    ///
+    /// # Safety
+    /// `o` is live and untracked (or unlinked by the caller).
+    pub(crate) unsafe fn push(&self, o: Gc) {
+        let head = self.head();
+        // SAFETY: the sentinel and its last element are live links.
+        unsafe {
+            let last = (*head).prev.get();
+            o.as_ref().prev.set(last);
+            o.as_ref().next.set(head);
+            (*last).next.set(o.as_ptr());
+            (*head).prev.set(o.as_ptr());
+        }
+    }
+
+    /// Moves every element of `other` to the end of `self`.
+    pub(crate) fn append(&self, other: &List) {
+        if other.is_empty() {
+            return;
+        }
+        let (head, ohead) = (self.head(), other.head());
+        // SAFETY: all four ends are live links of the two lists.
+        unsafe {
+            let (first, last) = ((*ohead).next.get(), (*ohead).prev.get());
+            let tail = (*head).prev.get();
+            (*tail).next.set(first);
+            (*first).prev.set(tail);
+            (*last).next.set(head);
+            (*head).prev.set(last);
+            (*ohead).next.set(ohead);
+            (*ohead).prev.set(ohead);
+        }
+    }
+
+    /// The elements, in order. The list must not change while iterating.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Gc> + '_ {
+        let head = self.head();
+        let mut p = self.head.next.get();
+        core::iter::from_fn(move || {
+            if p == head {
+                return None;
+            }
+            let o = NonNull::new(p).expect("list links are never null");
+            // SAFETY: `p` is a live element of the list.
+            p = unsafe { (*p).next.get() };
+            Some(o)
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Empties the list without touching its elements' links (they are
+    /// relinked by the caller).
+    pub(crate) fn reset(&self) {
+        let head = self.head();
+        self.head.next.set(head);
+        self.head.prev.set(head);
+    }
+}
+
+/// Unlinks `o` from whatever list holds it and marks it untracked.
+///
+/// # Safety
+/// `o` is live and tracked, with real pointers in both links.
+pub(crate) unsafe fn unlink(o: Gc) {
+    // SAFETY: a tracked object's neighbours are live links.
+    unsafe {
+        let (prev, next) = (o.as_ref().prev.get(), o.as_ref().next.get());
+        (*prev).next.set(next);
+        (*next).prev.set(prev);
+        o.as_ref().next.set(ptr::null_mut());
+        o.as_ref().prev.set(ptr::null_mut());
+    }
+}
