@@ -181,7 +181,8 @@ impl Collector {
         (0..GENERATIONS).rev().find(|&g| {
             let over = self.counts[g].get() > self.thresholds[g].get();
             // Full collections wait until enough new long-lived objects pend (CPython's rule).
-            over && (g != GENERATIONS - 1 || self.long_lived_pending.get() > self.long_lived_total.get() / 4)
+            over && (g != GENERATIONS - 1
+                || self.long_lived_pending.get() > self.long_lived_total.get() / 4)
         })
     }
 
@@ -230,7 +231,8 @@ impl Collector {
         }
         drop(examined);
         if g == 1 {
-            self.long_lived_pending.set(self.long_lived_pending.get() + survivors);
+            self.long_lived_pending
+                .set(self.long_lived_pending.get() + survivors);
         }
 
         // Phases 4-6, with every piece of garbage held so none is freed midway.

@@ -24,7 +24,10 @@ pub struct GcLinks {
 impl GcLinks {
     /// Links of an untracked object.
     pub const fn new() -> Self {
-        Self { next: Cell::new(ptr::null_mut()), prev: Cell::new(ptr::null_mut()) }
+        Self {
+            next: Cell::new(ptr::null_mut()),
+            prev: Cell::new(ptr::null_mut()),
+        }
     }
 
     /// Whether the object is in a collector's lists.

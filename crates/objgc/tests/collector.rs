@@ -32,7 +32,12 @@ fn node(o: Gc) -> &'static Node {
 
 impl World {
     fn new() -> Self {
-        Self { gc: Collector::new(), live: Cell::new(0), freed: Cell::new(0), saved: RefCell::new(Vec::new()) }
+        Self {
+            gc: Collector::new(),
+            live: Cell::new(0),
+            freed: Cell::new(0),
+            saved: RefCell::new(Vec::new()),
+        }
     }
 
     /// A new node with one reference (the caller's).
@@ -236,7 +241,11 @@ fn generation_zero_is_collected_automatically_past_its_threshold() {
         found += w.gc.maybe_collect(&w).unwrap_or(0);
     }
     assert!(found >= 100, "collections ran and freed cycles ({found})");
-    assert!(w.live.get() <= 102, "live objects stay near the threshold ({})", w.live.get());
+    assert!(
+        w.live.get() <= 102,
+        "live objects stay near the threshold ({})",
+        w.live.get()
+    );
     w.gc.set_enabled(false);
     garbage_pairs(&w, 100);
     assert_eq!(w.gc.due(), None, "disabled: nothing is due");
@@ -255,7 +264,11 @@ fn full_collections_wait_for_enough_new_long_lived_objects() {
     w.alloc(false);
     w.alloc(false);
     assert_eq!(w.gc.counts()[2], 3, "over its threshold of 1");
-    assert_eq!(w.gc.due(), Some(0), "not 2: no new long-lived objects pend (0 <= 100 / 4)");
+    assert_eq!(
+        w.gc.due(),
+        Some(0),
+        "not 2: no new long-lived objects pend (0 <= 100 / 4)"
+    );
     for o in keep {
         w.decref(o);
     }
@@ -267,8 +280,13 @@ fn callbacks_see_the_start_and_end_of_each_collection() {
     let w = World::new();
     let seen: Rc<RefCell<Vec<(Phase, usize, usize)>>> = Rc::default();
     let log = Rc::clone(&seen);
-    w.gc.set_callback(Some(Box::new(move |phase, g, stats| log.borrow_mut().push((phase, g, stats.collected)))));
+    w.gc.set_callback(Some(Box::new(move |phase, g, stats| {
+        log.borrow_mut().push((phase, g, stats.collected))
+    })));
     garbage_pairs(&w, 2);
     w.gc.collect(&w, 1);
-    assert_eq!(seen.borrow().as_slice(), &[(Phase::Start, 1, 0), (Phase::Stop, 1, 4)]);
+    assert_eq!(
+        seen.borrow().as_slice(),
+        &[(Phase::Start, 1, 0), (Phase::Stop, 1, 4)]
+    );
 }

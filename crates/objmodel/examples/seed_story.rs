@@ -21,26 +21,44 @@ fn main() -> Result<()> {
 
     // class Child(Parent): pass
     let child = heap.new_type("Child", &[&parent], &TypeSpec::dict())?;
-    let mro: Vec<String> = child.mro()?.iter().map(|t| t.repr()).collect::<Result<_>>()?;
+    let mro: Vec<String> = child
+        .mro()?
+        .iter()
+        .map(|t| t.repr())
+        .collect::<Result<_>>()?;
     println!("Child's method resolution order: {}", mro.join(" -> "));
 
     let andrey = child.call(&[])?;
     andrey.setattr("name", &heap.str("Андрей")?)?;
     let other = child.call(&[])?;
 
-    println!("andrey.name = {}   (found in the instance's own attributes)", andrey.getattr("name")?.repr()?);
-    println!("other.name  = {}   (not on the instance: found on Parent)", other.getattr("name")?.repr()?);
+    println!(
+        "andrey.name = {}   (found in the instance's own attributes)",
+        andrey.getattr("name")?.repr()?
+    );
+    println!(
+        "other.name  = {}   (not on the instance: found on Parent)",
+        other.getattr("name")?.repr()?
+    );
 
     let bound_a = andrey.getattr("greet")?;
     let bound_b = other.getattr("greet")?;
-    println!("Child.greet is Parent's function itself: {}", child.getattr("greet")?.is(&greet));
+    println!(
+        "Child.greet is Parent's function itself: {}",
+        child.getattr("greet")?.is(&greet)
+    );
     println!("andrey.greet -> {}", bound_a.repr()?);
     println!("andrey.greet() = {}", bound_a.call(&[])?.repr()?);
     println!("other.greet()  = {}", bound_b.call(&[])?.repr()?);
 
     let (slots, dict_offset, size) = child.instance_layout().expect("a type");
-    println!("a Child instance: {size} bytes; slots at {slots:?}; shape|values pair at {dict_offset:?}");
+    println!(
+        "a Child instance: {size} bytes; slots at {slots:?}; shape|values pair at {dict_offset:?}"
+    );
     let stats = heap.stats();
-    println!("{} objects live, {} bytes in blocks", stats.objects_live, stats.memory.bytes_in_use);
+    println!(
+        "{} objects live, {} bytes in blocks",
+        stats.objects_live, stats.memory.bytes_in_use
+    );
     Ok(())
 }

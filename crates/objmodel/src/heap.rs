@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use allocator_api2::alloc::{AllocError, Allocator, Layout};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
+use crate::object::{HEADER_SIZE, Obj, ObjRef};
 use crate::string::InternTable;
 use crate::types::{Kind, TypeObject};
 use crate::{Stats, instance, types};
@@ -91,6 +91,8 @@ pub struct Heap {
     owners: UnsafeCell<HashSet<ObjRef>>,
     /// Objects whose `__del__` has run (it runs once, PEP 442).
     finalized: UnsafeCell<HashSet<ObjRef>>,
+    /// The cycle collector of this heap's containers.
+    pub(crate) collector: objgc::Collector,
 }
 
 impl Heap {
@@ -120,6 +122,7 @@ impl Heap {
             deallocating: Cell::new(false),
             owners: UnsafeCell::new(HashSet::new()),
             finalized: UnsafeCell::new(HashSet::new()),
+            collector: objgc::Collector::new(),
         });
         types::bootstrap(&heap).expect("memory for the built-in objects");
         heap
@@ -145,6 +148,12 @@ impl Heap {
     pub(crate) fn mark_finalized(&self, o: ObjRef) -> bool {
         // SAFETY: single-threaded, not reentrant.
         unsafe { (*self.finalized.get()).insert(o) }
+    }
+
+    /// Whether `o`'s finaliser has run.
+    pub(crate) fn is_finalized(&self, o: ObjRef) -> bool {
+        // SAFETY: single-threaded, not reentrant.
+        unsafe { (*self.finalized.get()).contains(&o) }
     }
 
     /// Forgets a freed object's finaliser record.
@@ -190,21 +199,45 @@ impl Heap {
     }
 
     /// Allocates an object of `size` bytes whose type is `ty`, with its
-    /// header written (one reference, owned by the caller) and the rest zeroed.
+    /// header written (one reference, owned by the caller) and the rest
+    /// zeroed. Containers get their collector links in front and are
+    /// tracked. An automatic collection may run first (never later: the
+    /// caller may be building an object).
     pub(crate) fn alloc_object(&self, ty: ObjRef, size: usize) -> Result<ObjRef> {
         debug_assert!(size >= HEADER_SIZE);
-        let p = self.alloc_raw(size)?;
-        // SAFETY: `size` fresh bytes; the header fits at their start.
-        unsafe {
-            p.as_ptr().write_bytes(0, size);
-            p.cast::<ObjHeader>().write(ObjHeader {
-                refcnt: Cell::new(1),
-                ty: Cell::new(ty.cast::<TypeObject>().as_ptr()),
-            });
-        }
+        self.collector.maybe_collect(&crate::gc::Host(self));
+        let o = self.alloc_block(crate::types::as_type(ty).kind, size)?;
+        o.header().ty.set(ty.cast::<TypeObject>().as_ptr());
         ty.incref();
+        Ok(o)
+    }
+
+    /// Allocates a zeroed object of `kind` with one reference and no type
+    /// yet (the caller sets it), tracking containers.
+    pub(crate) fn alloc_block(&self, kind: Kind, size: usize) -> Result<ObjRef> {
+        let prefix = crate::gc::prefix(kind);
+        let p = self.alloc_raw(prefix + size)?;
+        // SAFETY: `prefix + size` fresh bytes; the header fits after the prefix.
+        let o = unsafe {
+            p.as_ptr().write_bytes(0, prefix + size);
+            ObjRef(p.add(prefix).cast())
+        };
+        o.header().refcnt.set(1);
+        if prefix > 0 {
+            // SAFETY: fresh, zeroed (untracked) links, alive until the object is freed.
+            unsafe { self.collector.track(crate::gc::links(o)) };
+        }
         self.note_object_allocated();
-        Ok(ObjRef(p.cast()))
+        Ok(o)
+    }
+
+    /// Makes a built-in object immortal; the collector need not look at it.
+    pub(crate) fn make_immortal(&self, o: ObjRef) {
+        o.make_immortal();
+        if crate::gc::is_container(o.ty().kind) {
+            // SAFETY: `o` is live and tracked.
+            unsafe { self.collector.untrack(crate::gc::links(o)) };
+        }
     }
 
     pub(crate) fn register_owner(&self, o: ObjRef) {
@@ -317,6 +350,12 @@ unsafe fn drop_rust_fields(o: ObjRef) {
 /// kept alive, without recursion.
 pub(crate) fn dealloc(o: ObjRef) {
     let heap = o.ty().heap();
+    // Dead objects leave the collector at once: a collection that runs
+    // before this one is freed (from a finaliser) must not see it.
+    if crate::gc::is_container(o.ty().kind) {
+        // SAFETY: `o` is live (count zero, not yet freed) and tracked.
+        unsafe { heap.collector.untrack(crate::gc::links(o)) };
+    }
     // SAFETY: single-threaded; `pending` is not borrowed across calls.
     let pending = || unsafe { &mut *heap.pending.get() };
     if heap.deallocating.get() {
@@ -335,7 +374,10 @@ pub(crate) fn dealloc(o: ObjRef) {
 fn dealloc_one(heap: &Heap, o: ObjRef) {
     let ty = o.ty();
     if ty.kind == Kind::Object && !instance::finalize(heap, o) {
-        return; // resurrected by its finaliser
+        // Resurrected by its finaliser: alive again, and tracked again.
+        // SAFETY: `o` is live and was untracked by `dealloc`.
+        unsafe { heap.collector.track(crate::gc::links(o)) };
+        return;
     }
     let size = object_size(o);
     match ty.kind {
@@ -356,8 +398,15 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
     }
     let ty_ref = ObjRef(NonNull::from(&ty.header));
     heap.objects_live.set(heap.objects_live.get() - 1);
-    // SAFETY: the object is dead and its fields released; `size` is what it was allocated with.
-    unsafe { heap.free_raw(o.cast(), size) };
+    let prefix = crate::gc::prefix(ty.kind);
+    // SAFETY: the object is dead and its fields released; its block starts
+    // `prefix` bytes before it and is `prefix + size` bytes long.
+    unsafe {
+        heap.free_raw(
+            NonNull::new_unchecked(o.cast::<u8>().as_ptr().sub(prefix)),
+            prefix + size,
+        )
+    };
     ty_ref.decref();
 }
 

@@ -264,21 +264,31 @@ fn unsafe_cell(cells: *mut ObjRef, i: usize) -> ObjRef {
     unsafe { *cells.add(i) }
 }
 
-/// Runs `__del__` once before an instance is freed (PEP 442). Returns false
-/// if the finaliser resurrected the object (it then stays alive, intact).
-pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
-    let del = heap.b().names.del;
-    let Some(f) = crate::attr::lookup_in_mro(o.ty(), del) else {
-        return true;
+/// Runs `__del__` if the class has one and it has not run for `o` yet
+/// (PEP 442: once per object). The caller holds a count on `o`; errors
+/// raised by `__del__` are ignored, as CPython ignores them.
+pub(crate) fn run_finalizer(heap: &Heap, o: ObjRef) {
+    let Some(f) = crate::attr::lookup_in_mro(o.ty(), heap.b().names.del) else {
+        return;
     };
     if !heap.mark_finalized(o) {
-        return true; // finalised before: never twice
+        return;
     }
-    o.header().refcnt.set(1); // alive while the finaliser runs
-    let r = crate::call::call_raw(heap, f, &[o]);
-    if let Ok(r) = r {
+    if let Ok(r) = crate::call::call_raw(heap, f, &[o]) {
         r.decref();
     }
+}
+
+/// Runs `__del__` before an instance whose count reached zero is freed.
+/// Returns false if the finaliser resurrected the object (it then stays
+/// alive, intact, with the references the finaliser gave it).
+pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
+    let del = heap.b().names.del;
+    if crate::attr::lookup_in_mro(o.ty(), del).is_none() || heap.is_finalized(o) {
+        return true;
+    }
+    o.header().refcnt.set(1); // alive while the finaliser runs
+    run_finalizer(heap, o);
     let rc = o.header().refcnt.get();
     if rc > 1 {
         o.header().refcnt.set(rc - 1);
@@ -286,6 +296,71 @@ pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
     }
     o.header().refcnt.set(0);
     true
+}
+
+/// Calls `visit` with each reference an instance holds (not its type):
+/// slots, attribute values (or its dict), and what its payload reports.
+pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
+    let ty = o.ty();
+    for &offset in &ty.layout.slots {
+        // SAFETY: the slot cell lies inside the instance.
+        if let Some(v) = unsafe { *crate::func::slot_cell(o, offset).as_ptr() } {
+            visit(v);
+        }
+    }
+    if let Some(p) = pair(o) {
+        let s = p.shape.get();
+        if s == dict_mode() {
+            visit(dict_of(p));
+        } else if !s.is_null() {
+            for i in 0..unsafe_shape(s).keys.len() {
+                visit(value_at(o, i));
+            }
+        }
+    }
+    if let (Some((offset, _)), Some(hooks)) = (ty.layout.payload, ty.hooks_for_payload()) {
+        // SAFETY: the payload lies at `offset` inside the instance.
+        let payload = unsafe { NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) };
+        hooks.traverse(payload, &mut |r| visit(r.raw()));
+    }
+}
+
+/// Drops the references a live instance holds (the collector breaking a
+/// cycle); it stays a valid, attribute-less instance.
+pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
+    let ty = o.ty();
+    let mut dropped = Vec::new();
+    for &offset in &ty.layout.slots {
+        // SAFETY: the slot cell lies inside the instance.
+        if let Some(v) = unsafe { crate::func::slot_cell(o, offset).as_ptr().replace(None) } {
+            dropped.push(v);
+        }
+    }
+    if let Some(p) = pair(o) {
+        let s = p.shape.get();
+        if s == dict_mode() {
+            dropped.push(dict_of(p));
+        } else if !s.is_null() {
+            let n = unsafe_shape(s).keys.len();
+            dropped.extend((0..n).map(|i| value_at(o, i)));
+            // SAFETY: the array was allocated with capacity(n) cells.
+            unsafe {
+                heap.free_raw(
+                    NonNull::new_unchecked(p.values.get().cast()),
+                    capacity(n) * size_of::<ObjRef>(),
+                )
+            };
+        }
+        p.shape.set(core::ptr::null());
+        p.values.set(core::ptr::null_mut());
+    }
+    if let (Some((offset, _)), Some(hooks)) = (ty.layout.payload, ty.hooks_for_payload()) {
+        // SAFETY: the payload lies at `offset` inside the instance.
+        hooks.clear(unsafe { NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) });
+    }
+    for v in dropped {
+        v.decref();
+    }
 }
 
 /// Releases everything a dead instance holds: slots, attributes, payload.

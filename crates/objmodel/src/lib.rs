@@ -58,6 +58,7 @@ mod attr;
 mod call;
 mod error;
 mod func;
+mod gc;
 mod heap;
 mod ic;
 mod instance;

@@ -236,15 +236,10 @@ pub(crate) unsafe fn drop_type_fields(o: ObjRef) {
 }
 
 impl Heap {
-    /// Allocates an object whose header's type is set by the caller.
+    /// Allocates a type object whose header's type is set by the caller
+    /// (`type`, which is its own type).
     pub(crate) fn alloc_object_untyped(&self, size: usize) -> Result<ObjRef> {
-        let p = self.alloc_raw(size)?;
-        // SAFETY: `size` fresh bytes.
-        unsafe { p.as_ptr().write_bytes(0, size) };
-        let o = ObjRef(p.cast());
-        o.header().refcnt.set(1);
-        self.note_object_allocated();
-        Ok(o)
+        self.alloc_block(Kind::Type, size)
     }
 }
 
@@ -274,7 +269,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
                 dict: heap_placeholder(),
             };
             let t = alloc_type(heap, meta, parts, mro)?;
-            t.make_immortal();
+            heap.make_immortal(t);
             Ok(t)
         };
     let type_ = builtin(Kind::Type, None, None, size_of::<TypeObject>())?;
@@ -359,7 +354,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
         }
     }
     let none = heap.alloc_object(none_type, HEADER_SIZE)?;
-    none.make_immortal();
+    heap.make_immortal(none);
     let true_ = values::new_int_object(heap, bool_, 1)?;
     let false_ = values::new_int_object(heap, bool_, 0)?;
     true_.make_immortal();

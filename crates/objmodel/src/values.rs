@@ -80,6 +80,18 @@ pub(crate) fn size_of_value(o: ObjRef) -> usize {
     }
 }
 
+/// Replaces a live tuple's items with `None` (the collector breaking a cycle).
+pub(crate) fn clear_tuple(heap: &Heap, o: ObjRef) {
+    let none = heap.b().none;
+    let len = tuple_items(o).len();
+    // SAFETY: `len` item cells follow the header; each old item is released once.
+    let old: Vec<ObjRef> = unsafe {
+        let items = (&raw mut (*o.cast::<TupleObj>().as_ptr()).items).cast::<ObjRef>();
+        (0..len).map(|i| items.add(i).replace(none)).collect()
+    };
+    old.into_iter().for_each(ObjRef::decref);
+}
+
 /// Releases what a dead built-in value holds.
 pub(crate) fn clear(o: ObjRef) {
     match o.ty().kind {

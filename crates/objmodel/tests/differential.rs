@@ -287,7 +287,10 @@ impl<'h> Replay<'h> {
                     Err(e) => format!("?{}", error_outcome(&e)),
                 };
                 let own = match (target, v.repr()) {
-                    (Some(t), Ok(r)) => t.repr().is_ok_and(|tr| r.ends_with(&format!(" of {tr}>"))),
+                    // "<built-in method m of C object at 0x..>" for self "<C object at 0x..>"
+                    (Some(t), Ok(r)) => t.repr().is_ok_and(|tr| {
+                        r.ends_with(&format!(" of {}", tr.trim_start_matches('<')))
+                    }),
                     _ => false,
                 };
                 format!("method {k}{}", if own { "" } else { " wrong-self" })

@@ -1,0 +1,169 @@
+//! objmodel as a host of objgc's cycle collector.
+//!
+//! Objects that can hold references (instances, types, tuples, lists,
+//! dicts, bound methods, properties) are *containers*: their block starts
+//! with objgc's 16-byte links, and the object follows:
+//!
+//! ```text
+//!   block: | GcLinks (next, prev) | header (refcount, type) | fields ... |
+//!          ^ links = object - 16  ^ the object (what ObjRef points to)
+//! ```
+//!
+//! int, float, str, None, functions and members hold no references to
+//! tracked objects and carry no links. A container is tracked from its
+//! allocation until its count reaches zero; immortal built-ins are never
+//! tracked. Automatic collections run at the start of an object allocation,
+//! when no object is half-built.
+
+use core::ptr::NonNull;
+
+use objgc::{Gc, GcHost, GcLinks};
+
+use crate::heap::Heap;
+use crate::object::{IMMORTAL, ObjRef};
+use crate::types::{Kind, as_type};
+use crate::{func, instance, values};
+
+/// Bytes before a container object: its links.
+pub(crate) const LINKS_SIZE: usize = size_of::<GcLinks>();
+const _: () = assert!(LINKS_SIZE == 16);
+
+/// Whether objects of `kind` are containers (carry links, are tracked).
+pub(crate) fn is_container(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Object
+            | Kind::Type
+            | Kind::Tuple
+            | Kind::List
+            | Kind::Dict
+            | Kind::Method
+            | Kind::Property
+    )
+}
+
+/// Bytes before an object of `kind` in its block.
+pub(crate) fn prefix(kind: Kind) -> usize {
+    if is_container(kind) { LINKS_SIZE } else { 0 }
+}
+
+/// The links of a container.
+pub(crate) fn links(o: ObjRef) -> Gc {
+    // SAFETY: a container's block starts LINKS_SIZE bytes before the object.
+    unsafe { NonNull::new_unchecked(o.cast::<u8>().as_ptr().sub(LINKS_SIZE).cast()) }
+}
+
+/// The container whose links are `g`.
+pub(crate) fn object(g: Gc) -> ObjRef {
+    // SAFETY: links are always followed by their object.
+    ObjRef(unsafe { NonNull::new_unchecked(g.cast::<u8>().as_ptr().add(LINKS_SIZE).cast()) })
+}
+
+/// The collector's view of a heap.
+pub(crate) struct Host<'a>(pub(crate) &'a Heap);
+
+/// Calls `visit` with each reference `o` holds (to any object).
+pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
+    let ty = o.ty();
+    match ty.kind {
+        Kind::Object => {
+            visit(ty.as_ref());
+            instance::for_each_reference(o, visit);
+        }
+        Kind::Type => {
+            let t = as_type(o);
+            visit(t.dict);
+            t.bases.iter().for_each(|&b| visit(b));
+        }
+        Kind::Tuple => values::tuple_items(o).iter().for_each(|&i| visit(i)),
+        Kind::List => values::list_mut(o).items.iter().for_each(|&i| visit(i)),
+        Kind::Dict => values::dict_mut(o).map.iter().for_each(|(&k, &v)| {
+            visit(k);
+            visit(v);
+        }),
+        Kind::Method => {
+            let m = func::method(o);
+            visit(m.func);
+            visit(m.self_);
+        }
+        Kind::Property => {
+            let p = func::property(o);
+            p.getter.into_iter().chain(p.setter).for_each(visit);
+        }
+        _ => {}
+    }
+}
+
+impl GcHost for Host<'_> {
+    fn refcount(&self, g: Gc) -> usize {
+        object(g).refcount() & !IMMORTAL
+    }
+
+    fn traverse(&self, g: Gc, visit: &mut dyn FnMut(Gc)) {
+        for_each_reference(object(g), &mut |r| {
+            if is_container(r.ty().kind) && !r.is_immortal() {
+                visit(links(r));
+            }
+        });
+    }
+
+    fn incref(&self, g: Gc) {
+        object(g).incref();
+    }
+
+    fn decref(&self, g: Gc) {
+        object(g).decref();
+    }
+
+    fn finalize(&self, g: Gc) {
+        let o = object(g);
+        if o.ty().kind == Kind::Object {
+            instance::run_finalizer(self.0, o);
+        }
+    }
+
+    fn clear(&self, g: Gc) {
+        let o = object(g);
+        match o.ty().kind {
+            Kind::Object => instance::clear_references(self.0, o),
+            Kind::List => {
+                let items = core::mem::replace(
+                    &mut values::list_mut(o).items,
+                    allocator_api2::vec::Vec::new_in(self.0.allocator()),
+                );
+                items.iter().for_each(|i| i.decref());
+            }
+            Kind::Dict => {
+                let drained: Vec<(ObjRef, ObjRef)> = values::dict_mut(o).map.drain().collect();
+                for (k, v) in drained {
+                    k.decref();
+                    v.decref();
+                }
+            }
+            Kind::Tuple => values::clear_tuple(self.0, o),
+            Kind::Type => {
+                let t = as_type(o);
+                let drained: Vec<(ObjRef, ObjRef)> = values::dict_mut(t.dict).map.drain().collect();
+                crate::attr::invalidate(t);
+                for (k, v) in drained {
+                    k.decref();
+                    v.decref();
+                }
+            }
+            _ => {} // methods and properties are freed with what refers to them
+        }
+    }
+}
+
+impl Heap {
+    /// Collects generation `generation` (0..=2; larger means 2) and the
+    /// younger ones; returns the number of unreachable objects found.
+    pub fn collect(&self, generation: usize) -> usize {
+        self.gc().collect(&Host(self), generation)
+    }
+
+    /// The cycle collector (thresholds, statistics, enabling).
+    pub fn gc(&self) -> &objgc::Collector {
+        &self.collector
+    }
+}

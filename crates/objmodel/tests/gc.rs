@@ -1,0 +1,190 @@
+//! Cycle collection of objmodel's objects: cycles that reference counting
+//! cannot free are found and freed, nothing reachable is, finalisers run
+//! once (and may resurrect), and collection runs by itself past the
+//! thresholds.
+
+use std::cell::RefCell;
+
+use objmodel::{Heap, Obj, TypeSpec};
+
+fn class<'h>(heap: &'h Heap, name: &str) -> Obj<'h> {
+    heap.new_type(name, &[], &TypeSpec::dict()).unwrap()
+}
+
+#[test]
+fn cycles_of_instances_lists_dicts_and_tuples_are_freed() {
+    let heap = Heap::new();
+    heap.gc().set_enabled(false);
+    let node = class(&heap, "Node");
+    let _names = [heap.intern("other").unwrap(), heap.intern("me").unwrap()];
+    let baseline = heap.stats().objects_live;
+    for _ in 0..100 {
+        let a = node.call(&[]).unwrap();
+        let b = node.call(&[]).unwrap();
+        a.setattr("other", &b).unwrap();
+        b.setattr("other", &a).unwrap();
+        let l = heap.list().unwrap();
+        l.list_append(&l).unwrap(); // a list containing itself
+        let d = heap.dict().unwrap();
+        d.dict_set(&heap.int(1).unwrap(), &d).unwrap();
+        let holder = heap.list().unwrap();
+        let t = heap.tuple(&[&holder]).unwrap();
+        holder.list_append(&t).unwrap(); // tuple -> list -> tuple
+        a.setattr("me", &a.getattr("__dict__").unwrap()).unwrap(); // instance -> its own dict
+    }
+    assert!(heap.stats().objects_live > baseline + 600);
+    let found = heap.collect(2);
+    assert_eq!(found, 100 * 7);
+    assert_eq!(heap.stats().objects_live, baseline);
+    assert_eq!(heap.gc().stats()[2].collected, 700);
+}
+
+#[test]
+fn nothing_reachable_is_ever_freed() {
+    let heap = Heap::new();
+    heap.gc().set_enabled(false);
+    let node = class(&heap, "Node");
+    let root = heap.list().unwrap();
+    for i in 0..50 {
+        let a = node.call(&[]).unwrap();
+        let b = node.call(&[]).unwrap();
+        a.setattr("other", &b).unwrap();
+        b.setattr("other", &a).unwrap();
+        a.setattr("n", &heap.int(i).unwrap()).unwrap();
+        root.list_append(&a).unwrap();
+    }
+    assert_eq!(heap.collect(2), 0);
+    for i in 0..50 {
+        let a = root.get_item(i).unwrap();
+        assert_eq!(
+            a.getattr("other")
+                .unwrap()
+                .getattr("other")
+                .unwrap()
+                .getattr("n")
+                .unwrap()
+                .as_int(),
+            Some(i)
+        );
+    }
+}
+
+#[test]
+fn a_class_and_its_instances_form_a_collectable_cycle() {
+    let heap = Heap::new();
+    heap.gc().set_enabled(false);
+    let _names = heap.intern("instance").unwrap();
+    let baseline = heap.stats().objects_live;
+    {
+        let c = heap.new_type("Temp", &[], &TypeSpec::dict()).unwrap();
+        let i = c.call(&[]).unwrap();
+        c.setattr("instance", &i).unwrap(); // class -> dict -> instance -> class
+    }
+    assert!(heap.stats().objects_live > baseline);
+    assert!(heap.collect(2) >= 3);
+    // The class name "Temp" was interned, and interned names are immortal.
+    assert_eq!(heap.stats().objects_live, baseline + 1);
+}
+
+thread_local! {
+    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+#[test]
+fn finalisers_in_cycles_run_once_and_may_resurrect() {
+    let heap = Heap::new();
+    heap.gc().set_enabled(false);
+    let keep = heap.list().unwrap();
+    let node = class(&heap, "Node");
+    node.setattr(
+        "__del__",
+        &heap
+            .function("__del__", |h, args| {
+                let me = &args[0];
+                let name = me.getattr("name")?.as_str().unwrap_or("?").to_owned();
+                LOG.with(|l| l.borrow_mut().push(name));
+                if me.getattr("name")?.as_str() == Some("phoenix") {
+                    me.getattr("home")?.list_append(me)?;
+                }
+                Ok(h.none())
+            })
+            .unwrap(),
+    )
+    .unwrap();
+    {
+        let a = node.call(&[]).unwrap();
+        let b = node.call(&[]).unwrap();
+        a.setattr("name", &heap.str("phoenix").unwrap()).unwrap();
+        b.setattr("name", &heap.str("friend").unwrap()).unwrap();
+        a.setattr("home", &keep).unwrap();
+        b.setattr("home", &keep).unwrap();
+        a.setattr("other", &b).unwrap();
+        b.setattr("other", &a).unwrap();
+    }
+    assert_eq!(heap.collect(2), 2);
+    let mut log = LOG.with(|l| l.take());
+    log.sort();
+    assert_eq!(log, ["friend", "phoenix"], "each finaliser ran once");
+    let a = keep.get_item(0).unwrap();
+    assert_eq!(
+        a.getattr("other")
+            .unwrap()
+            .getattr("name")
+            .unwrap()
+            .as_str(),
+        Some("friend"),
+        "resurrected intact"
+    );
+    drop(a);
+    keep.list_set(0, &heap.none()).unwrap();
+    assert_eq!(heap.collect(2), 2, "garbage again");
+    assert!(
+        LOG.with(|l| l.take()).is_empty(),
+        "finalisers do not run twice"
+    );
+}
+
+#[test]
+fn collection_runs_automatically_and_bounds_live_memory() {
+    let heap = Heap::new();
+    let node = class(&heap, "Node");
+    let _other = heap.intern("other").unwrap();
+    let baseline = heap.stats().objects_live;
+    let mut peak = 0;
+    for _ in 0..20_000 {
+        let a = node.call(&[]).unwrap();
+        let b = node.call(&[]).unwrap();
+        a.setattr("other", &b).unwrap();
+        b.setattr("other", &a).unwrap();
+        peak = peak.max(heap.stats().objects_live - baseline);
+    }
+    assert!(
+        heap.gc().stats()[0].collections > 0,
+        "generation 0 was collected by itself"
+    );
+    assert!(
+        peak < 3_000,
+        "live objects stay near the threshold, not 40,000 ({peak})"
+    );
+}
+
+#[test]
+fn a_long_garbage_ring_is_collected_without_deep_recursion() {
+    let heap = Heap::new();
+    heap.gc().set_enabled(false);
+    let node = class(&heap, "Node");
+    let _next = heap.intern("next").unwrap();
+    let n = if cfg!(miri) { 200 } else { 200_000 };
+    let baseline = heap.stats().objects_live;
+    let first = node.call(&[]).unwrap();
+    let mut last = first.clone();
+    for _ in 1..n {
+        let next = node.call(&[]).unwrap();
+        last.setattr("next", &next).unwrap();
+        last = next;
+    }
+    last.setattr("next", &first).unwrap();
+    drop((first, last));
+    assert_eq!(heap.collect(2), n);
+    assert_eq!(heap.stats().objects_live, baseline);
+}
