@@ -1,7 +1,7 @@
 //! The heap: where objects are allocated, the built-in objects every heap
 //! has, the intern table, the method cache, and deallocation.
 //!
-//! A [`Heap`] is boxed (`Heap::new` returns `Box<Heap>`) because every type
+//! A [`Heap`] lives behind its owner, a [`HeapBox`] (`Heap::new` returns one), because every type
 //! points back to it: an object finds its heap through its type. Objects of
 //! one heap never refer to another heap's objects.
 //!
@@ -75,6 +75,37 @@ pub(crate) struct CacheEntry {
 /// log2 of the method cache's entries (CPython uses 12 too).
 const METHOD_CACHE_BITS: u32 = 12;
 
+/// The owner of a [`Heap`]: derefs to it, and frees it (every object of
+/// it, and all its memory) when dropped. The heap never moves, because
+/// every type points back to it.
+pub struct HeapBox {
+    ptr: NonNull<Heap>,
+}
+
+impl core::ops::Deref for HeapBox {
+    type Target = Heap;
+
+    fn deref(&self) -> &Heap {
+        // SAFETY: the heap lives until this owner drops it.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl Drop for HeapBox {
+    fn drop(&mut self) {
+        // SAFETY: made by Box::leak in Heap::new and dropped once, here;
+        // no object can outlive this (objects borrow the heap).
+        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+    }
+}
+
+impl core::fmt::Debug for HeapBox {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let s = self.stats();
+        f.debug_struct("Heap").field("objects_live", &s.objects_live).finish_non_exhaustive()
+    }
+}
+
 /// A heap of objects. See the crate documentation.
 pub struct Heap {
     mem: UnsafeCell<objheap::Heap>,
@@ -96,11 +127,11 @@ pub struct Heap {
 }
 
 impl Heap {
-    /// A new heap with its built-in types and values.
+    /// A new heap with its built-in types and values, behind its owner.
     ///
     /// # Panics
     /// If the system has no memory for the built-ins.
-    pub fn new() -> Box<Heap> {
+    pub fn new() -> HeapBox {
         let heap = Box::new(Heap {
             mem: UnsafeCell::new(objheap::Heap::new()),
             builtins: UnsafeCell::new(MaybeUninit::uninit()),
@@ -124,6 +155,9 @@ impl Heap {
             finalized: UnsafeCell::new(HashSet::new()),
             collector: objgc::Collector::new(),
         });
+        // Leaked into a raw pointer rather than kept as a `Box`: objects keep
+        // pointers to the heap, and moving a `Box` would assert uniqueness.
+        let heap = HeapBox { ptr: NonNull::from(Box::leak(heap)) };
         types::bootstrap(&heap).expect("memory for the built-in objects");
         heap
     }

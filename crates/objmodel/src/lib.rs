@@ -72,7 +72,7 @@ mod values;
 
 pub use error::{Error, ErrorKind, Result};
 pub use func::NativeFn;
-pub use heap::{Heap, SMALL_INT_MAX, SMALL_INT_MIN};
+pub use heap::{Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
 pub use ic::AttrCache;
 pub use object::{HEADER_SIZE, Obj};
 pub use types::{PayloadHooks, TypeSpec};
