@@ -240,9 +240,21 @@ impl Collector {
         for &o in &garbage {
             host.incref(o);
         }
-        for &o in &garbage {
-            host.clear_weakrefs(o);
+        // Weak references: cleared with the garbage tagged (so the host can
+        // tell which weak references are garbage too), callbacks after.
+        for (i, o) in garbage.iter().enumerate() {
+            // SAFETY: held, so live; relinked below before any host code runs.
+            unsafe { o.as_ref() }.prev.set(tag(i));
         }
+        for &o in &garbage {
+            host.clear_weakrefs(o, &|w| index_of(w).is_some());
+        }
+        unreachable.reset();
+        for &o in &garbage {
+            // SAFETY: held, so live.
+            unsafe { unreachable.push(o) };
+        }
+        host.run_weakref_callbacks();
         for &o in &garbage {
             host.finalize(o);
         }

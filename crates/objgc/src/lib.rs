@@ -39,8 +39,9 @@
 //!    another, subtract one: what remains counts references from outside;
 //! 3. **move unreachable**: objects with outside references, and everything
 //!    they reach, are reachable; the rest is garbage;
-//! 4. **weak references** to the garbage are cleared (the host runs their
-//!    callbacks), then **finalisers** run, once per object (PEP 442);
+//! 4. **weak references** to the garbage are cleared, and the callbacks of
+//!    those that are not garbage themselves run; then **finalisers** run,
+//!    once per object (PEP 442);
 //! 5. **resurrection check**: phases 1-3 again on the garbage: a finaliser
 //!    that stored a reference somewhere has resurrected that object and
 //!    everything it reaches;
@@ -82,8 +83,13 @@ pub trait GcHost {
     fn incref(&self, o: Gc);
     /// Drops a reference to `o`; at zero the host frees it (and untracks it).
     fn decref(&self, o: Gc);
-    /// Clears the weak references to `o`, running their callbacks.
-    fn clear_weakrefs(&self, _o: Gc) {}
+    /// Clears the weak references to `o`, which is garbage. A weak reference
+    /// that is not garbage itself (`is_garbage`) keeps its callback queued
+    /// for [`GcHost::run_weakref_callbacks`]; the others are never called.
+    /// Must run no host code (the collector's tags are in place).
+    fn clear_weakrefs(&self, _o: Gc, _is_garbage: &dyn Fn(Gc) -> bool) {}
+    /// Runs the callbacks that `clear_weakrefs` queued.
+    fn run_weakref_callbacks(&self) {}
     /// Runs `o`'s finaliser if it has one that has not run yet (PEP 442).
     fn finalize(&self, _o: Gc) {}
     /// Drops the references `o` holds, breaking the cycles through it.

@@ -22,7 +22,7 @@ use objgc::{Gc, GcHost, GcLinks};
 use crate::heap::Heap;
 use crate::object::{IMMORTAL, ObjRef};
 use crate::types::{Kind, as_type};
-use crate::{func, instance, values};
+use crate::{func, instance, values, weakref};
 
 /// Bytes before a container object: its links.
 pub(crate) const LINKS_SIZE: usize = size_of::<GcLinks>();
@@ -39,6 +39,7 @@ pub(crate) fn is_container(kind: Kind) -> bool {
             | Kind::Dict
             | Kind::Method
             | Kind::Property
+            | Kind::WeakRef
     )
 }
 
@@ -90,6 +91,7 @@ pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
             let p = func::property(o);
             p.getter.into_iter().chain(p.setter).for_each(visit);
         }
+        Kind::WeakRef => weakref::weakref(o).callback.into_iter().for_each(visit),
         _ => {}
     }
 }
@@ -113,6 +115,21 @@ impl GcHost for Host<'_> {
 
     fn decref(&self, g: Gc) {
         object(g).decref();
+    }
+
+    fn clear_weakrefs(&self, g: Gc, is_garbage: &dyn Fn(Gc) -> bool) {
+        let o = object(g);
+        if matches!(o.ty().kind, Kind::Object | Kind::Type) {
+            let queued = weakref::detach_all(self.0, o, |w| !is_garbage(links(w)));
+            // SAFETY: single-threaded; not borrowed across calls.
+            unsafe { (*self.0.queued_callbacks.get()).extend(queued) };
+        }
+    }
+
+    fn run_weakref_callbacks(&self) {
+        // SAFETY: single-threaded; taken out before any callback runs.
+        let queued = core::mem::take(unsafe { &mut *self.0.queued_callbacks.get() });
+        weakref::run_callbacks(self.0, queued);
     }
 
     fn finalize(&self, g: Gc) {

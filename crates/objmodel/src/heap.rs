@@ -44,6 +44,7 @@ pub(crate) struct Builtins {
     pub(crate) method: ObjRef,
     pub(crate) property: ObjRef,
     pub(crate) member: ObjRef,
+    pub(crate) weakref: ObjRef,
     pub(crate) none: ObjRef,
     pub(crate) true_: ObjRef,
     pub(crate) false_: ObjRef,
@@ -102,7 +103,9 @@ impl Drop for HeapBox {
 impl core::fmt::Debug for HeapBox {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let s = self.stats();
-        f.debug_struct("Heap").field("objects_live", &s.objects_live).finish_non_exhaustive()
+        f.debug_struct("Heap")
+            .field("objects_live", &s.objects_live)
+            .finish_non_exhaustive()
     }
 }
 
@@ -124,6 +127,10 @@ pub struct Heap {
     finalized: UnsafeCell<HashSet<ObjRef>>,
     /// The cycle collector of this heap's containers.
     pub(crate) collector: objgc::Collector,
+    /// Weak references of each object that has some, oldest first.
+    weakrefs: UnsafeCell<std::collections::HashMap<ObjRef, Vec<ObjRef>>>,
+    /// Weak references whose callbacks a collection queued.
+    pub(crate) queued_callbacks: UnsafeCell<Vec<ObjRef>>,
 }
 
 impl Heap {
@@ -154,10 +161,14 @@ impl Heap {
             owners: UnsafeCell::new(HashSet::new()),
             finalized: UnsafeCell::new(HashSet::new()),
             collector: objgc::Collector::new(),
+            weakrefs: UnsafeCell::new(std::collections::HashMap::new()),
+            queued_callbacks: UnsafeCell::new(Vec::new()),
         });
         // Leaked into a raw pointer rather than kept as a `Box`: objects keep
         // pointers to the heap, and moving a `Box` would assert uniqueness.
-        let heap = HeapBox { ptr: NonNull::from(Box::leak(heap)) };
+        let heap = HeapBox {
+            ptr: NonNull::from(Box::leak(heap)),
+        };
         types::bootstrap(&heap).expect("memory for the built-in objects");
         heap
     }
@@ -182,6 +193,31 @@ impl Heap {
     pub(crate) fn mark_finalized(&self, o: ObjRef) -> bool {
         // SAFETY: single-threaded, not reentrant.
         unsafe { (*self.finalized.get()).insert(o) }
+    }
+
+    /// The weak references to `target`, to add one.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) fn weakrefs_of(&self, target: ObjRef) -> &mut Vec<ObjRef> {
+        // SAFETY: single-threaded; the caller pushes and lets go.
+        unsafe { (*self.weakrefs.get()).entry(target).or_default() }
+    }
+
+    /// Takes the list of weak references to a dying `target`.
+    pub(crate) fn take_weakrefs(&self, target: ObjRef) -> Vec<ObjRef> {
+        // SAFETY: single-threaded, not reentrant.
+        unsafe { (*self.weakrefs.get()).remove(&target).unwrap_or_default() }
+    }
+
+    /// Takes a dying weak reference off its target's list.
+    pub(crate) fn forget_weakref(&self, target: ObjRef, w: ObjRef) {
+        // SAFETY: single-threaded, not reentrant.
+        let table = unsafe { &mut *self.weakrefs.get() };
+        if let Some(list) = table.get_mut(&target) {
+            list.retain(|&x| x != w);
+            if list.is_empty() {
+                table.remove(&target);
+            }
+        }
     }
 
     /// Whether `o`'s finaliser has run.
@@ -413,6 +449,11 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
         unsafe { heap.collector.track(crate::gc::links(o)) };
         return;
     }
+    if matches!(ty.kind, Kind::Object | Kind::Type) {
+        // Weak references are cleared before the object is, then their callbacks run.
+        let queued = crate::weakref::detach_all(heap, o, |_| true);
+        crate::weakref::run_callbacks(heap, queued);
+    }
     let size = object_size(o);
     match ty.kind {
         Kind::Object => instance::clear(heap, o),
@@ -428,6 +469,7 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
             // SAFETY: single-threaded.
             unsafe { (*heap.owners.get()).remove(&o) };
         }
+        Kind::WeakRef => crate::weakref::clear(heap, o),
         _ => crate::values::clear(o),
     }
     let ty_ref = ObjRef(NonNull::from(&ty.header));

@@ -69,6 +69,7 @@ mod repr;
 mod string;
 mod types;
 mod values;
+mod weakref;
 
 pub use error::{Error, ErrorKind, Result};
 pub use func::NativeFn;

@@ -125,6 +125,17 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             )
             .expect("writing to a String");
         }
+        Kind::WeakRef => match crate::weakref::weakref(o).target.get() {
+            Some(t) => write!(
+                out,
+                "<weakref at {:#x}; to '{}' at {:#x}>",
+                o.addr(),
+                type_name(t.ty().as_ref()),
+                t.addr()
+            ),
+            None => write!(out, "<weakref at {:#x}; dead>", o.addr()),
+        }
+        .expect("writing to a String"),
         Kind::Property => {
             write!(out, "<property object at {:#x}>", o.addr()).expect("writing to a String")
         }

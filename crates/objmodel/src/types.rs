@@ -49,6 +49,7 @@ pub(crate) enum Kind {
     Method,
     Property,
     Member,
+    WeakRef,
 }
 
 /// Host hooks of a type with a payload.
@@ -296,6 +297,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
     let method = sub(Kind::Method)?;
     let property = sub(Kind::Property)?;
     let member = sub(Kind::Member)?;
+    let weakref = sub(Kind::WeakRef)?;
     let all = [
         (type_, "type"),
         (object, "object"),
@@ -311,6 +313,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
         (method, "method"),
         (property, "property"),
         (member, "member_descriptor"),
+        (weakref, "weakref"),
     ];
     // Values and names are made once the builtins are installed; until then
     // these fields hold `object` as a stand-in.
@@ -327,6 +330,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
         method,
         property,
         member,
+        weakref,
         none: object,
         true_: object,
         false_: object,

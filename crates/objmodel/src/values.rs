@@ -76,6 +76,7 @@ pub(crate) fn size_of_value(o: ObjRef) -> usize {
         Kind::Method => size_of::<crate::func::MethodObj>(),
         Kind::Property => size_of::<crate::func::PropertyObj>(),
         Kind::Member => size_of::<crate::func::MemberObj>(),
+        Kind::WeakRef => size_of::<crate::weakref::WeakRefObj>(),
         Kind::Object | Kind::Type => unreachable!("sized by heap::object_size"),
     }
 }
@@ -356,12 +357,28 @@ impl<'h> Obj<'h> {
 
     /// The byte offset of each slot of a class's instances, in order, and
     /// the offset of its `__dict__` pair, if any (for showing the layout).
+    /// `None` for anything but a class whose instances are plain objects
+    /// (`object` or a class made by [`Heap::new_type`]; not `int` & co.).
     pub fn instance_layout(&self) -> Option<(Vec<usize>, Option<usize>, usize)> {
+        let l = self.class_layout()?;
+        Some((l.slots.clone(), l.dict_offset, l.size))
+    }
+
+    /// The byte offset and size of the host payload in a class's instances,
+    /// if the class (or a base) declared one; `None` as for
+    /// [`Obj::instance_layout`] or when there is no payload.
+    pub fn payload_layout(&self) -> Option<(usize, usize)> {
+        self.class_layout()?.payload
+    }
+
+    /// The layout of a class's instances, if `self` is a class of plain objects.
+    fn class_layout(&self) -> Option<&'h crate::types::Layout> {
         let t = self.raw();
-        (t.ty().kind == Kind::Type).then(|| {
-            let l = &crate::types::as_type(t).layout;
-            (l.slots.clone(), l.dict_offset, l.size)
-        })
+        if t.ty().kind != Kind::Type {
+            return None;
+        }
+        let ty = crate::types::as_type(t);
+        (ty.kind == Kind::Object).then_some(&ty.layout)
     }
 
     /// The value of an int (or bool), else `None`.
