@@ -50,7 +50,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bench::cpython::{PyRef, Python, TWO_ATTRIBUTE_CLASSES};
-use bench::objrt::Classes;
+use bench::objrt::{Classes, GcClasses};
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use objmodel::{Heap, Obj};
 
@@ -424,6 +424,19 @@ fn gc(c: &mut Criterion) {
     group.bench_function("cpython", |b| {
         b.iter_batched(make, |()| black_box(py.collect()), BatchSize::PerIteration)
     });
+    let heap = Heap::new();
+    let ours = GcClasses::new(&heap).expect("classes");
+    heap.gc().set_enabled(false);
+    let make_ours = || ours.pairs(GC_OBJECTS / 2, None).expect("pairs");
+    make_ours();
+    assert_eq!(heap.collect(2), GC_OBJECTS, "objrt finds every object");
+    group.bench_function("objrt", |b| {
+        b.iter_batched(
+            make_ours,
+            |()| black_box(heap.collect(2)),
+            BatchSize::PerIteration,
+        )
+    });
     group.finish();
 
     let mut group = c.benchmark_group("gc/collect_1m_reachable");
@@ -435,9 +448,14 @@ fn gc(c: &mut Criterion) {
     let live = py.call(&py.eval("make_live_pairs"), &[&pairs]);
     py.collect();
     group.bench_function("cpython", |b| b.iter(|| black_box(py.collect())));
+    let keep = heap.list().expect("list");
+    ours.pairs(GC_OBJECTS / 2, Some(&keep)).expect("pairs");
+    group.bench_function("objrt", |b| b.iter(|| black_box(heap.collect(2))));
     group.finish();
     drop(live);
     py.collect();
+    drop(keep);
+    heap.collect(2);
 
     let mut group = c.benchmark_group("gc/tree_parent_build_drop");
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
@@ -462,6 +480,19 @@ fn gc(c: &mut Criterion) {
         b.iter(|| {
             drop(black_box(build_tree(py, &class, &names, TREE_DEPTH)));
             black_box(py.collect())
+        })
+    });
+    heap.gc().set_enabled(true);
+    drop(ours.tree(TREE_DEPTH).expect("tree"));
+    assert_eq!(
+        heap.collect(2),
+        nodes as usize,
+        "objrt collects the dropped tree in full"
+    );
+    group.bench_function("objrt", |b| {
+        b.iter(|| {
+            drop(black_box(ours.tree(TREE_DEPTH).expect("tree")));
+            black_box(heap.collect(2))
         })
     });
     group.finish();

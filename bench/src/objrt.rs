@@ -61,6 +61,68 @@ impl<'h> Classes<'h> {
     }
 }
 
+/// The classes of the collector workloads: `Node` (instances with a
+/// `__dict__`) and `TreeNode` (`__slots__ = ('left', 'right', 'parent')`).
+pub struct GcClasses<'h> {
+    /// A plain class; pairs of its instances point at each other via `other`.
+    pub node: Obj<'h>,
+    /// The binary tree's node class.
+    pub tree_node: Obj<'h>,
+    other: Obj<'h>,
+    left: Obj<'h>,
+    right: Obj<'h>,
+    parent: Obj<'h>,
+}
+
+impl<'h> GcClasses<'h> {
+    /// Defines the classes in `heap`.
+    pub fn new(heap: &'h Heap) -> Result<Self> {
+        Ok(Self {
+            node: heap.new_type("Node", &[], &TypeSpec::dict())?,
+            tree_node: heap.new_type(
+                "TreeNode",
+                &[],
+                &TypeSpec {
+                    slots: &["left", "right", "parent"],
+                    ..TypeSpec::default()
+                },
+            )?,
+            other: heap.intern("other")?,
+            left: heap.intern("left")?,
+            right: heap.intern("right")?,
+            parent: heap.intern("parent")?,
+        })
+    }
+
+    /// `pairs` pairs of `Node`s pointing at each other; each pair's first
+    /// node is appended to `keep` when given (else the pairs are garbage).
+    pub fn pairs(&self, pairs: usize, keep: Option<&Obj<'h>>) -> Result<()> {
+        for _ in 0..pairs {
+            let a = self.node.new_instance()?;
+            let b = self.node.new_instance()?;
+            a.setattr_obj(&self.other, &b)?;
+            b.setattr_obj(&self.other, &a)?;
+            if let Some(list) = keep {
+                list.list_append(&a)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A complete binary tree of `TreeNode`s with parent pointers.
+    pub fn tree(&self, depth: u32) -> Result<Obj<'h>> {
+        let node = self.tree_node.new_instance()?;
+        if depth > 0 {
+            for side in [&self.left, &self.right] {
+                let child = self.tree(depth - 1)?;
+                child.setattr_obj(&self.parent, &node)?;
+                node.setattr_obj(side, &child)?;
+            }
+        }
+        Ok(node)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
