@@ -42,26 +42,40 @@ impl Default for GcLinks {
     }
 }
 
-/// A list: a sentinel that never moves.
+/// A list: a sentinel that never moves (kept as a raw pointer, not a
+/// `Box`: the elements point at it, and moving a `Box` asserts uniqueness).
 pub(crate) struct List {
-    head: Box<GcLinks>,
+    head: NonNull<GcLinks>,
+}
+
+impl Drop for List {
+    fn drop(&mut self) {
+        // SAFETY: made by Box::into_raw in `new`, freed once, here.
+        drop(unsafe { Box::from_raw(self.head.as_ptr()) });
+    }
 }
 
 impl List {
     pub(crate) fn new() -> Self {
-        let head = Box::new(GcLinks::new());
-        let p = ptr::from_ref(&*head).cast_mut();
-        head.next.set(p);
-        head.prev.set(p);
+        let head = NonNull::from(Box::leak(Box::new(GcLinks::new())));
+        // SAFETY: just allocated.
+        let links = unsafe { head.as_ref() };
+        links.next.set(head.as_ptr());
+        links.prev.set(head.as_ptr());
         Self { head }
     }
 
     fn head(&self) -> *mut GcLinks {
-        ptr::from_ref(&*self.head).cast_mut()
+        self.head.as_ptr()
+    }
+
+    fn links(&self) -> &GcLinks {
+        // SAFETY: the sentinel lives as long as the list.
+        unsafe { self.head.as_ref() }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.head.next.get() == self.head()
+        self.links().next.get() == self.head()
     }
 
     /// Appends `o`, which is in no list.
@@ -102,7 +116,7 @@ impl List {
     /// The elements, in order. The list must not change while iterating.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Gc> + '_ {
         let head = self.head();
-        let mut p = self.head.next.get();
+        let mut p = self.links().next.get();
         core::iter::from_fn(move || {
             if p == head {
                 return None;
@@ -122,8 +136,8 @@ impl List {
     /// relinked by the caller).
     pub(crate) fn reset(&self) {
         let head = self.head();
-        self.head.next.set(head);
-        self.head.prev.set(head);
+        self.links().next.set(head);
+        self.links().prev.set(head);
     }
 }
 

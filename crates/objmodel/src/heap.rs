@@ -138,7 +138,10 @@ impl Heap {
     ///
     /// # Panics
     /// If the system has no memory for the built-ins.
-    #[expect(clippy::new_ret_no_self, reason = "the heap lives behind its owner, which never moves it")]
+    #[expect(
+        clippy::new_ret_no_self,
+        reason = "the heap lives behind its owner, which never moves it"
+    )]
     pub fn new() -> HeapBox {
         let heap = Box::new(Heap {
             mem: UnsafeCell::new(objheap::Heap::new()),

@@ -1092,7 +1092,7 @@ mod tests {
         const KEYS: u64 = 40;
         // A budget of n lets exactly n allocations through: fail at each
         // allocation point in turn, whether the entries or the table grows.
-        for budget in 0..16 {
+        for budget in 0..if cfg!(miri) { 6 } else { 16 } {
             let alloc = FailingAlloc::new(budget);
             let mut map: Map<FailingAlloc> = OrderedMap::new_in(alloc.clone());
             let mut failed_at = None;
@@ -1189,7 +1189,7 @@ mod tests {
         /// The map against a plain vector of (key, value) in insertion order,
         /// with colliding hashes and an allocator that sometimes refuses.
         #[test]
-        fn matches_a_vector_model(ops in prop_vec(op(), 0..200)) {
+        fn matches_a_vector_model(ops in prop_vec(op(), 0..if cfg!(miri) { 40 } else { 200 })) {
             let alloc = FailingAlloc::new(usize::MAX);
             let mut map: Map<FailingAlloc> = OrderedMap::new_in(alloc.clone());
             let mut model: std::vec::Vec<(u64, u64)> = std::vec::Vec::new();
