@@ -1,5 +1,5 @@
 //! Compiles the C and C++ programs of `c/` and `cpp/` against the committed
-//! `include/objffi.h` (found through objffi's `links` metadata), with every
+//! `include/objffi.h` and `include/objffi.hpp` (found through objffi's `links` metadata), with every
 //! warning an error. The Rust tests and the `tour` binary call their entry points.
 
 use std::env;
@@ -22,10 +22,12 @@ fn sources(dir: &str, ext: &str) -> Vec<PathBuf> {
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let include = env::var("DEP_OBJFFI_INCLUDE").expect("objffi sets DEP_OBJFFI_INCLUDE");
-    println!(
-        "cargo:rerun-if-changed={}",
-        Path::new(&include).join("objffi.h").display()
-    );
+    for header in ["objffi.h", "objffi.hpp"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            Path::new(&include).join(header).display()
+        );
+    }
 
     cc::Build::new()
         .files(sources("c", "c"))

@@ -14,14 +14,22 @@
 #define OBJFFI_VERSION_MINOR 1
 #define OBJFFI_VERSION_PATCH 0
 
+/* ========================================================================
+ * Types: status codes, handles, structs, callbacks
+ * ======================================================================== */
+
 /*
  The result of every call that can fail.
 
  `OBJ_OK` is 0. Values are stable: a code is never renumbered, and a retired
  code is never reused. On any value but `OBJ_OK`, out-parameters are left
  untouched and `obj_last_error()` describes the failure.
+
+ A host function (`obj_cfunc_t`) may fail with a code of its own, any
+ non-zero value: it reaches the caller of `obj_call` (or of whatever ran
+ the function) unchanged, and `obj_status_name` calls it `"OBJ_UNKNOWN"`.
  */
-typedef enum {
+typedef enum obj_status_t {
     /*
      Success: out-parameters have been written.
      */
@@ -81,12 +89,21 @@ typedef enum {
 typedef struct obj_heap_t obj_heap_t;
 
 /*
+ An object: a value, a type, an instance, a function...
+
+ Opaque to C; always handled through `obj_t *`. Every object belongs to
+ one heap and dies with it at the latest.
+ */
+typedef struct obj_t obj_t;
+
+/*
  Statistics of a heap, filled in by `obj_heap_stats`. All figures are
  counts or bytes at the moment of the call.
  */
-typedef struct {
+typedef struct obj_heap_stats_t {
     /*
-     Objects allocated and not yet freed (today: allocator blocks in use).
+     Objects allocated and not yet freed, less the heap's built-ins (a new
+     heap has 0). Interned strings and classes stay until the heap is freed.
      */
     size_t objects_live;
     /*
@@ -117,11 +134,108 @@ typedef struct {
      The memory limit in bytes, or 0 when there is none.
      */
     size_t memory_limit;
+    /*
+     The immortal objects every new heap has (`None`, the bools, small
+     ints, built-in types, names), not counted in `objects_live`.
+     */
+    size_t builtin_objects;
 } obj_heap_stats_t;
+
+/*
+ Called by a `traverse` hook once for each object the payload refers to.
+ `arg` is the `arg` the hook received.
+ */
+typedef void (*obj_visit_t)(struct obj_t *referent, void *arg);
+
+/*
+ How a new class's instances are made (`obj_type_new`). All fields are
+ read during the call only.
+ */
+typedef struct obj_type_spec_t {
+    /*
+     Bytes of host data per instance (rounded up to 16; 16-byte aligned,
+     zero-filled at allocation). 0: none.
+     */
+    size_t payload_size;
+    /*
+     Names of fixed-offset fields, like `__slots__` (UTF-8); NULL for none.
+     */
+    const char *const *slots;
+    /*
+     Number of names at `slots`.
+     */
+    size_t nslots;
+    /*
+     Whether instances also get a `__dict__` (they do anyway if a base has one).
+     */
+    bool has_dict;
+    /*
+     For the cycle collector: reports the references held in the payload.
+     Nullable. The three hooks are called only for instances with a
+     payload (this class's or an inherited one), with the instance and
+     its payload.
+     */
+    void (*traverse)(struct obj_t *self_, void *payload, obj_visit_t visit, void *arg);
+    /*
+     Drops the references held in the payload (before `finalize`). Nullable.
+     */
+    void (*clear)(struct obj_t *self_, void *payload);
+    /*
+     The last call before the instance's memory is freed. Nullable.
+     */
+    void (*finalize)(struct obj_t *self_, void *payload);
+} obj_type_spec_t;
+
+/*
+ The layout of a class's instances (`obj_type_layout`), in bytes from the
+ start of the object.
+ */
+typedef struct obj_type_layout_t {
+    /*
+     Bytes of the header every object starts with (reference count, type).
+     */
+    size_t header_size;
+    /*
+     Bytes of one instance.
+     */
+    size_t instance_size;
+    /*
+     Where the host payload starts (what `obj_payload` returns), or 0 when none.
+     */
+    size_t payload_offset;
+    /*
+     Bytes of host data asked for per instance, or 0 when none.
+     */
+    size_t payload_size;
+    /*
+     Where the `__dict__` attributes are found (a shape pointer and a
+     values pointer), or 0 when instances have no `__dict__`.
+     */
+    size_t dict_offset;
+    /*
+     Slots of an instance, inherited ones first.
+     */
+    size_t nslots;
+} obj_type_layout_t;
+
+/*
+ A host function: receives its `data`, the `nargs` arguments at `args`
+ (borrowed; `self` first for a method), and returns `OBJ_OK` with a new
+ reference in `*result`, or a failing status (any non-zero value, which
+ reaches the caller unchanged) leaving `*result` alone.
+ */
+typedef obj_status_t (*obj_cfunc_t)(void *data,
+                                    struct obj_t *const *args,
+                                    size_t nargs,
+                                    struct obj_t **result);
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/* ========================================================================
+ * Status codes and messages (error.rs)
+ * ======================================================================== */
 
 /*
  The message of the last call that failed on the calling thread.
@@ -134,6 +248,20 @@ extern "C" {
 const char *obj_last_error(void);
 
 /*
+ Sets the calling thread's last error to `message`, for a host function
+ about to return a failing status: its caller's `obj_last_error()` then
+ gives this message.
+
+ `message` is borrowed and copied; bytes that are not UTF-8 are replaced
+ by U+FFFD. NULL is ignored.
+
+ # Safety
+
+ `message` is NULL or a NUL-terminated string.
+ */
+void obj_set_last_error(const char *message);
+
+/*
  The name of a status code as C spells it, e.g. `"OBJ_ERR_ATTRIBUTE"`.
 
  Returns a static NUL-terminated string that the caller must not free.
@@ -141,30 +269,37 @@ const char *obj_last_error(void);
  */
 const char *obj_status_name(obj_status_t s);
 
+/* ========================================================================
+ * Heaps (heap.rs)
+ * ======================================================================== */
+
 /*
- Creates an empty heap with no memory limit.
+ Creates a heap with its built-in objects and no memory limit.
 
  The caller owns the heap and releases it with `obj_heap_free`. Returns NULL
  only when out of memory (`obj_last_error()` then says so).
  */
-obj_heap_t *obj_heap_new(void);
+struct obj_heap_t *obj_heap_new(void);
 
 /*
  Releases a heap: every object allocated from it, and all its memory.
 
- Takes ownership of `heap`; it must not be used again. NULL is ignored.
+ Takes ownership of `heap`; it must not be used again, nor any object of
+ it, whatever references the host still holds (they are not decref'd and
+ no finaliser runs). NULL is ignored.
 
  # Safety
 
  `heap` is NULL or a heap returned by `obj_heap_new` that has not been freed,
- and no other call on it is running.
+ and no other call on it is running (nor any host function it called).
  */
-void obj_heap_free(obj_heap_t *heap);
+void obj_heap_free(struct obj_heap_t *heap);
 
 /*
  Sets the most bytes the heap may take from the system (`bytes_reserved`);
  0 removes the limit. Past the limit an allocating call returns
- `OBJ_ERR_NO_MEMORY`, does nothing, and the heap stays usable.
+ `OBJ_ERR_NO_MEMORY`, does nothing, and the heap stays usable. A limit
+ below what the heap holds already only stops it from growing.
 
  `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
 
@@ -173,7 +308,7 @@ void obj_heap_free(obj_heap_t *heap);
  `heap` is NULL or a live heap from `obj_heap_new`, and no other call on it
  is running.
  */
-obj_status_t obj_heap_set_memory_limit(obj_heap_t *heap, size_t max_bytes);
+obj_status_t obj_heap_set_memory_limit(struct obj_heap_t *heap, size_t max_bytes);
 
 /*
  Writes the heap's statistics to `*out`.
@@ -186,7 +321,566 @@ obj_status_t obj_heap_set_memory_limit(obj_heap_t *heap, size_t max_bytes);
  `heap` is NULL or a live heap from `obj_heap_new` that no other call is
  changing; `out` is NULL or valid for writing one `obj_heap_stats_t`.
  */
-obj_status_t obj_heap_stats(const obj_heap_t *heap, obj_heap_stats_t *out);
+obj_status_t obj_heap_stats(const struct obj_heap_t *heap, struct obj_heap_stats_t *out);
+
+/* ========================================================================
+ * Objects: reference counts, type, repr (object.rs)
+ * ======================================================================== */
+
+/*
+ Adds a reference to `o`. NULL is ignored; so are immortal objects
+ (`None`, `True`, `False`, built-in types, small ints, interned strings).
+
+ # Safety
+
+ `o` is NULL or a live object.
+ */
+void obj_incref(struct obj_t *o);
+
+/*
+ Gives back a reference to `o`; the last one frees it (running its
+ `__del__` and payload hooks first). NULL is ignored; so are immortal objects.
+
+ # Safety
+
+ `o` is NULL or a live object, and the caller owns the reference it gives back.
+ */
+void obj_decref(struct obj_t *o);
+
+/*
+ The reference count of `o`, borrowed; 0 for NULL. Immortal objects report
+ a count of at least 2^63 that never changes.
+
+ # Safety
+
+ `o` is NULL or a live object.
+ */
+size_t obj_refcount(const struct obj_t *o);
+
+/*
+ `type(o)`: a **borrowed** reference (the object keeps its type alive).
+ NULL for NULL (`obj_last_error()` then says so).
+
+ # Safety
+
+ `o` is NULL or a live object.
+ */
+struct obj_t *obj_type_of(const struct obj_t *o);
+
+/*
+ Python's `repr(o)`: `*out_str` receives a new reference to a str. An
+ instance whose class has `__repr__` is written by it (a failing host
+ function's status is returned unchanged; a non-str result gives
+ `OBJ_ERR_TYPE`).
+
+ # Safety
+
+ `o` is NULL or a live object; `out_str` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_repr(struct obj_t *o, struct obj_t **out_str);
+
+/* ========================================================================
+ * Built-in values (value.rs)
+ * ======================================================================== */
+
+/*
+ `None`: a borrowed reference (immortal). NULL only for a NULL heap.
+
+ # Safety
+
+ `heap` is NULL or a live heap.
+ */
+struct obj_t *obj_none(struct obj_heap_t *heap);
+
+/*
+ `True`: a borrowed reference (immortal). NULL only for a NULL heap.
+
+ # Safety
+
+ `heap` is NULL or a live heap.
+ */
+struct obj_t *obj_true(struct obj_heap_t *heap);
+
+/*
+ `False`: a borrowed reference (immortal). NULL only for a NULL heap.
+
+ # Safety
+
+ `heap` is NULL or a live heap.
+ */
+struct obj_t *obj_false(struct obj_heap_t *heap);
+
+/*
+ The root class `object`: a borrowed reference (immortal). NULL only for
+ a NULL heap.
+
+ # Safety
+
+ `heap` is NULL or a live heap.
+ */
+struct obj_t *obj_object_type(struct obj_heap_t *heap);
+
+/*
+ An int: `*out` receives a new reference. -5..=256 are shared and immortal.
+
+ # Safety
+
+ `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_int_new(struct obj_heap_t *heap, int64_t v, struct obj_t **out);
+
+/*
+ The value of an int (`True` and `False` are 1 and 0, as in Python).
+ Any other kind gives `OBJ_ERR_TYPE`. `o` is borrowed.
+
+ # Safety
+
+ `o` is NULL or a live object; `out` is NULL or valid for writing one `int64_t`.
+ */
+obj_status_t obj_int_value(const struct obj_t *o, int64_t *out);
+
+/*
+ A float: `*out` receives a new reference.
+
+ # Safety
+
+ `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_float_new(struct obj_heap_t *heap, double v, struct obj_t **out);
+
+/*
+ The value of a float; an int or bool converts, as CPython's
+ `PyFloat_AsDouble` does. Any other kind gives `OBJ_ERR_TYPE`. `o` is borrowed.
+
+ # Safety
+
+ `o` is NULL or a live object; `out` is NULL or valid for writing one `double`.
+ */
+obj_status_t obj_float_value(const struct obj_t *o, double *out);
+
+/*
+ A str of the `len` bytes of UTF-8 at `utf8` (which may hold NULs; NULL
+ is allowed when `len` is 0): `*out` receives a new reference. Bytes that
+ are not UTF-8 give `OBJ_ERR_VALUE`.
+
+ # Safety
+
+ `heap` is NULL or a live heap; `utf8` is NULL or valid for reading `len`
+ bytes; `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_str_new(struct obj_heap_t *heap, const char *utf8, size_t len, struct obj_t **out);
+
+/*
+ The interned str equal to the `len` bytes of UTF-8 at `utf8`: equal
+ text gives the same object (immortal). `*out` receives a new reference.
+ Bytes that are not UTF-8 give `OBJ_ERR_VALUE`.
+
+ # Safety
+
+ As for `obj_str_new`.
+ */
+obj_status_t obj_intern(struct obj_heap_t *heap, const char *utf8, size_t len, struct obj_t **out);
+
+/*
+ The text of a str: `*utf8` receives its UTF-8 bytes, followed by a NUL
+ (borrowed: valid while `o` lives), `*len` their count (without the NUL).
+ Any other kind gives `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `o` is NULL or a live object; `utf8` and `len` are NULL or valid for
+ writing one pointer and one `size_t`.
+ */
+obj_status_t obj_str_data(const struct obj_t *o, const char **utf8, size_t *len);
+
+/* ========================================================================
+ * Containers: tuple, list, dict (containers.rs)
+ * ======================================================================== */
+
+/*
+ A tuple of the `n` objects at `items` (NULL allowed when `n` is 0):
+ `*out` receives a new reference; each item gains a reference. An item
+ of another heap gives `OBJ_ERR_HEAP_MISMATCH`.
+
+ # Safety
+
+ `heap` is NULL or a live heap; `items` is NULL or points to `n` pointers,
+ each NULL or a live object; `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_tuple_new(struct obj_heap_t *heap,
+                           struct obj_t *const *items,
+                           size_t n,
+                           struct obj_t **out);
+
+/*
+ An empty list: `*out` receives a new reference.
+
+ # Safety
+
+ `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_list_new(struct obj_heap_t *heap, struct obj_t **out);
+
+/*
+ `list.append(item)`; the list takes a reference to `item`. A non-list
+ gives `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `list` and `item` are NULL or live objects.
+ */
+obj_status_t obj_list_append(struct obj_t *list, struct obj_t *item);
+
+/*
+ `list[index] = item` (a negative index counts from the end); the list
+ takes a reference to `item` and gives back the old one's. Out of range
+ gives `OBJ_ERR_INDEX`, a non-list `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `list` and `item` are NULL or live objects.
+ */
+obj_status_t obj_list_set(struct obj_t *list, int64_t index, struct obj_t *item);
+
+/*
+ `seq[index]` of a tuple or list (a negative index counts from the end):
+ `*out` receives a new reference. Out of range gives `OBJ_ERR_INDEX`,
+ another kind `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `seq` is NULL or a live object; `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_seq_get(struct obj_t *seq, int64_t index, struct obj_t **out);
+
+/*
+ `len(o)`: code points of a str; items of a tuple, list or dict. Another
+ kind gives `OBJ_ERR_TYPE`. `o` is borrowed.
+
+ # Safety
+
+ `o` is NULL or a live object; `out` is NULL or valid for writing one `size_t`.
+ */
+obj_status_t obj_len(const struct obj_t *o, size_t *out);
+
+/*
+ An empty dict: `*out` receives a new reference.
+
+ # Safety
+
+ `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_dict_new(struct obj_heap_t *heap, struct obj_t **out);
+
+/*
+ `dict[key] = value`; the dict takes references to both (an equal key
+ already there is kept, and its old value given back). A non-dict gives
+ `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `dict`, `key` and `value` are NULL or live objects.
+ */
+obj_status_t obj_dict_set(struct obj_t *dict, struct obj_t *key, struct obj_t *value);
+
+/*
+ `dict[key]`: `*out` receives a new reference. Absent gives `OBJ_ERR_KEY`
+ (the message is the key's repr, as CPython's `KeyError`), a non-dict
+ `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `dict` and `key` are NULL or live objects; `out` is NULL or valid for
+ writing one pointer.
+ */
+obj_status_t obj_dict_get(struct obj_t *dict, struct obj_t *key, struct obj_t **out);
+
+/*
+ `del dict[key]`: the dict gives back its references to the key and the
+ value. Absent gives `OBJ_ERR_KEY`, a non-dict `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `dict` and `key` are NULL or live objects.
+ */
+obj_status_t obj_dict_del(struct obj_t *dict, struct obj_t *key);
+
+/*
+ The `i`-th entry of a dict in insertion order: `*key` and `*value`
+ receive new references. `i` past the end gives `OBJ_ERR_INDEX`, a
+ non-dict `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `dict` is NULL or a live object; `key` and `value` are NULL or valid for
+ writing one pointer each.
+ */
+obj_status_t obj_dict_item(struct obj_t *dict, size_t i, struct obj_t **key, struct obj_t **value);
+
+/* ========================================================================
+ * Types and instances (type.rs)
+ * ======================================================================== */
+
+/*
+ Creates a class named `name` (UTF-8; a dotted `"mod.Name"` gives
+ `__name__` `"Name"`) with the `nbases` classes at `bases` (none means
+ `object`; NULL allowed when `nbases` is 0): `*out` receives a new reference.
+
+ `spec` NULL means no payload, no slots, a `__dict__`. An inconsistent
+ hierarchy gives `OBJ_ERR_MRO` (`Cannot create a consistent method
+ resolution order (MRO) for bases A, B`); a duplicate base, a base that is
+ no class, or two bases with conflicting layouts (both with slots or a
+ payload) `OBJ_ERR_TYPE`; a base of another heap `OBJ_ERR_HEAP_MISMATCH`;
+ a name or slot name that is not UTF-8 `OBJ_ERR_VALUE`.
+
+ # Safety
+
+ `heap` is NULL or a live heap; `name` is NULL or a NUL-terminated string;
+ `bases` is NULL or points to `nbases` pointers, each NULL or a live
+ object; `spec` is NULL or a valid spec whose `slots` is NULL or points
+ to `nslots` NUL-terminated strings (or NULLs); its hooks are safe to call
+ as documented; `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_type_new(struct obj_heap_t *heap,
+                          const char *name,
+                          struct obj_t *const *bases,
+                          size_t nbases,
+                          const struct obj_type_spec_t *spec,
+                          struct obj_t **out);
+
+/*
+ The method resolution order of `type`, itself first (C3): the first
+ `min(cap, length)` classes are written to `buf` as **borrowed**
+ references (the class keeps them alive), and `*len` receives the full
+ length; so `cap` 0 (with `buf` NULL) asks for the length. A non-class
+ gives `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `type` is NULL or a live object; `buf` is NULL or valid for writing `cap`
+ pointers; `len` is NULL or valid for writing one `size_t`.
+ */
+obj_status_t obj_type_mro(struct obj_t *type, struct obj_t **buf, size_t cap, size_t *len);
+
+/*
+ `isinstance(o, type)`: `*out` receives whether `o`'s class is `type` or a
+ subclass of it. A `type` that is no class gives `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `o` and `type` are NULL or live objects; `out` is NULL or valid for
+ writing one `bool`.
+ */
+obj_status_t obj_is_instance(struct obj_t *o, struct obj_t *type, bool *out);
+
+/*
+ A new instance of the class `type`, without calling `__init__`: slots
+ unset, `__dict__` empty, payload zero-filled. `*out` receives a new
+ reference. A built-in type other than `object`, or a non-class, gives
+ `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `type` is NULL or a live object; `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_alloc(struct obj_t *type, struct obj_t **out);
+
+/*
+ The host data of an instance whose class (or a base) declared a
+ payload: `payload_size` bytes, 16-byte aligned, valid while `o` lives.
+ NULL when there is none (and for NULL, which also sets `obj_last_error()`).
+
+ # Safety
+
+ `o` is NULL or a live object.
+ */
+void *obj_payload(struct obj_t *o);
+
+/*
+ An addition to the contract: the layout of the class `type`'s instances
+ (`*out`), and the offset of each slot, inherited ones first: the first
+ `min(cap, out->nslots)` are written to `slot_offsets` (NULL allowed when
+ `cap` is 0). A built-in type other than `object`, or a non-class, gives
+ `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `type` is NULL or a live object; `out` is NULL or valid for writing one
+ `obj_type_layout_t`; `slot_offsets` is NULL or valid for writing `cap`
+ `size_t`s.
+ */
+obj_status_t obj_type_layout(struct obj_t *type,
+                             struct obj_type_layout_t *out,
+                             size_t *slot_offsets,
+                             size_t cap);
+
+/* ========================================================================
+ * Attributes (attr.rs)
+ * ======================================================================== */
+
+/*
+ `getattr(o, name)` with `name` a str: `*out` receives a new reference
+ (a function of the class comes bound to `o`). Missing gives
+ `OBJ_ERR_ATTRIBUTE` (`'B' object has no attribute 'zzz'`, or on a class
+ `type object 'B' has no attribute 'zzz'`); a `name` that is no str
+ `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `o` and `name` are NULL or live objects; `out` is NULL or valid for
+ writing one pointer.
+ */
+obj_status_t obj_getattr(struct obj_t *o, struct obj_t *name, struct obj_t **out);
+
+/*
+ `obj_getattr` with the name as a NUL-terminated UTF-8 string (not UTF-8:
+ `OBJ_ERR_VALUE`).
+
+ # Safety
+
+ `o` is NULL or a live object; `name` is NULL or a NUL-terminated string;
+ `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_getattr_str(struct obj_t *o, const char *name, struct obj_t **out);
+
+/*
+ `setattr(o, name, value)` with `name` a str; `o` takes a reference to
+ `value`. On a class, changes its namespace (seen at once by every
+ subclass and instance). A slot or property setter wins over the
+ `__dict__`; an instance with neither a matching slot nor a `__dict__`
+ gives `OBJ_ERR_ATTRIBUTE`, a built-in type `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `o`, `name` and `value` are NULL or live objects.
+ */
+obj_status_t obj_setattr(struct obj_t *o, struct obj_t *name, struct obj_t *value);
+
+/*
+ `obj_setattr` with the name as a NUL-terminated UTF-8 string (not UTF-8:
+ `OBJ_ERR_VALUE`).
+
+ # Safety
+
+ `o` and `value` are NULL or live objects; `name` is NULL or a
+ NUL-terminated string.
+ */
+obj_status_t obj_setattr_str(struct obj_t *o, const char *name, struct obj_t *value);
+
+/*
+ `delattr(o, name)` with `name` a str: `o` gives back its reference to the
+ value. Missing gives `OBJ_ERR_ATTRIBUTE`.
+
+ # Safety
+
+ `o` and `name` are NULL or live objects.
+ */
+obj_status_t obj_delattr(struct obj_t *o, struct obj_t *name);
+
+/*
+ An addition to the contract: `obj_delattr` with the name as a
+ NUL-terminated UTF-8 string (not UTF-8: `OBJ_ERR_VALUE`).
+
+ # Safety
+
+ `o` is NULL or a live object; `name` is NULL or a NUL-terminated string.
+ */
+obj_status_t obj_delattr_str(struct obj_t *o, const char *name);
+
+/* ========================================================================
+ * Functions, methods, calls (call.rs)
+ * ======================================================================== */
+
+/*
+ A function object named `name` (UTF-8) that calls `fn(data, args, nargs,
+ result)`: `*out` receives a new reference. Stored in a class it is a
+ method: reached through an instance it is bound, `self` coming first.
+
+ `data` is the host's (NULL is fine) and is passed as is; the library
+ never frees it, so it must outlive the function object (at the latest,
+ the heap).
+
+ # Safety
+
+ `heap` is NULL or a live heap; `name` is NULL or a NUL-terminated
+ string; `fn` may be called as `obj_cfunc_t` documents, with `data`, as
+ long as the function object lives; `out` is NULL or valid for writing
+ one pointer.
+ */
+obj_status_t obj_function_new(struct obj_heap_t *heap,
+                              const char *name,
+                              obj_cfunc_t fn,
+                              void *data,
+                              struct obj_t **out);
+
+/*
+ A property: reading the attribute calls `getter(self)`, setting it calls
+ `setter(self, value)` (NULL `setter`: setting gives `OBJ_ERR_ATTRIBUTE`).
+ `*out` receives a new reference; the property takes references to its
+ accessors. Accessors of another heap give `OBJ_ERR_HEAP_MISMATCH`.
+
+ # Safety
+
+ `heap` is NULL or a live heap; `getter` is NULL or a live object;
+ `setter` is NULL or a live object; `out` is NULL or valid for writing
+ one pointer.
+ */
+obj_status_t obj_property_new(struct obj_heap_t *heap,
+                              struct obj_t *getter,
+                              struct obj_t *setter,
+                              struct obj_t **out);
+
+/*
+ `callable(*args)`: `*result` receives a new reference. A host function
+ runs; a bound method runs its function with `self` first; a class
+ allocates an instance and calls its `__init__` (if any) with `args` (an
+ `__init__` returning anything but None gives `OBJ_ERR_TYPE`). A failing
+ host function's status is returned unchanged. Arguments of another heap
+ give `OBJ_ERR_HEAP_MISMATCH`; a non-callable `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `callable` is NULL or a live object; `args` is NULL or points to `nargs`
+ pointers, each NULL or a live object; `result` is NULL or valid for
+ writing one pointer.
+ */
+obj_status_t obj_call(struct obj_t *callable,
+                      struct obj_t *const *args,
+                      size_t nargs,
+                      struct obj_t **result);
+
+/*
+ `o.name(*args)` with `name` a str, without making a bound method when
+ the class has a function of that name: `*result` receives a new
+ reference. Otherwise as `obj_getattr` then `obj_call`.
+
+ # Safety
+
+ `o` and `name` are NULL or live objects; `args` is NULL or points to
+ `nargs` pointers, each NULL or a live object; `result` is NULL or valid
+ for writing one pointer.
+ */
+obj_status_t obj_call_method(struct obj_t *o,
+                             struct obj_t *name,
+                             struct obj_t *const *args,
+                             size_t nargs,
+                             struct obj_t **result);
+
+/*
+ An addition to the contract: `obj_call_method` with the name as a
+ NUL-terminated UTF-8 string (not UTF-8: `OBJ_ERR_VALUE`).
+
+ # Safety
+
+ `o` is NULL or a live object; `name` is NULL or a NUL-terminated string;
+ `args` is NULL or points to `nargs` pointers, each NULL or a live
+ object; `result` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_call_method_str(struct obj_t *o,
+                                 const char *name,
+                                 struct obj_t *const *args,
+                                 size_t nargs,
+                                 struct obj_t **result);
 
 #ifdef __cplusplus
 }  // extern "C"

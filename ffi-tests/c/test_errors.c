@@ -53,6 +53,15 @@ int objffi_c_test_errors(void) {
     CHECK_STR(failures, obj_last_error(), "obj_heap_stats: argument 'heap' is NULL");
     CHECK_STATUS(failures, obj_heap_stats(heap, NULL), OBJ_ERR_NULL_ARG);
     CHECK_STR(failures, obj_last_error(), "obj_heap_stats: argument 'out' is NULL");
+
+    /* A host function sets the message its caller will read; NULL is ignored;
+     * text that is not UTF-8 is kept, with U+FFFD for the bad bytes. */
+    obj_set_last_error("custom message");
+    CHECK_STR(failures, obj_last_error(), "custom message");
+    obj_set_last_error(NULL);
+    CHECK_STR(failures, obj_last_error(), "custom message");
+    obj_set_last_error("bad \xff byte");
+    CHECK_STR(failures, obj_last_error(), "bad \xef\xbf\xbd byte");
     obj_heap_free(heap);
 
     return failures;

@@ -44,7 +44,7 @@ int objffi_cpp_test_heap() {
         obj_heap_stats_t stats{};
         CHECK(obj_heap_stats(heap.raw, &stats) == OBJ_OK);
         CHECK(stats.objects_live == 0);
-        CHECK(stats.bytes_in_use == 0);
+        CHECK(stats.bytes_in_use > 0);  // the built-ins
 
         obj_heap_stats_t untouched{};
         untouched.pools = 42;

@@ -10,7 +10,13 @@ use objffi as _;
 unsafe extern "C" {
     safe fn objffi_c_test_heap() -> c_int;
     safe fn objffi_c_test_errors() -> c_int;
+    safe fn objffi_c_test_values() -> c_int;
+    safe fn objffi_c_test_containers() -> c_int;
+    safe fn objffi_c_test_types() -> c_int;
+    safe fn objffi_c_test_attrs() -> c_int;
+    safe fn objffi_c_test_calls() -> c_int;
     safe fn objffi_cpp_test_heap() -> c_int;
+    safe fn objffi_cpp_test_wrapper() -> c_int;
 }
 
 #[test]
@@ -32,10 +38,64 @@ fn c_errors() {
 }
 
 #[test]
+fn c_values() {
+    assert_eq!(
+        objffi_c_test_values(),
+        0,
+        "failed checks in c/test_values.c (see the output)"
+    );
+}
+
+#[test]
+fn c_containers() {
+    assert_eq!(
+        objffi_c_test_containers(),
+        0,
+        "failed checks in c/test_containers.c (see the output)"
+    );
+}
+
+#[test]
+fn c_types() {
+    assert_eq!(
+        objffi_c_test_types(),
+        0,
+        "failed checks in c/test_types.c (see the output)"
+    );
+}
+
+#[test]
+fn c_attrs() {
+    assert_eq!(
+        objffi_c_test_attrs(),
+        0,
+        "failed checks in c/test_attrs.c (see the output)"
+    );
+}
+
+#[test]
+fn c_calls() {
+    assert_eq!(
+        objffi_c_test_calls(),
+        0,
+        "failed checks in c/test_calls.c (see the output)"
+    );
+}
+
+#[test]
 fn cpp_heap() {
     assert_eq!(
         objffi_cpp_test_heap(),
         0,
         "failed checks in cpp/test_heap.cpp (see the output)"
+    );
+}
+
+#[test]
+fn cpp_wrapper() {
+    assert_eq!(
+        objffi_cpp_test_wrapper(),
+        0,
+        "failed checks in cpp/test_wrapper.cpp (see the output)"
     );
 }

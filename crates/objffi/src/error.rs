@@ -1,7 +1,7 @@
 //! Status codes, their names, and the per-thread message of the last failure.
 
 use core::ffi::{CStr, c_char, c_int};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::CString;
 
 /// The result of every call that can fail.
@@ -9,6 +9,10 @@ use std::ffi::CString;
 /// `OBJ_OK` is 0. Values are stable: a code is never renumbered, and a retired
 /// code is never reused. On any value but `OBJ_OK`, out-parameters are left
 /// untouched and `obj_last_error()` describes the failure.
+///
+/// A host function (`obj_cfunc_t`) may fail with a code of its own, any
+/// non-zero value: it reaches the caller of `obj_call` (or of whatever ran
+/// the function) unchanged, and `obj_status_name` calls it `"OBJ_UNKNOWN"`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[expect(
@@ -106,11 +110,26 @@ impl From<obj_status_t> for RawStatus {
     }
 }
 
+impl PartialEq<obj_status_t> for RawStatus {
+    fn eq(&self, other: &obj_status_t) -> bool {
+        self.0 == *other as c_int
+    }
+}
+
+/// The printable name of any status value: the enumerator's, or
+/// `"OBJ_UNKNOWN"` for a value that is none (a host's own code).
+pub(crate) fn status_name(status: RawStatus) -> &'static CStr {
+    status.get().map_or(c"OBJ_UNKNOWN", obj_status_t::name)
+}
+
 /// A failure on its way to C: the status to return and the message that
 /// `obj_last_error` will give.
+///
+/// The status is raw: a host function's own failing code (any non-zero
+/// `int`, see `call.rs`) travels back to the caller unchanged.
 #[derive(Debug)]
 pub(crate) struct Error {
-    status: obj_status_t,
+    status: RawStatus,
     message: String,
 }
 
@@ -123,15 +142,42 @@ impl Error {
             "an error needs a failing status"
         );
         Self {
-            status,
+            status: status.into(),
             message: message.into(),
         }
     }
 
     /// Records the message for `obj_last_error` and returns the status.
-    pub(crate) fn record(self) -> obj_status_t {
+    pub(crate) fn record(self) -> RawStatus {
         set_last_error(&self.message);
         self.status
+    }
+}
+
+/// objmodel's error kinds map one-to-one onto status codes; a host
+/// callback's own status (`ErrorKind::Host`) comes back as it was.
+impl From<objmodel::Error> for Error {
+    fn from(e: objmodel::Error) -> Self {
+        use objmodel::ErrorKind as K;
+        let status = match e.kind {
+            K::Type => obj_status_t::OBJ_ERR_TYPE,
+            K::Value => obj_status_t::OBJ_ERR_VALUE,
+            K::Attribute => obj_status_t::OBJ_ERR_ATTRIBUTE,
+            K::Key => obj_status_t::OBJ_ERR_KEY,
+            K::Index => obj_status_t::OBJ_ERR_INDEX,
+            K::Mro => obj_status_t::OBJ_ERR_MRO,
+            K::NoMemory => obj_status_t::OBJ_ERR_NO_MEMORY,
+            K::HeapMismatch => obj_status_t::OBJ_ERR_HEAP_MISMATCH,
+            // A host never fails with OBJ_OK (call.rs turns that into a
+            // callback error), so this is a failing status.
+            K::Host(code) => {
+                return Self {
+                    status: RawStatus(code),
+                    message: e.message,
+                };
+            }
+        };
+        Self::new(status, e.message)
     }
 }
 
@@ -141,6 +187,9 @@ pub(crate) type Result<T, E = Error> = core::result::Result<T, E>;
 thread_local! {
     /// The message of the last failed call on this thread; empty until one fails.
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// How many messages this thread has recorded: tells whether a host
+    /// function left a message of its own (`call.rs`).
+    static ERROR_SERIAL: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Makes `message` the calling thread's last error. Interior NULs are dropped
@@ -150,6 +199,20 @@ pub(crate) fn set_last_error(message: &str) {
     let message = CString::new(bytes).unwrap_or_default();
     // `try_with` fails only during thread teardown; the message is then lost.
     let _ = LAST_ERROR.try_with(|last| *last.borrow_mut() = message);
+    let _ = ERROR_SERIAL.try_with(|n| n.set(n.get().wrapping_add(1)));
+}
+
+/// The number of messages recorded on this thread so far (it changes with
+/// every failing call and every `obj_set_last_error`).
+pub(crate) fn error_serial() -> u64 {
+    ERROR_SERIAL.try_with(Cell::get).unwrap_or(0)
+}
+
+/// The calling thread's last error, copied.
+pub(crate) fn last_error_string() -> String {
+    LAST_ERROR
+        .try_with(|last| last.borrow().to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The message of the last call that failed on the calling thread.
@@ -167,16 +230,35 @@ pub extern "C" fn obj_last_error() -> *const c_char {
     })
 }
 
+/// Sets the calling thread's last error to `message`, for a host function
+/// about to return a failing status: its caller's `obj_last_error()` then
+/// gives this message.
+///
+/// `message` is borrowed and copied; bytes that are not UTF-8 are replaced
+/// by U+FFFD. NULL is ignored.
+///
+/// # Safety
+///
+/// `message` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_set_last_error(message: *const c_char) {
+    crate::panic::ffi_boundary("obj_set_last_error", || {
+        if message.is_null() {
+            return;
+        }
+        // SAFETY: the caller passes a NUL-terminated string.
+        let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+        set_last_error(&text);
+    });
+}
+
 /// The name of a status code as C spells it, e.g. `"OBJ_ERR_ATTRIBUTE"`.
 ///
 /// Returns a static NUL-terminated string that the caller must not free.
 /// A value that is no status code gives `"OBJ_UNKNOWN"`. Never returns NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn obj_status_name(s: RawStatus) -> *const c_char {
-    crate::panic::ffi_boundary("obj_status_name", || match s.get() {
-        Some(status) => status.name().as_ptr(),
-        None => c"OBJ_UNKNOWN".as_ptr(),
-    })
+    crate::panic::ffi_boundary("obj_status_name", || status_name(s).as_ptr())
 }
 
 #[cfg(test)]

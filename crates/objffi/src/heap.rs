@@ -1,16 +1,23 @@
 //! Heaps: creation, release, memory limit and statistics.
 //!
-//! An `obj_heap_t` owns an `objheap::Heap`; every object of the heap will be
-//! allocated from it, and `obj_heap_free` releases them all.
+//! An `obj_heap_t` owns an `objmodel::Heap` (which owns its pool allocator):
+//! every object of the heap is allocated from it, and `obj_heap_free`
+//! releases them all.
+//!
+//! `objects_live` counts the host's objects: objmodel's count less the
+//! immortal built-ins a new heap starts with (`builtin_objects`), so a new
+//! heap reports 0. Interned strings, classes and everything else made
+//! afterwards count, even if immortal. The byte figures are the allocator's
+//! own, built-ins included: they are what the memory limit bounds.
 
 use core::ptr::NonNull;
 use std::alloc::{Layout, alloc};
 
-use objheap::{Heap, HeapStats};
+use objmodel::{Heap, HeapBox, Stats};
 
-use crate::error::{Error, Result, obj_status_t};
+use crate::error::{Error, RawStatus, Result, obj_status_t};
 use crate::panic::ffi_boundary;
-use crate::ptr::{try_mut, try_out, try_ref};
+use crate::ptr::{try_out, try_ref};
 
 /// A heap: the memory of a set of objects, and their owner.
 ///
@@ -21,7 +28,19 @@ use crate::ptr::{try_mut, try_out, try_ref};
     reason = "the C ABI contract spells the type this way"
 )]
 pub struct obj_heap_t {
-    heap: Heap,
+    heap: HeapBox,
+    /// Objects alive in the heap when it was new: its immortal built-ins.
+    builtin_objects: usize,
+}
+
+/// Borrows the heap argument `heap`, or fails with `OBJ_ERR_NULL_ARG`.
+///
+/// # Safety
+///
+/// `heap` is NULL or a live heap from `obj_heap_new`, alive for `'a`.
+pub(crate) unsafe fn try_heap<'a>(heap: *const obj_heap_t, func: &str) -> Result<&'a Heap> {
+    // SAFETY: forwarded from the caller.
+    Ok(&unsafe { try_ref(heap, func, "heap") }?.heap)
 }
 
 /// Statistics of a heap, filled in by `obj_heap_stats`. All figures are
@@ -29,7 +48,8 @@ pub struct obj_heap_t {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct obj_heap_stats_t {
-    /// Objects allocated and not yet freed (today: allocator blocks in use).
+    /// Objects allocated and not yet freed, less the heap's built-ins (a new
+    /// heap has 0). Interned strings and classes stay until the heap is freed.
     pub objects_live: usize,
     /// Bytes of the blocks in use: whole pooled blocks, plus large requests.
     pub bytes_in_use: usize,
@@ -45,31 +65,43 @@ pub struct obj_heap_stats_t {
     pub large_blocks: usize,
     /// The memory limit in bytes, or 0 when there is none.
     pub memory_limit: usize,
+    /// The immortal objects every new heap has (`None`, the bools, small
+    /// ints, built-in types, names), not counted in `objects_live`.
+    pub builtin_objects: usize,
 }
 
-impl From<&HeapStats> for obj_heap_stats_t {
-    fn from(stats: &HeapStats) -> Self {
+impl obj_heap_stats_t {
+    fn new(stats: &Stats, builtin_objects: usize) -> Self {
+        let memory = &stats.memory;
         Self {
-            objects_live: stats.blocks_in_use,
-            bytes_in_use: stats.bytes_in_use,
-            bytes_reserved: stats.bytes_reserved,
-            peak_bytes_reserved: stats.peak_bytes_reserved,
-            arenas: stats.arenas,
-            pools: stats.pools,
-            large_blocks: stats.large_blocks,
-            memory_limit: stats.memory_limit.unwrap_or(0),
+            objects_live: stats.objects_live.saturating_sub(builtin_objects),
+            bytes_in_use: memory.bytes_in_use,
+            bytes_reserved: memory.bytes_reserved,
+            peak_bytes_reserved: memory.peak_bytes_reserved,
+            arenas: memory.arenas,
+            pools: memory.pools,
+            large_blocks: memory.large_blocks,
+            memory_limit: memory.memory_limit.unwrap_or(0),
+            builtin_objects,
         }
     }
 }
 
-/// Creates an empty heap with no memory limit.
+/// Creates a heap with its built-in objects and no memory limit.
 ///
 /// The caller owns the heap and releases it with `obj_heap_free`. Returns NULL
 /// only when out of memory (`obj_last_error()` then says so).
 #[unsafe(no_mangle)]
 pub extern "C" fn obj_heap_new() -> *mut obj_heap_t {
     ffi_boundary("obj_heap_new", || -> Result<NonNull<obj_heap_t>> {
-        let heap = obj_heap_t { heap: Heap::new() };
+        // objmodel panics when the system has no memory for the built-ins;
+        // the panic boundary turns that into NULL too.
+        let heap = Heap::new();
+        let builtin_objects = heap.stats().objects_live;
+        let heap = obj_heap_t {
+            heap,
+            builtin_objects,
+        };
         // Not `Box::new`: that aborts the process when memory runs out, and the
         // contract asks for NULL. `Box::from_raw` in `obj_heap_free` accepts this
         // allocation (global allocator, `Layout::new::<obj_heap_t>()`).
@@ -94,12 +126,14 @@ const _: () = assert!(size_of::<obj_heap_t>() > 0);
 
 /// Releases a heap: every object allocated from it, and all its memory.
 ///
-/// Takes ownership of `heap`; it must not be used again. NULL is ignored.
+/// Takes ownership of `heap`; it must not be used again, nor any object of
+/// it, whatever references the host still holds (they are not decref'd and
+/// no finaliser runs). NULL is ignored.
 ///
 /// # Safety
 ///
 /// `heap` is NULL or a heap returned by `obj_heap_new` that has not been freed,
-/// and no other call on it is running.
+/// and no other call on it is running (nor any host function it called).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_heap_free(heap: *mut obj_heap_t) {
     ffi_boundary("obj_heap_free", || {
@@ -115,7 +149,8 @@ pub unsafe extern "C" fn obj_heap_free(heap: *mut obj_heap_t) {
 
 /// Sets the most bytes the heap may take from the system (`bytes_reserved`);
 /// 0 removes the limit. Past the limit an allocating call returns
-/// `OBJ_ERR_NO_MEMORY`, does nothing, and the heap stays usable.
+/// `OBJ_ERR_NO_MEMORY`, does nothing, and the heap stays usable. A limit
+/// below what the heap holds already only stops it from growing.
 ///
 /// `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
 ///
@@ -127,12 +162,11 @@ pub unsafe extern "C" fn obj_heap_free(heap: *mut obj_heap_t) {
 pub unsafe extern "C" fn obj_heap_set_memory_limit(
     heap: *mut obj_heap_t,
     max_bytes: usize,
-) -> obj_status_t {
+) -> RawStatus {
     ffi_boundary("obj_heap_set_memory_limit", || -> Result<()> {
         // SAFETY: the caller passes NULL or a live heap that no other call uses.
-        let heap = unsafe { try_mut(heap, "obj_heap_set_memory_limit", "heap") }?;
-        heap.heap
-            .set_memory_limit((max_bytes != 0).then_some(max_bytes));
+        let heap = unsafe { try_heap(heap, "obj_heap_set_memory_limit") }?;
+        heap.set_memory_limit((max_bytes != 0).then_some(max_bytes));
         Ok(())
     })
 }
@@ -150,13 +184,16 @@ pub unsafe extern "C" fn obj_heap_set_memory_limit(
 pub unsafe extern "C" fn obj_heap_stats(
     heap: *const obj_heap_t,
     out: *mut obj_heap_stats_t,
-) -> obj_status_t {
+) -> RawStatus {
     ffi_boundary("obj_heap_stats", || -> Result<()> {
         // SAFETY: the caller passes NULL or a live heap that no call is changing.
         let heap = unsafe { try_ref(heap, "obj_heap_stats", "heap") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, "obj_heap_stats", "out") }?;
-        out.write(obj_heap_stats_t::from(&heap.heap.stats()));
+        out.write(obj_heap_stats_t::new(
+            &heap.heap.stats(),
+            heap.builtin_objects,
+        ));
         Ok(())
     })
 }
@@ -174,7 +211,8 @@ mod tests {
         let status = unsafe { obj_heap_stats(heap, &mut stats) };
         assert_eq!(status, obj_status_t::OBJ_OK);
         assert_eq!(stats.objects_live, 0);
-        assert_eq!(stats.bytes_in_use, 0);
+        assert!(stats.builtin_objects > 0);
+        assert!(stats.bytes_in_use > 0, "the built-ins take memory");
         assert_eq!(stats.memory_limit, 0);
 
         // SAFETY: `heap` is live.

@@ -1,7 +1,7 @@
 //! The C ABI of objrt.
 //!
 //! This crate is a thin layer: it checks and converts what C hands it, calls
-//! the safe crates (`objheap` today), and converts the answer back. The contract
+//! the safe crates (objmodel), and converts the answer back. The contract
 //! it implements is `shared/API.md`; `include/objffi.h` is generated from this
 //! crate by cbindgen (see `build.rs`) and checked by `tests/header.rs`.
 //!
@@ -15,17 +15,63 @@
 //!   of `ptr.rs`).
 //!
 //! Modules, in header order: `error.rs` (status codes and messages), `heap.rs`
-//! (heaps and their statistics).
+//! (heaps and their statistics), `object.rs` (the object handle, reference
+//! counts, `type_of`, `repr`), `value.rs` (None, bools, `object`, ints,
+//! floats, strs), `containers.rs` (tuples, lists, dicts), `type.rs`
+//! (classes, MRO, instances, payloads, layouts), `attr.rs` (attributes),
+//! `call.rs` (host functions, properties, calls). Pointer helpers are in
+//! `ptr.rs`, the panic boundary in `panic.rs`.
+//!
+//! The cycle collector (`obj_gc_*`) and weak references (`obj_weakref_*`)
+//! of the contract come with objgc.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+// The exporting modules, in header order: cbindgen writes their functions in
+// the order of these lines (a blank line between each keeps rustfmt from
+// sorting them).
 mod error;
+
 mod heap;
+
+mod object;
+
+mod value;
+
+mod containers;
+
+#[path = "type.rs"] // `type` is a keyword
+mod types;
+
+mod attr;
+
+mod call;
+
+// Helpers.
 mod panic;
 mod ptr;
 
-pub use error::{RawStatus, obj_last_error, obj_status_name, obj_status_t};
+pub use attr::{
+    obj_delattr, obj_delattr_str, obj_getattr, obj_getattr_str, obj_setattr, obj_setattr_str,
+};
+pub use call::{
+    obj_call, obj_call_method, obj_call_method_str, obj_cfunc_t, obj_function_new, obj_property_new,
+};
+pub use containers::{
+    obj_dict_del, obj_dict_get, obj_dict_item, obj_dict_new, obj_dict_set, obj_len,
+    obj_list_append, obj_list_new, obj_list_set, obj_seq_get, obj_tuple_new,
+};
+pub use error::{RawStatus, obj_last_error, obj_set_last_error, obj_status_name, obj_status_t};
 pub use heap::{
     obj_heap_free, obj_heap_new, obj_heap_set_memory_limit, obj_heap_stats, obj_heap_stats_t,
     obj_heap_t,
+};
+pub use object::{obj_decref, obj_incref, obj_refcount, obj_repr, obj_t, obj_type_of};
+pub use types::{
+    obj_alloc, obj_is_instance, obj_payload, obj_type_layout, obj_type_layout_t, obj_type_mro,
+    obj_type_new, obj_type_spec_t, obj_visit_t,
+};
+pub use value::{
+    obj_false, obj_float_new, obj_float_value, obj_int_new, obj_int_value, obj_intern, obj_none,
+    obj_object_type, obj_str_data, obj_str_new, obj_true,
 };

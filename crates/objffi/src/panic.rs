@@ -7,8 +7,14 @@
 //! |----------------------|------------------|-----------------------|---------------------|
 //! | `Result<()>`         | `obj_status_t`   | the error's status    | `OBJ_ERR_PANIC`     |
 //! | `Result<NonNull<T>>` | `T *`            | NULL                  | NULL                |
+//! | `*mut T`             | `T *`            | (cannot fail)         | NULL                |
 //! | `*const c_char`      | `const char *`   | (cannot fail)         | `""`                |
+//! | `usize`              | `size_t`         | (cannot fail)         | 0                   |
+//! | `bool`               | `bool`           | (cannot fail)         | false               |
 //! | `()`                 | `void`           | (cannot fail)         | nothing             |
+//!
+//! A status leaves as a [`RawStatus`] (the header spells it `obj_status_t`):
+//! a host function's own failing code passes through unchanged.
 //!
 //! Errors and panics both leave their message for `obj_last_error`.
 
@@ -17,7 +23,7 @@ use core::ptr::NonNull;
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::error::{Result, obj_status_t};
+use crate::error::{RawStatus, Result, obj_status_t};
 
 /// What the Rust body of an export returns, and how that reaches C.
 pub(crate) trait FfiReturn {
@@ -30,11 +36,11 @@ pub(crate) trait FfiReturn {
 }
 
 impl FfiReturn for Result<()> {
-    type C = obj_status_t;
-    const ON_PANIC: obj_status_t = obj_status_t::OBJ_ERR_PANIC;
-    fn into_c(self) -> obj_status_t {
+    type C = RawStatus;
+    const ON_PANIC: RawStatus = RawStatus(obj_status_t::OBJ_ERR_PANIC as core::ffi::c_int);
+    fn into_c(self) -> RawStatus {
         match self {
-            Ok(()) => obj_status_t::OBJ_OK,
+            Ok(()) => obj_status_t::OBJ_OK.into(),
             Err(error) => error.record(),
         }
     }
@@ -51,6 +57,30 @@ impl<T> FfiReturn for Result<NonNull<T>> {
                 core::ptr::null_mut()
             }
         }
+    }
+}
+
+impl<T> FfiReturn for *mut T {
+    type C = *mut T;
+    const ON_PANIC: *mut T = core::ptr::null_mut();
+    fn into_c(self) -> *mut T {
+        self
+    }
+}
+
+impl FfiReturn for usize {
+    type C = usize;
+    const ON_PANIC: usize = 0;
+    fn into_c(self) -> usize {
+        self
+    }
+}
+
+impl FfiReturn for bool {
+    type C = bool;
+    const ON_PANIC: bool = false;
+    fn into_c(self) -> bool {
+        self
     }
 }
 

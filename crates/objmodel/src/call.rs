@@ -105,7 +105,11 @@ impl<'h> Obj<'h> {
         if t.ty().kind != Kind::Type || as_type(t).kind != Kind::Object {
             return Err(Error::type_error(format!(
                 "cannot create instances of '{}'",
-                t.ty().name_str()
+                if t.ty().kind == Kind::Type {
+                    as_type(t).name_str()
+                } else {
+                    t.ty().name_str()
+                }
             )));
         }
         Ok(self

@@ -476,7 +476,7 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
         Kind::WeakRef => crate::weakref::clear(heap, o),
         _ => crate::values::clear(o),
     }
-    let ty_ref = ObjRef(NonNull::from(&ty.header));
+    let ty_ref = ty.as_ref();
     heap.objects_live.set(heap.objects_live.get() - 1);
     let prefix = crate::gc::prefix(ty.kind);
     // SAFETY: the object is dead and its fields released; its block starts

@@ -79,6 +79,8 @@ pub(crate) struct Layout {
 #[repr(C)]
 pub(crate) struct TypeObject {
     pub(crate) header: ObjHeader,
+    /// This type's handle, as allocated.
+    this: ObjRef,
     heap: NonNull<Heap>,
     pub(crate) kind: Kind,
     /// `__name__` (an interned str).
@@ -120,8 +122,11 @@ impl TypeObject {
         string::as_str(self.name)
     }
 
+    /// The type's own handle (with the provenance of its whole block, which
+    /// a pointer made from `&self` would not have: the collector's links
+    /// sit before the header).
     pub(crate) fn as_ref(&self) -> ObjRef {
-        ObjRef(NonNull::from(&self.header))
+        self.this
     }
 
     /// Whether `self` is `other` or a subclass of it.
@@ -176,6 +181,7 @@ fn alloc_type(
     // SAFETY: a fresh, zeroed block of the right size; every field is written once.
     unsafe {
         let t = o.cast::<TypeObject>().as_ptr();
+        (&raw mut (*t).this).write(o);
         (&raw mut (*t).heap).write(NonNull::from(heap));
         (&raw mut (*t).kind).write(parts.kind);
         (&raw mut (*t).name).write(parts.name);
@@ -536,6 +542,17 @@ fn layout_for(bases: &[ObjRef], spec: &TypeSpec<'_>) -> Result<(Layout, Option<O
         if layout.payload.is_some() {
             return Err(Error::type_error(
                 "multiple bases have instance lay-out conflict",
+            ));
+        }
+        // Instances must stay far below what an allocation can be.
+        const MAX_PAYLOAD: usize = isize::MAX as usize / 2;
+        if spec.payload_size > MAX_PAYLOAD {
+            return Err(Error::new(
+                ErrorKind::Value,
+                format!(
+                    "payload_size {} is too large (at most {MAX_PAYLOAD})",
+                    spec.payload_size
+                ),
             ));
         }
         let offset = layout.size.next_multiple_of(16);

@@ -360,6 +360,7 @@ fn slots_sit_at_fixed_offsets_and_unset_slots_are_missing() {
     );
     // A two-slot instance: the collector's links, the header and two
     // pointers: 48 bytes, as in CPython.
+    heap.gc().set_enabled(false); // no collection between the two figures
     let before = heap.stats().memory.bytes_in_use;
     let o2 = a.call(&[]).unwrap();
     assert_eq!(heap.stats().memory.bytes_in_use - before, 48);
@@ -673,5 +674,23 @@ fn inline_caches_answer_as_getattr_does_and_notice_changes() {
     assert_eq!(
         err_of(si.getattr_cached(&mut v)).1,
         "'S' object has no attribute 'v'"
+    );
+}
+
+#[test]
+fn impossible_layouts_and_instances_are_refused() {
+    let heap = Heap::new();
+    let spec = TypeSpec {
+        payload_size: usize::MAX - 8,
+        ..TypeSpec::default()
+    };
+    assert_eq!(
+        err_of(heap.new_type("Huge", &[], &spec)).0,
+        ErrorKind::Value
+    );
+    let (kind, msg) = err_of(heap.int(1).unwrap().type_of().new_instance());
+    assert_eq!(
+        (kind, msg.as_str()),
+        (ErrorKind::Type, "cannot create instances of 'int'")
     );
 }

@@ -1,0 +1,273 @@
+//! Functions, properties and calls.
+//!
+//! A host function is a C `obj_cfunc_t` and its `data`, wrapped as an
+//! objmodel host closure ([`HostFunction`]). Its status crosses objmodel
+//! unchanged: a failing status `s` becomes `ErrorKind::Host(s)` on the way
+//! in, and `error.rs` turns that back into `s` for the caller of `obj_call`
+//! (or of `obj_getattr`, for a property getter...), whatever its value. The
+//! caller's `obj_last_error()` is the message the function left (through a
+//! failing call of its own, or `obj_set_last_error`), else one naming the
+//! function and its status.
+//!
+//! A host function that returns `OBJ_OK` without a result gives
+//! `OBJ_ERR_CALLBACK`; one whose result belongs to another heap gives
+//! `OBJ_ERR_HEAP_MISMATCH` (objmodel checks it, and drops the result).
+
+use core::ffi::{c_char, c_void};
+use core::ptr::NonNull;
+
+use objmodel::{ErrorKind, Heap, Obj};
+
+use crate::error::{RawStatus, Result, error_serial, last_error_string, obj_status_t, status_name};
+use crate::heap::{obj_heap_t, try_heap};
+use crate::object::{all_same_heap, as_c, as_refs, new_ref, obj_t, same_heap, try_obj, try_objs};
+use crate::panic::ffi_boundary;
+use crate::ptr::{null_arg, try_cstr, try_out};
+
+/// A host function: receives its `data`, the `nargs` arguments at `args`
+/// (borrowed; `self` first for a method), and returns `OBJ_OK` with a new
+/// reference in `*result`, or a failing status (any non-zero value, which
+/// reaches the caller unchanged) leaving `*result` alone.
+#[expect(
+    non_camel_case_types,
+    reason = "the C ABI contract spells the type this way"
+)]
+pub type obj_cfunc_t = Option<
+    unsafe extern "C" fn(
+        data: *mut c_void,
+        args: *const *mut obj_t,
+        nargs: usize,
+        result: *mut *mut obj_t,
+    ) -> RawStatus,
+>;
+
+/// Arguments passed on the stack up to this many; more take a `Vec`.
+const INLINE_ARGS: usize = 8;
+
+/// A C function and its data, called as an objmodel host function.
+struct HostFunction {
+    func: unsafe extern "C" fn(*mut c_void, *const *mut obj_t, usize, *mut *mut obj_t) -> RawStatus,
+    data: *mut c_void,
+    name: String,
+}
+
+impl HostFunction {
+    fn call<'h>(&self, _heap: &'h Heap, args: &[Obj<'h>]) -> objmodel::Result<Obj<'h>> {
+        let mut inline = [core::ptr::null_mut(); INLINE_ARGS];
+        let spilled: Vec<*mut obj_t>;
+        let ptrs: &[*mut obj_t] = if args.len() <= INLINE_ARGS {
+            for (slot, a) in inline.iter_mut().zip(args) {
+                *slot = as_c(a);
+            }
+            &inline[..args.len()]
+        } else {
+            spilled = args.iter().map(as_c).collect();
+            &spilled
+        };
+        let mut result: *mut obj_t = core::ptr::null_mut();
+        let serial = error_serial();
+        // SAFETY: the host promised (obj_function_new) that `func` may be
+        // called with its `data`, borrowed live arguments, and a result slot.
+        let status = unsafe { (self.func)(self.data, ptrs.as_ptr(), ptrs.len(), &mut result) };
+        if status != obj_status_t::OBJ_OK {
+            let message = if error_serial() != serial {
+                last_error_string()
+            } else {
+                format!(
+                    "host function '{}' failed with {}",
+                    self.name,
+                    status_name(status).to_string_lossy()
+                )
+            };
+            return Err(objmodel::Error::new(ErrorKind::Host(status.0), message));
+        }
+        let Some(result) = NonNull::new(result) else {
+            return Err(objmodel::Error::new(
+                ErrorKind::Host(obj_status_t::OBJ_ERR_CALLBACK as i32),
+                format!(
+                    "host function '{}' returned OBJ_OK without a result",
+                    self.name
+                ),
+            ));
+        };
+        // SAFETY: the host hands over a new reference to a live object
+        // (objmodel checks that it is of this heap, and drops it if not).
+        Ok(unsafe { Obj::from_ptr(result.cast()) })
+    }
+}
+
+/// A function object named `name` (UTF-8) that calls `fn(data, args, nargs,
+/// result)`: `*out` receives a new reference. Stored in a class it is a
+/// method: reached through an instance it is bound, `self` coming first.
+///
+/// `data` is the host's (NULL is fine) and is passed as is; the library
+/// never frees it, so it must outlive the function object (at the latest,
+/// the heap).
+///
+/// # Safety
+///
+/// `heap` is NULL or a live heap; `name` is NULL or a NUL-terminated
+/// string; `fn` may be called as `obj_cfunc_t` documents, with `data`, as
+/// long as the function object lives; `out` is NULL or valid for writing
+/// one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_function_new(
+    heap: *mut obj_heap_t,
+    name: *const c_char,
+    r#fn: obj_cfunc_t,
+    data: *mut c_void,
+    out: *mut *mut obj_t,
+) -> RawStatus {
+    const F: &str = "obj_function_new";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or a live heap.
+        let heap = unsafe { try_heap(heap, F) }?;
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let name = unsafe { try_cstr(name, F, "name") }?;
+        let func = r#fn.ok_or_else(|| null_arg(F, "fn"))?;
+        // SAFETY: the caller passes NULL or a pointer valid for one write.
+        let out = unsafe { try_out(out, F, "out") }?;
+        let host = HostFunction {
+            func,
+            data,
+            name: name.to_owned(),
+        };
+        let f = heap.function(name, move |heap, args| host.call(heap, args))?;
+        out.write(new_ref(f));
+        Ok(())
+    })
+}
+
+/// A property: reading the attribute calls `getter(self)`, setting it calls
+/// `setter(self, value)` (NULL `setter`: setting gives `OBJ_ERR_ATTRIBUTE`).
+/// `*out` receives a new reference; the property takes references to its
+/// accessors. Accessors of another heap give `OBJ_ERR_HEAP_MISMATCH`.
+///
+/// # Safety
+///
+/// `heap` is NULL or a live heap; `getter` is NULL or a live object;
+/// `setter` is NULL or a live object; `out` is NULL or valid for writing
+/// one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_property_new(
+    heap: *mut obj_heap_t,
+    getter: *mut obj_t,
+    setter: *mut obj_t,
+    out: *mut *mut obj_t,
+) -> RawStatus {
+    const F: &str = "obj_property_new";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or a live heap.
+        let heap = unsafe { try_heap(heap, F) }?;
+        // SAFETY: the caller passes NULL or a live object.
+        let getter = unsafe { try_obj(getter, F, "getter") }?;
+        let setter = match setter.is_null() {
+            true => None,
+            // SAFETY: the caller passes a live object.
+            false => Some(unsafe { try_obj(setter, F, "setter") }?),
+        };
+        // SAFETY: the caller passes NULL or a pointer valid for one write.
+        let out = unsafe { try_out(out, F, "out") }?;
+        out.write(new_ref(heap.property(&getter, setter.as_deref())?));
+        Ok(())
+    })
+}
+
+/// `callable(*args)`: `*result` receives a new reference. A host function
+/// runs; a bound method runs its function with `self` first; a class
+/// allocates an instance and calls its `__init__` (if any) with `args` (an
+/// `__init__` returning anything but None gives `OBJ_ERR_TYPE`). A failing
+/// host function's status is returned unchanged. Arguments of another heap
+/// give `OBJ_ERR_HEAP_MISMATCH`; a non-callable `OBJ_ERR_TYPE`.
+///
+/// # Safety
+///
+/// `callable` is NULL or a live object; `args` is NULL or points to `nargs`
+/// pointers, each NULL or a live object; `result` is NULL or valid for
+/// writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_call(
+    callable: *mut obj_t,
+    args: *const *mut obj_t,
+    nargs: usize,
+    result: *mut *mut obj_t,
+) -> RawStatus {
+    const F: &str = "obj_call";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or a live object.
+        let callable = unsafe { try_obj(callable, F, "callable") }?;
+        // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
+        let args = unsafe { try_objs(args, nargs, F, "args") }?;
+        // SAFETY: the caller passes NULL or a pointer valid for one write.
+        let out = unsafe { try_out(result, F, "result") }?;
+        all_same_heap(&callable, &args)?;
+        out.write(new_ref(callable.call(&as_refs(&args))?));
+        Ok(())
+    })
+}
+
+/// `o.name(*args)` with `name` a str, without making a bound method when
+/// the class has a function of that name: `*result` receives a new
+/// reference. Otherwise as `obj_getattr` then `obj_call`.
+///
+/// # Safety
+///
+/// `o` and `name` are NULL or live objects; `args` is NULL or points to
+/// `nargs` pointers, each NULL or a live object; `result` is NULL or valid
+/// for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_call_method(
+    o: *mut obj_t,
+    name: *mut obj_t,
+    args: *const *mut obj_t,
+    nargs: usize,
+    result: *mut *mut obj_t,
+) -> RawStatus {
+    const F: &str = "obj_call_method";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or live objects.
+        let o = unsafe { try_obj(o, F, "o") }?;
+        // SAFETY: as above.
+        let name = unsafe { try_obj(name, F, "name") }?;
+        // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
+        let args = unsafe { try_objs(args, nargs, F, "args") }?;
+        // SAFETY: the caller passes NULL or a pointer valid for one write.
+        let out = unsafe { try_out(result, F, "result") }?;
+        same_heap(&o, &name)?;
+        all_same_heap(&o, &args)?;
+        out.write(new_ref(o.call_method_obj(&name, &as_refs(&args))?));
+        Ok(())
+    })
+}
+
+/// An addition to the contract: `obj_call_method` with the name as a
+/// NUL-terminated UTF-8 string (not UTF-8: `OBJ_ERR_VALUE`).
+///
+/// # Safety
+///
+/// `o` is NULL or a live object; `name` is NULL or a NUL-terminated string;
+/// `args` is NULL or points to `nargs` pointers, each NULL or a live
+/// object; `result` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_call_method_str(
+    o: *mut obj_t,
+    name: *const c_char,
+    args: *const *mut obj_t,
+    nargs: usize,
+    result: *mut *mut obj_t,
+) -> RawStatus {
+    const F: &str = "obj_call_method_str";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or a live object.
+        let o = unsafe { try_obj(o, F, "o") }?;
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let name = unsafe { try_cstr(name, F, "name") }?;
+        // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
+        let args = unsafe { try_objs(args, nargs, F, "args") }?;
+        // SAFETY: the caller passes NULL or a pointer valid for one write.
+        let out = unsafe { try_out(result, F, "result") }?;
+        all_same_heap(&o, &args)?;
+        out.write(new_ref(o.call_method(name, &as_refs(&args))?));
+        Ok(())
+    })
+}

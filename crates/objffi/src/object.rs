@@ -1,0 +1,195 @@
+//! Objects: the opaque `obj_t`, how C pointers become objmodel handles and
+//! back, reference counts, and `repr`.
+//!
+//! An `obj_t *` is the address of an object's header (objmodel's
+//! [`Obj::into_ptr`]). Ownership crosses the boundary in two ways:
+//!
+//! - a **new reference** (an `obj_t **out` result) carries one count that the
+//!   caller gives back with `obj_decref`: made by [`new_ref`];
+//! - a **borrowed reference** (every argument, and the `obj_t *` that
+//!   `obj_none` & co. return) carries none: read with [`try_obj`], which
+//!   gives a handle that must not be dropped.
+//!
+//! Mixing heaps is checked here once for every export that takes two
+//! objects ([`same_heap`]), so each of them gives `OBJ_ERR_HEAP_MISMATCH`
+//! before doing anything, whatever objmodel would do.
+
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
+
+use objmodel::Obj;
+
+use crate::error::{Error, Result, obj_status_t};
+use crate::panic::ffi_boundary;
+use crate::ptr::{null_arg, try_out, try_slice};
+
+/// An object: a value, a type, an instance, a function...
+///
+/// Opaque to C; always handled through `obj_t *`. Every object belongs to
+/// one heap and dies with it at the latest.
+#[expect(
+    non_camel_case_types,
+    reason = "the C ABI contract spells the type this way"
+)]
+pub struct obj_t {
+    _opaque: [u8; 0],
+}
+
+/// A borrowed handle to the object at `p`: it owns no count, and is never
+/// dropped (`ManuallyDrop`); clone it to keep the object.
+pub(crate) type Borrowed<'a> = ManuallyDrop<Obj<'a>>;
+
+/// Borrows the object argument `p`, or fails with `OBJ_ERR_NULL_ARG`.
+///
+/// # Safety
+///
+/// `p` is NULL or a live object of a live heap, alive for `'a`.
+pub(crate) unsafe fn try_obj<'a>(p: *const obj_t, func: &str, arg: &str) -> Result<Borrowed<'a>> {
+    let p = NonNull::new(p.cast_mut()).ok_or_else(|| null_arg(func, arg))?;
+    // SAFETY: the caller promises a live object for `'a`; the view owns no
+    // count and is never dropped.
+    Ok(unsafe { Obj::borrow_ptr(p.cast()) })
+}
+
+/// Borrows the array of object arguments `items[0..n]` (NULL allowed when
+/// `n` is 0); a NULL array or element gives `OBJ_ERR_NULL_ARG`.
+///
+/// # Safety
+///
+/// `items` is NULL or points to `n` pointers, each NULL or a live object,
+/// all alive for `'a`.
+pub(crate) unsafe fn try_objs<'a>(
+    items: *const *mut obj_t,
+    n: usize,
+    func: &str,
+    arg: &str,
+) -> Result<Vec<Borrowed<'a>>> {
+    // SAFETY: forwarded from the caller.
+    let items = unsafe { try_slice(items, n, func, arg) }?;
+    items
+        .iter()
+        .enumerate()
+        // SAFETY: each element is NULL or a live object (the caller's promise).
+        .map(|(i, &p)| unsafe { try_obj(p, func, &format!("{arg}[{i}]")) })
+        .collect()
+}
+
+/// The arguments as objmodel takes them: a slice of references.
+pub(crate) fn as_refs<'s, 'a>(objs: &'s [Borrowed<'a>]) -> Vec<&'s Obj<'a>> {
+    objs.iter().map(|o| &**o).collect()
+}
+
+/// Gives the caller the count `o` owns: a new reference for C.
+pub(crate) fn new_ref(o: Obj<'_>) -> *mut obj_t {
+    o.into_ptr().cast().as_ptr()
+}
+
+/// The address of `o`, for a borrowed `obj_t *` (no count moves).
+pub(crate) fn as_c(o: &Obj<'_>) -> *mut obj_t {
+    o.as_ptr().cast_mut().cast()
+}
+
+/// Checks that `a` and `b` belong to one heap, else `OBJ_ERR_HEAP_MISMATCH`.
+pub(crate) fn same_heap(a: &Obj<'_>, b: &Obj<'_>) -> Result<()> {
+    if core::ptr::eq(a.heap(), b.heap()) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            obj_status_t::OBJ_ERR_HEAP_MISMATCH,
+            "objects of two heaps cannot be mixed",
+        ))
+    }
+}
+
+/// Checks that every object of `objs` belongs to `o`'s heap.
+pub(crate) fn all_same_heap(o: &Obj<'_>, objs: &[Borrowed<'_>]) -> Result<()> {
+    objs.iter().try_for_each(|a| same_heap(o, a))
+}
+
+/// Adds a reference to `o`. NULL is ignored; so are immortal objects
+/// (`None`, `True`, `False`, built-in types, small ints, interned strings).
+///
+/// # Safety
+///
+/// `o` is NULL or a live object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_incref(o: *mut obj_t) {
+    ffi_boundary("obj_incref", || {
+        if let Some(p) = NonNull::new(o) {
+            // SAFETY: the caller passes a live object.
+            unsafe { Obj::incref_ptr(p.cast()) };
+        }
+    });
+}
+
+/// Gives back a reference to `o`; the last one frees it (running its
+/// `__del__` and payload hooks first). NULL is ignored; so are immortal objects.
+///
+/// # Safety
+///
+/// `o` is NULL or a live object, and the caller owns the reference it gives back.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_decref(o: *mut obj_t) {
+    ffi_boundary("obj_decref", || {
+        if let Some(p) = NonNull::new(o) {
+            // SAFETY: the caller passes a live object and owns this count.
+            unsafe { Obj::decref_ptr(p.cast()) };
+        }
+    });
+}
+
+/// The reference count of `o`, borrowed; 0 for NULL. Immortal objects report
+/// a count of at least 2^63 that never changes.
+///
+/// # Safety
+///
+/// `o` is NULL or a live object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_refcount(o: *const obj_t) -> usize {
+    ffi_boundary("obj_refcount", || {
+        // SAFETY: the caller passes NULL or a live object.
+        match unsafe { try_obj(o, "obj_refcount", "o") } {
+            Ok(o) => o.refcount(),
+            Err(_) => 0,
+        }
+    })
+}
+
+/// `type(o)`: a **borrowed** reference (the object keeps its type alive).
+/// NULL for NULL (`obj_last_error()` then says so).
+///
+/// # Safety
+///
+/// `o` is NULL or a live object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_type_of(o: *const obj_t) -> *mut obj_t {
+    ffi_boundary("obj_type_of", || -> Result<NonNull<obj_t>> {
+        // SAFETY: the caller passes NULL or a live object.
+        let o = unsafe { try_obj(o, "obj_type_of", "o") }?;
+        // The object holds a count on its type, so the address stays valid
+        // once this handle's count is given back.
+        let ty = o.type_of();
+        Ok(NonNull::new(as_c(&ty)).expect("an object's address is not NULL"))
+    })
+}
+
+/// Python's `repr(o)`: `*out_str` receives a new reference to a str. An
+/// instance whose class has `__repr__` is written by it (a failing host
+/// function's status is returned unchanged; a non-str result gives
+/// `OBJ_ERR_TYPE`).
+///
+/// # Safety
+///
+/// `o` is NULL or a live object; `out_str` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_repr(o: *mut obj_t, out_str: *mut *mut obj_t) -> crate::RawStatus {
+    ffi_boundary("obj_repr", || -> Result<()> {
+        // SAFETY: the caller passes NULL or a live object.
+        let o = unsafe { try_obj(o, "obj_repr", "o") }?;
+        // SAFETY: the caller passes NULL or a pointer valid for one write.
+        let out = unsafe { try_out(out_str, "obj_repr", "out_str") }?;
+        let s = o.repr_obj()?;
+        out.write(new_ref(s));
+        Ok(())
+    })
+}
