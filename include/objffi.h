@@ -229,6 +229,32 @@ typedef obj_status_t (*obj_cfunc_t)(void *data,
                                     size_t nargs,
                                     struct obj_t **result);
 
+/*
+ Figures of a heap's collector, summed over its three generations.
+ */
+typedef struct obj_gc_stats_t {
+    /*
+     Collections run (of any generation).
+     */
+    size_t collections;
+    /*
+     Unreachable objects they found (as CPython's `gc.collect()` counts them).
+     */
+    size_t collected;
+    /*
+     Unreachable objects that could not be freed (kept alive).
+     */
+    size_t uncollectable;
+    /*
+     Collections of generation 0, 1 and 2.
+     */
+    size_t collections_by_generation[3];
+    /*
+     Objects tracked in generation 0, 1 and 2 now.
+     */
+    size_t tracked_by_generation[3];
+} obj_gc_stats_t;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -881,6 +907,99 @@ obj_status_t obj_call_method_str(struct obj_t *o,
                                  struct obj_t *const *args,
                                  size_t nargs,
                                  struct obj_t **result);
+
+/* ========================================================================
+ * Weak references (weakref.rs)
+ * ======================================================================== */
+
+/*
+ A weak reference to `target` (an instance or a type; int, float, str,
+ tuple, list and dict give `OBJ_ERR_TYPE`, as in CPython). `callback`
+ (may be NULL) is called with the weak reference when the target dies, if
+ the weak reference is still alive then. `*out` receives a new reference.
+
+ # Safety
+
+ `target` is NULL or a live object; `callback` is NULL or a live object;
+ `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_weakref_new(struct obj_t *target, struct obj_t *callback, struct obj_t **out);
+
+/*
+ `*out` receives a new reference to the target of the weak reference
+ `ref`, or to None once the target died. A `ref` that is no weak
+ reference gives `OBJ_ERR_TYPE`.
+
+ # Safety
+
+ `ref` is NULL or a live object; `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_weakref_get(struct obj_t *ref, struct obj_t **out);
+
+/* ========================================================================
+ * Cycle collection (gc.rs)
+ * ======================================================================== */
+
+/*
+ Collects `generation` (0, 1 or 2) and the younger ones; -1 collects all.
+ `*collected` (may be NULL) receives the number of unreachable objects
+ found. Finalisers and weak-reference callbacks run during the call. A
+ generation outside -1..=2 gives `OBJ_ERR_VALUE`.
+
+ # Safety
+
+ `heap` is NULL or a live heap that no other call is using; `collected`
+ is NULL or valid for writing one `size_t`.
+ */
+obj_status_t obj_gc_collect(struct obj_heap_t *heap, int32_t generation, size_t *collected);
+
+/*
+ Turns automatic collection on (the default). NULL is ignored.
+
+ # Safety
+
+ `heap` is NULL or a live heap that no other call is using.
+ */
+void obj_gc_enable(struct obj_heap_t *heap);
+
+/*
+ Turns automatic collection off; `obj_gc_collect` still works. NULL is ignored.
+
+ # Safety
+
+ `heap` is NULL or a live heap that no other call is using.
+ */
+void obj_gc_disable(struct obj_heap_t *heap);
+
+/*
+ Whether automatic collection is on (false for NULL).
+
+ # Safety
+
+ `heap` is NULL or a live heap that no other call is changing.
+ */
+bool obj_gc_is_enabled(const struct obj_heap_t *heap);
+
+/*
+ Sets the collection thresholds of the three generations (CPython's
+ `gc.set_threshold`; 700, 10, 10 by default). `t0 == 0` stops automatic
+ collection.
+
+ # Safety
+
+ `heap` is NULL or a live heap that no other call is using.
+ */
+obj_status_t obj_gc_set_threshold(struct obj_heap_t *heap, size_t t0, size_t t1, size_t t2);
+
+/*
+ Writes the collector's figures to `*out` (written only on `OBJ_OK`).
+
+ # Safety
+
+ `heap` is NULL or a live heap that no other call is changing; `out` is
+ NULL or valid for writing one `obj_gc_stats_t`.
+ */
+obj_status_t obj_gc_stats(const struct obj_heap_t *heap, struct obj_gc_stats_t *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -66,6 +66,8 @@ const SECTIONS: &[(&str, &str)] = &[
     ("obj_type_new", "Types and instances (type.rs)"),
     ("obj_getattr", "Attributes (attr.rs)"),
     ("obj_function_new", "Functions, methods, calls (call.rs)"),
+    ("obj_weakref_new", "Weak references (weakref.rs)"),
+    ("obj_gc_collect", "Cycle collection (gc.rs)"),
 ];
 
 /// Whether `line` starts the declaration of `name`: a typedef of it, or a

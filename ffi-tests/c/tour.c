@@ -234,12 +234,50 @@ int objffi_tour_main(void) {
            before.objects_live, after.objects_live);
 
     /* ---------------------------------------------------------------------- */
-    /* ===== Cycles and the collector: to be added with objgc ==================
-     * (a cycle of objects that reference counting cannot free, and the
-     * collector freeing it, with obj_gc_collect and obj_gc_stats). */
+    /* ---------------------------------------------------------------------- */
+    printf("\n== 7. Cycles and the collector ==\n\n");
+    {
+        obj_gc_disable(heap); /* so that the collection below is the one we ask for */
+        obj_heap_stats_t s0;
+        TRY(obj_heap_stats(heap, &s0));
+        obj_t *first = NULL, *second = NULL, *ref = NULL;
+        TRY(obj_alloc(child, &first));
+        TRY(obj_alloc(child, &second));
+        TRY(obj_setattr_str(first, "friend", second));
+        TRY(obj_setattr_str(second, "friend", first));
+        TRY(obj_weakref_new(first, NULL, &ref));
+        printf("two Child objects point at each other (first.friend = second, second.friend = first);\n"
+               "each is referenced by us and by the other: refcounts %zu and %zu\n",
+               obj_refcount(first), obj_refcount(second));
+        obj_decref(first);
+        obj_decref(second);
+        obj_heap_stats_t s1;
+        TRY(obj_heap_stats(heap, &s1));
+        printf("we drop our references; each count falls to 1, so reference counting frees neither\n"
+               "(%zu objects live before; %zu now: the two, a weak reference to the first,\n"
+               " and the interned name 'friend')\n",
+               s0.objects_live, s1.objects_live);
+        size_t collected = 0;
+        TRY(obj_gc_collect(heap, -1, &collected));
+        obj_heap_stats_t s2;
+        TRY(obj_heap_stats(heap, &s2));
+        obj_t *target = NULL;
+        TRY(obj_weakref_get(ref, &target));
+        printf("obj_gc_collect finds %zu unreachable objects and frees them: %zu objects live;\n"
+               "a weak reference to the first now gives %s\n",
+               collected, s2.objects_live, repr(target));
+        obj_decref(target);
+        obj_decref(ref);
+        obj_gc_stats_t gs;
+        TRY(obj_gc_stats(heap, &gs));
+        printf("collector statistics: %zu collection(s), %zu unreachable object(s) found, "
+               "%zu uncollectable\n",
+               gs.collections, gs.collected, gs.uncollectable);
+        obj_gc_enable(heap);
+    }
 
     /* ---------------------------------------------------------------------- */
-    printf("\n== 7. The heap at the end ==\n\n");
+    printf("\n== 8. The heap at the end ==\n\n");
     print_stats("Heap statistics", heap);
 
     obj_t *all[] = {parent, child, andrey, name, greet_fn, bound_a, point, pt, x, y};

@@ -15,6 +15,7 @@ unsafe extern "C" {
     safe fn objffi_c_test_types() -> c_int;
     safe fn objffi_c_test_attrs() -> c_int;
     safe fn objffi_c_test_calls() -> c_int;
+    safe fn objffi_c_test_gc() -> c_int;
     safe fn objffi_cpp_test_heap() -> c_int;
     safe fn objffi_cpp_test_wrapper() -> c_int;
 }
@@ -79,6 +80,15 @@ fn c_calls() {
         objffi_c_test_calls(),
         0,
         "failed checks in c/test_calls.c (see the output)"
+    );
+}
+
+#[test]
+fn c_gc() {
+    assert_eq!(
+        objffi_c_test_gc(),
+        0,
+        "failed checks in c/test_gc.c (see the output)"
     );
 }
 

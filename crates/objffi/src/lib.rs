@@ -47,6 +47,10 @@ mod attr;
 
 mod call;
 
+mod weakref;
+
+mod gc;
+
 // Helpers.
 mod panic;
 mod ptr;
@@ -62,6 +66,10 @@ pub use containers::{
     obj_list_append, obj_list_new, obj_list_set, obj_seq_get, obj_tuple_new,
 };
 pub use error::{RawStatus, obj_last_error, obj_set_last_error, obj_status_name, obj_status_t};
+pub use gc::{
+    obj_gc_collect, obj_gc_disable, obj_gc_enable, obj_gc_is_enabled, obj_gc_set_threshold,
+    obj_gc_stats, obj_gc_stats_t,
+};
 pub use heap::{
     obj_heap_free, obj_heap_new, obj_heap_set_memory_limit, obj_heap_stats, obj_heap_stats_t,
     obj_heap_t,
@@ -75,3 +83,4 @@ pub use value::{
     obj_false, obj_float_new, obj_float_value, obj_int_new, obj_int_value, obj_intern, obj_none,
     obj_object_type, obj_str_data, obj_str_new, obj_true,
 };
+pub use weakref::{obj_weakref_get, obj_weakref_new};

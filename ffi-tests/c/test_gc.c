@@ -1,0 +1,203 @@
+/* Cycle collection and weak references through the C ABI: cycles that
+ * reference counting cannot free are collected, reachable objects never
+ * are, __del__ runs once (and may resurrect), weak references are cleared
+ * with their callbacks run, automatic collection, and the bad inputs. */
+#include "check.h"
+
+static int callbacks_run;
+
+/* A weak-reference callback: counts its calls and checks its argument is
+ * the (now dead) weak reference. */
+static obj_status_t on_death(void *data, obj_t *const *args, size_t nargs, obj_t **result) {
+    obj_heap_t *heap = data;
+    obj_t *target = NULL;
+    ++callbacks_run;
+    if (nargs != 1 || obj_weakref_get(args[0], &target) != OBJ_OK) return OBJ_ERR_TYPE;
+    obj_status_t st = target == obj_none(heap) ? OBJ_OK : OBJ_ERR_VALUE;
+    obj_decref(target);
+    *result = obj_none(heap);
+    return st;
+}
+
+static int dels_run;
+
+/* __del__: counts, and resurrects `self` into the list in self.home once. */
+static obj_status_t del_hook(void *data, obj_t *const *args, size_t nargs, obj_t **result) {
+    obj_heap_t *heap = data;
+    obj_t *home = NULL;
+    (void)nargs;
+    ++dels_run;
+    if (obj_getattr_str(args[0], "home", &home) == OBJ_OK) {
+        obj_list_append(home, args[0]);
+        obj_decref(home);
+    }
+    *result = obj_none(heap);
+    return OBJ_OK;
+}
+
+static size_t live(obj_heap_t *heap) {
+    obj_heap_stats_t s;
+    return obj_heap_stats(heap, &s) == OBJ_OK ? s.objects_live : (size_t)-1;
+}
+
+int objffi_c_test_gc(void) {
+    int failures = 0;
+    obj_heap_t *heap = obj_heap_new();
+    CHECK(failures, heap != NULL);
+    obj_gc_disable(heap);
+    CHECK(failures, !obj_gc_is_enabled(heap));
+
+    obj_t *node = NULL;
+    CHECK_STATUS(failures, obj_type_new(heap, "Node", NULL, 0, NULL, &node), OBJ_OK);
+    obj_t *name = NULL;
+    CHECK_STATUS(failures, obj_intern(heap, "other", 5, &name), OBJ_OK);
+    size_t before = live(heap);
+
+    /* 100 two-object cycles: refcounting frees none of them. */
+    for (int i = 0; i < 100; ++i) {
+        obj_t *a = NULL, *b = NULL;
+        CHECK_STATUS(failures, obj_alloc(node, &a), OBJ_OK);
+        CHECK_STATUS(failures, obj_alloc(node, &b), OBJ_OK);
+        CHECK_STATUS(failures, obj_setattr(a, name, b), OBJ_OK);
+        CHECK_STATUS(failures, obj_setattr(b, name, a), OBJ_OK);
+        obj_decref(a);
+        obj_decref(b);
+    }
+    CHECK(failures, live(heap) == before + 200);
+    size_t collected = 0;
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, &collected), OBJ_OK);
+    CHECK(failures, collected == 200);
+    CHECK(failures, live(heap) == before);
+    CHECK_STATUS(failures, obj_gc_collect(heap, 0, NULL), OBJ_OK); /* `collected` may be NULL */
+
+    /* A reachable cycle survives. */
+    obj_t *keep = NULL, *a = NULL, *b = NULL;
+    CHECK_STATUS(failures, obj_list_new(heap, &keep), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(node, &a), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(node, &b), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr(a, name, b), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr(b, name, a), OBJ_OK);
+    CHECK_STATUS(failures, obj_list_append(keep, a), OBJ_OK);
+    obj_decref(a);
+    obj_decref(b);
+    CHECK_STATUS(failures, obj_gc_collect(heap, 2, &collected), OBJ_OK);
+    CHECK(failures, collected == 0);
+    obj_t *got = NULL, *other = NULL;
+    CHECK_STATUS(failures, obj_seq_get(keep, 0, &got), OBJ_OK);
+    CHECK_STATUS(failures, obj_getattr(got, name, &other), OBJ_OK);
+    CHECK(failures, obj_type_of(other) == node);
+    obj_decref(other);
+    obj_decref(got);
+    CHECK_STATUS(failures, obj_list_set(keep, 0, obj_none(heap)), OBJ_OK);
+    CHECK_STATUS(failures, obj_gc_collect(heap, 2, &collected), OBJ_OK);
+    CHECK(failures, collected == 2);
+
+    /* Weak references: cleared when the target dies, callback called. */
+    obj_t *cb = NULL, *target = NULL, *ref = NULL, *seen = NULL;
+    CHECK_STATUS(failures, obj_function_new(heap, "on_death", on_death, heap, &cb), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(node, &target), OBJ_OK);
+    CHECK_STATUS(failures, obj_weakref_new(target, cb, &ref), OBJ_OK);
+    CHECK_STATUS(failures, obj_weakref_get(ref, &seen), OBJ_OK);
+    CHECK(failures, seen == target);
+    obj_decref(seen);
+    CHECK(failures, obj_refcount(target) == 1);
+    obj_decref(target);
+    CHECK(failures, callbacks_run == 1);
+    CHECK_STATUS(failures, obj_weakref_get(ref, &seen), OBJ_OK);
+    CHECK(failures, seen == obj_none(heap));
+    obj_decref(ref);
+
+    /* ...and when the target dies in a cycle. */
+    CHECK_STATUS(failures, obj_alloc(node, &a), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(node, &b), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr(a, name, b), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr(b, name, a), OBJ_OK);
+    CHECK_STATUS(failures, obj_weakref_new(a, cb, &ref), OBJ_OK);
+    obj_decref(a);
+    obj_decref(b);
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, &collected), OBJ_OK);
+    CHECK(failures, collected == 2);
+    CHECK(failures, callbacks_run == 2);
+    obj_decref(ref);
+
+    /* Values cannot be weakly referenced; a non-weakref cannot be read. */
+    obj_t *i = NULL;
+    CHECK_STATUS(failures, obj_int_new(heap, 1000, &i), OBJ_OK);
+    CHECK_ERROR(failures, obj_weakref_new(i, NULL, &ref), OBJ_ERR_TYPE,
+                "cannot create weak reference to 'int' object");
+    CHECK_STATUS(failures, obj_weakref_get(i, &seen), OBJ_ERR_TYPE);
+    obj_decref(i);
+
+    /* __del__ in a cycle: runs once; resurrection keeps the object intact. */
+    obj_t *del = NULL, *home = NULL, *x = NULL;
+    CHECK_STATUS(failures, obj_function_new(heap, "__del__", del_hook, heap, &del), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(node, "__del__", del), OBJ_OK);
+    CHECK_STATUS(failures, obj_list_new(heap, &home), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(node, &x), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(x, "home", home), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr(x, name, x), OBJ_OK); /* a self-cycle */
+    obj_decref(x);
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, &collected), OBJ_OK);
+    CHECK(failures, dels_run == 1);
+    size_t n = 0;
+    CHECK_STATUS(failures, obj_len(home, &n), OBJ_OK);
+    CHECK(failures, n == 1); /* resurrected */
+    CHECK_STATUS(failures, obj_list_set(home, 0, obj_none(heap)), OBJ_OK);
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, &collected), OBJ_OK);
+    CHECK(failures, dels_run == 1); /* never twice */
+    CHECK_STATUS(failures, obj_delattr_str(node, "__del__"), OBJ_OK);
+
+    /* Statistics, thresholds, automatic collection. */
+    obj_gc_stats_t gs;
+    CHECK_STATUS(failures, obj_gc_stats(heap, &gs), OBJ_OK);
+    CHECK(failures, gs.collections >= 7);
+    CHECK(failures, gs.collected >= 206);
+    CHECK_STATUS(failures, obj_gc_set_threshold(heap, 50, 10, 10), OBJ_OK);
+    obj_gc_enable(heap);
+    CHECK(failures, obj_gc_is_enabled(heap));
+    size_t base = live(heap), peak = 0;
+    for (int k = 0; k < 2000; ++k) {
+        CHECK_STATUS(failures, obj_alloc(node, &a), OBJ_OK);
+        CHECK_STATUS(failures, obj_alloc(node, &b), OBJ_OK);
+        obj_setattr(a, name, b);
+        obj_setattr(b, name, a);
+        obj_decref(a);
+        obj_decref(b);
+        if (live(heap) - base > peak) peak = live(heap) - base;
+    }
+    CHECK(failures, peak < 400); /* collected along the way, not 4000 */
+    obj_gc_stats_t gs2;
+    CHECK_STATUS(failures, obj_gc_stats(heap, &gs2), OBJ_OK);
+    CHECK(failures, gs2.collections > gs.collections);
+
+    /* Bad inputs. */
+    CHECK_STATUS(failures, obj_gc_collect(NULL, 0, NULL), OBJ_ERR_NULL_ARG);
+    CHECK_ERROR(failures, obj_gc_collect(heap, 3, NULL), OBJ_ERR_VALUE,
+                "obj_gc_collect: invalid generation 3 (0..2, or -1 for all)");
+    CHECK_STATUS(failures, obj_gc_stats(heap, NULL), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_gc_set_threshold(NULL, 1, 1, 1), OBJ_ERR_NULL_ARG);
+    CHECK(failures, !obj_gc_is_enabled(NULL));
+    obj_gc_enable(NULL);  /* ignored */
+    obj_gc_disable(NULL); /* ignored */
+    CHECK_STATUS(failures, obj_weakref_new(NULL, NULL, &ref), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_weakref_get(NULL, &ref), OBJ_ERR_NULL_ARG);
+
+    /* Objects of two heaps never mix: a callback from another heap. */
+    obj_heap_t *heap2 = obj_heap_new();
+    obj_t *foreign = NULL;
+    CHECK_STATUS(failures, obj_function_new(heap2, "f", on_death, heap2, &foreign), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(node, &target), OBJ_OK);
+    CHECK_STATUS(failures, obj_weakref_new(target, foreign, &ref), OBJ_ERR_HEAP_MISMATCH);
+    obj_decref(target);
+    obj_decref(foreign);
+    obj_heap_free(heap2);
+
+    obj_decref(home);
+    obj_decref(del);
+    obj_decref(cb);
+    obj_decref(keep);
+    obj_decref(name);
+    obj_decref(node);
+    obj_heap_free(heap);
+    return failures;
+}
