@@ -149,9 +149,10 @@ fn collection_runs_automatically_and_bounds_live_memory() {
     let heap = Heap::new();
     let node = class(&heap, "Node");
     let _other = heap.intern("other").unwrap();
+    heap.gc().set_thresholds([100, 10, 10]);
     let baseline = heap.stats().objects_live;
     let mut peak = 0;
-    for _ in 0..20_000 {
+    for _ in 0..if cfg!(miri) { 400 } else { 20_000 } {
         let a = node.call(&[]).unwrap();
         let b = node.call(&[]).unwrap();
         a.setattr("other", &b).unwrap();
