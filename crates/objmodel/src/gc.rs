@@ -20,7 +20,7 @@ use core::ptr::NonNull;
 use objgc::{Gc, GcHost, GcLinks};
 
 use crate::heap::Heap;
-use crate::object::{IMMORTAL, ObjRef};
+use crate::object::{COUNT_MASK, ObjRef};
 use crate::types::{Kind, as_type};
 use crate::{func, instance, values, weakref};
 
@@ -98,7 +98,7 @@ pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
 
 impl GcHost for Host<'_> {
     fn refcount(&self, g: Gc) -> usize {
-        object(g).refcount() & !IMMORTAL
+        object(g).refcount() & COUNT_MASK
     }
 
     fn traverse(&self, g: Gc, visit: &mut dyn FnMut(Gc)) {

@@ -123,8 +123,6 @@ pub struct Heap {
     /// Live objects that own Rust-side memory (types, functions), freed
     /// with the heap if still alive then.
     owners: UnsafeCell<HashSet<ObjRef>>,
-    /// Objects whose `__del__` has run (it runs once, PEP 442).
-    finalized: UnsafeCell<HashSet<ObjRef>>,
     /// The cycle collector of this heap's containers.
     pub(crate) collector: objgc::Collector,
     /// Weak references of each object that has some, oldest first.
@@ -163,7 +161,6 @@ impl Heap {
             pending: UnsafeCell::new(Vec::new()),
             deallocating: Cell::new(false),
             owners: UnsafeCell::new(HashSet::new()),
-            finalized: UnsafeCell::new(HashSet::new()),
             collector: objgc::Collector::new(),
             weakrefs: UnsafeCell::new(std::collections::HashMap::new()),
             queued_callbacks: UnsafeCell::new(Vec::new()),
@@ -193,12 +190,6 @@ impl Heap {
         unsafe { (*self.builtins.get()).assume_init_mut() }
     }
 
-    /// Records that `o`'s finaliser runs now; false if it ran before.
-    pub(crate) fn mark_finalized(&self, o: ObjRef) -> bool {
-        // SAFETY: single-threaded, not reentrant.
-        unsafe { (*self.finalized.get()).insert(o) }
-    }
-
     /// The weak references to `target`, to add one.
     #[allow(clippy::mut_from_ref)]
     pub(crate) fn weakrefs_of(&self, target: ObjRef) -> &mut Vec<ObjRef> {
@@ -222,18 +213,6 @@ impl Heap {
                 table.remove(&target);
             }
         }
-    }
-
-    /// Whether `o`'s finaliser has run.
-    pub(crate) fn is_finalized(&self, o: ObjRef) -> bool {
-        // SAFETY: single-threaded, not reentrant.
-        unsafe { (*self.finalized.get()).contains(&o) }
-    }
-
-    /// Forgets a freed object's finaliser record.
-    pub(crate) fn forget_finalized(&self, o: ObjRef) {
-        // SAFETY: single-threaded, not reentrant.
-        unsafe { (*self.finalized.get()).remove(&o) };
     }
 
     pub(crate) fn note_object_allocated(&self) {

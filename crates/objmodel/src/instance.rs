@@ -30,7 +30,7 @@ use core::ptr::NonNull;
 
 use crate::error::{Error, Result};
 use crate::heap::Heap;
-use crate::object::ObjRef;
+use crate::object::{FINALIZED, ObjRef};
 use crate::types::as_type;
 use crate::values;
 
@@ -271,8 +271,8 @@ pub(crate) fn run_finalizer(heap: &Heap, o: ObjRef) {
     let Some(f) = crate::attr::lookup_in_mro(o.ty(), heap.b().names.del) else {
         return;
     };
-    if !heap.mark_finalized(o) {
-        return;
+    if o.set_flag(FINALIZED, true) {
+        return; // it ran before
     }
     if let Ok(r) = crate::call::call_raw(heap, f, &[o]) {
         r.decref();
@@ -284,18 +284,14 @@ pub(crate) fn run_finalizer(heap: &Heap, o: ObjRef) {
 /// alive, intact, with the references the finaliser gave it).
 pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
     let del = heap.b().names.del;
-    if crate::attr::lookup_in_mro(o.ty(), del).is_none() || heap.is_finalized(o) {
+    if o.has_flag(FINALIZED) || crate::attr::lookup_in_mro(o.ty(), del).is_none() {
         return true;
     }
-    o.header().refcnt.set(1); // alive while the finaliser runs
+    o.set_count(1); // alive while the finaliser runs
     run_finalizer(heap, o);
-    let rc = o.header().refcnt.get();
-    if rc > 1 {
-        o.header().refcnt.set(rc - 1);
-        return false;
-    }
-    o.header().refcnt.set(0);
-    true
+    let rc = o.refcount();
+    o.set_count(rc - 1);
+    rc == 1
 }
 
 /// Calls `visit` with each reference an instance holds (not its type):
@@ -318,9 +314,7 @@ pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
             }
         }
     }
-    if let (Some((offset, _)), Some(hooks)) = (ty.layout.payload, ty.hooks_for_payload()) {
-        // SAFETY: the payload lies at `offset` inside the instance.
-        let payload = unsafe { NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) };
+    if let Some((payload, hooks)) = payload_hooks(o) {
         hooks.traverse(payload, &mut |r| visit(r.raw()));
     }
 }
@@ -354,39 +348,33 @@ pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
         p.shape.set(core::ptr::null());
         p.values.set(core::ptr::null_mut());
     }
-    if let (Some((offset, _)), Some(hooks)) = (ty.layout.payload, ty.hooks_for_payload()) {
-        // SAFETY: the payload lies at `offset` inside the instance.
-        hooks.clear(unsafe { NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) });
+    if let Some((payload, hooks)) = payload_hooks(o) {
+        hooks.clear(payload);
     }
     for v in dropped {
         v.decref();
     }
 }
 
-/// Releases everything a dead instance holds: slots, attributes, payload.
+/// Releases everything a dead instance holds (slots, attributes, what its
+/// payload holds), then calls its payload's finalize hook.
 pub(crate) fn clear(heap: &Heap, o: ObjRef) {
-    let ty = o.ty();
-    heap.forget_finalized(o);
-    for &offset in &ty.layout.slots {
-        // SAFETY: the slot cell is in the instance, which is dead: taken once.
-        if let Some(v) = unsafe { crate::func::slot_cell(o, offset).as_ptr().replace(None) } {
-            v.decref();
-        }
-    }
-    if let Some(p) = pair(o) {
-        let s = p.shape.get();
-        if s == dict_mode() {
-            dict_of(p).decref();
-        } else if !s.is_null() {
-            release_values(heap, p, unsafe_shape(s).keys.len());
-        }
-    }
-    if let (Some((offset, _)), Some(hooks)) = (ty.layout.payload, ty.hooks_for_payload()) {
-        // SAFETY: the payload lies at `offset` inside the instance.
-        let payload = unsafe { NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) };
-        hooks.clear(payload);
+    clear_references(heap, o);
+    if let Some((payload, hooks)) = payload_hooks(o) {
         hooks.finalize(payload);
     }
+}
+
+/// An instance's payload and its class's hooks for it, if it has both.
+fn payload_hooks(o: ObjRef) -> Option<(NonNull<u8>, &'static dyn crate::types::PayloadHooks)> {
+    let ty = o.ty();
+    let (offset, _) = ty.layout.payload?;
+    let hooks = ty.hooks_for_payload()?;
+    // SAFETY: the payload lies at `offset` inside the instance.
+    Some((
+        unsafe { NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) },
+        hooks,
+    ))
 }
 
 impl crate::types::TypeObject {

@@ -8,9 +8,19 @@
 //!         +------------+------------+---------------------------+
 //!         |  refcount  |    type    |  fields of the type ...   |
 //!         +------------+------------+---------------------------+
-//!  refcount: bit 63 set = immortal (None, bools, small ints, types of the
-//!            heap's built-ins); otherwise the number of references.
+//!  refcount word:
+//!     63        62             61          60 ............................ 0
+//!   +---------+--------------+-----------+---------------------------------+
+//!   |immortal | has weakrefs | finalized |       number of references       |
+//!   +---------+--------------+-----------+---------------------------------+
+//!   immortal:     None, bools, small ints, built-in types, interned strs:
+//!                 never counted, never freed
+//!   has weakrefs: the heap's weak-reference table has an entry for it
+//!   finalized:    its `__del__` has run (it runs once, PEP 442)
 //! ```
+//!
+//! The flags live in the count's word so that freeing an object asks no
+//! side table whether it has weak references or was finalised.
 //!
 //! - [`ObjRef`] is the raw, `Copy` handle used inside the crate: it neither
 //!   counts nor borrows. Fields of objects hold `ObjRef`s that own one count.
@@ -29,8 +39,14 @@ use core::ptr::NonNull;
 use crate::Heap;
 use crate::types::TypeObject;
 
-/// Refcount bit marking an object that is never counted nor freed.
+/// Refcount-word bit: never counted nor freed.
 pub(crate) const IMMORTAL: usize = 1 << 63;
+/// Refcount-word bit: the object has (or had) weak references.
+pub(crate) const HAS_WEAKREFS: usize = 1 << 62;
+/// Refcount-word bit: the object's finaliser has run.
+pub(crate) const FINALIZED: usize = 1 << 61;
+/// The bits of the refcount word that count references.
+pub(crate) const COUNT_MASK: usize = FINALIZED - 1;
 
 /// The header every object starts with.
 #[repr(C)]
@@ -81,8 +97,13 @@ impl ObjRef {
         let h = self.header();
         let rc = h.refcnt.get();
         if rc & IMMORTAL == 0 {
-            // Saturate rather than wrap: an object that reaches IMMORTAL is leaked, not freed early.
-            h.refcnt.set(rc + 1);
+            // Saturate rather than wrap into the flags: an object whose count
+            // fills its bits becomes immortal (leaked, never freed early).
+            h.refcnt.set(if rc & COUNT_MASK == COUNT_MASK {
+                rc | IMMORTAL
+            } else {
+                rc + 1
+            });
         }
     }
 
@@ -95,24 +116,47 @@ impl ObjRef {
             return;
         }
         debug_assert!(
-            rc > 0,
+            rc & COUNT_MASK > 0,
             "decref of a dead object of type {}",
             self.ty().name_str()
         );
-        if rc == 1 {
-            h.refcnt.set(0);
+        h.refcnt.set(rc - 1);
+        if rc & COUNT_MASK == 1 {
             crate::heap::dealloc(self);
-        } else {
-            h.refcnt.set(rc - 1);
         }
     }
 
+    /// References to the object (`IMMORTAL` for immortal objects).
     pub(crate) fn refcount(self) -> usize {
-        self.header().refcnt.get()
+        let rc = self.header().refcnt.get();
+        if rc & IMMORTAL != 0 {
+            IMMORTAL
+        } else {
+            rc & COUNT_MASK
+        }
+    }
+
+    /// Whether the flag bit `flag` is set in the refcount word.
+    pub(crate) fn has_flag(self, flag: usize) -> bool {
+        self.header().refcnt.get() & flag != 0
+    }
+
+    /// Sets (or clears) the flag bit `flag`; returns whether it was set.
+    pub(crate) fn set_flag(self, flag: usize, on: bool) -> bool {
+        let h = self.header();
+        let rc = h.refcnt.get();
+        h.refcnt.set(if on { rc | flag } else { rc & !flag });
+        rc & flag != 0
+    }
+
+    /// Sets the count, keeping the flags.
+    pub(crate) fn set_count(self, n: usize) {
+        let h = self.header();
+        h.refcnt.set((h.refcnt.get() & !COUNT_MASK) | n);
     }
 
     pub(crate) fn make_immortal(self) {
-        self.header().refcnt.set(IMMORTAL);
+        self.header().refcnt.set(IMMORTAL | 1);
     }
 
     pub(crate) fn is_immortal(self) -> bool {

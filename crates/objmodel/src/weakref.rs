@@ -20,7 +20,7 @@ use core::cell::Cell;
 
 use crate::error::{Error, Result};
 use crate::heap::Heap;
-use crate::object::{Obj, ObjHeader, ObjRef};
+use crate::object::{HAS_WEAKREFS, Obj, ObjHeader, ObjRef};
 use crate::types::Kind;
 
 #[repr(C)]
@@ -53,6 +53,7 @@ pub(crate) fn new_weakref(heap: &Heap, target: ObjRef, callback: Option<ObjRef>)
         (&raw mut (*p).target).write(Cell::new(Some(target)));
         (&raw mut (*p).callback).write(callback);
     }
+    target.set_flag(HAS_WEAKREFS, true);
     heap.weakrefs_of(target).push(w);
     Ok(w)
 }
@@ -76,6 +77,9 @@ pub(crate) fn detach_all(
     target: ObjRef,
     keep: impl Fn(ObjRef) -> bool,
 ) -> Vec<ObjRef> {
+    if !target.set_flag(HAS_WEAKREFS, false) {
+        return Vec::new(); // none ever: no table lookup
+    }
     let refs = heap.take_weakrefs(target);
     let mut queued = Vec::new();
     // Newest first, as CPython calls them.
