@@ -108,10 +108,29 @@ pub(crate) fn new_str(heap: &Heap, text: &str) -> Result<ObjRef> {
     Ok(o)
 }
 
-/// The heap's interned strings.
-#[derive(Default)]
+/// Entries of the intern table's front cache.
+const RECENT: usize = 64;
+
+/// The heap's interned strings, with a small direct-mapped cache in front
+/// keyed by the address and length of the caller's text: hosts name
+/// attributes with string literals, whose addresses repeat, so the common
+/// lookup is a compare of a few bytes instead of a hash and a probe.
 pub(crate) struct InternTable {
     table: HashTable<ObjRef>,
+    recent: [(usize, Option<ObjRef>); RECENT],
+}
+
+impl Default for InternTable {
+    fn default() -> Self {
+        Self {
+            table: HashTable::new(),
+            recent: [(0, None); RECENT],
+        }
+    }
+}
+
+fn recent_slot(text: &str) -> usize {
+    (text.as_ptr().addr() >> 3 ^ text.len()) % RECENT
 }
 
 impl InternTable {
@@ -127,13 +146,25 @@ impl InternTable {
 pub(crate) fn intern(heap: &Heap, text: &str) -> Result<ObjRef> {
     // SAFETY: single-threaded; the table is not borrowed across calls that intern.
     let table = unsafe { &mut *heap.interned.get() };
-    if let Some(o) = table.find(text) {
-        return Ok(o);
+    let slot = recent_slot(text);
+    if let (addr, Some(o)) = table.recent[slot] {
+        // The address alone proves nothing (the caller's buffer may hold
+        // other text now): the bytes decide.
+        if addr == text.as_ptr().addr() && as_str(o) == text {
+            return Ok(o);
+        }
     }
-    let o = new_str(heap, text)?;
-    obj(o).interned.set(1);
-    o.make_immortal();
-    table.table.insert_unique(hash(o), o, |&k| hash(k));
+    let o = match table.find(text) {
+        Some(o) => o,
+        None => {
+            let o = new_str(heap, text)?;
+            obj(o).interned.set(1);
+            o.make_immortal();
+            table.table.insert_unique(hash(o), o, |&k| hash(k));
+            o
+        }
+    };
+    table.recent[slot] = (text.as_ptr().addr(), Some(o));
     Ok(o)
 }
 

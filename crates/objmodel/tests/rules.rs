@@ -79,6 +79,14 @@ fn small_ints_and_interned_strings_are_shared() {
     );
     assert!(!heap.str("name").unwrap().is(&heap.str("name").unwrap()));
     assert_eq!(heap.str("Андрей").unwrap().len().unwrap(), 6);
+    // The same buffer holding other text later interns that text.
+    let mut buf = String::from("alpha");
+    let alpha = heap.intern(&buf).unwrap();
+    buf.clear();
+    buf.push_str("omega");
+    let omega = heap.intern(&buf).unwrap();
+    assert_eq!((alpha.as_str(), omega.as_str()), (Some("alpha"), Some("omega")));
+    assert!(heap.intern("alpha").unwrap().is(&alpha));
 }
 
 #[test]
