@@ -76,6 +76,8 @@ pub use func::NativeFn;
 pub use heap::{Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
 pub use ic::AttrCache;
 pub use object::{HEADER_SIZE, Obj};
+/// The allocator objects live in (its statistics are part of [`Stats`]).
+pub use objheap;
 pub use types::{PayloadHooks, TypeSpec};
 
 /// Counts of a heap's objects and memory.
