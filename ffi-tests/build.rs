@@ -1,6 +1,15 @@
 //! Compiles the C and C++ programs of `c/` and `cpp/` against the committed
 //! `include/objffi.h` and `include/objffi.hpp` (found through objffi's `links` metadata), with every
 //! warning an error. The Rust tests and the `tour` binary call their entry points.
+//!
+//! Two environment variables serve the sanitizer builds of `ci/sanitizers.sh`
+//! (whitespace-separated lists, both empty by default):
+//! - `OBJFFI_TEST_CFLAGS`: extra flags for compiling the C and C++ programs,
+//!   e.g. `-fsanitize=address,undefined -fno-sanitize-recover=all`;
+//! - `OBJFFI_TEST_LIBS`: shared libraries linked into this package's test and
+//!   `tour` executables ahead of every other library, e.g. `asan ubsan`: the
+//!   sanitizer runtimes (rustc links with `-nodefaultlibs`, so `-fsanitize` at
+//!   link time would add nothing, and ASan's runtime must come first).
 
 use std::env;
 use std::fs;
@@ -19,8 +28,24 @@ fn sources(dir: &str, ext: &str) -> Vec<PathBuf> {
     files
 }
 
+/// The whitespace-separated words of the environment variable `name` (none when
+/// unset). Cargo reruns this script when it changes.
+fn env_flags(name: &str) -> Vec<String> {
+    println!("cargo:rerun-if-env-changed={name}");
+    env::var(name)
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    let extra_cflags = env_flags("OBJFFI_TEST_CFLAGS");
+    // Before `cc` prints its own libraries, so these come first on the link line.
+    for lib in env_flags("OBJFFI_TEST_LIBS") {
+        println!("cargo:rustc-link-lib=dylib={lib}");
+    }
     let include = env::var("DEP_OBJFFI_INCLUDE").expect("objffi sets DEP_OBJFFI_INCLUDE");
     for header in ["objffi.h", "objffi.hpp"] {
         println!(
@@ -33,6 +58,7 @@ fn main() {
         .files(sources("c", "c"))
         .include(&include)
         .flags(["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"])
+        .flags(&extra_cflags)
         .compile("objffi_c_programs");
 
     cc::Build::new()
@@ -40,5 +66,6 @@ fn main() {
         .files(sources("cpp", "cpp"))
         .include(&include)
         .flags(["-std=c++17", "-Wall", "-Wextra", "-Wpedantic", "-Werror"])
+        .flags(&extra_cflags)
         .compile("objffi_cpp_programs");
 }
