@@ -5,11 +5,13 @@
 # trips memcheck, and large blocks then come from malloc, which valgrind tracks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -p objheap --examples --no-default-features --features valgrind --target-dir target/valgrind
+cargo build -p objheap --examples --no-default-features --features valgrind,debug --target-dir target/valgrind
 bin=target/valgrind/debug/examples
 
-valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$bin/basic" >/dev/null
-echo "valgrind: basic example clean"
+for example in basic valgrind_clean; do
+    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$bin/$example" >/dev/null
+    echo "valgrind: $example example clean"
+done
 
 set +e
 out=$(valgrind --error-exitcode=99 "$bin/use_after_free" 2>&1)

@@ -71,6 +71,10 @@ pub(crate) struct HeapCore {
     pub(crate) delayed: DelayedFreeList,
     limit: Option<usize>,
     counts: Counts,
+    /// Whether memcheck has been told about this heap's memory pool (made on
+    /// the first allocation, when the heap has its final address).
+    #[cfg(feature = "valgrind")]
+    valgrind_pool: bool,
 }
 
 // SAFETY: every pointer in the heap refers to memory the heap owns alone;
@@ -90,6 +94,8 @@ impl HeapCore {
             delayed: DelayedFreeList::new(),
             limit: None,
             counts: Counts::default(),
+            #[cfg(feature = "valgrind")]
+            valgrind_pool: false,
         }
     }
 
@@ -129,13 +135,18 @@ impl HeapCore {
         }
         self.counts.in_use[class] += 1;
         #[cfg(feature = "debug")]
-        // SAFETY: `block` is a whole block of `pool`, just taken.
-        unsafe {
-            self.debug_on_alloc_small(pool, block, size, recycled)
-        };
+        if recycled {
+            // SAFETY: `block` is a whole, freed block of `pool`, just taken.
+            unsafe { self.debug_check_freed(pool, block) };
+        }
         #[cfg(not(feature = "debug"))]
         let _ = recycled;
-        valgrind::malloclike(block, size);
+        valgrind::malloclike(self.valgrind_pool(), block, size);
+        #[cfg(feature = "debug")]
+        // SAFETY: `block` is a whole block of `pool`, handed out now.
+        unsafe {
+            self.debug_on_alloc_small(pool, block, size)
+        };
         // SAFETY: blocks lie inside a mapped arena, so they are never null.
         Ok(unsafe { NonNull::new_unchecked(block) })
     }
@@ -269,7 +280,7 @@ impl HeapCore {
             if debug::ENABLED {
                 debug::paint_freed(block, class_size(class));
             }
-            valgrind::freelike(block);
+            valgrind::freelike(self.valgrind_pool(), block);
             self.counts.in_use[class] -= 1;
             if (*pool).used == 0 {
                 if !was_full {
@@ -578,21 +589,39 @@ impl HeapCore {
 
     // ----- debug checks -----------------------------------------------------
 
+    /// Checks that a reused block still holds its freed pattern (a write
+    /// after free would have changed it).
+    #[cfg(feature = "debug")]
+    unsafe fn debug_check_freed(&self, pool: *mut Pool, block: *mut u8) {
+        // SAFETY: `block` is a whole block of the live `pool`.
+        unsafe {
+            let block_size = class_size((*pool).class as usize);
+            valgrind::make_defined(block, block_size);
+            debug::check_freed(block, block_size);
+        }
+    }
+
+    /// The memcheck pool of this heap (feature `valgrind`), made on first use.
+    #[inline(always)]
+    fn valgrind_pool(&mut self) -> *const core::ffi::c_void {
+        #[cfg(feature = "valgrind")]
+        if !self.valgrind_pool {
+            self.valgrind_pool = true;
+            valgrind::create_pool(core::ptr::from_ref(self).cast());
+        }
+        core::ptr::from_ref(self).cast()
+    }
+
     #[cfg(feature = "debug")]
     unsafe fn debug_on_alloc_small(
         &mut self,
         pool: *mut Pool,
         block: *mut u8,
         size: usize,
-        recycled: bool,
     ) {
         // SAFETY: `block` is a whole block of the live `pool`.
         unsafe {
             let block_size = class_size((*pool).class as usize);
-            if recycled {
-                valgrind::make_defined(block, block_size);
-                debug::check_freed(block, block_size);
-            }
             let index = pool::block_index(pool, block).expect("a block just taken is a block");
             pool::set_live(pool, index, true);
             debug::paint_allocated(block, size, block_size);
@@ -664,6 +693,11 @@ pub(crate) fn reclaim(block: *mut u8) -> *mut u8 {
 
 impl Drop for HeapCore {
     fn drop(&mut self) {
+        // Live blocks die with the heap: memcheck forgets them with the pool.
+        #[cfg(feature = "valgrind")]
+        if self.valgrind_pool {
+            valgrind::destroy_pool(core::ptr::from_ref(self).cast());
+        }
         while !self.large.is_null() {
             let header = self.large;
             // SAFETY: every large block dies with its heap; nobody may use it now.

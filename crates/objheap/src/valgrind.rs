@@ -1,27 +1,42 @@
 //! Tells memcheck about pooled blocks (feature `valgrind`), so that reading a
-//! freed block or leaking one is reported as it would be for `malloc`.
+//! freed block is reported as it would be for `malloc`.
 //!
-//! The heap marks a block malloc-like when it hands it out and free-like
-//! when it takes it back; in between it reads or writes the free-list link
-//! inside a dead block only after marking those bytes defined, and hides them
-//! again afterwards. Without the feature every function is an empty inline.
+//! Each heap is a memcheck *memory pool* (keyed by the heap's address, made
+//! on its first allocation): a block is allocated in the pool when handed
+//! out and freed in it when taken back; dropping the heap destroys the pool,
+//! which forgets the blocks still live (freeing a heap frees them all, so
+//! they are neither leaks nor overlapping blocks of a later heap). The heap
+//! reads or writes the free-list link inside a dead block only after marking
+//! those bytes defined. Without the feature every function is an empty inline.
 
 #[cfg(all(feature = "valgrind", not(miri)))]
 mod client {
+    use core::ffi::c_void;
+
     unsafe extern "C" {
-        fn objheap_vg_malloclike(p: *mut u8, n: usize);
-        fn objheap_vg_freelike(p: *mut u8);
+        fn objheap_vg_create_pool(pool: *const c_void);
+        fn objheap_vg_destroy_pool(pool: *const c_void);
+        fn objheap_vg_pool_alloc(pool: *const c_void, p: *mut u8, n: usize);
+        fn objheap_vg_pool_free(pool: *const c_void, p: *mut u8);
         fn objheap_vg_make_defined(p: *mut u8, n: usize);
         fn objheap_vg_make_noaccess(p: *mut u8, n: usize);
     }
 
-    pub(crate) fn malloclike(p: *mut u8, n: usize) {
+    pub(crate) fn create_pool(pool: *const c_void) {
         // SAFETY: a client request only informs valgrind; it touches no memory.
-        unsafe { objheap_vg_malloclike(p, n) }
+        unsafe { objheap_vg_create_pool(pool) }
     }
-    pub(crate) fn freelike(p: *mut u8) {
+    pub(crate) fn destroy_pool(pool: *const c_void) {
         // SAFETY: as above.
-        unsafe { objheap_vg_freelike(p) }
+        unsafe { objheap_vg_destroy_pool(pool) }
+    }
+    pub(crate) fn malloclike(pool: *const c_void, p: *mut u8, n: usize) {
+        // SAFETY: as above.
+        unsafe { objheap_vg_pool_alloc(pool, p, n) }
+    }
+    pub(crate) fn freelike(pool: *const c_void, p: *mut u8) {
+        // SAFETY: as above.
+        unsafe { objheap_vg_pool_free(pool, p) }
     }
     pub(crate) fn make_defined(p: *mut u8, n: usize) {
         // SAFETY: as above.
@@ -35,14 +50,20 @@ mod client {
 
 #[cfg(not(all(feature = "valgrind", not(miri))))]
 mod client {
+    use core::ffi::c_void;
+
     #[inline(always)]
-    pub(crate) fn malloclike(_: *mut u8, _: usize) {}
+    pub(crate) fn create_pool(_: *const c_void) {}
     #[inline(always)]
-    pub(crate) fn freelike(_: *mut u8) {}
+    pub(crate) fn destroy_pool(_: *const c_void) {}
+    #[inline(always)]
+    pub(crate) fn malloclike(_: *const c_void, _: *mut u8, _: usize) {}
+    #[inline(always)]
+    pub(crate) fn freelike(_: *const c_void, _: *mut u8) {}
     #[inline(always)]
     pub(crate) fn make_defined(_: *mut u8, _: usize) {}
     #[inline(always)]
     pub(crate) fn make_noaccess(_: *mut u8, _: usize) {}
 }
 
-pub(crate) use client::{freelike, make_defined, make_noaccess, malloclike};
+pub(crate) use client::{create_pool, destroy_pool, freelike, make_defined, make_noaccess, malloclike};
