@@ -36,7 +36,7 @@ export OBJFFI_TEST_LIBS="asan ubsan"
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
-json=$(cargo test -p ffi-tests --no-run --target-dir "$target_dir" --message-format=json)
+json=$(cargo test -p ffi-tests --no-default-features --no-run --target-dir "$target_dir" --message-format=json)
 # Every test executable of ffi-tests (tests/*.rs, and the tour's empty
 # unit-test harness), and the tour itself.
 # (A test build says so in its "profile"; a target's own "test" is another key.)
