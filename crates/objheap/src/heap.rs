@@ -613,12 +613,7 @@ impl HeapCore {
     }
 
     #[cfg(feature = "debug")]
-    unsafe fn debug_on_alloc_small(
-        &mut self,
-        pool: *mut Pool,
-        block: *mut u8,
-        size: usize,
-    ) {
+    unsafe fn debug_on_alloc_small(&mut self, pool: *mut Pool, block: *mut u8, size: usize) {
         // SAFETY: `block` is a whole block of the live `pool`.
         unsafe {
             let block_size = class_size((*pool).class as usize);

@@ -66,4 +66,6 @@ mod client {
     pub(crate) fn make_noaccess(_: *mut u8, _: usize) {}
 }
 
-pub(crate) use client::{create_pool, destroy_pool, freelike, make_defined, make_noaccess, malloclike};
+pub(crate) use client::{
+    create_pool, destroy_pool, freelike, make_defined, make_noaccess, malloclike,
+};
