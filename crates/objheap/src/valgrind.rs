@@ -52,8 +52,11 @@ mod client {
 mod client {
     use core::ffi::c_void;
 
+    // Only the `valgrind` feature asks for pools (under miri, as no-ops).
+    #[cfg(feature = "valgrind")]
     #[inline(always)]
     pub(crate) fn create_pool(_: *const c_void) {}
+    #[cfg(feature = "valgrind")]
     #[inline(always)]
     pub(crate) fn destroy_pool(_: *const c_void) {}
     #[inline(always)]
@@ -66,6 +69,6 @@ mod client {
     pub(crate) fn make_noaccess(_: *mut u8, _: usize) {}
 }
 
-pub(crate) use client::{
-    create_pool, destroy_pool, freelike, make_defined, make_noaccess, malloclike,
-};
+#[cfg(feature = "valgrind")]
+pub(crate) use client::{create_pool, destroy_pool};
+pub(crate) use client::{freelike, make_defined, make_noaccess, malloclike};
