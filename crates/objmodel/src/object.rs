@@ -97,13 +97,11 @@ impl ObjRef {
         let h = self.header();
         let rc = h.refcnt.get();
         if rc & IMMORTAL == 0 {
-            // Saturate rather than wrap into the flags: an object whose count
-            // fills its bits becomes immortal (leaked, never freed early).
-            h.refcnt.set(if rc & COUNT_MASK == COUNT_MASK {
-                rc | IMMORTAL
-            } else {
-                rc + 1
-            });
+            // The count cannot reach the flag bits: every reference is a
+            // pointer stored somewhere, and 2^61 of them would need more
+            // memory than a 64-bit address space has.
+            debug_assert!(rc & COUNT_MASK < COUNT_MASK, "refcount overflow");
+            h.refcnt.set(rc + 1);
         }
     }
 
