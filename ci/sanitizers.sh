@@ -36,18 +36,9 @@ export OBJFFI_TEST_LIBS="asan ubsan"
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
-json=$(cargo test -p ffi-tests --no-default-features --no-run --target-dir "$target_dir" --message-format=json)
-# Every test executable of ffi-tests (tests/*.rs, and the tour's empty
-# unit-test harness), and the tour itself.
-# (A test build says so in its "profile"; a target's own "test" is another key.)
-mapfile -t tests < <(grep '"profile":{[^}]*"test":true' <<<"$json" |
-    grep -o '"executable":"[^"]*"' | cut -d'"' -f4)
-tour=$(grep '"profile":{[^}]*"test":false' <<<"$json" |
-    grep -o '"executable":"[^"]*/tour"' | cut -d'"' -f4)
-if [[ ${#tests[@]} -eq 0 || -z "$tour" ]]; then
-    echo "sanitizers: cargo built no test executable or no tour" >&2
-    exit 1
-fi
+name=sanitizers
+# shellcheck source=ci/lib/ffi-binaries.sh
+source ci/lib/ffi-binaries.sh
 # ASan's runtime must be the first library: check it, rather than trust the link order.
 for exe in "${tests[@]}" "$tour"; do
     first=$(readelf -d "$exe" | awk '/\(NEEDED\)/ { print $NF; exit }')

@@ -18,19 +18,9 @@ start=$SECONDS
 trap 'echo "valgrind-ffi: took $((SECONDS - start)) s"' EXIT
 target_dir=target/valgrind-ffi
 
-# Build the test binaries (and the tour); cargo names the executables in JSON.
-json=$(cargo test -p ffi-tests --no-default-features --no-run --target-dir "$target_dir" --message-format=json)
-# Every test executable of ffi-tests (tests/*.rs, and the tour's empty
-# unit-test harness), and the tour itself.
-# (A test build says so in its "profile"; a target's own "test" is another key.)
-mapfile -t tests < <(grep '"profile":{[^}]*"test":true' <<<"$json" |
-    grep -o '"executable":"[^"]*"' | cut -d'"' -f4)
-tour=$(grep '"profile":{[^}]*"test":false' <<<"$json" |
-    grep -o '"executable":"[^"]*/tour"' | cut -d'"' -f4)
-if [[ ${#tests[@]} -eq 0 || -z "$tour" ]]; then
-    echo "valgrind-ffi: cargo built no test executable or no tour" >&2
-    exit 1
-fi
+name=valgrind-ffi
+# shellcheck source=ci/lib/ffi-binaries.sh
+source ci/lib/ffi-binaries.sh
 
 memcheck=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
     --show-leak-kinds=definite --track-origins=yes)
