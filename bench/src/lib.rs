@@ -4,6 +4,7 @@
 
 pub mod cpython;
 pub mod objrt;
+pub mod peers;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr::NonNull;
