@@ -202,41 +202,51 @@ macro_rules! graphs {
     };
 }
 
+/// The node types with hand-written `Trace` impls, for the crates whose
+/// `Trace` trait has the shape `fn trace(&self, tracer: &mut Tracer)`
+/// (gcmodule, bacon_rajan_cc; the caller imports `Trace` and `Tracer`).
+/// dumpster derives its impls instead, which a macro cannot host.
+macro_rules! traced_nodes {
+    () => {
+        /// One node of a 2-cycle.
+        pub struct Pair<const COUNTED: bool> {
+            /// The other node of the cycle.
+            pub other: Option<PairRef<COUNTED>>,
+        }
+
+        /// A node of a binary tree with parent pointers.
+        pub struct TreeNode<const COUNTED: bool> {
+            /// Left child.
+            pub left: Option<TreeRef<COUNTED>>,
+            /// Right child.
+            pub right: Option<TreeRef<COUNTED>>,
+            /// Parent (`None` at the root).
+            pub parent: Option<TreeRef<COUNTED>>,
+        }
+
+        impl<const COUNTED: bool> Trace for Pair<COUNTED> {
+            fn trace(&self, tracer: &mut Tracer) {
+                self.other.trace(tracer);
+            }
+        }
+
+        impl<const COUNTED: bool> Trace for TreeNode<COUNTED> {
+            fn trace(&self, tracer: &mut Tracer) {
+                self.left.trace(tracer);
+                self.right.trace(tracer);
+                self.parent.trace(tracer);
+            }
+        }
+    };
+}
+
 /// The graphs with gcmodule's `Cc` (thread-local object space).
 pub mod gcmodule_graphs {
     use gcmodule::{Cc, Trace, Tracer};
 
     graphs!(Cc);
 
-    /// One node of a 2-cycle.
-    pub struct Pair<const COUNTED: bool> {
-        /// The other node of the cycle.
-        pub other: Option<PairRef<COUNTED>>,
-    }
-
-    /// A node of a binary tree with parent pointers.
-    pub struct TreeNode<const COUNTED: bool> {
-        /// Left child.
-        pub left: Option<TreeRef<COUNTED>>,
-        /// Right child.
-        pub right: Option<TreeRef<COUNTED>>,
-        /// Parent (`None` at the root).
-        pub parent: Option<TreeRef<COUNTED>>,
-    }
-
-    impl<const COUNTED: bool> Trace for Pair<COUNTED> {
-        fn trace(&self, tracer: &mut Tracer) {
-            self.other.trace(tracer);
-        }
-    }
-
-    impl<const COUNTED: bool> Trace for TreeNode<COUNTED> {
-        fn trace(&self, tracer: &mut Tracer) {
-            self.left.trace(tracer);
-            self.right.trace(tracer);
-            self.parent.trace(tracer);
-        }
-    }
+    traced_nodes!();
 }
 
 /// The graphs with dumpster's single-threaded `Gc`.
@@ -270,35 +280,7 @@ pub mod bacon_rajan_graphs {
 
     graphs!(Cc);
 
-    /// One node of a 2-cycle.
-    pub struct Pair<const COUNTED: bool> {
-        /// The other node of the cycle.
-        pub other: Option<PairRef<COUNTED>>,
-    }
-
-    /// A node of a binary tree with parent pointers.
-    pub struct TreeNode<const COUNTED: bool> {
-        /// Left child.
-        pub left: Option<TreeRef<COUNTED>>,
-        /// Right child.
-        pub right: Option<TreeRef<COUNTED>>,
-        /// Parent (`None` at the root).
-        pub parent: Option<TreeRef<COUNTED>>,
-    }
-
-    impl<const COUNTED: bool> Trace for Pair<COUNTED> {
-        fn trace(&self, tracer: &mut Tracer) {
-            self.other.trace(tracer);
-        }
-    }
-
-    impl<const COUNTED: bool> Trace for TreeNode<COUNTED> {
-        fn trace(&self, tracer: &mut Tracer) {
-            self.left.trace(tracer);
-            self.right.trace(tracer);
-            self.parent.trace(tracer);
-        }
-    }
+    traced_nodes!();
 }
 
 /// Forwards the graph builders of `Peer` to a module made by `graphs!`.
