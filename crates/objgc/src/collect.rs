@@ -217,18 +217,8 @@ impl Collector {
         let reachable = find_reachable(host, &examined, |o| host.refcount(o) as isize);
         self.gens[g].reset();
         let unreachable = List::new();
-        let mut survivors = 0;
-        for (&o, &r) in examined.iter().zip(&reachable) {
-            // SAFETY: every examined object is live; relinking restores its pointers.
-            unsafe {
-                if r {
-                    older.push(o);
-                    survivors += 1;
-                } else {
-                    unreachable.push(o);
-                }
-            }
-        }
+        // SAFETY: every examined object is live.
+        let survivors = unsafe { relink(&examined, &reachable, older, &unreachable) };
         drop(examined);
         if g == 1 {
             self.long_lived_pending
@@ -261,16 +251,8 @@ impl Collector {
         let suspects: Vec<Gc> = unreachable.iter().collect();
         let resurrected = find_reachable(host, &suspects, |o| host.refcount(o) as isize - 1);
         unreachable.reset();
-        for (&o, &r) in suspects.iter().zip(&resurrected) {
-            // SAFETY: held, so live; relinking restores the pointers.
-            unsafe {
-                if r {
-                    older.push(o);
-                } else {
-                    unreachable.push(o);
-                }
-            }
-        }
+        // SAFETY: held, so live.
+        unsafe { relink(&suspects, &resurrected, older, &unreachable) };
         let doomed: Vec<Gc> = unreachable.iter().collect();
         for &o in &doomed {
             host.clear(o);
@@ -293,6 +275,29 @@ impl Collector {
         self.notify(Phase::Stop, g);
         garbage.len()
     }
+}
+
+/// Relinks each of `objs` (whose links `find_reachable` tagged) into
+/// `reachable_to` or `unreachable_to`, as `reachable` says; returns how many
+/// were reachable.
+///
+/// # Safety
+/// Every object of `objs` is live and in no list.
+unsafe fn relink(
+    objs: &[Gc],
+    reachable: &[bool],
+    reachable_to: &List,
+    unreachable_to: &List,
+) -> usize {
+    let mut n = 0;
+    for (&o, &r) in objs.iter().zip(reachable) {
+        let to = if r { reachable_to } else { unreachable_to };
+        n += usize::from(r);
+        // SAFETY: the caller guarantees `o` is live and unlinked; pushing
+        // restores real pointers in its links.
+        unsafe { to.push(o) };
+    }
+    n
 }
 
 /// Phases 1-3 over `objs`: which of them are reachable from outside the set,

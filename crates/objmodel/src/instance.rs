@@ -231,32 +231,32 @@ pub(crate) fn materialize_dict(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
                 return Err(e);
             }
         }
-        release_values(heap, p, shape.keys.len());
+        take_values(heap, p, shape.keys.len())
+            .into_iter()
+            .for_each(ObjRef::decref);
     }
     p.shape.set(dict_mode());
     p.values.set(d.cast::<ObjRef>().as_ptr());
     Ok(d)
 }
 
-/// Drops the counts of a shape-mode values array and frees it.
-fn release_values(heap: &Heap, p: &DictPair, n: usize) {
+/// Takes the `n` values of a shape-mode instance out (their counts go to
+/// the caller), frees the array, and leaves the pair with no attribute.
+fn take_values(heap: &Heap, p: &DictPair, n: usize) -> Vec<ObjRef> {
     let cells = p.values.get();
-    if n == 0 {
-        return;
-    }
     let vals: Vec<ObjRef> = (0..n).map(|i| unsafe_cell(cells, i)).collect();
-    // SAFETY: the array was allocated with capacity(n) cells.
-    unsafe {
-        heap.free_raw(
-            NonNull::new_unchecked(cells.cast()),
-            capacity(n) * size_of::<ObjRef>(),
-        )
-    };
+    if n > 0 {
+        // SAFETY: the array was allocated with capacity(n) cells.
+        unsafe {
+            heap.free_raw(
+                NonNull::new_unchecked(cells.cast()),
+                capacity(n) * size_of::<ObjRef>(),
+            )
+        };
+    }
     p.values.set(core::ptr::null_mut());
     p.shape.set(core::ptr::null());
-    for v in vals {
-        v.decref();
-    }
+    vals
 }
 
 fn unsafe_cell(cells: *mut ObjRef, i: usize) -> ObjRef {
@@ -334,19 +334,11 @@ pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
         let s = p.shape.get();
         if s == dict_mode() {
             dropped.push(dict_of(p));
+            p.shape.set(core::ptr::null());
+            p.values.set(core::ptr::null_mut());
         } else if !s.is_null() {
-            let n = unsafe_shape(s).keys.len();
-            dropped.extend((0..n).map(|i| value_at(o, i)));
-            // SAFETY: the array was allocated with capacity(n) cells.
-            unsafe {
-                heap.free_raw(
-                    NonNull::new_unchecked(p.values.get().cast()),
-                    capacity(n) * size_of::<ObjRef>(),
-                )
-            };
+            dropped.extend(take_values(heap, p, unsafe_shape(s).keys.len()));
         }
-        p.shape.set(core::ptr::null());
-        p.values.set(core::ptr::null_mut());
     }
     if let Some((payload, hooks)) = payload_hooks(o) {
         hooks.clear(payload);

@@ -167,7 +167,7 @@ fn alloc_type(
     let size = size_of::<TypeObject>();
     let o = match meta {
         Some(meta) => heap.alloc_object(meta, size),
-        None => heap.alloc_object_untyped(size),
+        None => heap.alloc_block(Kind::Type, size), // `type`: its own type, set below
     };
     let o = o?;
     if meta.is_none() {
@@ -239,14 +239,6 @@ pub(crate) unsafe fn drop_type_fields(o: ObjRef) {
         core::ptr::drop_in_place(&raw mut (*t).subclasses);
         core::ptr::drop_in_place(&raw mut (*t).shapes);
         core::ptr::drop_in_place(&raw mut (*t).layout);
-    }
-}
-
-impl Heap {
-    /// Allocates a type object whose header's type is set by the caller
-    /// (`type`, which is its own type).
-    pub(crate) fn alloc_object_untyped(&self, size: usize) -> Result<ObjRef> {
-        self.alloc_block(Kind::Type, size)
     }
 }
 

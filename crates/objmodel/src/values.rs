@@ -19,13 +19,13 @@
 
 use allocator_api2::vec::Vec as HVec;
 
+use crate::Heap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{HeapAlloc, SMALL_INT_MAX, SMALL_INT_MIN};
 use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
 use crate::ordered_map::OrderedMap;
 use crate::string;
 use crate::types::Kind;
-use crate::{Heap, Stats};
 
 #[repr(C)]
 pub(crate) struct IntObj {
@@ -563,16 +563,5 @@ pub(crate) fn dict_del(d: ObjRef, key: ObjRef) -> bool {
             true
         }
         None => false,
-    }
-}
-
-impl Stats {
-    /// Bytes in use per live object (0 with none alive).
-    pub fn bytes_per_object(&self) -> f64 {
-        if self.objects_live == 0 {
-            0.0
-        } else {
-            self.memory.bytes_in_use as f64 / self.objects_live as f64
-        }
     }
 }
