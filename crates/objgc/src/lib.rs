@@ -1,4 +1,22 @@
-//! # objgc: the cycle collector of objrt
+//! # objgc: reference counts and the cycle collector of objrt
+//!
+//! Three parts, each usable on its own:
+//!
+//! - [`RefCount`]: biased reference counts (PEP 703). The thread that owns
+//!   an object's heap counts with plain loads and stores; other threads
+//!   count in a shared atomic word and hand the owner what only it can
+//!   settle. `refcount.rs` draws the layout and states the protocol.
+//! - [`Gate`]: who may touch a heap right now, and the queues through which
+//!   other threads hand it dead objects (freed by the gate's holder) and
+//!   objects to merge (by the owner). An object never dies on a thread
+//!   outside the gate, so never during a collection.
+//! - [`Collector`]: the cycle collector, described below.
+//!
+//! The atomic protocols of the first two have loom models next to them
+//! (`RUSTFLAGS="--cfg loom" cargo test -p objgc --release --lib loom`, run by
+//! `ci/loom.sh`).
+//!
+//! ## Cycles
 //!
 //! Reference counting frees an object when its last reference goes, but a
 //! cycle (`a.other = b; b.other = a`) keeps its own counts above zero
@@ -6,7 +24,7 @@
 //! for any host that can report an object's count and its references
 //! ([`GcHost`]); `objmodel` is one such host.
 //!
-//! ## What a tracked object carries
+//! ### What a tracked object carries
 //!
 //! Every object that can hold references carries a [`GcLinks`] (16 bytes)
 //! linking it into the list of its generation; objects that cannot (int,
@@ -20,7 +38,7 @@
 //!           ^ GcLinks     ^ the object
 //! ```
 //!
-//! ## Generations
+//! ### Generations
 //!
 //! New objects join generation 0. A collection of generation `g` examines
 //! generations `0..=g`; survivors move one generation up. Generation `g` is
@@ -32,7 +50,7 @@
 //! last one, so a heap of mostly long-lived objects is not scanned again and
 //! again (CPython's rule).
 //!
-//! ## A collection, phase by phase (`collect.rs`)
+//! ### A collection, phase by phase (`collect.rs`)
 //!
 //! 1. **update refs**: copy each examined object's reference count;
 //! 2. **subtract refs**: for each reference from one examined object to
@@ -59,10 +77,15 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod collect;
+mod gate;
 mod list;
+mod refcount;
+mod sync;
 
 pub use collect::{Collector, GENERATIONS, GcStats, Phase};
+pub use gate::{Gate, thread_token};
 pub use list::GcLinks;
+pub use refcount::{Decref, FLAG_A, FLAG_B, RefCount, SHARED_SATURATE};
 
 use core::ptr::NonNull;
 

@@ -1,0 +1,423 @@
+//! The gate of a heap: which thread may touch the heap's structures now,
+//! and the queues through which other threads hand objects to it.
+//!
+//! Reference counts ([`crate::RefCount`]) may change on any thread, but
+//! freeing an object touches the heap (its allocator, its collector lists,
+//! finalisers), and so does every other heap operation. The gate is a
+//! re-entrant lock held by at most one thread, its **holder**:
+//!
+//! - a host that uses the heap from one thread at a time enters the gate for
+//!   each operation ([`Gate::enter`]/[`Gate::leave`]); objmodel's Rust API,
+//!   whose heaps never leave their thread, holds it for the heap's life;
+//! - a thread whose decref killed an object calls [`Gate::release`]: the
+//!   holder frees it at once; another thread frees it if the gate is free,
+//!   and otherwise pushes it on `pending`, which the holder drains before
+//!   it leaves. So an object never dies while a collection (which runs
+//!   inside the gate) is looking at it.
+//! - a non-owner decref that needs the owner to merge counts
+//!   ([`crate::Decref::Queue`]) goes to the `merges` queue, which only the
+//!   **owner** thread drains, because only it may read the local counts.
+//!
+//! Protocol of `release` against `leave` (checked by the loom models below).
+//! One atomic word, `state`, holds the holder's token (0: nobody) and a
+//! `PENDING` bit; every change to it is a read-modify-write, so the
+//! argument needs only the word's modification order:
+//!
+//! - a releasing thread pushes the object on `pending` (under its mutex),
+//!   then either takes the free gate (`0 -> me`, and drains on leaving)
+//!   or sets `PENDING` on the held one;
+//! - the holder leaves with `me -> 0`, which fails while `PENDING` is set:
+//!   it then clears the bit (`me|PENDING -> me`), drains, and tries again.
+//!   So `pending` is empty whenever the gate is free.
+//!   The clearing read-modify-write reads the value the releasing thread
+//!   wrote, so its push happened before the holder's drain.
+
+use core::ptr::NonNull;
+
+use crate::sync::{AtomicUsize, Mutex, Ordering, yield_now};
+
+/// An object handed between threads (its address; the gate never reads it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Handed(NonNull<u8>);
+
+// SAFETY: the gate only stores and returns the address; whoever takes it
+// out is the thread allowed to use the object (holder or owner).
+unsafe impl Send for Handed {}
+
+/// A token naming the calling thread: non-zero, a multiple of 8, unique
+/// among live threads (a new thread may reuse the token of one that has
+/// exited).
+#[inline]
+pub fn thread_token() -> usize {
+    std::thread_local! {
+        static TOKEN: u64 = const { 0 };
+    }
+    TOKEN.with(|t| core::ptr::from_ref(t).addr())
+}
+
+/// The `state` bit saying that `pending` has objects for the holder.
+const PENDING: usize = 1;
+
+/// Locks `m`; a panic while it was held poisons nothing we rely on (a
+/// push or a take of a `Vec`), so a poisoned lock is used as it is.
+fn lock<T>(m: &Mutex<T>) -> crate::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// A queue of handed objects with a length readable without the lock.
+#[derive(Debug, Default)]
+struct HandQueue {
+    items: Mutex<Vec<Handed>>,
+    len: AtomicUsize,
+}
+
+impl HandQueue {
+    fn push(&self, o: NonNull<u8>) {
+        let mut items = lock(&self.items);
+        items.push(Handed(o));
+        self.len.store(items.len(), Ordering::Release);
+    }
+
+    fn take(&self) -> Vec<Handed> {
+        let mut items = lock(&self.items);
+        self.len.store(0, Ordering::Relaxed);
+        core::mem::take(&mut *items)
+    }
+
+    /// A hint: a push that happened before the call is seen.
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.len.load(Ordering::Acquire) == 0
+    }
+}
+
+/// The gate of one heap. See the module documentation.
+#[derive(Debug)]
+pub struct Gate {
+    owner: usize,
+    /// The holder's token (0: free), with the `PENDING` bit.
+    state: AtomicUsize,
+    pending: Mutex<Vec<Handed>>,
+    merges: HandQueue,
+}
+
+impl Gate {
+    /// A gate whose owner is thread `owner` (a [`thread_token`]), held by it
+    /// from the start if `entered`.
+    pub fn new(owner: usize, entered: bool) -> Self {
+        debug_assert!(owner != 0 && owner & PENDING == 0);
+        Self {
+            owner,
+            state: AtomicUsize::new(if entered { owner } else { 0 }),
+            pending: Mutex::new(Vec::new()),
+            merges: HandQueue::default(),
+        }
+    }
+
+    /// The owner's thread token.
+    #[inline]
+    pub fn owner(&self) -> usize {
+        self.owner
+    }
+
+    /// Whether thread `me` holds the gate.
+    #[inline]
+    pub fn is_held_by(&self, me: usize) -> bool {
+        self.state.load(Ordering::Relaxed) & !PENDING == me
+    }
+
+    /// Tries once to take the free gate.
+    fn try_enter(&self, me: usize) -> bool {
+        self.state
+            .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Enters the gate, waiting while another thread holds it. Returns
+    /// whether this call took it (and must [`Gate::leave`]); false when
+    /// `me` held it already (a call made from inside another).
+    pub fn enter(&self, me: usize) -> bool {
+        if self.is_held_by(me) {
+            return false;
+        }
+        while !self.try_enter(me) {
+            yield_now();
+        }
+        true
+    }
+
+    /// Leaves the gate after freeing, with `free`, what other threads
+    /// handed to it meanwhile (they set `PENDING` when they do, so a leave
+    /// with nothing handed over is one compare-and-swap).
+    pub fn leave(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
+        while let Err(now) =
+            self.state
+                .compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
+        {
+            debug_assert_eq!(now, me | PENDING, "left by a thread outside the gate");
+            // Acquire: the pushes that set the bit are visible to the drain.
+            self.state.fetch_and(!PENDING, Ordering::Acquire);
+            self.drain(free);
+        }
+    }
+
+    /// Frees what other threads handed over (inside the gate).
+    fn drain(&self, free: &mut dyn FnMut(NonNull<u8>)) {
+        let handed = core::mem::take(&mut *lock(&self.pending));
+        for o in handed {
+            free(o.0);
+        }
+    }
+
+    /// Frees the dead object `o` with `free`, now if `me` holds the gate or
+    /// can take it, otherwise through the holder.
+    pub fn release(&self, me: usize, o: NonNull<u8>, free: &mut dyn FnMut(NonNull<u8>)) {
+        if self.is_held_by(me) {
+            free(o);
+            return;
+        }
+        if self.try_enter(me) {
+            free(o);
+            self.leave(me, free);
+            return;
+        }
+        lock(&self.pending).push(Handed(o));
+        let mut now = self.state.load(Ordering::Relaxed);
+        loop {
+            let (new, took) = if now == 0 {
+                (me, true)
+            } else {
+                (now | PENDING, false)
+            };
+            match self
+                .state
+                .compare_exchange_weak(now, new, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) if took => {
+                    self.drain(free);
+                    return self.leave(me, free);
+                }
+                Ok(_) => return,
+                Err(seen) => now = seen,
+            }
+        }
+    }
+
+    /// Hands the owner an object whose counts it must merge
+    /// ([`crate::Decref::Queue`]).
+    pub fn queue_merge(&self, o: NonNull<u8>) {
+        self.merges.push(o);
+    }
+
+    /// Whether objects wait for the owner to merge them (a cheap check).
+    #[inline]
+    pub fn has_merges(&self) -> bool {
+        !self.merges.is_empty()
+    }
+
+    /// Takes the objects waiting for a merge; the owner calls
+    /// [`crate::RefCount::merge_queued`] on each.
+    pub fn take_merges(&self) -> Vec<NonNull<u8>> {
+        self.merges.take().into_iter().map(|h| h.0).collect()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn obj(n: usize) -> NonNull<u8> {
+        NonNull::new(core::ptr::without_provenance_mut(n * 16)).unwrap()
+    }
+
+    #[test]
+    fn tokens_differ_between_threads() {
+        let here = thread_token();
+        let there = std::thread::spawn(thread_token).join().unwrap();
+        assert_ne!(here, 0);
+        assert_eq!(here % 8, 0);
+        assert_ne!(here, there);
+        assert_eq!(here, thread_token());
+    }
+
+    #[test]
+    fn entering_is_reentrant_and_releases_free_inside() {
+        let gate = Gate::new(8, false);
+        assert!(gate.enter(8));
+        assert!(!gate.enter(8), "already inside");
+        let mut freed = vec![];
+        gate.release(8, obj(1), &mut |o| freed.push(o));
+        assert_eq!(freed, [obj(1)]);
+        gate.leave(8, &mut |_| unreachable!());
+        assert!(!gate.is_held_by(8));
+    }
+
+    #[test]
+    fn releases_while_held_elsewhere_wait_for_the_holder() {
+        let gate = Gate::new(8, true);
+        let mut freed = vec![];
+        gate.release(16, obj(7), &mut |o| freed.push(o));
+        assert!(freed.is_empty(), "the holder frees it");
+        gate.leave(8, &mut |o| freed.push(o));
+        assert_eq!(freed, [obj(7)]);
+        // A free gate lets the releasing thread free at once.
+        gate.release(16, obj(8), &mut |o| freed.push(o));
+        assert_eq!(freed, [obj(7), obj(8)]);
+        assert!(!gate.is_held_by(16));
+    }
+
+    #[test]
+    fn merges_wait_for_the_owner() {
+        let gate = Gate::new(8, true);
+        assert!(!gate.has_merges());
+        gate.queue_merge(obj(3));
+        assert!(gate.has_merges());
+        assert_eq!(gate.take_merges(), [obj(3)]);
+        assert!(!gate.has_merges());
+    }
+}
+
+/// Loom models of the gate, alone and with the counting protocol.
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::*;
+    use crate::{Decref, RefCount};
+    use loom::sync::Arc;
+    use loom::sync::atomic::AtomicBool;
+    use loom::thread;
+
+    const OWNER: usize = 8;
+    const OTHER: usize = 16;
+    const THIRD: usize = 24;
+
+    struct World {
+        gate: Gate,
+        rc: RefCount,
+        /// A collection is reading counts (inside the gate).
+        collecting: AtomicBool,
+        freed: AtomicUsize,
+    }
+
+    impl World {
+        fn new(entered: bool) -> Arc<Self> {
+            Arc::new(Self {
+                gate: Gate::new(OWNER, entered),
+                rc: RefCount::new_owned(),
+                collecting: AtomicBool::new(false),
+                freed: AtomicUsize::new(0),
+            })
+        }
+
+        /// Frees the object, as the heap would: only inside the gate, never
+        /// during a collection, once.
+        fn free_as(&self, me: usize) -> impl FnMut(NonNull<u8>) + '_ {
+            move |_| {
+                assert!(self.gate.is_held_by(me), "freed outside the gate");
+                assert!(
+                    !self.collecting.load(Ordering::SeqCst),
+                    "freed during a collection"
+                );
+                assert_eq!(self.freed.fetch_add(1, Ordering::SeqCst), 0, "freed twice");
+            }
+        }
+
+        fn decref(&self, me: usize) {
+            match self.rc.decref(|| me == OWNER) {
+                Decref::Alive => {}
+                Decref::Dead => self
+                    .gate
+                    .release(me, NonNull::dangling(), &mut self.free_as(me)),
+                Decref::Queue => self.gate.queue_merge(NonNull::dangling()),
+            }
+        }
+
+        /// The owner merges its queue (inside the gate).
+        fn drain_merges(&self) {
+            for _ in self.gate.take_merges() {
+                if self.rc.merge_queued() == Decref::Dead {
+                    self.gate
+                        .release(OWNER, NonNull::dangling(), &mut self.free_as(OWNER));
+                }
+            }
+        }
+    }
+
+    /// A release on a thread that finds the gate held races the holder's
+    /// leave: the object is freed exactly once, by whichever thread ends
+    /// up inside, never while the holder is still collecting.
+    #[test]
+    fn loom_release_races_leave() {
+        loom::model(|| {
+            let w = World::new(true);
+            w.collecting.store(true, Ordering::SeqCst);
+            let other = {
+                let w = w.clone();
+                thread::spawn(move || {
+                    w.gate
+                        .release(OTHER, NonNull::dangling(), &mut w.free_as(OTHER))
+                })
+            };
+            w.collecting.store(false, Ordering::SeqCst);
+            w.gate.leave(OWNER, &mut w.free_as(OWNER));
+            other.join().unwrap();
+            assert_eq!(w.freed.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// The last reference drops on a foreign thread while the owner is
+    /// inside the gate collecting (reading counts) and then drops its own:
+    /// freed once, never during the collection, by either thread.
+    #[test]
+    fn loom_foreign_last_decref_races_a_collection() {
+        loom::model(|| {
+            let w = World::new(false);
+            w.rc.incref(|| false); // the other thread's reference
+            assert!(w.gate.enter(OWNER));
+            w.collecting.store(true, Ordering::SeqCst);
+            let other = {
+                let w = w.clone();
+                thread::spawn(move || w.decref(OTHER))
+            };
+            let seen = w.rc.count();
+            assert!(
+                matches!(seen, Some(1..=2)),
+                "a live object reads as live: {seen:?}"
+            );
+            w.collecting.store(false, Ordering::SeqCst);
+            w.decref(OWNER);
+            w.gate.leave(OWNER, &mut w.free_as(OWNER));
+            other.join().unwrap();
+            assert_eq!(w.freed.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// Two foreign threads drop references the owner counted (one is
+    /// queued for a merge) while the owner enters, merges and drops its
+    /// own: freed once, inside the gate.
+    #[test]
+    fn loom_queued_merge_with_two_foreign_threads() {
+        loom::model(|| {
+            let w = World::new(false);
+            w.rc.incref(|| true);
+            w.rc.incref(|| true);
+            let others: Vec<_> = [OTHER, THIRD]
+                .into_iter()
+                .map(|me| {
+                    let w = w.clone();
+                    thread::spawn(move || w.decref(me))
+                })
+                .collect();
+            assert!(w.gate.enter(OWNER));
+            w.decref(OWNER);
+            w.drain_merges();
+            w.gate.leave(OWNER, &mut w.free_as(OWNER));
+            for t in others {
+                t.join().unwrap();
+            }
+            assert!(w.gate.enter(OWNER));
+            w.drain_merges();
+            w.gate.leave(OWNER, &mut w.free_as(OWNER));
+            assert_eq!(w.freed.load(Ordering::SeqCst), 1);
+        });
+    }
+}
