@@ -78,6 +78,10 @@ typedef enum obj_status_t {
      A bug: Rust code panicked. The panic was stopped at the C boundary.
      */
     OBJ_ERR_PANIC = 11,
+    /*
+     The call must run on the thread that created the heap (a collection).
+     */
+    OBJ_ERR_THREAD = 12,
 } obj_status_t;
 
 /*
@@ -944,7 +948,9 @@ obj_status_t obj_weakref_get(struct obj_t *ref, struct obj_t **out);
  Collects `generation` (0, 1 or 2) and the younger ones; -1 collects all.
  `*collected` (may be NULL) receives the number of unreachable objects
  found. Finalisers and weak-reference callbacks run during the call. A
- generation outside -1..=2 gives `OBJ_ERR_VALUE`.
+ generation outside -1..=2 gives `OBJ_ERR_VALUE`; a call on a thread other
+ than the one that created the heap gives `OBJ_ERR_THREAD` (automatic
+ collections, too, run only there).
 
  # Safety
 

@@ -67,6 +67,7 @@ int objffi_cpp_test_heap() {
         case OBJ_ERR_CALLBACK:
         case OBJ_ERR_HEAP_MISMATCH:
         case OBJ_ERR_PANIC:
+        case OBJ_ERR_THREAD:
             CHECK(false);
             break;
         case OBJ_ERR_MRO:

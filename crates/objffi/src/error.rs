@@ -44,10 +44,12 @@ pub enum obj_status_t {
     OBJ_ERR_HEAP_MISMATCH = 10,
     /// A bug: Rust code panicked. The panic was stopped at the C boundary.
     OBJ_ERR_PANIC = 11,
+    /// The call must run on the thread that created the heap (a collection).
+    OBJ_ERR_THREAD = 12,
 }
 
 /// Every status, in the order of its value (`ALL_STATUSES[s as usize] == s`).
-const ALL_STATUSES: [obj_status_t; 12] = [
+const ALL_STATUSES: [obj_status_t; 13] = [
     obj_status_t::OBJ_OK,
     obj_status_t::OBJ_ERR_NULL_ARG,
     obj_status_t::OBJ_ERR_TYPE,
@@ -60,6 +62,7 @@ const ALL_STATUSES: [obj_status_t; 12] = [
     obj_status_t::OBJ_ERR_CALLBACK,
     obj_status_t::OBJ_ERR_HEAP_MISMATCH,
     obj_status_t::OBJ_ERR_PANIC,
+    obj_status_t::OBJ_ERR_THREAD,
 ];
 
 impl obj_status_t {
@@ -78,6 +81,7 @@ impl obj_status_t {
             Self::OBJ_ERR_CALLBACK => c"OBJ_ERR_CALLBACK",
             Self::OBJ_ERR_HEAP_MISMATCH => c"OBJ_ERR_HEAP_MISMATCH",
             Self::OBJ_ERR_PANIC => c"OBJ_ERR_PANIC",
+            Self::OBJ_ERR_THREAD => c"OBJ_ERR_THREAD",
         }
     }
 }

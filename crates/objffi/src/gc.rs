@@ -27,7 +27,9 @@ pub struct obj_gc_stats_t {
 /// Collects `generation` (0, 1 or 2) and the younger ones; -1 collects all.
 /// `*collected` (may be NULL) receives the number of unreachable objects
 /// found. Finalisers and weak-reference callbacks run during the call. A
-/// generation outside -1..=2 gives `OBJ_ERR_VALUE`.
+/// generation outside -1..=2 gives `OBJ_ERR_VALUE`; a call on a thread other
+/// than the one that created the heap gives `OBJ_ERR_THREAD` (automatic
+/// collections, too, run only there).
 ///
 /// # Safety
 ///
@@ -53,6 +55,15 @@ pub unsafe extern "C" fn obj_gc_collect(
                 ));
             }
         };
+        if !heap.is_owner_thread() {
+            return Err(Error::new(
+                obj_status_t::OBJ_ERR_THREAD,
+                format!(
+                    "{F}: a collection runs on the thread that created the heap \
+                     (only it reads the counts it keeps without atomics)"
+                ),
+            ));
+        }
         let found = heap.collect(g);
         if !collected.is_null() {
             // SAFETY: the caller passes NULL (checked) or a pointer valid for one write.
@@ -70,7 +81,7 @@ fn with_heap<R>(
 ) -> R {
     // SAFETY: every caller's contract: NULL or a live heap.
     match unsafe { try_heap(heap, func) } {
-        Ok(h) => f(h),
+        Ok(h) => f(&h),
         Err(e) => {
             e.record();
             otherwise

@@ -13,7 +13,7 @@
 use core::ptr::NonNull;
 use std::alloc::{Layout, alloc};
 
-use objmodel::{Heap, HeapBox, Stats};
+use objmodel::{Entered, Heap, HeapBox, Stats};
 
 use crate::error::{Error, RawStatus, Result, obj_status_t};
 use crate::panic::ffi_boundary;
@@ -33,14 +33,32 @@ pub struct obj_heap_t {
     builtin_objects: usize,
 }
 
-/// Borrows the heap argument `heap`, or fails with `OBJ_ERR_NULL_ARG`.
+/// A heap argument, entered (`Heap::enter`) for as long as it is held.
+pub(crate) struct HeapArg<'a> {
+    heap: &'a Heap,
+    _entered: Entered<'a>,
+}
+
+impl<'a> core::ops::Deref for HeapArg<'a> {
+    type Target = Heap;
+
+    fn deref(&self) -> &Heap {
+        self.heap
+    }
+}
+
+/// Borrows and enters the heap argument `heap`, or fails with `OBJ_ERR_NULL_ARG`.
 ///
 /// # Safety
 ///
 /// `heap` is NULL or a live heap from `obj_heap_new`, alive for `'a`.
-pub(crate) unsafe fn try_heap<'a>(heap: *const obj_heap_t, func: &str) -> Result<&'a Heap> {
+pub(crate) unsafe fn try_heap<'a>(heap: *const obj_heap_t, func: &str) -> Result<HeapArg<'a>> {
     // SAFETY: forwarded from the caller.
-    Ok(&unsafe { try_ref(heap, func, "heap") }?.heap)
+    let heap: &'a Heap = &unsafe { try_ref(heap, func, "heap") }?.heap;
+    Ok(HeapArg {
+        heap,
+        _entered: heap.enter(),
+    })
 }
 
 /// Statistics of a heap, filled in by `obj_heap_stats`. All figures are
@@ -97,6 +115,9 @@ pub extern "C" fn obj_heap_new() -> *mut obj_heap_t {
         // objmodel panics when the system has no memory for the built-ins;
         // the panic boundary turns that into NULL too.
         let heap = Heap::new();
+        // SAFETY: this thread made the heap and holds its gate; from now on
+        // every export enters it (`try_heap`, `try_obj`).
+        unsafe { heap.unlock() };
         let builtin_objects = heap.stats().objects_live;
         let heap = obj_heap_t {
             heap,
@@ -143,7 +164,11 @@ pub unsafe extern "C" fn obj_heap_free(heap: *mut obj_heap_t) {
         // SAFETY: the caller passes a live heap from `obj_heap_new`, allocated
         // with the global allocator and `Layout::new::<obj_heap_t>()` as a `Box`
         // is, and gives up its ownership here.
-        drop(unsafe { Box::from_raw(heap) });
+        let heap = unsafe { Box::from_raw(heap) };
+        // Waits for a thread still freeing an object it dropped; the heap
+        // goes with the gate held.
+        core::mem::forget(heap.heap.enter());
+        drop(heap);
     });
 }
 

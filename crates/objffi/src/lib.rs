@@ -12,7 +12,17 @@
 //! - a failing call records a message for [`obj_last_error`] and returns an
 //!   [`obj_status_t`]; out-parameters are written only on `OBJ_OK`;
 //! - a NULL where a pointer is required gives `OBJ_ERR_NULL_ARG` (the helpers
-//!   of `ptr.rs`).
+//!   of `ptr.rs`);
+//! - it works inside the heap's gate (`objmodel::Heap::enter`): taking a heap
+//!   or object argument (`try_heap`, `try_obj`) enters it for the call.
+//!
+//! Threads: the thread that creates a heap owns it and counts references
+//! without atomic instructions; `obj_incref`/`obj_decref` on other threads
+//! count atomically. A last reference dropped on another thread frees the
+//! object there if no call is inside the heap, and otherwise hands it to
+//! the call, which frees it before returning; references the owner counted
+//! and another thread dropped are merged by the owner at its next call.
+//! Collections run on the owner only (`OBJ_ERR_THREAD` elsewhere).
 //!
 //! Modules, in header order: `error.rs` (status codes and messages), `heap.rs`
 //! (heaps and their statistics), `object.rs` (the object handle, reference

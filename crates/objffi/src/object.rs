@@ -17,7 +17,7 @@
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
-use objmodel::Obj;
+use objmodel::{Entered, Obj};
 
 use crate::error::{Error, Result, obj_status_t};
 use crate::panic::ffi_boundary;
@@ -35,9 +35,22 @@ pub struct obj_t {
     _opaque: [u8; 0],
 }
 
-/// A borrowed handle to the object at `p`: it owns no count, and is never
-/// dropped (`ManuallyDrop`); clone it to keep the object.
-pub(crate) type Borrowed<'a> = ManuallyDrop<Obj<'a>>;
+/// A borrowed handle to an object argument: it owns no count, and is never
+/// dropped (`ManuallyDrop`); clone it to keep the object. While it lives,
+/// the calling thread is inside the object's heap (`Heap::enter`), which
+/// the host serialises calls on; nested handles pass straight through.
+pub(crate) struct Borrowed<'a> {
+    obj: ManuallyDrop<Obj<'a>>,
+    _entered: Entered<'a>,
+}
+
+impl<'a> core::ops::Deref for Borrowed<'a> {
+    type Target = Obj<'a>;
+
+    fn deref(&self) -> &Obj<'a> {
+        &self.obj
+    }
+}
 
 /// Borrows the object argument `p`, or fails with `OBJ_ERR_NULL_ARG`.
 ///
@@ -48,7 +61,12 @@ pub(crate) unsafe fn try_obj<'a>(p: *const obj_t, func: &str, arg: &str) -> Resu
     let p = NonNull::new(p.cast_mut()).ok_or_else(|| null_arg(func, arg))?;
     // SAFETY: the caller promises a live object for `'a`; the view owns no
     // count and is never dropped.
-    Ok(unsafe { Obj::borrow_ptr(p.cast()) })
+    let obj = unsafe { Obj::borrow_ptr(p.cast()) };
+    let heap = obj.heap();
+    Ok(Borrowed {
+        obj,
+        _entered: heap.enter(),
+    })
 }
 
 /// Borrows the array of object arguments `items[0..n]` (NULL allowed when

@@ -30,7 +30,7 @@ unsafe fn builtin(
         // SAFETY: forwarded from the caller.
         let heap = unsafe { try_heap(heap, func) }?;
         // Immortal: this handle's drop changes no count, the address stays valid.
-        let o = pick(heap);
+        let o = pick(&heap);
         Ok(NonNull::new(as_c(&o)).expect("an object's address is not NULL"))
     })
 }

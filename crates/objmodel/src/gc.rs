@@ -20,7 +20,7 @@ use core::ptr::NonNull;
 use objgc::{Gc, GcHost, GcLinks};
 
 use crate::heap::Heap;
-use crate::object::{COUNT_MASK, ObjRef};
+use crate::object::ObjRef;
 use crate::types::{Kind, as_type};
 use crate::{func, instance, values, weakref};
 
@@ -98,7 +98,7 @@ pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
 
 impl GcHost for Host<'_> {
     fn refcount(&self, g: Gc) -> usize {
-        object(g).refcount() & COUNT_MASK
+        object(g).refcount()
     }
 
     fn traverse(&self, g: Gc, visit: &mut dyn FnMut(Gc)) {
@@ -175,7 +175,19 @@ impl GcHost for Host<'_> {
 impl Heap {
     /// Collects generation `generation` (0..=2; larger means 2) and the
     /// younger ones; returns the number of unreachable objects found.
+    ///
+    /// # Panics
+    /// On a thread that does not own the heap: only the owner reads the
+    /// counts it keeps without atomics (the Rust API cannot get here; a
+    /// host sharing the heap asks [`Heap::is_owner_thread`] first).
     pub fn collect(&self, generation: usize) -> usize {
+        assert!(
+            self.is_owner_thread(),
+            "a collection must run on the heap's owner thread"
+        );
+        if self.gate.has_merges() {
+            self.merge_handed_counts();
+        }
         self.gc().collect(&Host(self), generation)
     }
 

@@ -5,6 +5,20 @@
 //! points back to it: an object finds its heap through its type. Objects of
 //! one heap never refer to another heap's objects.
 //!
+//! ## Threads
+//!
+//! The thread that creates a heap owns it: it counts references without
+//! atomic instructions, and only it runs collections and merges counts
+//! (`objgc::RefCount`). Everything that touches the heap's structures
+//! (allocation, freeing, lookups) happens inside the heap's gate
+//! (`objgc::Gate`). A Rust heap never leaves its thread, and its creator
+//! holds the gate for the heap's life; a host that shares the heap between
+//! threads (objffi) opens it with [`Heap::unlock`] and enters it per call
+//! with [`Heap::enter`]. A count that reaches zero outside the gate hands
+//! the object to the gate's holder, which frees it before it leaves.
+//!
+//! ## Deallocation
+//!
 //! Deallocation never recurses over the object graph: freeing an object
 //! decrefs what it holds, and any of those reaching zero is queued on
 //! `pending` and freed by the outermost `dealloc` loop (CPython's "trashcan"
@@ -129,6 +143,27 @@ pub struct Heap {
     weakrefs: UnsafeCell<std::collections::HashMap<ObjRef, Vec<ObjRef>>>,
     /// Weak references whose callbacks a collection queued.
     pub(crate) queued_callbacks: UnsafeCell<Vec<ObjRef>>,
+    /// Who may touch the heap now, and what other threads handed over.
+    pub(crate) gate: objgc::Gate,
+}
+
+/// A thread's stay inside a heap's gate, from [`Heap::enter`]; leaving
+/// frees what other threads handed over meanwhile.
+#[must_use = "the gate is left when the guard drops"]
+pub struct Entered<'h> {
+    heap: &'h Heap,
+    /// Whether this guard took the gate (false inside a nested call).
+    took: bool,
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        if self.took {
+            self.heap
+                .gate
+                .leave(objgc::thread_token(), &mut |p| dealloc(ObjRef(p.cast())));
+        }
+    }
 }
 
 impl Heap {
@@ -164,6 +199,7 @@ impl Heap {
             collector: objgc::Collector::new(),
             weakrefs: UnsafeCell::new(std::collections::HashMap::new()),
             queued_callbacks: UnsafeCell::new(Vec::new()),
+            gate: objgc::Gate::new(objgc::thread_token(), true),
         });
         // Leaked into a raw pointer rather than kept as a `Box`: objects keep
         // pointers to the heap, and moving a `Box` would assert uniqueness.
@@ -172,6 +208,54 @@ impl Heap {
         };
         types::bootstrap(&heap).expect("memory for the built-in objects");
         heap
+    }
+
+    /// Whether the calling thread owns the heap (created it).
+    #[inline]
+    pub fn is_owner_thread(&self) -> bool {
+        self.gate.owner() == objgc::thread_token()
+    }
+
+    /// Gives up the gate the creating thread has held since [`Heap::new`],
+    /// for a host that shares the heap between threads: from now on each
+    /// use of the heap, on any thread, is made inside [`Heap::enter`].
+    ///
+    /// # Safety
+    /// The calling thread holds the gate (it created the heap and has not
+    /// unlocked it), and from now on follows the rule above.
+    pub unsafe fn unlock(&self) {
+        let me = objgc::thread_token();
+        assert!(
+            self.gate.is_held_by(me),
+            "unlock by a thread outside the gate"
+        );
+        self.gate.leave(me, &mut |p| dealloc(ObjRef(p.cast())));
+    }
+
+    /// Enters the heap's gate for a use of the heap, waiting while another
+    /// thread is inside (freeing an object it dropped, or a host call the
+    /// host failed to serialise). Nested calls pass straight through. On
+    /// the owner thread, first merges the counts other threads handed over.
+    pub fn enter(&self) -> Entered<'_> {
+        let took = self.gate.enter(objgc::thread_token());
+        let entered = Entered { heap: self, took };
+        if self.gate.has_merges() && self.is_owner_thread() {
+            self.merge_handed_counts();
+        }
+        entered
+    }
+
+    /// Merges the counts of objects other threads handed to the owner
+    /// (`objgc::Decref::Queue`), freeing those that are dead. Owner only,
+    /// inside the gate.
+    pub(crate) fn merge_handed_counts(&self) {
+        debug_assert!(self.is_owner_thread());
+        for p in self.gate.take_merges() {
+            let o = ObjRef(p.cast());
+            if o.header().rc.merge_queued() == objgc::Decref::Dead {
+                release(o);
+            }
+        }
     }
 
     /// Installs the built-ins (bootstrap, once).
@@ -258,7 +342,12 @@ impl Heap {
     /// caller may be building an object).
     pub(crate) fn alloc_object(&self, ty: ObjRef, size: usize) -> Result<ObjRef> {
         debug_assert!(size >= HEADER_SIZE);
-        self.collector.maybe_collect(&crate::gc::Host(self));
+        if self.is_owner_thread() {
+            if self.gate.has_merges() {
+                self.merge_handed_counts();
+            }
+            self.collector.maybe_collect(&crate::gc::Host(self));
+        }
         let o = self.alloc_block(crate::types::as_type(ty).kind, size)?;
         o.header().ty.set(ty.cast::<TypeObject>().as_ptr());
         ty.incref();
@@ -275,7 +364,13 @@ impl Heap {
             p.as_ptr().write_bytes(0, prefix + size);
             ObjRef(p.add(prefix).cast())
         };
-        o.header().refcnt.set(1);
+        let rc = if self.is_owner_thread() {
+            objgc::RefCount::new_owned()
+        } else {
+            objgc::RefCount::new_shared()
+        };
+        // SAFETY: the header of a fresh object, which no other thread sees yet.
+        unsafe { (&raw mut (*o.0.as_ptr()).rc).write(rc) };
         if prefix > 0 {
             // SAFETY: fresh, zeroed (untracked) links, alive until the object is freed.
             unsafe { self.collector.track(crate::gc::links(o)) };
@@ -399,9 +494,19 @@ unsafe fn drop_rust_fields(o: ObjRef) {
     }
 }
 
+/// An object's count reached zero: it is freed now if this thread is
+/// inside the heap's gate (or can enter it), else by the gate's holder.
+pub(crate) fn release(o: ObjRef) {
+    let heap = o.ty().heap();
+    heap.gate
+        .release(objgc::thread_token(), o.0.cast(), &mut |p| {
+            dealloc(ObjRef(p.cast()))
+        });
+}
+
 /// Frees an object whose count reached zero, and everything that only it
-/// kept alive, without recursion.
-pub(crate) fn dealloc(o: ObjRef) {
+/// kept alive, without recursion. Inside the heap's gate.
+fn dealloc(o: ObjRef) {
     let heap = o.ty().heap();
     // Dead objects leave the collector at once: a collection that runs
     // before this one is freed (from a finaliser) must not see it.

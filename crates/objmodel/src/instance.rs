@@ -287,11 +287,17 @@ pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
     if o.has_flag(FINALIZED) || crate::attr::lookup_in_mro(o.ty(), del).is_none() {
         return true;
     }
-    o.set_count(1); // alive while the finaliser runs
+    // Alive while the finaliser runs, with one count this thread holds.
+    o.header().rc.revive(o.owned_here());
     run_finalizer(heap, o);
-    let rc = o.refcount();
-    o.set_count(rc - 1);
-    rc == 1
+    match o.header().rc.decref(|| o.owned_here()) {
+        objgc::Decref::Dead => true,
+        objgc::Decref::Alive => false,
+        objgc::Decref::Queue => {
+            heap.gate.queue_merge(o.cast());
+            false
+        }
+    }
 }
 
 /// Calls `visit` with each reference an instance holds (not its type):

@@ -73,7 +73,7 @@ mod weakref;
 
 pub use error::{Error, ErrorKind, Result};
 pub use func::NativeFn;
-pub use heap::{Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
+pub use heap::{Entered, Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
 pub use ic::AttrCache;
 pub use object::{HEADER_SIZE, Obj};
 /// The allocator objects live in (its statistics are part of [`Stats`]).

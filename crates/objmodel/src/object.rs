@@ -4,55 +4,56 @@
 //! its type (see the layouts in `lib.rs`):
 //!
 //! ```text
-//!  offset  0            8            16
-//!         +------------+------------+---------------------------+
-//!         |  refcount  |    type    |  fields of the type ...   |
-//!         +------------+------------+---------------------------+
-//!  refcount word:
-//!     63        62             61          60 ............................ 0
-//!   +---------+--------------+-----------+---------------------------------+
-//!   |immortal | has weakrefs | finalized |       number of references       |
-//!   +---------+--------------+-----------+---------------------------------+
-//!   immortal:     None, bools, small ints, built-in types, interned strs:
-//!                 never counted, never freed
-//!   has weakrefs: the heap's weak-reference table has an entry for it
-//!   finalized:    its `__del__` has run (it runs once, PEP 442)
+//!  offset  0        4        8            16
+//!         +--------+--------+------------+---------------------------+
+//!         | local  | shared |    type    |  fields of the type ...   |
+//!         +--------+--------+------------+---------------------------+
+//!          objgc::RefCount   (owned: one count)
 //! ```
 //!
-//! The flags live in the count's word so that freeing an object asks no
-//! side table whether it has weak references or was finalised.
+//! The count is biased (PEP 703, see `objgc::RefCount`): the thread that
+//! created the heap (its owner, cached in every type) counts in `local`
+//! with plain loads and stores; other threads count in `shared` with atomic
+//! instructions. Two host flags live in `shared`:
+//!
+//! - has weakrefs ([`HAS_WEAKREFS`]): the heap's weak-reference table has
+//!   an entry for it, so freeing it asks no side table in the common case;
+//! - finalized ([`FINALIZED`]): its `__del__` has run (once, PEP 442).
+//!
+//! Immortal objects (None, bools, small ints, built-in types, interned
+//! strs) are never counted and never freed.
+//!
+//! A count that reaches zero on a thread outside the heap's gate does not
+//! free the object there: the gate's holder does (`objgc::Gate`).
 //!
 //! - [`ObjRef`] is the raw, `Copy` handle used inside the crate: it neither
 //!   counts nor borrows. Fields of objects hold `ObjRef`s that own one count.
 //! - [`Obj`] is the public smart pointer: it owns one count, `Clone`
 //!   increfs, `Drop` decrefs, and its lifetime ties it to its [`Heap`], so no
 //!   object outlives the heap that frees it.
-//!
-//! Counts are plain (not atomic) while a heap is used by one thread at a
-//! time; the cross-thread protocol belongs to `objgc`.
 
 use core::cell::Cell;
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
+use objgc::{Decref, RefCount};
+
 use crate::Heap;
 use crate::types::TypeObject;
 
-/// Refcount-word bit: never counted nor freed.
-pub(crate) const IMMORTAL: usize = 1 << 63;
-/// Refcount-word bit: the object has (or had) weak references.
-pub(crate) const HAS_WEAKREFS: usize = 1 << 62;
-/// Refcount-word bit: the object's finaliser has run.
-pub(crate) const FINALIZED: usize = 1 << 61;
-/// The bits of the refcount word that count references.
-pub(crate) const COUNT_MASK: usize = FINALIZED - 1;
+/// The count reported for immortal objects (CPython reports a huge one too).
+pub(crate) const IMMORTAL_REFCOUNT: usize = 1 << 63;
+/// Host flag: the object has (or had) weak references.
+pub(crate) const HAS_WEAKREFS: u32 = objgc::FLAG_A;
+/// Host flag: the object's finaliser has run.
+pub(crate) const FINALIZED: u32 = objgc::FLAG_B;
 
 /// The header every object starts with.
 #[repr(C)]
 pub(crate) struct ObjHeader {
-    /// References to the object, or `IMMORTAL`.
-    pub(crate) refcnt: Cell<usize>,
+    /// References to the object.
+    pub(crate) rc: RefCount,
     /// The object's type (itself an object, owned: one count).
     pub(crate) ty: Cell<*const TypeObject>,
 }
@@ -92,73 +93,52 @@ impl ObjRef {
         self.0.cast()
     }
 
+    /// Whether the calling thread owns the object's heap (counts it in `local`).
+    #[inline]
+    pub(crate) fn owned_here(self) -> bool {
+        let ty = self.header().ty.get();
+        // SAFETY: the type of a live object is live; `owner` is written
+        // once, before the type is used, so any thread may read it.
+        let owner = unsafe { (*ty).owner };
+        owner == objgc::thread_token()
+    }
+
     #[inline]
     pub(crate) fn incref(self) {
-        let h = self.header();
-        let rc = h.refcnt.get();
-        if rc & IMMORTAL == 0 {
-            // The count cannot reach the flag bits: every reference is a
-            // pointer stored somewhere, and 2^61 of them would need more
-            // memory than a 64-bit address space has.
-            debug_assert!(rc & COUNT_MASK < COUNT_MASK, "refcount overflow");
-            h.refcnt.set(rc + 1);
-        }
+        self.header().rc.incref(|| self.owned_here());
     }
 
     /// Drops one count; frees the object when it was the last.
     #[inline]
     pub(crate) fn decref(self) {
-        let h = self.header();
-        let rc = h.refcnt.get();
-        if rc & IMMORTAL != 0 {
-            return;
-        }
-        debug_assert!(
-            rc & COUNT_MASK > 0,
-            "decref of a dead object of type {}",
-            self.ty().name_str()
-        );
-        h.refcnt.set(rc - 1);
-        if rc & COUNT_MASK == 1 {
-            crate::heap::dealloc(self);
+        match self.header().rc.decref(|| self.owned_here()) {
+            Decref::Alive => {}
+            Decref::Dead => crate::heap::release(self),
+            Decref::Queue => self.ty().heap().gate.queue_merge(self.0.cast()),
         }
     }
 
-    /// References to the object (`IMMORTAL` for immortal objects).
+    /// References to the object ([`IMMORTAL_REFCOUNT`] for immortal objects).
     pub(crate) fn refcount(self) -> usize {
-        let rc = self.header().refcnt.get();
-        if rc & IMMORTAL != 0 {
-            IMMORTAL
-        } else {
-            rc & COUNT_MASK
-        }
+        self.header().rc.count().unwrap_or(IMMORTAL_REFCOUNT)
     }
 
-    /// Whether the flag bit `flag` is set in the refcount word.
-    pub(crate) fn has_flag(self, flag: usize) -> bool {
-        self.header().refcnt.get() & flag != 0
+    /// Whether the host flag `flag` is set.
+    pub(crate) fn has_flag(self, flag: u32) -> bool {
+        self.header().rc.flag(flag)
     }
 
-    /// Sets (or clears) the flag bit `flag`; returns whether it was set.
-    pub(crate) fn set_flag(self, flag: usize, on: bool) -> bool {
-        let h = self.header();
-        let rc = h.refcnt.get();
-        h.refcnt.set(if on { rc | flag } else { rc & !flag });
-        rc & flag != 0
-    }
-
-    /// Sets the count, keeping the flags.
-    pub(crate) fn set_count(self, n: usize) {
-        let h = self.header();
-        h.refcnt.set((h.refcnt.get() & !COUNT_MASK) | n);
+    /// Sets (or clears) the host flag `flag`; returns whether it was set.
+    pub(crate) fn set_flag(self, flag: u32, on: bool) -> bool {
+        self.header().rc.set_flag(flag, on)
     }
 
     pub(crate) fn make_immortal(self) {
-        self.header().refcnt.set(IMMORTAL | 1);
+        self.header().rc.make_immortal();
     }
 
     pub(crate) fn is_immortal(self) -> bool {
-        self.header().refcnt.get() & IMMORTAL != 0
+        self.header().rc.is_immortal()
     }
 
     /// A counted handle: takes over one count the caller owns.

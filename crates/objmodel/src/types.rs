@@ -82,6 +82,9 @@ pub(crate) struct TypeObject {
     /// This type's handle, as allocated.
     this: ObjRef,
     heap: NonNull<Heap>,
+    /// The thread token of the heap's owner (`objgc::Gate::owner`), here
+    /// so that counting an object needs no trip to its heap.
+    pub(crate) owner: usize,
     pub(crate) kind: Kind,
     /// `__name__` (an interned str).
     pub(crate) name: ObjRef,
@@ -183,6 +186,7 @@ fn alloc_type(
         let t = o.cast::<TypeObject>().as_ptr();
         (&raw mut (*t).this).write(o);
         (&raw mut (*t).heap).write(NonNull::from(heap));
+        (&raw mut (*t).owner).write(heap.gate.owner());
         (&raw mut (*t).kind).write(parts.kind);
         (&raw mut (*t).name).write(parts.name);
         (&raw mut (*t).module).write(parts.module);
