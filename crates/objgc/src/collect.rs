@@ -55,6 +55,8 @@ pub struct Collector {
     long_lived_total: Cell<usize>,
     /// Objects that reached the oldest generation since then.
     long_lived_pending: Cell<usize>,
+    /// Objects tracked in all generations.
+    tracked_total: Cell<usize>,
     callback: RefCell<Option<Callback>>,
 }
 
@@ -87,6 +89,7 @@ impl Collector {
             collecting: Cell::new(false),
             long_lived_total: Cell::new(0),
             long_lived_pending: Cell::new(0),
+            tracked_total: Cell::new(0),
             callback: RefCell::new(None),
         }
     }
@@ -99,6 +102,7 @@ impl Collector {
         // SAFETY: forwarded from the caller.
         unsafe { self.gens[0].push(o) };
         self.counts[0].set(self.counts[0].get() + 1);
+        self.tracked_total.set(self.tracked_total.get() + 1);
     }
 
     /// Stops tracking an object (before it is freed).
@@ -113,6 +117,7 @@ impl Collector {
             unsafe { list::unlink(o) };
             let c = &self.counts[0];
             c.set(c.get().saturating_sub(1));
+            self.tracked_total.set(self.tracked_total.get() - 1);
         }
     }
 
@@ -178,11 +183,21 @@ impl Collector {
         if self.counts[0].get() <= self.thresholds[0].get() {
             return None;
         }
+        // Garbage that reached the oldest generation waits for a full
+        // collection: one is also due once the tracked objects have grown by
+        // a third since the last one left `long_lived_total`, so live
+        // objects stay within about 4/3 of the reachable ones under churn.
+        let total = self.long_lived_total.get();
+        let grown = self.tracked_total.get() > total + total / 3 + self.thresholds[0].get();
         (0..GENERATIONS).rev().find(|&g| {
             let over = self.counts[g].get() > self.thresholds[g].get();
-            // Full collections wait until enough new long-lived objects pend (CPython's rule).
-            over && (g != GENERATIONS - 1
-                || self.long_lived_pending.get() > self.long_lived_total.get() / 4)
+            if g == GENERATIONS - 1 {
+                // Full collections wait until enough new long-lived objects
+                // pend (CPython's rule), or the heap has grown (ours).
+                (over && self.long_lived_pending.get() > total / 4) || grown
+            } else {
+                over
+            }
         })
     }
 
