@@ -16,6 +16,7 @@ unsafe extern "C" {
     safe fn objffi_c_test_attrs() -> c_int;
     safe fn objffi_c_test_calls() -> c_int;
     safe fn objffi_c_test_gc() -> c_int;
+    safe fn objffi_c_test_threads() -> c_int;
     safe fn objffi_cpp_test_heap() -> c_int;
     safe fn objffi_cpp_test_wrapper() -> c_int;
 }
@@ -107,5 +108,14 @@ fn cpp_wrapper() {
         objffi_cpp_test_wrapper(),
         0,
         "failed checks in cpp/test_wrapper.cpp (see the output)"
+    );
+}
+
+#[test]
+fn c_threads() {
+    assert_eq!(
+        objffi_c_test_threads(),
+        0,
+        "failed checks in c/test_threads.c (see the output)"
     );
 }
