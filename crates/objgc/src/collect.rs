@@ -51,7 +51,10 @@ pub struct Collector {
     stats: [Cell<GcStats>; GENERATIONS],
     enabled: Cell<bool>,
     collecting: Cell<bool>,
-    /// Objects that survived the last full collection.
+    /// Objects that survived the last full collection, less those freed
+    /// since (so it stays a lower bound of what is alive: a heap that
+    /// freed most of its objects by reference counting is not measured
+    /// against the size it had).
     long_lived_total: Cell<usize>,
     /// Objects that reached the oldest generation since then.
     long_lived_pending: Cell<usize>,
@@ -117,7 +120,11 @@ impl Collector {
             unsafe { list::unlink(o) };
             let c = &self.counts[0];
             c.set(c.get().saturating_sub(1));
-            self.tracked_total.set(self.tracked_total.get() - 1);
+            let total = self.tracked_total.get() - 1;
+            self.tracked_total.set(total);
+            if total < self.long_lived_total.get() {
+                self.long_lived_total.set(total);
+            }
         }
     }
 

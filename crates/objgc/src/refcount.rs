@@ -154,25 +154,27 @@ impl RefCount {
     }
 
     /// Adds a reference. `is_owner` says whether the calling thread owns
-    /// the object; it is asked only when the answer matters.
+    /// the object.
     #[inline]
     pub fn incref(&self, is_owner: impl FnOnce() -> bool) {
         let l = self.local.load(Ordering::Relaxed);
-        if l < LOCAL_MAX {
-            if is_owner() {
-                self.local.store(l + 1, Ordering::Relaxed);
-            } else {
-                self.incref_shared();
-            }
-        } else if l == LOCAL_MAX && is_owner() {
-            self.local.store(IMMORTAL_LOCAL, Ordering::Relaxed);
-        } else if l != IMMORTAL_LOCAL {
-            self.incref_shared();
+        let owner = is_owner();
+        if owner && l < LOCAL_MAX {
+            self.local.store(l + 1, Ordering::Relaxed);
+        } else {
+            self.incref_slow(l, owner);
         }
     }
 
     #[cold]
-    fn incref_shared(&self) {
+    fn incref_slow(&self, l: u32, owner: bool) {
+        if l == IMMORTAL_LOCAL {
+            return;
+        }
+        if owner && l == LOCAL_MAX {
+            self.local.store(IMMORTAL_LOCAL, Ordering::Relaxed);
+            return;
+        }
         // Relaxed, as every incref: the caller already holds a reference,
         // so nothing can be freed until a later decref, which releases.
         let old = self.shared.fetch_add(ONE, Ordering::Relaxed);
@@ -185,12 +187,18 @@ impl RefCount {
     #[inline]
     pub fn decref(&self, is_owner: impl FnOnce() -> bool) -> Decref {
         let l = self.local.load(Ordering::Relaxed);
-        if l == IMMORTAL_LOCAL {
+        let owner = is_owner();
+        // One comparison for 2..=LOCAL_MAX: the owner's plain case.
+        if owner && l.wrapping_sub(2) < LOCAL_MAX - 1 {
+            self.local.store(l - 1, Ordering::Relaxed);
             return Decref::Alive;
         }
-        let owner = is_owner();
-        if owner && l > 1 && l <= LOCAL_MAX {
-            self.local.store(l - 1, Ordering::Relaxed);
+        self.decref_slow(l, owner)
+    }
+
+    #[cold]
+    fn decref_slow(&self, l: u32, owner: bool) -> Decref {
+        if l == IMMORTAL_LOCAL {
             return Decref::Alive;
         }
         if owner && l == 1 {

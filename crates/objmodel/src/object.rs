@@ -142,6 +142,7 @@ impl ObjRef {
     }
 
     /// A counted handle: takes over one count the caller owns.
+    #[inline]
     pub(crate) fn into_obj<'h>(self) -> Obj<'h> {
         Obj {
             ptr: self,
@@ -150,6 +151,7 @@ impl ObjRef {
     }
 
     /// A counted handle made by adding a count.
+    #[inline]
     pub(crate) fn new_obj<'h>(self) -> Obj<'h> {
         self.incref();
         self.into_obj()
