@@ -65,7 +65,17 @@ WORKSPACE = os.path.dirname(BENCH_DIR)
 OURS = ("objheap", "objrt")
 
 # Order of the peers within a workload; others follow alphabetically.
-PEER_ORDER = ("cpython", "mimalloc", "glibc", "gcmodule", "dumpster", "bacon_rajan_cc")
+PEER_ORDER = (
+    "cpython",
+    "mimalloc",
+    "glibc",
+    "gcmodule",
+    "dumpster",
+    "bacon_rajan_cc",
+    "plain_increment",
+    "atomic_increment",
+    "atomic_shared",
+)
 
 # Order of the groups in the table (fnmatch patterns); others follow.
 GROUP_ORDER = (
@@ -98,6 +108,7 @@ ELEMENT_NAMES = (
     ("setattr/*", "setattr"),
     ("call_method/*", "call"),
     ("refcount/*", "incref+decref"),
+    ("gc/cycle_churn", "2-cycle made and dropped"),
     ("gc/tree_*", "node"),
     ("gc/*", "object"),
 )
@@ -125,9 +136,11 @@ EXPECTED_GROUPS = (
     "setattr/instance_attr",
     "call_method/no_args",
     "refcount/incref_decref",
+    "refcount/two_threads",
     "gc/collect_1m_2cycles",
     "gc/collect_1m_reachable",
     "gc/tree_parent_build_drop",
+    "gc/cycle_churn",
     "lifo",
     "random",
     "churn_1m_live",
@@ -166,6 +179,12 @@ GOALS = (
         ("gc/collect_*",),
         GC_PEERS,
         0.5,
+    ),
+    Goal(
+        "incref+decref on the owning thread <= 1.5x a non-atomic increment",
+        ("refcount/incref_decref",),
+        ("plain_increment",),
+        1.5,
     ),
     Goal("alloc+free <= 1.0x mimalloc", ALLOC_GROUPS, ("mimalloc",), 1.0),
     Goal("alloc+free <= 0.5x glibc", ALLOC_GROUPS, ("glibc",), 0.5),

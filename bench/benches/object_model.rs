@@ -23,7 +23,12 @@
 //! - `setattr/instance_attr`: `PyObject_SetAttr` of an existing attribute.
 //! - `call_method/no_args`: `PyObject_VectorcallMethod` with an interned
 //!   name (no bound method); the method returns `self.x`.
-//! - `refcount/incref_decref`: `Py_INCREF` + `Py_DECREF` of a live object.
+//! - `refcount/incref_decref`: `Py_INCREF` + `Py_DECREF` of a live object;
+//!   also a plain (non-atomic) counter, the floor a biased count aims at
+//!   (goal: objrt within 1.5x of it), and an atomic one (Arc's scheme).
+//! - `refcount/two_threads` (no CPython: its counts need the GIL): two
+//!   threads count one object, objrt's owner and a foreign thread against
+//!   an atomic count both threads share.
 //! - `gc/collect_1m_2cycles`: `PyGC_Collect` after dropping 1,000,000
 //!   instances in 500,000 two-object cycles (built untimed, collector off).
 //! - `gc/collect_1m_reachable`: `PyGC_Collect` with 1,000,000 instances in
@@ -32,10 +37,15 @@
 //!   (131,071 `__slots__` nodes with `left`, `right`, `parent`) through the C
 //!   API, drop the root, and collect the cycles (`PyGC_Collect`), all timed.
 //!   The automatic collector runs during the build, as it would in CPython.
+//! - `gc/cycle_churn`: per step, make a 2-cycle through the C API and drop
+//!   the one made 500 steps before, next to 20,000 long-lived instances,
+//!   with automatic collection on (CPython's thresholds in both).
 //!
 //! Before the benchmarks it prints CPython's bytes per instance of the two
 //! classes of `instance_alloc_free` (tracemalloc, [`MEMORY_INSTANCES`] alive
-//! at once), and how many objects the collector tracks besides the
+//! at once) and objrt's, the worst ratio of live to reachable objects
+//! during the churn of `gc/cycle_churn` (200,000 steps, sampled every
+//! 1,000), and how many objects CPython's collector tracks besides the
 //! benchmark's (every full collection traverses them too).
 //!
 //! - `getattr/inline_cache` (objrt only): the instance attribute of
@@ -46,8 +56,11 @@
 //! Run with `cargo bench -p bench --bench object_model` (about 3 minutes), or
 //! `-- --quick` for a smoke run.
 
+use std::cell::Cell;
 use std::hint::black_box;
-use std::time::Duration;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use bench::cpython::{PyRef, Python, TWO_ATTRIBUTE_CLASSES};
 use bench::objrt::{Classes, GcClasses};
@@ -56,12 +69,19 @@ use objmodel::{Heap, Obj};
 
 /// Operations per timed iteration of the micro-benchmarks.
 const BATCH: usize = 1000;
+/// Operations per thread and timed iteration of `refcount/two_threads`
+/// (large enough to hide the cost of starting the second thread).
+const TWO_THREAD_BATCH: usize = 100_000;
 /// Objects in the graphs of `gc/collect_1m_*`.
 const GC_OBJECTS: usize = 1_000_000;
 /// Depth of the tree of `gc/tree_parent_build_drop` (2^(depth+1) - 1 nodes).
 const TREE_DEPTH: u32 = 16;
+/// The cycle churn of `memory` and `gc/cycle_churn`: steps (one new
+/// 2-cycle each), the newest cycles kept reachable, long-lived objects, and
+/// (for `memory`) the steps between samples of live memory.
+const CHURN: (usize, usize, usize, usize) = (200_000, 500, 20_000, 1_000);
 /// Instances alive at once when measuring bytes per instance.
-const MEMORY_INSTANCES: usize = 100_000;
+const MEMORY_INSTANCES: usize = 1_000_000;
 
 /// Classes of the benchmarks, besides [`TWO_ATTRIBUTE_CLASSES`]
 /// (`Dict2`, `Slots2`).
@@ -113,6 +133,30 @@ def tracked_objects():
     import gc
     gc.collect()
     return len(gc.get_objects())
+
+def churn_peak(steps, ring_size, long_lived, every):
+    # Worst live/reachable ratio (x1000) of the churn GcClasses.churn_peak
+    # runs in objrt, counting the objects the collector tracks.
+    import gc
+    gc.collect()
+    base = len(gc.get_objects())
+    keep = [Node() for _ in range(long_lived)]
+    ring = [None] * ring_size
+    worst = 0.0
+    for step in range(steps):
+        a = Node()
+        b = Node()
+        a.other = b
+        b.other = a
+        ring[step % ring_size] = a
+        del a, b
+        if step % every == every - 1:
+            reachable = long_lived + 2 * min(step + 1, ring_size)
+            live = len(gc.get_objects()) - base - 2  # less `keep` and `ring`
+            worst = max(worst, live / reachable)
+    del keep, ring
+    gc.collect()
+    return int(worst * 1000)
 ";
 
 /// The interpreter with the benchmark classes defined (once per process).
@@ -147,6 +191,20 @@ fn memory(_c: &mut Criterion) {
         let bytes = (heap.stats().memory.bytes_in_use - before) as f64 / alive.len() as f64;
         println!("objrt bytes/instance {name}: {bytes:.1} in blocks ({MEMORY_INSTANCES} alive)");
     }
+    drop(classes);
+    let ours = GcClasses::new(&heap).expect("classes");
+    let (steps, ring, long_lived, every) = CHURN;
+    let peak = ours
+        .churn_peak(steps, ring, long_lived, every)
+        .expect("churn");
+    let args = [steps, ring, long_lived, every].map(|n| py.int(n as i64));
+    let theirs = py.call(&py.eval("churn_peak"), &args.each_ref());
+    let theirs = py.int_value(&theirs) as f64 / 1000.0;
+    println!(
+        "cycle churn ({steps} 2-cycles, the {ring} newest reachable, {long_lived} long-lived \
+         objects, sampled every {every}): live objects peaked at {peak:.3}x the reachable \
+         (objrt), {theirs:.3}x (cpython, objects its collector tracks)"
+    );
     let tracked = py.int_value(&py.call0(&py.eval("tracked_objects")));
     println!("cpython objects tracked by the collector before the gc benchmarks: {tracked}");
 }
@@ -373,8 +431,89 @@ fn refcount(c: &mut Criterion) {
             }
         })
     });
+    // The floor a biased count is held to: a plain (non-atomic) counter
+    // behind the same `black_box`es.
+    let plain = Cell::new(1_usize);
+    group.bench_function("plain_increment", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                let c = black_box(&plain);
+                c.set(c.get() + 1);
+                let c = black_box(c);
+                c.set(c.get() - 1);
+            }
+        })
+    });
+    // What an atomic count (Arc's) costs on one thread.
+    let atomic = AtomicUsize::new(1);
+    group.bench_function("atomic_increment", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                black_box(&atomic).fetch_add(1, Ordering::Relaxed);
+                black_box(&atomic).fetch_sub(1, Ordering::Release);
+            }
+        })
+    });
+    group.finish();
+
+    // Two threads counting the same object: for objrt the owner (this
+    // thread, no atomics) and another thread (the shared atomic word); the
+    // peer is an atomic count both threads share (Arc's scheme). CPython 3.11
+    // is not a peer here: its counts need the GIL, which serialises threads.
+    let mut group = c.benchmark_group("refcount/two_threads");
+    group.throughput(Throughput::Elements(2 * TWO_THREAD_BATCH as u64));
+    let shared = SendPtr(ours.as_ptr().cast_mut());
+    group.bench_function("objrt", |b| {
+        b.iter_custom(|iters| {
+            let n = iters as usize * TWO_THREAD_BATCH;
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let p = NonNull::new(black_box(&shared).0).expect("object");
+                    for _ in 0..n {
+                        // SAFETY: `ours` keeps the object alive throughout;
+                        // each decref gives back the count just taken.
+                        unsafe {
+                            Obj::incref_ptr(p);
+                            Obj::decref_ptr(p);
+                        }
+                    }
+                });
+                for _ in 0..n {
+                    drop(black_box(black_box(&ours).clone()));
+                }
+            });
+            start.elapsed()
+        })
+    });
+    group.bench_function("atomic_shared", |b| {
+        b.iter_custom(|iters| {
+            let n = iters as usize * TWO_THREAD_BATCH;
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                let count = || {
+                    for _ in 0..n {
+                        black_box(&atomic).fetch_add(1, Ordering::Relaxed);
+                        black_box(&atomic).fetch_sub(1, Ordering::Release);
+                    }
+                };
+                s.spawn(count);
+                count();
+            });
+            start.elapsed()
+        })
+    });
     group.finish();
 }
+
+/// An object's address, handed to the other thread of `refcount/two_threads`.
+struct SendPtr(*mut u8);
+
+// SAFETY: objrt's counts may change on any thread (objgc's biased counts);
+// the benchmark only counts through this pointer.
+unsafe impl Send for SendPtr {}
+// SAFETY: as above: shared only to count.
+unsafe impl Sync for SendPtr {}
 
 /// Builds a complete binary tree with parent pointers through the C API;
 /// returns its root. Recursion depth is the tree's depth (16).
@@ -496,6 +635,46 @@ fn gc(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // Steady churn with automatic collection: each step makes a 2-cycle and
+    // drops the one made `ring` steps before, next to long-lived objects
+    // (the churn whose memory `memory` samples).
+    let (_, ring, long_lived, _) = CHURN;
+    let mut group = c.benchmark_group("gc/cycle_churn");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let node = py.eval("Node");
+    let other = py.intern("other");
+    let kept: Vec<PyRef> = (0..long_lived).map(|_| py.call0(&node)).collect();
+    let mut newest: Vec<Option<PyRef>> = (0..ring).map(|_| None).collect();
+    let mut step = 0;
+    group.bench_function("cpython", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                let a = py.call0(&node);
+                let b = py.call0(&node);
+                py.setattr(&a, &other, &b);
+                py.setattr(&b, &other, &a);
+                newest[step % ring] = Some(a);
+                step += 1;
+            }
+        })
+    });
+    drop((kept, newest));
+    py.collect();
+    let kept: Vec<Obj> = (0..long_lived)
+        .map(|_| ours.node.new_instance().expect("instance"))
+        .collect();
+    let mut newest: Vec<Option<Obj>> = (0..ring).map(|_| None).collect();
+    group.bench_function("objrt", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                newest[step % ring] = Some(ours.cycle().expect("cycle"));
+                step += 1;
+            }
+        })
+    });
+    group.finish();
+    drop((kept, newest));
 }
 
 criterion_group! {

@@ -98,15 +98,53 @@ impl<'h> GcClasses<'h> {
     /// node is appended to `keep` when given (else the pairs are garbage).
     pub fn pairs(&self, pairs: usize, keep: Option<&Obj<'h>>) -> Result<()> {
         for _ in 0..pairs {
-            let a = self.node.new_instance()?;
-            let b = self.node.new_instance()?;
-            a.setattr_obj(&self.other, &b)?;
-            b.setattr_obj(&self.other, &a)?;
+            let a = self.cycle()?;
             if let Some(list) = keep {
                 list.list_append(&a)?;
             }
         }
         Ok(())
+    }
+
+    /// A new pair of `Node`s pointing at each other; returns the first.
+    pub fn cycle(&self) -> Result<Obj<'h>> {
+        let a = self.node.new_instance()?;
+        let b = self.node.new_instance()?;
+        a.setattr_obj(&self.other, &b)?;
+        b.setattr_obj(&self.other, &a)?;
+        Ok(a)
+    }
+
+    /// Cycle churn: `steps` new 2-cycles, the `ring` newest kept reachable
+    /// (so they age into older generations before they die), next to
+    /// `long_lived` other objects, with automatic collection as configured.
+    /// Returns the worst ratio of live to reachable objects, sampled every
+    /// `every` steps.
+    pub fn churn_peak(
+        &self,
+        steps: usize,
+        ring: usize,
+        long_lived: usize,
+        every: usize,
+    ) -> Result<f64> {
+        let heap = self.node.heap();
+        let base = heap.stats().objects_live;
+        let keep = (0..long_lived)
+            .map(|_| self.node.new_instance())
+            .collect::<Result<Vec<_>>>()?;
+        let mut newest: Vec<Option<Obj<'h>>> = (0..ring).map(|_| None).collect();
+        let mut worst: f64 = 0.0;
+        for step in 0..steps {
+            newest[step % ring] = Some(self.cycle()?);
+            if step % every == every - 1 {
+                let reachable = long_lived + 2 * (step + 1).min(ring);
+                let live = heap.stats().objects_live - base;
+                worst = worst.max(live as f64 / reachable as f64);
+            }
+        }
+        drop((keep, newest));
+        heap.collect(2);
+        Ok(worst)
     }
 
     /// A complete binary tree of `TreeNode`s with parent pointers.
