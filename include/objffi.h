@@ -341,6 +341,36 @@ void obj_heap_free(struct obj_heap_t *heap);
 obj_status_t obj_heap_set_memory_limit(struct obj_heap_t *heap, size_t max_bytes);
 
 /*
+ Fault injection, for testing a host's out-of-memory paths: the `n`th
+ allocation of heap memory from now (1: the next one) fails once, as if
+ the memory limit refused it (the call making it returns
+ `OBJ_ERR_NO_MEMORY`); 0 cancels. `*pending` (may be NULL) receives
+ whether a failure set before was still to come (it never happened).
+
+ `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
+
+ # Safety
+
+ `heap` is NULL or a live heap from `obj_heap_new`; `pending` is NULL or
+ valid for writing one `bool`.
+ */
+obj_status_t obj_heap_fail_allocation(struct obj_heap_t *heap, uint64_t n, bool *pending);
+
+/*
+ Checks the heap's allocator structures (every arena, pool and free list,
+ recounted): `OBJ_OK`, or `OBJ_ERR_VALUE` with the first inconsistency in
+ `obj_last_error()`. Takes time proportional to the heap's size; meant
+ for tests and debugging.
+
+ `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
+
+ # Safety
+
+ `heap` is NULL or a live heap from `obj_heap_new`.
+ */
+obj_status_t obj_heap_check(struct obj_heap_t *heap);
+
+/*
  Writes the heap's statistics to `*out`.
 
  `heap` is borrowed; `*out` is written only on `OBJ_OK`. Returns

@@ -196,6 +196,58 @@ pub unsafe extern "C" fn obj_heap_set_memory_limit(
     })
 }
 
+/// Fault injection, for testing a host's out-of-memory paths: the `n`th
+/// allocation of heap memory from now (1: the next one) fails once, as if
+/// the memory limit refused it (the call making it returns
+/// `OBJ_ERR_NO_MEMORY`); 0 cancels. `*pending` (may be NULL) receives
+/// whether a failure set before was still to come (it never happened).
+///
+/// `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
+///
+/// # Safety
+///
+/// `heap` is NULL or a live heap from `obj_heap_new`; `pending` is NULL or
+/// valid for writing one `bool`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_heap_fail_allocation(
+    heap: *mut obj_heap_t,
+    n: u64,
+    pending: *mut bool,
+) -> RawStatus {
+    const F: &str = "obj_heap_fail_allocation";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or a live heap.
+        let heap = unsafe { try_heap(heap, F) }?;
+        let was_pending = heap.fail_allocation((n != 0).then_some(n));
+        if !pending.is_null() {
+            // SAFETY: the caller passes NULL (checked) or a pointer valid for one write.
+            unsafe { pending.write(was_pending) };
+        }
+        Ok(())
+    })
+}
+
+/// Checks the heap's allocator structures (every arena, pool and free list,
+/// recounted): `OBJ_OK`, or `OBJ_ERR_VALUE` with the first inconsistency in
+/// `obj_last_error()`. Takes time proportional to the heap's size; meant
+/// for tests and debugging.
+///
+/// `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
+///
+/// # Safety
+///
+/// `heap` is NULL or a live heap from `obj_heap_new`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_heap_check(heap: *mut obj_heap_t) -> RawStatus {
+    const F: &str = "obj_heap_check";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or a live heap.
+        let heap = unsafe { try_heap(heap, F) }?;
+        heap.check()
+            .map_err(|e| Error::new(obj_status_t::OBJ_ERR_VALUE, format!("{F}: {e}")))
+    })
+}
+
 /// Writes the heap's statistics to `*out`.
 ///
 /// `heap` is borrowed; `*out` is written only on `OBJ_OK`. Returns

@@ -81,8 +81,8 @@ pub use gc::{
     obj_gc_stats, obj_gc_stats_t,
 };
 pub use heap::{
-    obj_heap_free, obj_heap_new, obj_heap_set_memory_limit, obj_heap_stats, obj_heap_stats_t,
-    obj_heap_t,
+    obj_heap_check, obj_heap_fail_allocation, obj_heap_free, obj_heap_new,
+    obj_heap_set_memory_limit, obj_heap_stats, obj_heap_stats_t, obj_heap_t,
 };
 pub use object::{obj_decref, obj_incref, obj_refcount, obj_repr, obj_t, obj_type_of};
 pub use types::{

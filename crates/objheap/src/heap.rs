@@ -70,6 +70,9 @@ pub(crate) struct HeapCore {
     large: *mut LargeHeader,
     pub(crate) delayed: DelayedFreeList,
     limit: Option<usize>,
+    /// Allocations until one fails on purpose (0: none will); see
+    /// `Heap::fail_allocation`.
+    pub(crate) fail_countdown: u64,
     counts: Counts,
     /// Whether memcheck has been told about this heap's memory pool (made on
     /// the first allocation, when the heap has its final address).
@@ -93,6 +96,7 @@ impl HeapCore {
             large: ptr::null_mut(),
             delayed: DelayedFreeList::new(),
             limit: None,
+            fail_countdown: 0,
             counts: Counts::default(),
             #[cfg(feature = "valgrind")]
             valgrind_pool: false,
@@ -113,6 +117,15 @@ impl HeapCore {
     pub(crate) fn alloc(&mut self, size: usize) -> Result<NonNull<u8>, AllocError> {
         if !self.delayed.is_empty() {
             self.drain_delayed();
+        }
+        if self.fail_countdown != 0 {
+            self.fail_countdown -= 1;
+            if self.fail_countdown == 0 {
+                return Err(AllocError {
+                    size,
+                    kind: AllocErrorKind::Injected,
+                });
+            }
         }
         match size_class_of(size) {
             Some(class) => self.alloc_small(size, class),

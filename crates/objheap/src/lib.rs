@@ -105,6 +105,18 @@ impl Heap {
         self.core.memory_limit()
     }
 
+    /// Fault injection: the `n`th allocation from now (1: the next one)
+    /// fails with [`AllocErrorKind::Injected`], once; `None` cancels. For
+    /// tests that every allocating path of a program handles failure.
+    pub fn fail_allocation(&mut self, n: Option<u64>) {
+        self.core.fail_countdown = n.unwrap_or(0);
+    }
+
+    /// Whether the failure set by [`Heap::fail_allocation`] is still to come.
+    pub fn allocation_failure_pending(&self) -> bool {
+        self.core.fail_countdown != 0
+    }
+
     /// Allocates `size` bytes, 16-aligned. The contents are unspecified
     /// (in debug builds, filled with [`debug::FRESH_BYTE`]).
     ///
@@ -220,6 +232,8 @@ pub enum AllocErrorKind {
     OutOfMemory,
     /// No allocation can be that large.
     TooLarge,
+    /// Failed on purpose by [`Heap::fail_allocation`] (fault injection).
+    Injected,
 }
 
 impl fmt::Display for AllocError {
@@ -237,6 +251,10 @@ impl fmt::Display for AllocError {
             AllocErrorKind::TooLarge => write!(
                 f,
                 "cannot allocate {size} bytes: larger than any allocation can be"
+            ),
+            AllocErrorKind::Injected => write!(
+                f,
+                "cannot allocate {size} bytes: failed on purpose (fault injection)"
             ),
         }
     }

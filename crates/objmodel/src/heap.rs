@@ -432,6 +432,21 @@ impl Heap {
         self.mem().set_memory_limit(max_bytes);
     }
 
+    /// Fault injection: the `n`th allocation of heap memory from now (1: the
+    /// next) fails, once, as if the memory limit refused it; `None` cancels.
+    /// Returns whether a failure set before was still to come.
+    pub fn fail_allocation(&self, n: Option<u64>) -> bool {
+        let pending = self.mem().allocation_failure_pending();
+        self.mem().fail_allocation(n);
+        pending
+    }
+
+    /// Walks the heap's allocator structures and describes the first
+    /// inconsistency (objheap's validator); time proportional to its size.
+    pub fn check(&self) -> core::result::Result<(), String> {
+        self.mem().check()
+    }
+
     /// Checks that `o` belongs to this heap.
     pub(crate) fn check_own(&self, o: ObjRef) -> Result<()> {
         if core::ptr::eq(o.ty().heap(), self) {
