@@ -390,6 +390,8 @@ obj_status_t obj_heap_stats(const struct obj_heap_t *heap, struct obj_heap_stats
 /*
  Adds a reference to `o`. NULL is ignored; so are immortal objects
  (`None`, `True`, `False`, built-in types, small ints, interned strings).
+ Any thread may call it at any time. A debug build of the library
+ refuses an object already freed, naming its type in `obj_last_error()`.
 
  # Safety
 
@@ -400,6 +402,10 @@ void obj_incref(struct obj_t *o);
 /*
  Gives back a reference to `o`; the last one frees it (running its
  `__del__` and payload hooks first). NULL is ignored; so are immortal objects.
+ Any thread may call it at any time: a last reference dropped while
+ another thread is inside the heap is freed by that thread before its
+ call returns. A debug build of the library catches a double decref (of
+ an object already freed) and names its type in `obj_last_error()`.
 
  # Safety
 

@@ -59,6 +59,9 @@ impl<'a> core::ops::Deref for Borrowed<'a> {
 /// `p` is NULL or a live object of a live heap, alive for `'a`.
 pub(crate) unsafe fn try_obj<'a>(p: *const obj_t, func: &str, arg: &str) -> Result<Borrowed<'a>> {
     let p = NonNull::new(p.cast_mut()).ok_or_else(|| null_arg(func, arg))?;
+    if let Some(type_name) = objmodel::freed_object_type(p.cast()) {
+        return Err(freed(func, &format!("argument '{arg}'"), &type_name));
+    }
     // SAFETY: the caller promises a live object for `'a`; the view owns no
     // count and is never dropped.
     let obj = unsafe { Obj::borrow_ptr(p.cast()) };
@@ -67,6 +70,14 @@ pub(crate) unsafe fn try_obj<'a>(p: *const obj_t, func: &str, arg: &str) -> Resu
         obj,
         _entered: heap.enter(),
     })
+}
+
+/// The error for an object that debug builds know was freed.
+fn freed(func: &str, what: &str, type_name: &str) -> Error {
+    Error::new(
+        obj_status_t::OBJ_ERR_VALUE,
+        format!("{func}: {what} is a freed '{type_name}' object (used after its last decref)"),
+    )
 }
 
 /// Borrows the array of object arguments `items[0..n]` (NULL allowed when
@@ -126,6 +137,8 @@ pub(crate) fn all_same_heap(o: &Obj<'_>, objs: &[Borrowed<'_>]) -> Result<()> {
 
 /// Adds a reference to `o`. NULL is ignored; so are immortal objects
 /// (`None`, `True`, `False`, built-in types, small ints, interned strings).
+/// Any thread may call it at any time. A debug build of the library
+/// refuses an object already freed, naming its type in `obj_last_error()`.
 ///
 /// # Safety
 ///
@@ -134,6 +147,10 @@ pub(crate) fn all_same_heap(o: &Obj<'_>, objs: &[Borrowed<'_>]) -> Result<()> {
 pub unsafe extern "C" fn obj_incref(o: *mut obj_t) {
     ffi_boundary("obj_incref", || {
         if let Some(p) = NonNull::new(o) {
+            if let Some(type_name) = objmodel::freed_object_type(p.cast()) {
+                freed("obj_incref", "the object", &type_name).record();
+                return;
+            }
             // SAFETY: the caller passes a live object.
             unsafe { Obj::incref_ptr(p.cast()) };
         }
@@ -142,6 +159,10 @@ pub unsafe extern "C" fn obj_incref(o: *mut obj_t) {
 
 /// Gives back a reference to `o`; the last one frees it (running its
 /// `__del__` and payload hooks first). NULL is ignored; so are immortal objects.
+/// Any thread may call it at any time: a last reference dropped while
+/// another thread is inside the heap is freed by that thread before its
+/// call returns. A debug build of the library catches a double decref (of
+/// an object already freed) and names its type in `obj_last_error()`.
 ///
 /// # Safety
 ///
@@ -150,6 +171,10 @@ pub unsafe extern "C" fn obj_incref(o: *mut obj_t) {
 pub unsafe extern "C" fn obj_decref(o: *mut obj_t) {
     ffi_boundary("obj_decref", || {
         if let Some(p) = NonNull::new(o) {
+            if let Some(type_name) = objmodel::freed_object_type(p.cast()) {
+                freed("obj_decref", "the object (a double decref)", &type_name).record();
+                return;
+            }
             // SAFETY: the caller passes a live object and owns this count.
             unsafe { Obj::decref_ptr(p.cast()) };
         }

@@ -371,6 +371,7 @@ impl Heap {
         };
         // SAFETY: the header of a fresh object, which no other thread sees yet.
         unsafe { (&raw mut (*o.0.as_ptr()).rc).write(rc) };
+        crate::freed::note_allocated(o.addr());
         if prefix > 0 {
             // SAFETY: fresh, zeroed (untracked) links, alive until the object is freed.
             unsafe { self.collector.track(crate::gc::links(o)) };
@@ -577,6 +578,7 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
     }
     let ty_ref = ty.as_ref();
     heap.objects_live.set(heap.objects_live.get() - 1);
+    crate::freed::note_freed(o.addr(), ty.name_str());
     let prefix = crate::gc::prefix(ty.kind);
     // SAFETY: the object is dead and its fields released; its block starts
     // `prefix` bytes before it and is `prefix + size` bytes long.

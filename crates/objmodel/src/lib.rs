@@ -57,6 +57,7 @@
 mod attr;
 mod call;
 mod error;
+mod freed;
 mod func;
 mod gc;
 mod heap;
@@ -72,6 +73,7 @@ mod values;
 mod weakref;
 
 pub use error::{Error, ErrorKind, Result};
+pub use freed::freed_object_type;
 pub use func::NativeFn;
 pub use heap::{Entered, Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
 pub use ic::AttrCache;
