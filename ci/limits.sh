@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Limits at full size (release build): 1,000 levels of inheritance, a dict of
+# 10,000,000 keys, a 1,000,000-long chain, 10,000 threads dropping
+# references, 100,000 heaps created and freed; each works or fails with a
+# clear status (crates/objffi/tests/limits.rs; `cargo test` runs it smaller).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$SECONDS
+trap 'echo "limits: took $((SECONDS - start)) s"' EXIT
+cargo test --release -p objffi --test limits
