@@ -17,6 +17,7 @@ unsafe extern "C" {
     safe fn objffi_c_test_calls() -> c_int;
     safe fn objffi_c_test_gc() -> c_int;
     safe fn objffi_c_test_threads() -> c_int;
+    safe fn objffi_c_test_reentrant_hosts() -> c_int;
     safe fn objffi_cpp_test_heap() -> c_int;
     safe fn objffi_cpp_test_wrapper() -> c_int;
 }
@@ -117,5 +118,14 @@ fn c_threads() {
         objffi_c_test_threads(),
         0,
         "failed checks in c/test_threads.c (see the output)"
+    );
+}
+
+#[test]
+fn c_reentrant_hosts() {
+    assert_eq!(
+        objffi_c_test_reentrant_hosts(),
+        0,
+        "failed checks in c/test_reentrant_hosts.c (see the output)"
     );
 }
