@@ -450,6 +450,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_models {
     use super::*;
+    use loom::cell::UnsafeCell;
     use loom::sync::Arc;
     use loom::sync::atomic::AtomicUsize;
     use loom::thread;
@@ -457,6 +458,11 @@ mod loom_models {
     /// A counted object with the bookkeeping the models assert on.
     struct Model {
         rc: RefCount,
+        /// The object's fields: read by each user before it lets go, written
+        /// when the object is freed. Loom reports a free that does not
+        /// happen after every use (a decref that does not release, or a
+        /// free that does not acquire).
+        body: UnsafeCell<usize>,
         freed: AtomicUsize,
         queued: AtomicUsize,
     }
@@ -465,6 +471,7 @@ mod loom_models {
         fn new() -> Arc<Self> {
             Arc::new(Self {
                 rc: RefCount::new_owned(),
+                body: UnsafeCell::new(7),
                 freed: AtomicUsize::new(0),
                 queued: AtomicUsize::new(0),
             })
@@ -474,6 +481,8 @@ mod loom_models {
             match d {
                 Decref::Alive => {}
                 Decref::Dead => {
+                    // SAFETY: loom checks this write is ordered after every read.
+                    self.body.with_mut(|p| unsafe { *p = 0 });
                     assert_eq!(self.freed.fetch_add(1, Ordering::SeqCst), 0, "freed twice");
                 }
                 Decref::Queue => {
@@ -483,7 +492,8 @@ mod loom_models {
         }
 
         fn decref(&self, owner: bool) {
-            assert_eq!(self.freed.load(Ordering::SeqCst), 0, "used after free");
+            // SAFETY: loom checks this read is ordered before the free.
+            assert_eq!(self.body.with(|p| unsafe { *p }), 7, "used after free");
             self.outcome(self.rc.decref(|| owner));
         }
 
