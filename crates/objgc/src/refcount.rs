@@ -188,10 +188,18 @@ impl RefCount {
     pub fn decref(&self, is_owner: impl FnOnce() -> bool) -> Decref {
         let l = self.local.load(Ordering::Relaxed);
         let owner = is_owner();
-        // One comparison for 2..=LOCAL_MAX: the owner's plain case.
-        if owner && l.wrapping_sub(2) < LOCAL_MAX - 1 {
-            self.local.store(l - 1, Ordering::Relaxed);
-            return Decref::Alive;
+        if owner {
+            // One comparison for 2..=LOCAL_MAX: the owner's plain case.
+            if l.wrapping_sub(2) < LOCAL_MAX - 1 {
+                self.local.store(l - 1, Ordering::Relaxed);
+                return Decref::Alive;
+            }
+            // The last reference of an object no other thread ever counted
+            // (the common death): no other thread holds one, so none races.
+            if l == 1 && self.shared.load(Ordering::Acquire) & !HOST_FLAGS == 0 {
+                self.local.store(0, Ordering::Relaxed);
+                return Decref::Dead;
+            }
         }
         self.decref_slow(l, owner)
     }
@@ -216,8 +224,7 @@ impl RefCount {
     fn merge_zero(&self) -> Decref {
         let mut s = self.shared.load(Ordering::Acquire);
         if s & !HOST_FLAGS == 0 {
-            // Nobody else ever counted it: no other thread holds a
-            // reference, so none can race with this.
+            // As in `decref`: nobody else ever counted it.
             self.local.store(0, Ordering::Relaxed);
             return Decref::Dead;
         }

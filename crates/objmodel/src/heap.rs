@@ -512,12 +512,16 @@ unsafe fn drop_rust_fields(o: ObjRef) {
 
 /// An object's count reached zero: it is freed now if this thread is
 /// inside the heap's gate (or can enter it), else by the gate's holder.
+#[inline]
 pub(crate) fn release(o: ObjRef) {
     let heap = o.ty().heap();
-    heap.gate
-        .release(objgc::thread_token(), o.0.cast(), &mut |p| {
-            dealloc(ObjRef(p.cast()))
-        });
+    let me = objgc::thread_token();
+    if heap.gate.is_held_by(me) {
+        dealloc(o);
+    } else {
+        heap.gate
+            .release(me, o.0.cast(), &mut |p| dealloc(ObjRef(p.cast())));
+    }
 }
 
 /// Frees an object whose count reached zero, and everything that only it
