@@ -44,6 +44,19 @@ pub type obj_cfunc_t = Option<
 /// Arguments passed on the stack up to this many; more take a `Vec`.
 const INLINE_ARGS: usize = 8;
 
+/// The objmodel kind of a host function's failing status: its own
+/// `ErrorKind::Host`, so it reaches the caller unchanged, except for
+/// `OBJ_ERR_ATTRIBUTE`, which must stay an AttributeError inside objmodel (a
+/// getter raising it makes the class's `__getattr__` run, as in CPython) and
+/// maps back onto the same status.
+fn host_error_kind(status: RawStatus) -> ErrorKind {
+    if status.0 == obj_status_t::OBJ_ERR_ATTRIBUTE as i32 {
+        ErrorKind::Attribute
+    } else {
+        ErrorKind::Host(status.0)
+    }
+}
+
 /// A C function and its data, called as an objmodel host function.
 struct HostFunction {
     func: unsafe extern "C" fn(*mut c_void, *const *mut obj_t, usize, *mut *mut obj_t) -> RawStatus,
@@ -79,7 +92,7 @@ impl HostFunction {
                     status_name(status).to_string_lossy()
                 )
             };
-            return Err(objmodel::Error::new(ErrorKind::Host(status.0), message));
+            return Err(objmodel::Error::new(host_error_kind(status), message));
         }
         let Some(result) = NonNull::new(result) else {
             return Err(objmodel::Error::new(

@@ -93,7 +93,7 @@ pub(crate) fn intern_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
 }
 
 /// `descr.__get__(o)` for a data descriptor found on `type(o)`.
-fn descriptor_get(heap: &Heap, d: ObjRef, o: ObjRef) -> Result<ObjRef> {
+pub(crate) fn descriptor_get(heap: &Heap, d: ObjRef, o: ObjRef) -> Result<ObjRef> {
     match d.ty().kind {
         Kind::Property => match func::property(d).getter {
             Some(g) => call::call_raw(heap, g, &[o]),
@@ -101,7 +101,10 @@ fn descriptor_get(heap: &Heap, d: ObjRef, o: ObjRef) -> Result<ObjRef> {
         },
         Kind::Member => {
             let m = func::member(d);
-            // SAFETY: the member's offset is a slot of `o`'s layout.
+            if !func::member_applies(m, o.ty()) {
+                return Err(func::member_misapplied(m, o));
+            }
+            // SAFETY: the member applies to `o`: its offset is a slot of `o`'s layout.
             match unsafe { *func::slot_cell(o, m.offset).as_ptr() } {
                 Some(v) => {
                     v.incref();
@@ -124,27 +127,11 @@ pub(crate) fn getattr(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
     match r {
         Err(e) if e.kind == crate::ErrorKind::Attribute && name != heap.b().names.getattr => {
             match lookup_in_mro(ty, heap.b().names.getattr) {
-                Some(hook) => call_getattr_hook(heap, hook, o, name),
+                Some(hook) => call::call_special(heap, hook, o, &[name]),
                 None => Err(e),
             }
         }
         r => r,
-    }
-}
-
-/// Calls a class's `__getattr__` hook as CPython does: bound through its
-/// descriptor protocol first (a function binds to `o`, a property yields its
-/// value), then called with the name alone.
-fn call_getattr_hook(heap: &Heap, hook: ObjRef, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
-    match hook.ty().kind {
-        Kind::Function => call::call_raw(heap, hook, &[o, name]),
-        Kind::Property | Kind::Member => {
-            let f = descriptor_get(heap, hook, o)?;
-            let r = call::call_raw(heap, f, &[name]);
-            f.decref();
-            r
-        }
-        _ => call::call_raw(heap, hook, &[name]),
     }
 }
 
@@ -288,6 +275,9 @@ fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> R
         }
         Kind::Member => {
             let m = func::member(d);
+            if !func::member_applies(m, o.ty()) {
+                return Err(func::member_misapplied(m, o));
+            }
             let cell = func::slot_cell(o, m.offset).as_ptr();
             if let Some(v) = value {
                 v.incref();

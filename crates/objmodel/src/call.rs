@@ -2,7 +2,7 @@
 //! and `call_method`, which calls a method found on the class with the
 //! object as `self` without making a bound method.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::func::{self, as_objs};
 use crate::heap::Heap;
 use crate::object::{Obj, ObjRef};
@@ -26,6 +26,25 @@ fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) 
 
 /// Calls `callable(*args)`; a new reference.
 pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
+    let depth = heap.call_depth.get();
+    if depth >= MAX_CALL_DEPTH {
+        return Err(Error::new(
+            ErrorKind::Value,
+            "maximum recursion depth exceeded while calling a Python object",
+        ));
+    }
+    heap.call_depth.set(depth + 1);
+    let r = call_unbounded(heap, callable, args);
+    heap.call_depth.set(depth);
+    r
+}
+
+/// Nested calls allowed at once (CPython's default recursion limit); past
+/// it a call fails (CPython's `RecursionError`, here `ErrorKind::Value`)
+/// instead of overflowing the stack (`B.__init__ = B; B()`).
+pub(crate) const MAX_CALL_DEPTH: u32 = 1000;
+
+fn call_unbounded(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
     match callable.ty().kind {
         Kind::Function => {
             let f = func::function(callable);
@@ -59,7 +78,7 @@ fn call_type(heap: &Heap, t: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
     let o = heap.alloc_object(t, ty.layout.size)?.into_obj();
     match attr::lookup_in_mro(ty, heap.b().names.init) {
         Some(init) => {
-            let r = with_self(o.raw(), args, |a| call_raw(heap, init, a))?;
+            let r = call_special(heap, init, o.raw(), args)?;
             if r.ty().kind != Kind::NoneType {
                 let e = Error::type_error(format!(
                     "__init__() should return None, not '{}'",
@@ -78,6 +97,24 @@ fn call_type(heap: &Heap, t: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
         None => {}
     }
     Ok(o.into_raw())
+}
+
+/// Calls `f`, found on `type(o)` as a special method (`__init__`,
+/// `__getattr__`), as CPython's slot wrappers do: a function gets `o` as
+/// its first argument; a property or member is bound through its
+/// descriptor first; anything else (a bound method, a class) is called with
+/// `args` alone.
+pub(crate) fn call_special(heap: &Heap, f: ObjRef, o: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
+    match f.ty().kind {
+        Kind::Function => with_self(o, args, |a| call_raw(heap, f, a)),
+        Kind::Property | Kind::Member => {
+            let bound = attr::descriptor_get(heap, f, o)?;
+            let r = call_raw(heap, bound, args);
+            bound.decref();
+            r
+        }
+        _ => call_raw(heap, f, args),
+    }
 }
 
 /// `o.name(*args)` without a bound method when `name` is a plain function

@@ -53,6 +53,9 @@ pub(crate) struct MemberObj {
     header: ObjHeader,
     pub(crate) name: ObjRef,
     pub(crate) owner_name: ObjRef,
+    /// The serial number of the class that declared the slot (see
+    /// `TypeObject::serial`): the member applies only to its instances.
+    pub(crate) owner_serial: u64,
     pub(crate) offset: usize,
 }
 
@@ -143,9 +146,29 @@ pub(crate) fn new_member(
         let m = o.cast::<MemberObj>().as_ptr();
         (*m).name = name;
         (*m).owner_name = crate::types::as_type(owner).name;
+        (*m).owner_serial = crate::types::as_type(owner).serial;
         (*m).offset = offset;
     }
     Ok(o)
+}
+
+/// Whether member `m` describes a slot of instances of `ty` (its class or
+/// a subclass). A member taken from its class and stored in another must
+/// not touch that class's instances: their layout has no such slot.
+pub(crate) fn member_applies(m: &MemberObj, ty: &crate::types::TypeObject) -> bool {
+    ty.mro
+        .iter()
+        .any(|&t| crate::types::as_type(t).serial == m.owner_serial)
+}
+
+/// `m.__get__`/`__set__` on an object it does not apply to (CPython's words).
+pub(crate) fn member_misapplied(m: &MemberObj, o: ObjRef) -> crate::Error {
+    crate::Error::type_error(format!(
+        "descriptor '{}' for '{}' objects doesn't apply to a '{}' object",
+        crate::string::as_str(m.name),
+        crate::string::as_str(m.owner_name),
+        o.ty().name_str()
+    ))
 }
 
 /// The slot cell a member describes in instance `o`.

@@ -130,6 +130,9 @@ pub struct Heap {
     pub(crate) interned: UnsafeCell<InternTable>,
     method_cache: UnsafeCell<Box<[CacheEntry]>>,
     next_version: Cell<u32>,
+    next_serial: Cell<u64>,
+    /// Nested calls in progress (`call::call_raw`), bounded by `MAX_CALL_DEPTH`.
+    pub(crate) call_depth: Cell<u32>,
     objects_live: Cell<usize>,
     /// Objects whose count reached zero while another was being freed.
     pending: UnsafeCell<Vec<ObjRef>>,
@@ -192,6 +195,8 @@ impl Heap {
                 .into_boxed_slice(),
             ),
             next_version: Cell::new(1),
+            next_serial: Cell::new(1),
+            call_depth: Cell::new(0),
             objects_live: Cell::new(0),
             pending: UnsafeCell::new(Vec::new()),
             deallocating: Cell::new(false),
@@ -397,6 +402,13 @@ impl Heap {
     /// An allocator for buffers (list items, dict tables) counted in this heap.
     pub(crate) fn allocator(&self) -> HeapAlloc {
         HeapAlloc(NonNull::from(self))
+    }
+
+    /// A type serial number never handed out before by this heap.
+    pub(crate) fn next_type_serial(&self) -> u64 {
+        let s = self.next_serial.get();
+        self.next_serial.set(s + 1);
+        s
     }
 
     /// The next type version for the method cache, or 0 once they run out.

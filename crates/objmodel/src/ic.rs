@@ -112,7 +112,13 @@ fn fill(cache: &mut AttrCache, o: ObjRef) {
         return; // dict mode
     }
     let hit = match descr.map(|d| d.ty().kind) {
-        Some(Kind::Member) => Hit::Slot(func::member(descr.expect("matched")).offset),
+        Some(Kind::Member) => {
+            let m = func::member(descr.expect("matched"));
+            if !func::member_applies(m, ty) {
+                return; // the generic path raises the TypeError
+            }
+            Hit::Slot(m.offset)
+        }
         Some(Kind::Property) => return,
         _ => {
             // SAFETY: a non-null shape pointer is a live shape of the class.

@@ -101,6 +101,9 @@ pub(crate) struct TypeObject {
     pub(crate) hooks: Option<Box<dyn PayloadHooks>>,
     /// Version for the method cache; 0 = not assigned.
     pub(crate) version: Cell<u32>,
+    /// A number no other type of the heap has, ever (unlike addresses,
+    /// which are reused): what member descriptors remember their class by.
+    pub(crate) serial: u64,
     /// Direct subclasses (no counts; they unregister when freed).
     pub(crate) subclasses: RefCell<Vec<ObjRef>>,
     /// Built-in types refuse new attributes.
@@ -196,6 +199,7 @@ fn alloc_type(
         (&raw mut (*t).layout).write(parts.layout);
         (&raw mut (*t).hooks).write(parts.hooks);
         (&raw mut (*t).version).write(Cell::new(0));
+        (&raw mut (*t).serial).write(heap.next_type_serial());
         (&raw mut (*t).subclasses).write(RefCell::new(Vec::new()));
         (&raw mut (*t).immutable).write(parts.immutable);
         (&raw mut (*t).solid).write(parts.solid.unwrap_or(o));
