@@ -22,6 +22,10 @@ name=valgrind-ffi
 # shellcheck source=ci/lib/ffi-binaries.sh
 source ci/lib/ffi-binaries.sh
 
+# The differential model test (tests/model.rs) runs 32 proptest cases here
+# rather than 256: memcheck makes each about 50x slower.
+export PROPTEST_CASES=32
+
 memcheck=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
     --show-leak-kinds=definite --track-origins=yes)
 

@@ -4,6 +4,9 @@
 use core::ffi::c_int;
 
 use objffi as _;
+// The C programs of build.rs are linked into this package's library target
+// (Cargo passes a build script's libraries to the library only).
+use ffi_tests as _;
 
 // SAFETY: these entry points (in `c/` and `cpp/`) take no arguments and only
 // call the library through its documented contract.

@@ -6,6 +6,9 @@ use core::ffi::c_int;
 use std::process::ExitCode;
 
 use objffi as _;
+// The C programs of build.rs are linked into this package's library target
+// (Cargo passes a build script's libraries to the library only).
+use ffi_tests as _;
 
 // SAFETY: `objffi_tour_main` (in `c/tour.c`) takes no arguments and only calls
 // the library through its documented contract.
