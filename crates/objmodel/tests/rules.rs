@@ -726,3 +726,83 @@ fn impossible_layouts_and_instances_are_refused() {
         (ErrorKind::Type, "cannot create instances of 'int'")
     );
 }
+
+// ----- found by the C-ABI differential fuzzer (ffi-tests/tests/model.rs) -----
+
+#[test]
+fn a_slot_member_applies_only_to_instances_of_its_class() {
+    let heap = Heap::new();
+    let spec = TypeSpec {
+        slots: &["x"],
+        ..TypeSpec::default()
+    };
+    let a = heap.new_type("A", &[], &spec).unwrap();
+    let member = a.getattr("x").unwrap();
+    let b = class(&heap, "B", &[]);
+    b.setattr("y", &member).unwrap();
+    let o = b.call(&[]).unwrap();
+    let expected = (
+        ErrorKind::Type,
+        "descriptor 'x' for 'A' objects doesn't apply to a 'B' object".to_owned(),
+    );
+    assert_eq!(err_of(o.getattr("y")), expected);
+    assert_eq!(err_of(o.setattr("y", &o)), expected);
+    // A subclass of A is fine.
+    let c = heap.new_type("C", &[&a], &TypeSpec::dict()).unwrap();
+    let i = c.call(&[]).unwrap();
+    let one = heap.int(1).unwrap();
+    i.setattr("x", &one).unwrap();
+    assert!(i.getattr("x").unwrap().is(&one));
+}
+
+#[test]
+fn an_init_that_is_not_a_function_is_called_without_the_new_instance() {
+    let heap = Heap::new();
+    let a = class(&heap, "A", &[]);
+    a.setattr(
+        "f",
+        &func(&heap, "f", |h, args| {
+            assert_eq!(args.len(), 1, "f(a) only: the bound method's own self");
+            Ok(h.none())
+        }),
+    )
+    .unwrap();
+    let bound = a.call(&[]).unwrap().getattr("f").unwrap();
+    let b = class(&heap, "B", &[]);
+    b.setattr("__init__", &bound).unwrap();
+    b.call(&[]).unwrap();
+}
+
+#[test]
+fn an_attribute_error_from_a_getter_falls_back_to_getattr() {
+    let heap = Heap::new();
+    let a = class(&heap, "A", &[]);
+    let failing = func(&heap, "getter", |_, _| {
+        Err(objmodel::Error::new(ErrorKind::Attribute, "not today"))
+    });
+    a.setattr("x", &heap.property(&failing, None).unwrap())
+        .unwrap();
+    a.setattr("__getattr__", &returns(&heap, "__getattr__", 7))
+        .unwrap();
+    let v = a.call(&[]).unwrap().getattr("x").unwrap();
+    assert_eq!(v.repr().unwrap(), "7");
+}
+
+#[test]
+fn calls_nest_at_most_a_thousand_deep() {
+    let heap = Heap::new();
+    let b = class(&heap, "B", &[]);
+    b.setattr("__init__", &b).unwrap(); // B() calls B() calls B() ...
+    let (kind, msg) = err_of(b.call(&[]));
+    assert_eq!(kind, ErrorKind::Value);
+    assert_eq!(
+        msg,
+        "maximum recursion depth exceeded while calling a Python object"
+    );
+    b.setattr("__init__", &returns(&heap, "__init__", 0))
+        .unwrap();
+    assert!(
+        err_of(b.call(&[])).1.contains("should return None"),
+        "usable after"
+    );
+}
