@@ -120,7 +120,7 @@ pub struct Gate {
     owner: usize,
     /// The holder's token (0: free), with the `PENDING` bit.
     state: AtomicUsize,
-    pending: Mutex<Vec<Handed>>,
+    pending: HandQueue,
     merges: HandQueue,
 }
 
@@ -132,7 +132,7 @@ impl Gate {
         Self {
             owner,
             state: AtomicUsize::new(if entered { owner } else { 0 }),
-            pending: Mutex::new(Vec::new()),
+            pending: HandQueue::default(),
             merges: HandQueue::default(),
         }
     }
@@ -186,8 +186,7 @@ impl Gate {
 
     /// Frees what other threads handed over (inside the gate).
     fn drain(&self, free: &mut dyn FnMut(NonNull<u8>)) {
-        let handed = core::mem::take(&mut *lock(&self.pending));
-        for o in handed {
+        for o in self.pending.take() {
             free(o.0);
         }
     }
@@ -204,7 +203,7 @@ impl Gate {
             self.leave(me, free);
             return;
         }
-        lock(&self.pending).push(Handed(o));
+        self.pending.push(o);
         let mut now = self.state.load(Ordering::Relaxed);
         loop {
             let (new, took) = if now == 0 {

@@ -222,13 +222,10 @@ impl RefCount {
     /// The owner dropped its last local reference.
     #[cold]
     fn merge_zero(&self) -> Decref {
-        let mut s = self.shared.load(Ordering::Acquire);
-        if s & !HOST_FLAGS == 0 {
-            // As in `decref`: nobody else ever counted it.
-            self.local.store(0, Ordering::Relaxed);
-            return Decref::Dead;
-        }
+        // `decref` has handled the object nobody else counted; if the other
+        // threads' count reached zero since, the merge below finds it dead.
         self.local.store(MERGED_LOCAL, Ordering::Relaxed);
+        let mut s = self.shared.load(Ordering::Acquire);
         loop {
             let new = s | MERGED;
             match self
