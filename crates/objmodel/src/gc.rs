@@ -185,9 +185,7 @@ impl Heap {
             self.is_owner_thread(),
             "a collection must run on the heap's owner thread"
         );
-        if self.gate.has_merges() {
-            self.merge_handed_counts();
-        }
+        self.merge_handed_counts();
         self.gc().collect(&Host(self), generation)
     }
 

@@ -244,17 +244,21 @@ impl Heap {
     pub fn enter(&self) -> Entered<'_> {
         let took = self.gate.enter(objgc::thread_token());
         let entered = Entered { heap: self, took };
-        if self.gate.has_merges() && self.is_owner_thread() {
+        if self.is_owner_thread() {
             self.merge_handed_counts();
         }
         entered
     }
 
     /// Merges the counts of objects other threads handed to the owner
-    /// (`objgc::Decref::Queue`), freeing those that are dead. Owner only,
-    /// inside the gate.
+    /// (`objgc::Decref::Queue`), if any, freeing those that are dead. Owner
+    /// only, inside the gate.
+    #[inline]
     pub(crate) fn merge_handed_counts(&self) {
         debug_assert!(self.is_owner_thread());
+        if !self.gate.has_merges() {
+            return;
+        }
         for p in self.gate.take_merges() {
             let o = ObjRef(p.cast());
             if o.header().rc.merge_queued() == objgc::Decref::Dead {
@@ -347,21 +351,21 @@ impl Heap {
     /// caller may be building an object).
     pub(crate) fn alloc_object(&self, ty: ObjRef, size: usize) -> Result<ObjRef> {
         debug_assert!(size >= HEADER_SIZE);
-        if self.is_owner_thread() {
-            if self.gate.has_merges() {
-                self.merge_handed_counts();
-            }
+        let owner = self.is_owner_thread();
+        if owner {
+            self.merge_handed_counts();
             self.collector.maybe_collect(&crate::gc::Host(self));
         }
-        let o = self.alloc_block(crate::types::as_type(ty).kind, size)?;
+        let o = self.alloc_block(crate::types::as_type(ty).kind, size, owner)?;
         o.header().ty.set(ty.cast::<TypeObject>().as_ptr());
         ty.incref();
         Ok(o)
     }
 
-    /// Allocates a zeroed object of `kind` with one reference and no type
-    /// yet (the caller sets it), tracking containers.
-    pub(crate) fn alloc_block(&self, kind: Kind, size: usize) -> Result<ObjRef> {
+    /// Allocates a zeroed object of `kind` with one reference, held by the
+    /// calling thread (`owner`: whether it owns the heap), and no type yet
+    /// (the caller sets it), tracking containers.
+    pub(crate) fn alloc_block(&self, kind: Kind, size: usize, owner: bool) -> Result<ObjRef> {
         let prefix = crate::gc::prefix(kind);
         let p = self.alloc_raw(prefix + size)?;
         // SAFETY: `prefix + size` fresh bytes; the header fits after the prefix.
@@ -369,7 +373,7 @@ impl Heap {
             p.as_ptr().write_bytes(0, prefix + size);
             ObjRef(p.add(prefix).cast())
         };
-        let rc = if self.is_owner_thread() {
+        let rc = if owner {
             objgc::RefCount::new_owned()
         } else {
             objgc::RefCount::new_shared()

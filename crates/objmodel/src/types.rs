@@ -173,7 +173,8 @@ fn alloc_type(
     let size = size_of::<TypeObject>();
     let o = match meta {
         Some(meta) => heap.alloc_object(meta, size),
-        None => heap.alloc_block(Kind::Type, size), // `type`: its own type, set below
+        // `type`: its own type, set below.
+        None => heap.alloc_block(Kind::Type, size, heap.is_owner_thread()),
     };
     let o = o?;
     if meta.is_none() {
