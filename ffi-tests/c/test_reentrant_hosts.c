@@ -111,6 +111,15 @@ static obj_t *new_fn(obj_heap_t *heap, const char *name, obj_cfunc_t fn, void *d
     return obj_function_new(heap, name, fn, data, &f) == OBJ_OK ? f : NULL;
 }
 
+/* cls.name = a new host function `fn` (data: the heap); the status of the setattr. */
+static obj_status_t set_fn(obj_heap_t *heap, obj_t *cls, const char *name, obj_cfunc_t fn) {
+    obj_t *f = new_fn(heap, name, fn, heap);
+    if (f == NULL) return OBJ_ERR_NO_MEMORY;
+    obj_status_t st = obj_setattr_str(cls, name, f);
+    obj_decref(f);
+    return st;
+}
+
 int objffi_c_test_reentrant_hosts(void) {
     int failures = 0;
     obj_heap_t *heap = obj_heap_new();
@@ -126,11 +135,9 @@ int objffi_c_test_reentrant_hosts(void) {
     size_t base = test_live(heap);
 
     /* A failing __del__: the object is freed anyway, the heap is fine. */
-    obj_t *k = NULL, *o = NULL, *f = NULL;
+    obj_t *k = NULL, *o = NULL;
     CHECK_STATUS(failures, obj_type_new(heap, "K", NULL, 0, NULL, &k), OBJ_OK);
-    f = new_fn(heap, "__del__", failing_del, heap);
-    CHECK_STATUS(failures, obj_setattr_str(k, "__del__", f), OBJ_OK);
-    obj_decref(f);
+    CHECK_STATUS(failures, set_fn(heap, k, "__del__", failing_del), OBJ_OK);
     CHECK_STATUS(failures, obj_alloc(k, &o), OBJ_OK);
     obj_decref(o);
     CHECK(failures, dels_failed == 1);
@@ -138,12 +145,8 @@ int objffi_c_test_reentrant_hosts(void) {
     /* A busy __del__, by refcount and in a cycle. */
     obj_t *b = NULL;
     CHECK_STATUS(failures, obj_type_new(heap, "Busy", NULL, 0, NULL, &b), OBJ_OK);
-    f = new_fn(heap, "__del__", busy_del, heap);
-    CHECK_STATUS(failures, obj_setattr_str(b, "__del__", f), OBJ_OK);
-    obj_decref(f);
-    f = new_fn(heap, "twice", twice, heap);
-    CHECK_STATUS(failures, obj_setattr_str(b, "twice", f), OBJ_OK);
-    obj_decref(f);
+    CHECK_STATUS(failures, set_fn(heap, b, "__del__", busy_del), OBJ_OK);
+    CHECK_STATUS(failures, set_fn(heap, b, "twice", twice), OBJ_OK);
     CHECK_STATUS(failures, obj_alloc(b, &o), OBJ_OK);
     obj_t *n = test_int(heap, 21);
     CHECK_STATUS(failures, obj_setattr_str(o, "n", n), OBJ_OK);
@@ -158,9 +161,7 @@ int objffi_c_test_reentrant_hosts(void) {
     /* Resurrection: intact and usable; freed later without a second __del__. */
     obj_t *r = NULL;
     CHECK_STATUS(failures, obj_type_new(heap, "Phoenix", NULL, 0, NULL, &r), OBJ_OK);
-    f = new_fn(heap, "__del__", resurrecting_del, heap);
-    CHECK_STATUS(failures, obj_setattr_str(r, "__del__", f), OBJ_OK);
-    obj_decref(f);
+    CHECK_STATUS(failures, set_fn(heap, r, "__del__", resurrecting_del), OBJ_OK);
     CHECK_STATUS(failures, obj_alloc(r, &o), OBJ_OK);
     CHECK_STATUS(failures, obj_setattr_str(o, "n", n), OBJ_OK);
     obj_decref(o);
@@ -177,9 +178,7 @@ int objffi_c_test_reentrant_hosts(void) {
     /* Host functions three deep. */
     obj_t *c = NULL;
     CHECK_STATUS(failures, obj_type_new(heap, "C", NULL, 0, NULL, &c), OBJ_OK);
-    f = new_fn(heap, "count", count, heap);
-    CHECK_STATUS(failures, obj_setattr_str(c, "count", f), OBJ_OK);
-    obj_decref(f);
+    CHECK_STATUS(failures, set_fn(heap, c, "count", count), OBJ_OK);
     obj_t *inner = new_fn(heap, "inner", nest, NULL);
     obj_t *middle = new_fn(heap, "middle", nest, inner);
     obj_t *outer = new_fn(heap, "outer", nest, middle);
