@@ -79,9 +79,14 @@ typedef enum obj_status_t {
      */
     OBJ_ERR_PANIC = 11,
     /*
-     The call must run on the thread that created the heap (a collection).
+     `obj_gc_collect` was called while another thread is inside a call on the same heap.
      */
     OBJ_ERR_THREAD = 12,
+    /*
+     Nesting went too deep: host functions calling back into the library,
+     chains of `__getattr__`, `repr` of nested containers (Python's `RecursionError`).
+     */
+    OBJ_ERR_RECURSION = 13,
 } obj_status_t;
 
 /*
@@ -355,6 +360,24 @@ obj_status_t obj_heap_set_memory_limit(struct obj_heap_t *heap, size_t max_bytes
  valid for writing one `bool`.
  */
 obj_status_t obj_heap_fail_allocation(struct obj_heap_t *heap, uint64_t n, bool *pending);
+
+/*
+ A hint: the calling thread uses `heap` from now on, so it should get the
+ owner's fast path for counting references (without atomic instructions).
+ Any thread may use any heap without it (contract 1.1); a heap whose
+ owner thread has exited is adopted by the next thread that calls into it.
+
+ `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
+
+ # Safety
+
+ `heap` is NULL or a live heap from `obj_heap_new`. The thread that used
+ the heap before is not counting references of its objects
+ (`obj_incref`/`obj_decref`) during the call, and sees the call's effect
+ before it counts again, as it does when the heap is handed over through a
+ mutex, a queue or a thread join.
+ */
+obj_status_t obj_heap_adopt(struct obj_heap_t *heap);
 
 /*
  Checks the heap's allocator structures (every arena, pool and free list,
@@ -984,9 +1007,8 @@ obj_status_t obj_weakref_get(struct obj_t *ref, struct obj_t **out);
  Collects `generation` (0, 1 or 2) and the younger ones; -1 collects all.
  `*collected` (may be NULL) receives the number of unreachable objects
  found. Finalisers and weak-reference callbacks run during the call. A
- generation outside -1..=2 gives `OBJ_ERR_VALUE`; a call on a thread other
- than the one that created the heap gives `OBJ_ERR_THREAD` (automatic
- collections, too, run only there).
+ generation outside -1..=2 gives `OBJ_ERR_VALUE`. Any thread may collect
+ (contract 1.1), as any thread may make the heap's other calls.
 
  # Safety
 

@@ -18,6 +18,7 @@ int objffi_c_test_errors(void) {
     CHECK(failures, OBJ_ERR_NULL_ARG == 1);
     CHECK(failures, OBJ_ERR_PANIC == 11);
     CHECK(failures, OBJ_ERR_THREAD == 12);
+    CHECK(failures, OBJ_ERR_RECURSION == 13);
     CHECK(failures, sizeof(obj_status_t) == sizeof(int));
 
     static const struct {
@@ -37,12 +38,13 @@ int objffi_c_test_errors(void) {
         {OBJ_ERR_HEAP_MISMATCH, "OBJ_ERR_HEAP_MISMATCH"},
         {OBJ_ERR_PANIC, "OBJ_ERR_PANIC"},
         {OBJ_ERR_THREAD, "OBJ_ERR_THREAD"},
+        {OBJ_ERR_RECURSION, "OBJ_ERR_RECURSION"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
         CHECK_STR(failures, obj_status_name(names[i].status), names[i].name);
     }
     /* A value that is no status code still gets a printable name. */
-    CHECK_STR(failures, obj_status_name((obj_status_t)13), "OBJ_UNKNOWN");
+    CHECK_STR(failures, obj_status_name((obj_status_t)14), "OBJ_UNKNOWN");
     CHECK_STR(failures, obj_status_name((obj_status_t)-1), "OBJ_UNKNOWN");
 
     /* The last error stays until the next failure: a success does not clear it. */

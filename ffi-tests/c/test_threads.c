@@ -18,11 +18,14 @@
  * but the classes. ci/tsan.sh runs this under ThreadSanitizer. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "check.h"
 
 enum { WORKERS = 4, NODES = 256, ROUNDS = 50 };
+
+int objffi_c_test_threads(void);
 
 static atomic_int finalized;
 
@@ -38,6 +41,7 @@ struct shared {
     obj_heap_t *heap;
     obj_t *nodes[NODES]; /* the first half is group A, the rest group B */
     pthread_barrier_t counted;
+    pthread_mutex_t calls; /* serialises calls on the heap (contract) */
     atomic_int workers_done;
 };
 
@@ -57,8 +61,10 @@ static void *work(void *arg) {
             obj_decref(s->nodes[i]);
         }
     }
-    /* A collection reads counts only the owner keeps: not on this thread. */
-    if (obj_gc_collect(s->heap, 0, NULL) != OBJ_ERR_THREAD) ++w->failures;
+    /* Any thread may collect (its calls serialised with the owner's). */
+    pthread_mutex_lock(&s->calls);
+    if (obj_gc_collect(s->heap, 0, NULL) != OBJ_OK) ++w->failures;
+    pthread_mutex_unlock(&s->calls);
     for (int i = 0; i < NODES; ++i) obj_decref(s->nodes[i]); /* A: handed, B: own */
     atomic_fetch_add(&s->workers_done, 1);
     return NULL;
@@ -69,7 +75,7 @@ static size_t live(obj_heap_t *heap) {
     return obj_heap_stats(heap, &st) == OBJ_OK ? st.objects_live : (size_t)-1;
 }
 
-int objffi_c_test_threads(void) {
+static int test_owner_counts_while_workers_count(void) {
     int failures = 0;
     static struct shared s;
     s.heap = obj_heap_new();
@@ -106,6 +112,7 @@ int objffi_c_test_threads(void) {
     pthread_t threads[WORKERS];
     struct worker workers[WORKERS];
     CHECK(failures, pthread_barrier_init(&s.counted, NULL, WORKERS + 1) == 0);
+    CHECK(failures, pthread_mutex_init(&s.calls, NULL) == 0);
     for (int k = 0; k < WORKERS; ++k) {
         workers[k] = (struct worker){.shared = &s, .failures = 0};
         CHECK(failures, pthread_create(&threads[k], NULL, work, &workers[k]) == 0);
@@ -117,9 +124,11 @@ int objffi_c_test_threads(void) {
     int calls = 0;
     while (atomic_load(&s.workers_done) < WORKERS) {
         obj_t *tmp = NULL;
+        pthread_mutex_lock(&s.calls);
         CHECK_STATUS(failures, obj_alloc(leaf, &tmp), OBJ_OK);
         CHECK_STATUS(failures, obj_setattr_str(tmp, "n", obj_none(s.heap)), OBJ_OK);
         obj_decref(tmp);
+        pthread_mutex_unlock(&s.calls);
         ++calls;
     }
     for (int k = 0; k < WORKERS; ++k) {
@@ -127,6 +136,7 @@ int objffi_c_test_threads(void) {
         failures += workers[k].failures;
     }
     pthread_barrier_destroy(&s.counted);
+    pthread_mutex_destroy(&s.calls);
     CHECK(failures, calls > 0);
 
     /* The owner merges what the workers handed back and frees the rest. */
@@ -139,5 +149,160 @@ int objffi_c_test_threads(void) {
     obj_decref(node);
     obj_decref(leaf);
     obj_heap_free(s.heap);
+    return failures;
+}
+
+/* ----- a heap that belongs to no thread (contract 1.1) ---------------------------
+ *
+ * A creator thread makes the heap, a class with a counting __del__ and
+ * SHARED objects it counted, hands one reference to each of two workers,
+ * and then either exits or idles (blocked until the end). The workers make
+ * all further calls, serialised by a mutex: each builds PAIRS two-object
+ * cycles and drops them (automatic collections on the workers must free
+ * them, so the live objects stay bounded), and drops its shared references
+ * (counts the creator made: with the creator gone, the next thread in
+ * adopts the heap and merges them; while it idles, they wait for it or for
+ * a thread that calls obj_heap_adopt). In the end everything is freed and
+ * every __del__ ran once. */
+
+/* LEFT: what stays alive: the class, its __del__, and the interned names
+ * "Node", "__del__" and "other". */
+enum { SHARED = 64, PAIRS = 20000, LIVE_BOUND = 10000, LEFT = 5 };
+
+struct ownerless {
+    obj_heap_t *heap;
+    obj_t *node;               /* the class */
+    obj_t *shared[2][SHARED];  /* one reference per worker */
+    pthread_mutex_t calls;
+    pthread_mutex_t idle;      /* the idle creator waits on it */
+    int creator_exits;
+    atomic_int made;           /* the creator has made everything */
+    size_t max_live;           /* highest objects_live the workers saw */
+    int failures;
+};
+
+static void *create(void *arg) {
+    struct ownerless *o = arg;
+    o->heap = obj_heap_new();
+    if (o->heap == NULL) {
+        ++o->failures;
+        atomic_store(&o->made, 1);
+        return NULL;
+    }
+    obj_t *del = NULL;
+    if (obj_type_new(o->heap, "Node", NULL, 0, NULL, &o->node) != OBJ_OK ||
+        obj_function_new(o->heap, "__del__", count_del, o->heap, &del) != OBJ_OK ||
+        obj_setattr_str(o->node, "__del__", del) != OBJ_OK) {
+        ++o->failures;
+    }
+    obj_decref(del);
+    for (int i = 0; i < SHARED; ++i) {
+        obj_t *n = NULL;
+        if (obj_alloc(o->node, &n) != OBJ_OK) {
+            ++o->failures;
+            continue;
+        }
+        obj_incref(n); /* counted here, dropped by a worker */
+        o->shared[0][i] = n;
+        o->shared[1][i] = n;
+    }
+    atomic_store(&o->made, 1);
+    if (!o->creator_exits) {
+        pthread_mutex_lock(&o->idle); /* held by the main thread until the end */
+        pthread_mutex_unlock(&o->idle);
+    }
+    return NULL;
+}
+
+struct ownerless_worker {
+    struct ownerless *o;
+    int index;
+    int failures;
+};
+
+static void *churn(void *arg) {
+    struct ownerless_worker *w = arg;
+    struct ownerless *o = w->o;
+    for (int i = 0; i < PAIRS; ++i) {
+        obj_t *a = NULL, *b = NULL;
+        pthread_mutex_lock(&o->calls);
+        if (obj_alloc(o->node, &a) != OBJ_OK || obj_alloc(o->node, &b) != OBJ_OK ||
+            obj_setattr_str(a, "other", b) != OBJ_OK || obj_setattr_str(b, "other", a) != OBJ_OK) {
+            ++w->failures;
+        }
+        obj_decref(a);
+        obj_decref(b);
+        if (i % 1000 == 0) {
+            size_t now = live(o->heap);
+            if (now > o->max_live) o->max_live = now;
+        }
+        pthread_mutex_unlock(&o->calls);
+        if (i == PAIRS / 2) {
+            for (int k = 0; k < SHARED; ++k) obj_decref(o->shared[w->index][k]);
+        }
+    }
+    return NULL;
+}
+
+static int test_heap_without_its_creator(int creator_exits) {
+    int failures = 0;
+    static struct ownerless o;
+    memset(&o, 0, sizeof o);
+    o.creator_exits = creator_exits;
+    atomic_store(&finalized, 0);
+    CHECK(failures, pthread_mutex_init(&o.calls, NULL) == 0);
+    CHECK(failures, pthread_mutex_init(&o.idle, NULL) == 0);
+    pthread_mutex_lock(&o.idle);
+    pthread_t creator, workers[2];
+    CHECK(failures, pthread_create(&creator, NULL, create, &o) == 0);
+    if (creator_exits) CHECK(failures, pthread_join(creator, NULL) == 0);
+    while (!atomic_load(&o.made)) sched_yield();
+    struct ownerless_worker w[2];
+    for (int k = 0; k < 2; ++k) {
+        w[k] = (struct ownerless_worker){.o = &o, .index = k, .failures = 0};
+        CHECK(failures, pthread_create(&workers[k], NULL, churn, &w[k]) == 0);
+    }
+    for (int k = 0; k < 2; ++k) {
+        CHECK(failures, pthread_join(workers[k], NULL) == 0);
+        failures += w[k].failures;
+    }
+    failures += o.failures;
+    /* The workers' automatic collections kept the cycles in check. */
+    if (o.max_live > LIVE_BOUND) {
+        fprintf(stderr, "creator %s: %zu objects alive at once (bound %d)\n",
+                creator_exits ? "exited" : "idle", o.max_live, LIVE_BOUND);
+        ++failures;
+    }
+    if (!creator_exits) {
+        /* The idle creator still owns the heap: the references it counted
+         * and the workers dropped wait for it to merge them. This thread
+         * takes the heap over (the creator stopped counting before `made`),
+         * and its next call merges them. */
+        CHECK_STATUS(failures, obj_gc_collect(o.heap, -1, NULL), OBJ_OK);
+        CHECK(failures, atomic_load(&finalized) == 4 * PAIRS);
+        CHECK_STATUS(failures, obj_heap_adopt(o.heap), OBJ_OK);
+    }
+    /* With the creator gone, this thread adopted the heap on entering. */
+    CHECK_STATUS(failures, obj_gc_collect(o.heap, -1, NULL), OBJ_OK);
+    if (atomic_load(&finalized) != SHARED + 4 * PAIRS || live(o.heap) != LEFT) {
+        fprintf(stderr, "creator %s: %d finalised (expected %d), %zu alive (expected %d)\n",
+                creator_exits ? "exited" : "idle", atomic_load(&finalized), SHARED + 4 * PAIRS,
+                live(o.heap), LEFT);
+        ++failures;
+    }
+    pthread_mutex_unlock(&o.idle);
+    if (!creator_exits) CHECK(failures, pthread_join(creator, NULL) == 0);
+    obj_decref(o.node);
+    CHECK_STATUS(failures, obj_heap_check(o.heap), OBJ_OK);
+    obj_heap_free(o.heap);
+    pthread_mutex_destroy(&o.calls);
+    pthread_mutex_destroy(&o.idle);
+    return failures;
+}
+
+int objffi_c_test_threads(void) {
+    int failures = test_owner_counts_while_workers_count();
+    failures += test_heap_without_its_creator(1);
+    failures += test_heap_without_its_creator(0);
     return failures;
 }

@@ -68,6 +68,7 @@ int objffi_cpp_test_heap() {
         case OBJ_ERR_HEAP_MISMATCH:
         case OBJ_ERR_PANIC:
         case OBJ_ERR_THREAD:
+        case OBJ_ERR_RECURSION:
             CHECK(false);
             break;
         case OBJ_ERR_MRO:

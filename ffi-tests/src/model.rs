@@ -211,6 +211,7 @@ fn status_name(s: i32) -> String {
         "OBJ_ERR_HEAP_MISMATCH",
         "OBJ_ERR_PANIC",
         "OBJ_ERR_THREAD",
+        "OBJ_ERR_RECURSION",
     ];
     match usize::try_from(s).ok().and_then(|i| name.get(i)) {
         Some(n) => (*n).to_owned(),

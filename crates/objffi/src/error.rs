@@ -44,12 +44,15 @@ pub enum obj_status_t {
     OBJ_ERR_HEAP_MISMATCH = 10,
     /// A bug: Rust code panicked. The panic was stopped at the C boundary.
     OBJ_ERR_PANIC = 11,
-    /// The call must run on the thread that created the heap (a collection).
+    /// `obj_gc_collect` was called while another thread is inside a call on the same heap.
     OBJ_ERR_THREAD = 12,
+    /// Nesting went too deep: host functions calling back into the library,
+    /// chains of `__getattr__`, `repr` of nested containers (Python's `RecursionError`).
+    OBJ_ERR_RECURSION = 13,
 }
 
 /// Every status, in the order of its value (`ALL_STATUSES[s as usize] == s`).
-const ALL_STATUSES: [obj_status_t; 13] = [
+const ALL_STATUSES: [obj_status_t; 14] = [
     obj_status_t::OBJ_OK,
     obj_status_t::OBJ_ERR_NULL_ARG,
     obj_status_t::OBJ_ERR_TYPE,
@@ -63,6 +66,7 @@ const ALL_STATUSES: [obj_status_t; 13] = [
     obj_status_t::OBJ_ERR_HEAP_MISMATCH,
     obj_status_t::OBJ_ERR_PANIC,
     obj_status_t::OBJ_ERR_THREAD,
+    obj_status_t::OBJ_ERR_RECURSION,
 ];
 
 impl obj_status_t {
@@ -82,6 +86,7 @@ impl obj_status_t {
             Self::OBJ_ERR_HEAP_MISMATCH => c"OBJ_ERR_HEAP_MISMATCH",
             Self::OBJ_ERR_PANIC => c"OBJ_ERR_PANIC",
             Self::OBJ_ERR_THREAD => c"OBJ_ERR_THREAD",
+            Self::OBJ_ERR_RECURSION => c"OBJ_ERR_RECURSION",
         }
     }
 }
@@ -172,6 +177,7 @@ impl From<objmodel::Error> for Error {
             K::Mro => obj_status_t::OBJ_ERR_MRO,
             K::NoMemory => obj_status_t::OBJ_ERR_NO_MEMORY,
             K::HeapMismatch => obj_status_t::OBJ_ERR_HEAP_MISMATCH,
+            K::Recursion => obj_status_t::OBJ_ERR_RECURSION,
             // A host never fails with OBJ_OK (call.rs turns that into a
             // callback error), so this is a failing status.
             K::Host(code) => {

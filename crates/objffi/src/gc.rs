@@ -27,9 +27,8 @@ pub struct obj_gc_stats_t {
 /// Collects `generation` (0, 1 or 2) and the younger ones; -1 collects all.
 /// `*collected` (may be NULL) receives the number of unreachable objects
 /// found. Finalisers and weak-reference callbacks run during the call. A
-/// generation outside -1..=2 gives `OBJ_ERR_VALUE`; a call on a thread other
-/// than the one that created the heap gives `OBJ_ERR_THREAD` (automatic
-/// collections, too, run only there).
+/// generation outside -1..=2 gives `OBJ_ERR_VALUE`. Any thread may collect
+/// (contract 1.1), as any thread may make the heap's other calls.
 ///
 /// # Safety
 ///
@@ -55,15 +54,6 @@ pub unsafe extern "C" fn obj_gc_collect(
                 ));
             }
         };
-        if !heap.is_owner_thread() {
-            return Err(Error::new(
-                obj_status_t::OBJ_ERR_THREAD,
-                format!(
-                    "{F}: a collection runs on the thread that created the heap \
-                     (only it reads the counts it keeps without atomics)"
-                ),
-            ));
-        }
         let found = heap.collect(g);
         if !collected.is_null() {
             // SAFETY: the caller passes NULL (checked) or a pointer valid for one write.

@@ -227,6 +227,33 @@ pub unsafe extern "C" fn obj_heap_fail_allocation(
     })
 }
 
+/// A hint: the calling thread uses `heap` from now on, so it should get the
+/// owner's fast path for counting references (without atomic instructions).
+/// Any thread may use any heap without it (contract 1.1); a heap whose
+/// owner thread has exited is adopted by the next thread that calls into it.
+///
+/// `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
+///
+/// # Safety
+///
+/// `heap` is NULL or a live heap from `obj_heap_new`. The thread that used
+/// the heap before is not counting references of its objects
+/// (`obj_incref`/`obj_decref`) during the call, and sees the call's effect
+/// before it counts again, as it does when the heap is handed over through a
+/// mutex, a queue or a thread join.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_heap_adopt(heap: *mut obj_heap_t) -> RawStatus {
+    const F: &str = "obj_heap_adopt";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or a live heap.
+        let heap = unsafe { try_heap(heap, F) }?;
+        // SAFETY: inside the gate (try_heap); the caller orders the previous
+        // owner's counting with this call.
+        unsafe { heap.adopt() };
+        Ok(())
+    })
+}
+
 /// Checks the heap's allocator structures (every arena, pool and free list,
 /// recounted): `OBJ_OK`, or `OBJ_ERR_VALUE` with the first inconsistency in
 /// `obj_last_error()`. Takes time proportional to the heap's size; meant

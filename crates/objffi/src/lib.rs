@@ -16,13 +16,16 @@
 //! - it works inside the heap's gate (`objmodel::Heap::enter`): taking a heap
 //!   or object argument (`try_heap`, `try_obj`) enters it for the call.
 //!
-//! Threads: the thread that creates a heap owns it and counts references
-//! without atomic instructions; `obj_incref`/`obj_decref` on other threads
-//! count atomically. A last reference dropped on another thread frees the
-//! object there if no call is inside the heap, and otherwise hands it to
-//! the call, which frees it before returning; references the owner counted
-//! and another thread dropped are merged by the owner at its next call.
-//! Collections run on the owner only (`OBJ_ERR_THREAD` elsewhere).
+//! Threads: any thread may make a heap's calls (the host serialises them),
+//! collections included; `obj_incref`/`obj_decref` may come from any thread
+//! at any time. One thread at a time, the heap's owner (its creator, a
+//! thread that called `obj_heap_adopt`, or, once the owner has exited, the
+//! next thread to call in), counts references without atomic instructions;
+//! the others count atomically. A last reference dropped on another thread
+//! frees the object there if no call is inside the heap, and otherwise
+//! hands it to the call, which frees it before returning; references the
+//! owner counted and another thread dropped are merged by the owner at its
+//! next call.
 //!
 //! Modules, in header order: `error.rs` (status codes and messages), `heap.rs`
 //! (heaps and their statistics), `object.rs` (the object handle, reference
@@ -81,7 +84,7 @@ pub use gc::{
     obj_gc_stats, obj_gc_stats_t,
 };
 pub use heap::{
-    obj_heap_check, obj_heap_fail_allocation, obj_heap_free, obj_heap_new,
+    obj_heap_adopt, obj_heap_check, obj_heap_fail_allocation, obj_heap_free, obj_heap_new,
     obj_heap_set_memory_limit, obj_heap_stats, obj_heap_stats_t, obj_heap_t,
 };
 pub use object::{obj_decref, obj_incref, obj_refcount, obj_repr, obj_t, obj_type_of};

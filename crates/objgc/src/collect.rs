@@ -219,9 +219,9 @@ impl Collector {
     /// counts them). A collection started while one runs does nothing.
     pub fn collect(&self, host: &impl GcHost, generation: usize) -> usize {
         let g = generation.min(GENERATIONS - 1);
-        if self.collecting.replace(true) {
+        let Some(collecting) = crate::FlagScope::enter(&self.collecting) else {
             return 0;
-        }
+        };
         self.notify(Phase::Start, g);
         for younger in 0..g {
             self.gens[g].append(&self.gens[younger]);
@@ -293,7 +293,7 @@ impl Collector {
         s.collected += garbage.len();
         s.uncollectable += left;
         self.stats[g].set(s);
-        self.collecting.set(false);
+        drop(collecting);
         self.notify(Phase::Stop, g);
         garbage.len()
     }

@@ -16,7 +16,22 @@
 //!   inside the gate) is looking at it.
 //! - a non-owner decref that needs the owner to merge counts
 //!   ([`crate::Decref::Queue`]) goes to the `merges` queue, which only the
-//!   **owner** thread drains, because only it may read the local counts.
+//!   **owner** thread drains, because only it may write the local counts.
+//!
+//! Ownership moves (contract 1.1, "a heap belongs to no thread"): the owner
+//! is the thread with the fast counting path, not the only one that may use
+//! the heap. It changes in two ways, each with a happens-before edge from
+//! the old owner's last local count to the new owner's first:
+//!
+//! - **the owner exits**: a thread-local destructor of the owner thread
+//!   swaps the owner word to [`NO_OWNER`] (release); the next thread inside
+//!   the gate sees it (acquire) and [`Gate::adopt`]s the heap, then drains
+//!   the merges that waited for an owner;
+//! - **the host hands the heap over** (`obj_heap_adopt`): the host orders
+//!   the old owner's counting before the call, as any handover does.
+//!
+//! Until the next owner comes, every thread counts in the shared word, which
+//! is always correct, only slower.
 //!
 //! Protocol of `release` against `leave` (checked by the loom models below).
 //! One atomic word, `state`, holds the holder's token (0: nobody) and a
@@ -34,7 +49,7 @@
 
 use core::ptr::NonNull;
 
-use crate::sync::{AtomicUsize, Mutex, Ordering, yield_now};
+use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, yield_now};
 
 /// An object handed between threads (its address; the gate never reads it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,10 +129,51 @@ impl HandQueue {
     }
 }
 
+/// The owner word of a gate: [`NO_OWNER`] or the owner's thread token.
+/// Shared with the owner thread's exit hook, which may outlive the gate.
+type OwnerWord = Arc<AtomicUsize>;
+
+/// The owner word of a heap whose owner thread has exited.
+pub const NO_OWNER: usize = 0;
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// The owner words of the gates this thread owns (or once owned).
+    static OWNED: OwnedGates = const { OwnedGates(core::cell::RefCell::new(Vec::new())) };
+}
+
+/// The gates a thread owns, given up when the thread exits.
+struct OwnedGates(core::cell::RefCell<Vec<(OwnerWord, usize)>>);
+
+impl OwnedGates {
+    fn push(&self, word: OwnerWord, me: usize) {
+        let mut words = self.0.borrow_mut();
+        // Words of freed gates, or of gates owned by others now, go first.
+        if words.len() >= 8 && words.len().is_power_of_two() {
+            words.retain(|(w, t)| Arc::strong_count(w) > 1 && w.load(Ordering::Relaxed) == *t);
+        }
+        words.push((word, me));
+    }
+}
+
+impl Drop for OwnedGates {
+    fn drop(&mut self) {
+        for (word, me) in self.0.get_mut().drain(..) {
+            give_up(&word, me);
+        }
+    }
+}
+
+/// Thread `me` stops owning the gate of `word`, if it still does. Release:
+/// its local counts happen before the next owner's.
+fn give_up(word: &AtomicUsize, me: usize) {
+    let _ = word.compare_exchange(me, NO_OWNER, Ordering::Release, Ordering::Relaxed);
+}
+
 /// The gate of one heap. See the module documentation.
 #[derive(Debug)]
 pub struct Gate {
-    owner: usize,
+    owner: OwnerWord,
     /// The holder's token (0: free), with the `PENDING` bit.
     state: AtomicUsize,
     pending: HandQueue,
@@ -127,20 +183,48 @@ pub struct Gate {
 impl Gate {
     /// A gate whose owner is thread `owner` (a [`thread_token`]), held by it
     /// from the start if `entered`.
+    /// The calling thread must be `owner` (it registers to give the gate up
+    /// when it exits).
     pub fn new(owner: usize, entered: bool) -> Self {
         debug_assert!(owner != 0 && owner & PENDING == 0);
-        Self {
-            owner,
+        let gate = Self {
+            owner: Arc::new(AtomicUsize::new(owner)),
             state: AtomicUsize::new(if entered { owner } else { 0 }),
             pending: HandQueue::default(),
             merges: HandQueue::default(),
-        }
+        };
+        gate.register_owner(owner);
+        gate
     }
 
-    /// The owner's thread token.
+    /// The owner's thread token, or [`NO_OWNER`] once it has exited.
+    /// Acquire: a thread that reads `NO_OWNER` sees every count the old
+    /// owner made.
     #[inline]
     pub fn owner(&self) -> usize {
-        self.owner
+        self.owner.load(Ordering::Acquire)
+    }
+
+    /// Makes thread `me`, inside the gate, the owner: from now on it
+    /// counts locally and merges. The previous owner has exited, or its
+    /// counting happens before this call (a host's handover); the caller
+    /// updates whatever cached the old token.
+    pub fn adopt(&self, me: usize) {
+        debug_assert!(self.is_held_by(me), "adopted from outside the gate");
+        self.owner.store(me, Ordering::Release);
+        self.register_owner(me);
+    }
+
+    /// Has the calling thread, `me`, give the gate up when it exits.
+    fn register_owner(&self, me: usize) {
+        // A thread already exiting cannot register: it gives up at once.
+        // (Loom's threads share the OS thread: its models give up by hand.)
+        #[cfg(not(loom))]
+        if OWNED.try_with(|o| o.push(self.owner.clone(), me)).is_err() {
+            give_up(&self.owner, me);
+        }
+        #[cfg(loom)]
+        let _ = me;
     }
 
     /// Whether thread `me` holds the gate.

@@ -2,7 +2,7 @@
 //! and `call_method`, which calls a method found on the class with the
 //! object as `self` without making a bound method.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::func::{self, as_objs};
 use crate::heap::Heap;
 use crate::object::{Obj, ObjRef};
@@ -25,37 +25,23 @@ fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) 
 }
 
 /// Calls `callable(*args)`; a new reference.
+///
+/// Every path that runs host code comes through here, and here is the one
+/// rule for it: the callable and every argument are held (counted) for the
+/// duration of the call, as CPython holds them, so host code may drop the
+/// last outside reference to what is running (`T.__init__` rebinding
+/// itself); and the call is one level of nesting (`nesting.rs`), refused
+/// with a RecursionError when too deep. Both are undone on every exit,
+/// panics included.
 pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
-    let depth = heap.call_depth.get();
-    if depth >= MAX_CALL_DEPTH {
-        return Err(Error::new(
-            ErrorKind::Value,
-            "maximum recursion depth exceeded while calling a Python object",
-        ));
-    }
-    heap.call_depth.set(depth + 1);
-    let r = call_unbounded(heap, callable, args);
-    heap.call_depth.set(depth);
-    r
-}
-
-/// Nested calls allowed at once (CPython's default recursion limit); past
-/// it a call fails (CPython's `RecursionError`, here `ErrorKind::Value`)
-/// instead of overflowing the stack (`B.__init__ = B; B()`).
-pub(crate) const MAX_CALL_DEPTH: u32 = 1000;
-
-fn call_unbounded(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
+    let _level = heap.nest(" while calling a Python object")?;
+    let _held = Held::new(callable, args);
     match callable.ty().kind {
         Kind::Function => {
             let f = func::function(callable);
-            // Keep the function alive while it runs (it may drop its last outside reference).
-            callable.incref();
-            let r = (f.func)(heap, as_objs(args)).map(Obj::into_raw);
-            callable.decref();
-            if let Ok(r) = r {
-                heap.check_own(r).inspect_err(|_| r.decref())?;
-            }
-            r
+            let r = (f.func)(heap, as_objs(args)).map(Obj::into_raw)?;
+            heap.check_own(r).inspect_err(|_| r.decref())?;
+            Ok(r)
         }
         Kind::Method => {
             let m = func::method(callable);
@@ -63,6 +49,28 @@ fn call_unbounded(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result<ObjR
         }
         Kind::Type => call_type(heap, callable, args),
         _ => Err(func::not_callable(callable)),
+    }
+}
+
+/// References held for the length of a call: one on the callable and one
+/// on each argument, released when dropped.
+struct Held<'a> {
+    callable: ObjRef,
+    args: &'a [ObjRef],
+}
+
+impl<'a> Held<'a> {
+    fn new(callable: ObjRef, args: &'a [ObjRef]) -> Self {
+        callable.incref();
+        args.iter().for_each(|a| a.incref());
+        Self { callable, args }
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.args.iter().for_each(|a| a.decref());
+        self.callable.decref();
     }
 }
 

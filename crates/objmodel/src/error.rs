@@ -23,6 +23,9 @@ pub enum ErrorKind {
     NoMemory,
     /// Objects of two heaps were mixed.
     HeapMismatch,
+    /// Nesting went too deep: too many levels, or too little stack left
+    /// (`RecursionError`).
+    Recursion,
     /// A host callback failed with this status; it reaches the caller unchanged.
     Host(i32),
 }

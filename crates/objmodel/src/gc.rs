@@ -98,7 +98,10 @@ pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
 
 impl GcHost for Host<'_> {
     fn refcount(&self, g: Gc) -> usize {
-        object(g).refcount()
+        // An object at zero is dying: another thread dropped its last
+        // reference during the collection and handed it to the gate, which
+        // frees it afterwards. Seen as held, the collector leaves it alone.
+        object(g).refcount().max(1)
     }
 
     fn traverse(&self, g: Gc, visit: &mut dyn FnMut(Gc)) {
@@ -176,16 +179,21 @@ impl Heap {
     /// Collects generation `generation` (0..=2; larger means 2) and the
     /// younger ones; returns the number of unreachable objects found.
     ///
+    /// Any thread inside the heap's gate may collect: the owner's local
+    /// counts are read with relaxed loads, and what the owner does to them
+    /// meanwhile (it may only count references it holds) never makes a
+    /// reachable object look unreachable.
+    ///
     /// # Panics
-    /// On a thread that does not own the heap: only the owner reads the
-    /// counts it keeps without atomics (the Rust API cannot get here; a
-    /// host sharing the heap asks [`Heap::is_owner_thread`] first).
+    /// On a thread outside the heap's gate (the Rust API cannot get here).
     pub fn collect(&self, generation: usize) -> usize {
         assert!(
-            self.is_owner_thread(),
-            "a collection must run on the heap's owner thread"
+            self.gate.is_held_by(objgc::thread_token()),
+            "a collection runs inside the heap's gate"
         );
-        self.merge_handed_counts();
+        if self.is_owner_thread() {
+            self.merge_handed_counts();
+        }
         self.gc().collect(&Host(self), generation)
     }
 

@@ -131,8 +131,8 @@ pub struct Heap {
     method_cache: UnsafeCell<Box<[CacheEntry]>>,
     next_version: Cell<u32>,
     next_serial: Cell<u64>,
-    /// Nested calls in progress (`call::call_raw`), bounded by `MAX_CALL_DEPTH`.
-    pub(crate) call_depth: Cell<u32>,
+    /// Levels of nested work in progress (`nesting.rs`).
+    pub(crate) depth: Cell<u32>,
     objects_live: Cell<usize>,
     /// Objects whose count reached zero while another was being freed.
     pending: UnsafeCell<Vec<ObjRef>>,
@@ -196,7 +196,7 @@ impl Heap {
             ),
             next_version: Cell::new(1),
             next_serial: Cell::new(1),
-            call_depth: Cell::new(0),
+            depth: Cell::new(0),
             objects_live: Cell::new(0),
             pending: UnsafeCell::new(Vec::new()),
             deallocating: Cell::new(false),
@@ -215,7 +215,7 @@ impl Heap {
         heap
     }
 
-    /// Whether the calling thread owns the heap (created it).
+    /// Whether the calling thread owns the heap: counts locally (see [`Heap::enter`]).
     #[inline]
     pub fn is_owner_thread(&self) -> bool {
         self.gate.owner() == objgc::thread_token()
@@ -241,13 +241,48 @@ impl Heap {
     /// thread is inside (freeing an object it dropped, or a host call the
     /// host failed to serialise). Nested calls pass straight through. On
     /// the owner thread, first merges the counts other threads handed over.
+    ///
+    /// A heap whose owner thread has exited is adopted by the first thread
+    /// to enter it after (see [`Heap::adopt`]).
     pub fn enter(&self) -> Entered<'_> {
-        let took = self.gate.enter(objgc::thread_token());
+        let me = objgc::thread_token();
+        let took = self.gate.enter(me);
         let entered = Entered { heap: self, took };
-        if self.is_owner_thread() {
-            self.merge_handed_counts();
+        match self.gate.owner() {
+            owner if owner == me => self.merge_handed_counts(),
+            objgc::NO_OWNER => self.become_owner(),
+            _ => {}
         }
         entered
+    }
+
+    /// Makes the calling thread, inside the gate, the heap's owner: the
+    /// thread that counts references without atomic instructions and
+    /// merges the counts other threads hand over. Any thread may use the
+    /// heap whoever owns it; owning only makes counting faster.
+    ///
+    /// # Safety
+    /// The calling thread is inside the gate (`Heap::enter`), and the
+    /// previous owner's counting (`incref`/`decref` of the heap's objects)
+    /// is ordered with this call: it happened before, and any later counting
+    /// of that thread follows it through synchronisation (as when a heap is
+    /// handed over through a mutex, a channel or a thread join).
+    pub unsafe fn adopt(&self) {
+        self.become_owner();
+    }
+
+    fn become_owner(&self) {
+        let me = objgc::thread_token();
+        self.gate.adopt(me);
+        // SAFETY: inside the gate, not reentrant: only types are read.
+        for &o in unsafe { &*self.owners.get() } {
+            if o.ty().kind == Kind::Type {
+                types::as_type(o)
+                    .owner
+                    .store(me, core::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        self.merge_handed_counts();
     }
 
     /// Merges the counts of objects other threads handed to the owner
@@ -354,8 +389,8 @@ impl Heap {
         let owner = self.is_owner_thread();
         if owner {
             self.merge_handed_counts();
-            self.collector.maybe_collect(&crate::gc::Host(self));
         }
+        self.collector.maybe_collect(&crate::gc::Host(self));
         let o = self.alloc_block(crate::types::as_type(ty).kind, size, owner)?;
         o.header().ty.set(ty.cast::<TypeObject>().as_ptr());
         ty.incref();
@@ -552,26 +587,41 @@ fn dealloc(o: ObjRef) {
     }
     // SAFETY: single-threaded; `pending` is not borrowed across calls.
     let pending = || unsafe { &mut *heap.pending.get() };
-    if heap.deallocating.get() {
+    let Some(_deallocating) = objgc::FlagScope::enter(&heap.deallocating) else {
         pending().push(o);
         return;
-    }
-    heap.deallocating.set(true);
+    };
     let mut next = Some(o);
     while let Some(o) = next {
         dealloc_one(heap, o);
         next = pending().pop();
     }
-    heap.deallocating.set(false);
+}
+
+impl Heap {
+    /// How many objects wait on `pending`: a mark for [`Heap::free_pending_since`].
+    pub(crate) fn pending_mark(&self) -> usize {
+        // SAFETY: single-threaded; not borrowed across calls.
+        unsafe { (*self.pending.get()).len() }
+    }
+
+    /// Frees the objects that died since `mark` (while host code ran on a
+    /// dying object: temporaries it made and dropped, which may hold that
+    /// object), so that the object's count is final when it is read.
+    pub(crate) fn free_pending_since(&self, mark: usize) {
+        // SAFETY: single-threaded; `pending` is not borrowed across calls.
+        let pending = || unsafe { &mut *self.pending.get() };
+        while pending().len() > mark {
+            let o = pending().pop().expect("above the mark");
+            dealloc_one(self, o);
+        }
+    }
 }
 
 fn dealloc_one(heap: &Heap, o: ObjRef) {
     let ty = o.ty();
     if ty.kind == Kind::Object && !instance::finalize(heap, o) {
-        // Resurrected by its finaliser: alive again, and tracked again.
-        // SAFETY: `o` is live and was untracked by `dealloc`.
-        unsafe { heap.collector.track(crate::gc::links(o)) };
-        return;
+        return resurrected(heap, o);
     }
     if matches!(ty.kind, Kind::Object | Kind::Type) {
         // Weak references are cleared before the object is, then their callbacks run.
@@ -580,7 +630,11 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
     }
     let size = object_size(o);
     match ty.kind {
-        Kind::Object => instance::clear(heap, o),
+        Kind::Object => {
+            if !instance::clear(heap, o) {
+                return resurrected(heap, o);
+            }
+        }
         Kind::Type => {
             // SAFETY: the type is dead; its fields are released once.
             unsafe { types::clear_type(o) };
@@ -609,6 +663,13 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
         )
     };
     ty_ref.decref();
+}
+
+/// An instance that host code run during its deallocation made reachable
+/// again: it lives on, tracked again.
+fn resurrected(heap: &Heap, o: ObjRef) {
+    // SAFETY: `o` is live and was untracked by `dealloc`.
+    unsafe { heap.collector.track(crate::gc::links(o)) };
 }
 
 /// The bytes an object was allocated with.

@@ -287,9 +287,21 @@ pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
     if o.has_flag(FINALIZED) || crate::attr::lookup_in_mro(o.ty(), del).is_none() {
         return true;
     }
-    // Alive while the finaliser runs, with one count this thread holds.
+    run_revived(heap, o, || run_finalizer(heap, o))
+}
+
+/// Runs host code (`run`) on an instance whose count reached zero, with the
+/// instance revived for the duration (one count, held by this thread), as
+/// CPython's `PyObject_CallFinalizerFromDealloc` does: host code may then
+/// count it up and down, make bound methods of it, or store it somewhere.
+/// Returns whether it is dead again afterwards; false means `run`
+/// resurrected it (PEP 442) and it must not be freed.
+fn run_revived(heap: &Heap, o: ObjRef, run: impl FnOnce()) -> bool {
     o.header().rc.revive(o.owned_here());
-    run_finalizer(heap, o);
+    let mark = heap.pending_mark();
+    run();
+    // What the host code made and dropped may still hold `o`: free it first.
+    heap.free_pending_since(mark);
     match o.header().rc.decref(|| o.owned_here()) {
         objgc::Decref::Dead => true,
         objgc::Decref::Alive => false,
@@ -328,6 +340,15 @@ pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
 /// Drops the references a live instance holds (the collector breaking a
 /// cycle); it stays a valid, attribute-less instance.
 pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
+    if let Some((payload, hooks)) = payload_hooks(o) {
+        hooks.clear(payload);
+    }
+    drop_references(heap, o);
+}
+
+/// Drops the references held in an instance's slots and attributes (not
+/// its payload's).
+fn drop_references(heap: &Heap, o: ObjRef) {
     let ty = o.ty();
     let mut dropped = Vec::new();
     for &offset in &ty.layout.slots {
@@ -346,20 +367,35 @@ pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
             dropped.extend(take_values(heap, p, unsafe_shape(s).keys.len()));
         }
     }
-    if let Some((payload, hooks)) = payload_hooks(o) {
-        hooks.clear(payload);
-    }
     for v in dropped {
         v.decref();
     }
 }
 
-/// Releases everything a dead instance holds (slots, attributes, what its
-/// payload holds), then calls its payload's finalize hook.
-pub(crate) fn clear(heap: &Heap, o: ObjRef) {
-    clear_references(heap, o);
-    if let Some((payload, hooks)) = payload_hooks(o) {
-        hooks.finalize(payload);
+/// Releases everything a dead instance holds: its payload's clear and
+/// finalize hooks run (on the instance revived), then its slots and
+/// attributes are dropped. Returns whether it may be freed: false when the
+/// payload's hooks resurrected it (it then lives on intact, and its hooks
+/// run again when it next dies).
+pub(crate) fn clear(heap: &Heap, o: ObjRef) -> bool {
+    match payload_hooks(o) {
+        // Only the hooks are host code that gets `o` itself: they run on it
+        // revived. (What the references dropped run cannot reach `o`: nothing
+        // counts it and its weak references are cleared.)
+        Some((payload, hooks)) => {
+            let dead = run_revived(heap, o, || {
+                hooks.clear(payload);
+                hooks.finalize(payload);
+            });
+            if dead {
+                drop_references(heap, o);
+            }
+            dead
+        }
+        None => {
+            drop_references(heap, o);
+            true
+        }
     }
 }
 

@@ -64,6 +64,7 @@ mod heap;
 mod ic;
 mod instance;
 mod mro;
+mod nesting;
 mod object;
 mod ordered_map;
 mod repr;

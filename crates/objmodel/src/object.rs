@@ -97,10 +97,9 @@ impl ObjRef {
     #[inline]
     pub(crate) fn owned_here(self) -> bool {
         let ty = self.header().ty.get();
-        // SAFETY: the type of a live object is live; `owner` is written
-        // once, before the type is used, so any thread may read it.
-        let owner = unsafe { (*ty).owner };
-        owner == objgc::thread_token()
+        // SAFETY: the type of a live object is live.
+        let owner = unsafe { &(*ty).owner };
+        owner.load(core::sync::atomic::Ordering::Relaxed) == objgc::thread_token()
     }
 
     #[inline]

@@ -29,6 +29,7 @@ fn type_name(t: ObjRef) -> String {
 /// container inside itself prints as `[...]` / `{...}` as in Python.
 fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<()> {
     let heap: &Heap = o.ty().heap();
+    let _level = heap.nest(" while getting the repr of an object")?;
     match o.ty().kind {
         Kind::NoneType => out.push_str("None"),
         Kind::Bool => out.push_str(if values::int_value(o) != 0 {

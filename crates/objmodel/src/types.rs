@@ -83,8 +83,10 @@ pub(crate) struct TypeObject {
     this: ObjRef,
     heap: NonNull<Heap>,
     /// The thread token of the heap's owner (`objgc::Gate::owner`), here
-    /// so that counting an object needs no trip to its heap.
-    pub(crate) owner: usize,
+    /// so that counting an object needs no trip to its heap. Changed only
+    /// when the heap changes owner (`Heap::adopt`); read relaxed (a plain
+    /// load): a handover orders it with the counts themselves.
+    pub(crate) owner: core::sync::atomic::AtomicUsize,
     pub(crate) kind: Kind,
     /// `__name__` (an interned str).
     pub(crate) name: ObjRef,
@@ -190,7 +192,7 @@ fn alloc_type(
         let t = o.cast::<TypeObject>().as_ptr();
         (&raw mut (*t).this).write(o);
         (&raw mut (*t).heap).write(NonNull::from(heap));
-        (&raw mut (*t).owner).write(heap.gate.owner());
+        (&raw mut (*t).owner).write(core::sync::atomic::AtomicUsize::new(heap.gate.owner()));
         (&raw mut (*t).kind).write(parts.kind);
         (&raw mut (*t).name).write(parts.name);
         (&raw mut (*t).module).write(parts.module);

@@ -239,25 +239,64 @@ fn float_as_exact_int(f: f64) -> Option<i64> {
 }
 
 /// Python's `==` for the values dict keys can be (identity for the rest).
+/// Nested tuples are compared with an explicit stack, so any depth works.
 pub(crate) fn key_eq(a: ObjRef, b: ObjRef) -> bool {
+    // Pairs of tuples of equal length still to compare, item by item.
+    let mut pending: Vec<(&[ObjRef], &[ObjRef])> = Vec::new();
+    let (mut a, mut b) = (a, b);
+    loop {
+        match shallow_eq(a, b) {
+            Shallow::Differ => return false,
+            Shallow::Equal => {}
+            Shallow::Tuples(x, y) => pending.push((x, y)),
+        }
+        // The next pair of items: the first of the innermost unfinished tuples.
+        loop {
+            let Some((x, y)) = pending.last_mut() else {
+                return true;
+            };
+            if let (Some((&p, px)), Some((&q, qy))) = (x.split_first(), y.split_first()) {
+                (*x, *y) = (px, qy);
+                (a, b) = (p, q);
+                break;
+            }
+            pending.pop();
+        }
+    }
+}
+
+/// What `==` knows about two keys without looking inside tuples.
+enum Shallow {
+    Equal,
+    Differ,
+    /// Two tuples of the same length: equal if their items are.
+    Tuples(&'static [ObjRef], &'static [ObjRef]),
+}
+
+fn shallow_eq(a: ObjRef, b: ObjRef) -> Shallow {
+    let equal = |e: bool| if e { Shallow::Equal } else { Shallow::Differ };
     if a == b {
-        return true;
+        return Shallow::Equal;
     }
     match (as_num(a), as_num(b)) {
-        (Some(Num::Int(x)), Some(Num::Int(y))) => return x == y,
-        (Some(Num::Float(x)), Some(Num::Float(y))) => return x == y,
+        (Some(Num::Int(x)), Some(Num::Int(y))) => return equal(x == y),
+        (Some(Num::Float(x)), Some(Num::Float(y))) => return equal(x == y),
         (Some(Num::Int(i)), Some(Num::Float(f))) | (Some(Num::Float(f)), Some(Num::Int(i))) => {
-            return float_as_exact_int(f) == Some(i);
+            return equal(float_as_exact_int(f) == Some(i));
         }
         _ => {}
     }
     match (a.ty().kind, b.ty().kind) {
-        (Kind::Str, Kind::Str) => string::as_str(a) == string::as_str(b),
+        (Kind::Str, Kind::Str) => equal(string::as_str(a) == string::as_str(b)),
         (Kind::Tuple, Kind::Tuple) => {
             let (x, y) = (tuple_items(a), tuple_items(b));
-            x.len() == y.len() && x.iter().zip(y).all(|(&p, &q)| key_eq(p, q))
+            if x.len() == y.len() {
+                Shallow::Tuples(x, y)
+            } else {
+                Shallow::Differ
+            }
         }
-        _ => false,
+        _ => Shallow::Differ,
     }
 }
 
@@ -269,8 +308,48 @@ fn mix(h: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A hash consistent with [`key_eq`]: equal keys hash equal.
+/// The hash a tuple starts from, before its items are mixed in.
+const TUPLE_HASH_SEED: u64 = 0x345678;
+
+/// A hash consistent with [`key_eq`]: equal keys hash equal. Nested tuples
+/// are hashed with an explicit stack, so any depth works.
 pub(crate) fn key_hash(o: ObjRef) -> u64 {
+    // Tuples being hashed: the items left, and the hash of those before.
+    let mut open: Vec<(&[ObjRef], u64)> = Vec::new();
+    let mut next = o;
+    loop {
+        let mut h = match next.ty().kind {
+            Kind::Tuple => {
+                open.push((tuple_items(next), TUPLE_HASH_SEED));
+                None
+            }
+            _ => Some(scalar_hash(next)),
+        };
+        // Fold finished values into their tuples until one has items left.
+        loop {
+            let Some((items, acc)) = open.last_mut() else {
+                return h.expect("the outermost value is finished");
+            };
+            if let Some(v) = h.take() {
+                *acc = mix(*acc ^ v);
+            }
+            match items.split_first() {
+                Some((&item, rest)) => {
+                    *items = rest;
+                    next = item;
+                    break;
+                }
+                None => {
+                    h = Some(*acc);
+                    open.pop();
+                }
+            }
+        }
+    }
+}
+
+/// The hash of a key that is not a tuple.
+fn scalar_hash(o: ObjRef) -> u64 {
     match o.ty().kind {
         Kind::Int | Kind::Bool => mix(int_value(o) as u64),
         Kind::Float => {
@@ -281,9 +360,6 @@ pub(crate) fn key_hash(o: ObjRef) -> u64 {
             }
         }
         Kind::Str => string::hash(o),
-        Kind::Tuple => tuple_items(o)
-            .iter()
-            .fold(0x345678u64, |h, &item| mix(h ^ key_hash(item))),
         _ => mix(o.addr() as u64),
     }
 }

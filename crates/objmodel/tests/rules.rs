@@ -794,7 +794,7 @@ fn calls_nest_at_most_a_thousand_deep() {
     let b = class(&heap, "B", &[]);
     b.setattr("__init__", &b).unwrap(); // B() calls B() calls B() ...
     let (kind, msg) = err_of(b.call(&[]));
-    assert_eq!(kind, ErrorKind::Value);
+    assert_eq!(kind, ErrorKind::Recursion);
     assert_eq!(
         msg,
         "maximum recursion depth exceeded while calling a Python object"
