@@ -15,8 +15,9 @@
 //!   it leaves. So an object never dies while a collection (which runs
 //!   inside the gate) is looking at it.
 //! - a non-owner decref that needs the owner to merge counts
-//!   ([`crate::Decref::Queue`]) goes to the `merges` queue, which only the
-//!   **owner** thread drains, because only it may read the local counts.
+//!   ([`crate::Decref::Queue`]) goes to the `merges` queue, with the
+//!   [`Handoff`] that says how many references the entry holds; only the
+//!   **owner** thread drains it, because only it may read the local counts.
 //!
 //! Protocol of `release` against `leave` (checked by the loom models below).
 //! One atomic word, `state`, holds the holder's token (0: nobody) and a
@@ -34,6 +35,7 @@
 
 use core::ptr::NonNull;
 
+use crate::Handoff;
 use crate::sync::{AtomicUsize, Mutex, Ordering, yield_now};
 
 /// An object handed between threads (its address; the gate never reads it).
@@ -87,21 +89,31 @@ fn lock<T>(m: &Mutex<T>) -> crate::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
-/// A queue of handed objects with a length readable without the lock.
-#[derive(Debug, Default)]
-struct HandQueue {
-    items: Mutex<Vec<Handed>>,
+/// A queue of handed objects (`T`: an object and what comes with it) with
+/// a length readable without the lock.
+#[derive(Debug)]
+struct HandQueue<T> {
+    items: Mutex<Vec<T>>,
     len: AtomicUsize,
 }
 
-impl HandQueue {
-    fn push(&self, o: NonNull<u8>) {
+impl<T> Default for HandQueue<T> {
+    fn default() -> Self {
+        Self {
+            items: Mutex::new(Vec::new()),
+            len: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<T> HandQueue<T> {
+    fn push(&self, item: T) {
         let mut items = lock(&self.items);
-        items.push(Handed(o));
+        items.push(item);
         self.len.store(items.len(), Ordering::Release);
     }
 
-    fn take(&self) -> Vec<Handed> {
+    fn take(&self) -> Vec<T> {
         let mut items = lock(&self.items);
         self.len.store(0, Ordering::Relaxed);
         core::mem::take(&mut *items)
@@ -120,8 +132,10 @@ pub struct Gate {
     owner: usize,
     /// The holder's token (0: free), with the `PENDING` bit.
     state: AtomicUsize,
-    pending: HandQueue,
-    merges: HandQueue,
+    /// Dead objects for the holder to free.
+    pending: HandQueue<Handed>,
+    /// Objects for the owner to merge, with what each entry holds.
+    merges: HandQueue<(Handed, Handoff)>,
 }
 
 impl Gate {
@@ -203,7 +217,7 @@ impl Gate {
             self.leave(me, free);
             return;
         }
-        self.pending.push(o);
+        self.pending.push(Handed(o));
         let mut now = self.state.load(Ordering::Relaxed);
         loop {
             let (new, took) = if now == 0 {
@@ -225,10 +239,10 @@ impl Gate {
         }
     }
 
-    /// Hands the owner an object whose counts it must merge
-    /// ([`crate::Decref::Queue`]).
-    pub fn queue_merge(&self, o: NonNull<u8>) {
-        self.merges.push(o);
+    /// Hands the owner an object whose counts it must merge, with the
+    /// `handoff` of its [`crate::Decref::Queue`].
+    pub fn queue_merge(&self, o: NonNull<u8>, handoff: Handoff) {
+        self.merges.push((Handed(o), handoff));
     }
 
     /// Whether objects wait for the owner to merge them (a cheap check).
@@ -238,9 +252,13 @@ impl Gate {
     }
 
     /// Takes the objects waiting for a merge; the owner calls
-    /// [`crate::RefCount::merge_queued`] on each.
-    pub fn take_merges(&self) -> Vec<NonNull<u8>> {
-        self.merges.take().into_iter().map(|h| h.0).collect()
+    /// [`crate::RefCount::merge_queued`] on each, with its handoff.
+    pub fn take_merges(&self) -> Vec<(NonNull<u8>, Handoff)> {
+        self.merges
+            .take()
+            .into_iter()
+            .map(|(o, h)| (o.0, h))
+            .collect()
     }
 }
 
@@ -292,9 +310,13 @@ mod tests {
     fn merges_wait_for_the_owner() {
         let gate = Gate::new(8, true);
         assert!(!gate.has_merges());
-        gate.queue_merge(obj(3));
+        gate.queue_merge(obj(3), Handoff::One);
+        gate.queue_merge(obj(3), Handoff::Floor);
         assert!(gate.has_merges());
-        assert_eq!(gate.take_merges(), [obj(3)]);
+        assert_eq!(
+            gate.take_merges(),
+            [(obj(3), Handoff::One), (obj(3), Handoff::Floor)]
+        );
         assert!(!gate.has_merges());
     }
 }
@@ -349,14 +371,14 @@ mod loom_models {
                 Decref::Dead => self
                     .gate
                     .release(me, NonNull::dangling(), &mut self.free_as(me)),
-                Decref::Queue => self.gate.queue_merge(NonNull::dangling()),
+                Decref::Queue(h) => self.gate.queue_merge(NonNull::dangling(), h),
             }
         }
 
         /// The owner merges its queue (inside the gate).
         fn drain_merges(&self) {
-            for _ in self.gate.take_merges() {
-                if self.rc.merge_queued() == Decref::Dead {
+            for (_, h) in self.gate.take_merges() {
+                if self.rc.merge_queued(h) == Decref::Dead {
                     self.gate
                         .release(OWNER, NonNull::dangling(), &mut self.free_as(OWNER));
                 }

@@ -91,7 +91,7 @@ mod sync;
 pub use collect::{Collector, GENERATIONS, GcStats, Phase};
 pub use gate::{Gate, thread_token};
 pub use list::GcLinks;
-pub use refcount::{Decref, FLAG_A, FLAG_B, RefCount, SHARED_SATURATE};
+pub use refcount::{Decref, FLAG_A, FLAG_B, Handoff, RefCount, SHARED_SATURATE};
 
 use core::ptr::NonNull;
 

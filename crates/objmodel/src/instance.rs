@@ -293,8 +293,8 @@ pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
     match o.header().rc.decref(|| o.owned_here()) {
         objgc::Decref::Dead => true,
         objgc::Decref::Alive => false,
-        objgc::Decref::Queue => {
-            heap.gate.queue_merge(o.cast());
+        objgc::Decref::Queue(h) => {
+            heap.gate.queue_merge(o.cast(), h);
             false
         }
     }
