@@ -794,4 +794,66 @@ mod loom_models {
             assert_eq!(m.freed.load(Ordering::SeqCst), 1);
         });
     }
+
+    /// Another thread drops four references the owner counted (loom's
+    /// floor is 2: queued, -1, -2, then a `Floor` handoff back to -1)
+    /// while the owner merges its queue mid-way and drops its own: the
+    /// object is freed exactly once, after every reference is gone.
+    #[test]
+    fn loom_floor_handoff_races_the_owners_merge() {
+        loom::model(|| {
+            let m = Model::new();
+            for _ in 0..4 {
+                m.rc.incref(|| true);
+            }
+            let other = {
+                let m = m.clone();
+                thread::spawn(move || {
+                    for _ in 0..4 {
+                        m.decref(false);
+                    }
+                })
+            };
+            m.drain(); // whatever was queued so far
+            m.decref(true);
+            other.join().unwrap();
+            m.drain();
+            assert_eq!(m.freed.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// Two other threads drop four owner-counted references between them:
+    /// the `Floor` handoff of one may reach the queue before the `One`
+    /// entry of the other (pushed after its compare-and-swap), and the
+    /// owner may merge it first. The owner keeps its own reference until
+    /// the end: nothing dies early, and the count is exact after.
+    #[test]
+    fn loom_floor_handoff_overtakes_the_queued_one() {
+        loom::model(|| {
+            let m = Model::new();
+            for _ in 0..4 {
+                m.rc.incref(|| true);
+            }
+            let others: Vec<_> = [1, 3]
+                .into_iter()
+                .map(|n| {
+                    let m = m.clone();
+                    thread::spawn(move || {
+                        for _ in 0..n {
+                            m.decref(false);
+                        }
+                    })
+                })
+                .collect();
+            m.drain();
+            for t in others {
+                t.join().unwrap();
+            }
+            m.drain();
+            assert_eq!(m.freed.load(Ordering::SeqCst), 0, "the owner holds one");
+            assert_eq!(m.rc.count(), Some(1));
+            m.decref(true);
+            assert_eq!(m.freed.load(Ordering::SeqCst), 1);
+        });
+    }
 }
