@@ -1,6 +1,8 @@
 //! Compiles the C and C++ programs of `c/` and `cpp/` against the committed
 //! `include/objffi.h` and `include/objffi.hpp` (found through objffi's `links` metadata), with every
 //! warning an error. The Rust tests and the `tour` binary call their entry points.
+//! Builds without debug assertions (release) define `OBJFFI_TEST_FULL_SIZE`:
+//! tests that take seconds against a debug library run smaller without it.
 //!
 //! Two environment variables serve the sanitizer builds of `ci/sanitizers.sh`
 //! (whitespace-separated lists, both empty by default):
@@ -54,12 +56,17 @@ fn main() {
         );
     }
 
-    cc::Build::new()
-        .files(sources("c", "c"))
+    let mut c = cc::Build::new();
+    c.files(sources("c", "c"))
         .include(&include)
         .flags(["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"])
-        .flags(&extra_cflags)
-        .compile("objffi_c_programs");
+        .flags(&extra_cflags);
+    // Set by Cargo when the package is built with debug assertions (the
+    // library's `cfg!(debug_assertions)`).
+    if env::var_os("CARGO_CFG_DEBUG_ASSERTIONS").is_none() {
+        c.define("OBJFFI_TEST_FULL_SIZE", "1");
+    }
+    c.compile("objffi_c_programs");
 
     cc::Build::new()
         .cpp(true)

@@ -300,8 +300,54 @@ static int test_heap_without_its_creator(int creator_exits) {
     return failures;
 }
 
+/* ----- two heaps mixed by mistake on two threads ----------------------------------
+ *
+ * Each thread makes calls on its own heap, passing an object of the other
+ * heap: every call fails at once with OBJ_ERR_HEAP_MISMATCH, before taking
+ * the other heap's gate (taking both, in opposite orders, would deadlock). */
+
+enum { MIXED_CALLS = 20000 };
+
+struct mixed {
+    obj_t *mine, *theirs;
+    int failures;
+};
+
+static void *mix(void *arg) {
+    struct mixed *m = arg;
+    for (int i = 0; i < MIXED_CALLS; ++i) {
+        if (obj_setattr_str(m->mine, "x", m->theirs) != OBJ_ERR_HEAP_MISMATCH) ++m->failures;
+    }
+    return NULL;
+}
+
+static int test_mixed_heaps_fail_at_once(void) {
+    int failures = 0;
+    obj_heap_t *heaps[2] = {obj_heap_new(), obj_heap_new()};
+    obj_t *cls[2] = {NULL, NULL}, *objs[2] = {NULL, NULL};
+    for (int k = 0; k < 2; ++k) {
+        CHECK(failures, heaps[k] != NULL);
+        CHECK_STATUS(failures, obj_type_new(heaps[k], "M", NULL, 0, NULL, &cls[k]), OBJ_OK);
+        CHECK_STATUS(failures, obj_alloc(cls[k], &objs[k]), OBJ_OK);
+    }
+    struct mixed m[2] = {{objs[0], objs[1], 0}, {objs[1], objs[0], 0}};
+    pthread_t t[2];
+    for (int k = 0; k < 2; ++k) CHECK(failures, pthread_create(&t[k], NULL, mix, &m[k]) == 0);
+    for (int k = 0; k < 2; ++k) {
+        CHECK(failures, pthread_join(t[k], NULL) == 0);
+        failures += m[k].failures;
+    }
+    for (int k = 0; k < 2; ++k) {
+        obj_decref(objs[k]);
+        obj_decref(cls[k]);
+        obj_heap_free(heaps[k]);
+    }
+    return failures;
+}
+
 int objffi_c_test_threads(void) {
     int failures = test_owner_counts_while_workers_count();
+    failures += test_mixed_heaps_fail_at_once();
     failures += test_heap_without_its_creator(1);
     failures += test_heap_without_its_creator(0);
     return failures;

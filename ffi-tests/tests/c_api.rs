@@ -22,6 +22,7 @@ unsafe extern "C" {
     safe fn objffi_c_test_threads() -> c_int;
     safe fn objffi_c_test_reentrant_hosts() -> c_int;
     safe fn objffi_c_test_host_code() -> c_int;
+    safe fn objffi_c_test_counts() -> c_int;
     safe fn objffi_cpp_test_heap() -> c_int;
     safe fn objffi_cpp_test_wrapper() -> c_int;
 }
@@ -122,6 +123,15 @@ fn c_threads() {
         objffi_c_test_threads(),
         0,
         "failed checks in c/test_threads.c (see the output)"
+    );
+}
+
+#[test]
+fn c_counts() {
+    assert_eq!(
+        objffi_c_test_counts(),
+        0,
+        "failed checks in c/test_counts.c (see the output)"
     );
 }
 

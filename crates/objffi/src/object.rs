@@ -68,7 +68,7 @@ pub(crate) unsafe fn try_obj<'a>(p: *const obj_t, func: &str, arg: &str) -> Resu
     let heap = obj.heap();
     Ok(Borrowed {
         obj,
-        _entered: heap.enter(),
+        _entered: crate::heap::enter_for_call(heap)?,
     })
 }
 

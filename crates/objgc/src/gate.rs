@@ -15,8 +15,9 @@
 //!   it leaves. So an object never dies while a collection (which runs
 //!   inside the gate) is looking at it.
 //! - a non-owner decref that needs the owner to merge counts
-//!   ([`crate::Decref::Queue`]) goes to the `merges` queue, which only the
-//!   **owner** thread drains, because only it may write the local counts.
+//!   ([`crate::Decref::Queue`]) goes to the `merges` queue, with the
+//!   [`Handoff`] that says how many references the entry holds; only the
+//!   **owner** thread drains it, because only it may write the local counts.
 //!
 //! Ownership moves (contract 1.1, "a heap belongs to no thread"): the owner
 //! is the thread with the fast counting path, not the only one that may use
@@ -49,6 +50,7 @@
 
 use core::ptr::NonNull;
 
+use crate::Handoff;
 use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, yield_now};
 
 /// An object handed between threads (its address; the gate never reads it).
@@ -102,21 +104,31 @@ fn lock<T>(m: &Mutex<T>) -> crate::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
-/// A queue of handed objects with a length readable without the lock.
-#[derive(Debug, Default)]
-struct HandQueue {
-    items: Mutex<Vec<Handed>>,
+/// A queue of handed objects (`T`: an object and what comes with it) with
+/// a length readable without the lock.
+#[derive(Debug)]
+struct HandQueue<T> {
+    items: Mutex<Vec<T>>,
     len: AtomicUsize,
 }
 
-impl HandQueue {
-    fn push(&self, o: NonNull<u8>) {
+impl<T> Default for HandQueue<T> {
+    fn default() -> Self {
+        Self {
+            items: Mutex::new(Vec::new()),
+            len: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<T> HandQueue<T> {
+    fn push(&self, item: T) {
         let mut items = lock(&self.items);
-        items.push(Handed(o));
+        items.push(item);
         self.len.store(items.len(), Ordering::Release);
     }
 
-    fn take(&self) -> Vec<Handed> {
+    fn take(&self) -> Vec<T> {
         let mut items = lock(&self.items);
         self.len.store(0, Ordering::Relaxed);
         core::mem::take(&mut *items)
@@ -176,8 +188,10 @@ pub struct Gate {
     owner: OwnerWord,
     /// The holder's token (0: free), with the `PENDING` bit.
     state: AtomicUsize,
-    pending: HandQueue,
-    merges: HandQueue,
+    /// Dead objects for the holder to free.
+    pending: HandQueue<Handed>,
+    /// Objects for the owner to merge, with what each entry holds.
+    merges: HandQueue<(Handed, Handoff)>,
 }
 
 impl Gate {
@@ -287,7 +301,7 @@ impl Gate {
             self.leave(me, free);
             return;
         }
-        self.pending.push(o);
+        self.pending.push(Handed(o));
         let mut now = self.state.load(Ordering::Relaxed);
         loop {
             let (new, took) = if now == 0 {
@@ -309,10 +323,10 @@ impl Gate {
         }
     }
 
-    /// Hands the owner an object whose counts it must merge
-    /// ([`crate::Decref::Queue`]).
-    pub fn queue_merge(&self, o: NonNull<u8>) {
-        self.merges.push(o);
+    /// Hands the owner an object whose counts it must merge, with the
+    /// `handoff` of its [`crate::Decref::Queue`].
+    pub fn queue_merge(&self, o: NonNull<u8>, handoff: Handoff) {
+        self.merges.push((Handed(o), handoff));
     }
 
     /// Whether objects wait for the owner to merge them (a cheap check).
@@ -322,9 +336,13 @@ impl Gate {
     }
 
     /// Takes the objects waiting for a merge; the owner calls
-    /// [`crate::RefCount::merge_queued`] on each.
-    pub fn take_merges(&self) -> Vec<NonNull<u8>> {
-        self.merges.take().into_iter().map(|h| h.0).collect()
+    /// [`crate::RefCount::merge_queued`] on each, with its handoff.
+    pub fn take_merges(&self) -> Vec<(NonNull<u8>, Handoff)> {
+        self.merges
+            .take()
+            .into_iter()
+            .map(|(o, h)| (o.0, h))
+            .collect()
     }
 }
 
@@ -376,9 +394,13 @@ mod tests {
     fn merges_wait_for_the_owner() {
         let gate = Gate::new(8, true);
         assert!(!gate.has_merges());
-        gate.queue_merge(obj(3));
+        gate.queue_merge(obj(3), Handoff::One);
+        gate.queue_merge(obj(3), Handoff::Floor);
         assert!(gate.has_merges());
-        assert_eq!(gate.take_merges(), [obj(3)]);
+        assert_eq!(
+            gate.take_merges(),
+            [(obj(3), Handoff::One), (obj(3), Handoff::Floor)]
+        );
         assert!(!gate.has_merges());
     }
 }
@@ -428,21 +450,27 @@ mod loom_models {
         }
 
         fn decref(&self, me: usize) {
+            // The first owner stays the owner in the models that use this.
             match self.rc.decref(|| me == OWNER) {
                 Decref::Alive => {}
                 Decref::Dead => self
                     .gate
                     .release(me, NonNull::dangling(), &mut self.free_as(me)),
-                Decref::Queue => self.gate.queue_merge(NonNull::dangling()),
+                Decref::Queue(h) => self.gate.queue_merge(NonNull::dangling(), h),
             }
         }
 
         /// The owner merges its queue (inside the gate).
         fn drain_merges(&self) {
-            for _ in self.gate.take_merges() {
-                if self.rc.merge_queued() == Decref::Dead {
+            self.drain_merges_as(OWNER);
+        }
+
+        /// Thread `me`, the owner now, merges the queue (inside the gate).
+        fn drain_merges_as(&self, me: usize) {
+            for (_, h) in self.gate.take_merges() {
+                if self.rc.merge_queued(h) == Decref::Dead {
                     self.gate
-                        .release(OWNER, NonNull::dangling(), &mut self.free_as(OWNER));
+                        .release(me, NonNull::dangling(), &mut self.free_as(me));
                 }
             }
         }
@@ -523,6 +551,52 @@ mod loom_models {
             assert!(w.gate.enter(OWNER));
             w.drain_merges();
             w.gate.leave(OWNER, &mut w.free_as(OWNER));
+            assert_eq!(w.freed.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// The owner counts a reference, hands one to another thread and exits
+    /// (its exit hook gives the gate up) while that thread drops the handed
+    /// reference (queued for a merge). A third thread waits for the heap to
+    /// be ownerless, adopts it, merges, and drops the original reference on
+    /// the owner's fast path: the exiting owner's local counts are visible
+    /// to it, and the object is freed once, inside the gate.
+    #[test]
+    fn loom_owner_exits_and_another_thread_adopts() {
+        loom::model(|| {
+            let w = World::new(false);
+            w.rc.incref(|| true); // for OTHER
+            let owner = {
+                let w = w.clone();
+                thread::spawn(move || {
+                    w.rc.incref(|| w.gate.owner() == OWNER);
+                    w.decref(OWNER);
+                    give_up(&w.gate.owner, OWNER);
+                })
+            };
+            let other = {
+                let w = w.clone();
+                thread::spawn(move || w.decref(OTHER))
+            };
+            while w.gate.owner() != NO_OWNER {
+                thread::yield_now();
+            }
+            assert!(w.gate.enter(THIRD));
+            w.gate.adopt(THIRD);
+            w.drain_merges_as(THIRD);
+            match w.rc.decref(|| w.gate.owner() == THIRD) {
+                Decref::Alive => {}
+                Decref::Dead => w
+                    .gate
+                    .release(THIRD, NonNull::dangling(), &mut w.free_as(THIRD)),
+                Decref::Queue(h) => w.gate.queue_merge(NonNull::dangling(), h),
+            }
+            w.gate.leave(THIRD, &mut w.free_as(THIRD));
+            owner.join().unwrap();
+            other.join().unwrap();
+            assert!(w.gate.enter(THIRD));
+            w.drain_merges_as(THIRD);
+            w.gate.leave(THIRD, &mut w.free_as(THIRD));
             assert_eq!(w.freed.load(Ordering::SeqCst), 1);
         });
     }

@@ -14,11 +14,14 @@
 //!     +----------------------+------+------+-----------+--------+--------+
 //!     | count (signed, 27 b) |flag B|flag A| saturated | merged | queued |
 //!     +----------------------+------+------+-----------+--------+--------+
+//!       -SHARED_FLOOR ..= SHARED_SATURATE (+ racing increfs), never wraps
 //! ```
 //!
 //! The object's references are `local + count` until it is merged, `count`
-//! after. The shared count may go negative: a thread that drops a reference
-//! the owner counted subtracts from it.
+//! after; references handed to the owner's merge queue are among them until
+//! the owner merges the entry. The shared count may go negative, down to
+//! `-SHARED_FLOOR`: a thread that drops a reference the owner counted
+//! subtracts from it.
 //!
 //! - **owner incref/decref**: `local ± 1` with a relaxed load and store (a
 //!   plain `mov` on x86 and ARM). When `local` reaches zero the owner
@@ -29,8 +32,22 @@
 //!   decref that finds the shared word at zero, unmerged and unqueued, does
 //!   not go negative: it sets `queued` and hands the object to the owner's
 //!   queue, which keeps that reference until the owner merges the object
-//!   ([`RefCount::merge_queued`]); only the owner can read `local`. A decref
-//!   that takes a merged count to zero kills the object.
+//!   ([`RefCount::merge_queued`]); only the owner can read `local`. Later
+//!   decrefs, with `queued` set, take the count below zero. A decref that
+//!   takes a merged count to zero kills the object.
+//! - **the floor**: a decref that finds an unmerged count at
+//!   `-SHARED_FLOOR` does not go below it: it raises the count to -1 and
+//!   hands the object to the owner's queue again, with [`Handoff::Floor`]:
+//!   that entry holds `SHARED_FLOOR` references (the decref's own and the
+//!   `SHARED_FLOOR - 1` the count gave back) until the owner merges it,
+//!   subtracting them. So the count never wraps, no reference is lost, and
+//!   the object cannot die while an entry waits. Only the merge of the entry
+//!   that set `queued` ([`Handoff::One`]) clears it, so key invariant
+//!   (immortal objects aside): `queued` is set if and only if a `One` entry
+//!   waits, and it is set whenever an unmerged count is negative. The references of waiting
+//!   entries are in `local + count`, at most `LOCAL_MAX + SHARED_SATURATE`,
+//!   so at most about 65,800 floor entries of one object wait at a time
+//!   (the owner merges them all at its next drain).
 //! - **flags A, B** belong to the host (objmodel keeps "has weak
 //!   references" and "finalised" there); they change only by atomic
 //!   read-modify-write, so they never race with counting.
@@ -39,6 +56,8 @@
 //! the shared count [`SHARED_SATURATE`], the object becomes immortal (CPython
 //! 3.12's rule: a count that large means the object lives for the rest of
 //! the program anyway). Immortal objects are never counted down or freed.
+//! Underflow is never wrapped either, and costs nothing: the floor above
+//! moves the excess to the owner, exactly.
 //!
 //! What happens with a dead or queued object is the host's business: see
 //! [`crate::Gate`].
@@ -65,6 +84,16 @@ const ONE: u32 = 1 << SHIFT;
 /// The shared count past which an object becomes immortal, far from the
 /// 27-bit field's limit so that racing increfs cannot reach it.
 pub const SHARED_SATURATE: i32 = 1 << 24;
+/// The lowest shared count of an unmerged object: a non-owner decref that
+/// would go below it hands `SHARED_FLOOR` references to the owner instead
+/// ([`Handoff::Floor`]). Far from the 27-bit field's limit (-2^26), and low
+/// enough that tests reach it cheaply; a handoff per 65,536 decrefs costs
+/// nothing. Loom models use a floor of 2.
+#[cfg(not(loom))]
+const SHARED_FLOOR: i32 = 1 << 16;
+#[cfg(loom)]
+const SHARED_FLOOR: i32 = 2;
+const _: () = assert!(SHARED_FLOOR >= 2 && SHARED_FLOOR <= SHARED_SATURATE);
 
 /// The count kept in a shared word.
 #[inline]
@@ -81,8 +110,33 @@ pub enum Decref {
     /// That was the last reference: the caller frees the object.
     Dead,
     /// A non-owner dropped a reference the owner counted: the caller puts
-    /// the object on its owner's merge queue, which now holds that reference.
-    Queue,
+    /// the object on its owner's merge queue with this [`Handoff`], which
+    /// says what the entry now holds; the owner passes it back to
+    /// [`RefCount::merge_queued`].
+    Queue(Handoff),
+}
+
+/// The references an entry of an owner's merge queue holds (see
+/// [`Decref::Queue`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handoff {
+    /// The reference of the decref that found the shared count at zero
+    /// (and set `queued`).
+    One,
+    /// `SHARED_FLOOR` references taken out of a shared count at its floor
+    /// (see the module documentation).
+    Floor,
+}
+
+impl Handoff {
+    /// The number of references the entry holds.
+    #[inline]
+    fn refs(self) -> u32 {
+        match self {
+            Self::One => 1,
+            Self::Floor => SHARED_FLOOR as u32,
+        }
+    }
 }
 
 /// The reference count of one object. See the module documentation.
@@ -141,8 +195,9 @@ impl RefCount {
     }
 
     /// The number of references, `None` for an immortal object. Exact when
-    /// called by the owner while no other thread counts the object; a
-    /// snapshot otherwise.
+    /// called by the owner while no other thread counts the object and
+    /// nothing waits on its merge queue (the references an entry holds
+    /// count until the owner merges it); a snapshot otherwise.
     pub fn count(&self) -> Option<usize> {
         let l = self.local.load(Ordering::Relaxed);
         let s = self.shared.load(Ordering::Acquire);
@@ -247,40 +302,61 @@ impl RefCount {
             if s & SATURATED != 0 {
                 return Decref::Alive;
             }
-            let queue = !owner && s & (MERGED | QUEUED) == 0 && shared_count(s) == 0;
-            let new = if queue {
-                s | QUEUED
+            let unmerged = !owner && s & MERGED == 0;
+            let (new, handoff) = if unmerged && s & QUEUED == 0 && shared_count(s) == 0 {
+                (s | QUEUED, Some(Handoff::One))
+            } else if unmerged && shared_count(s) == -SHARED_FLOOR {
+                debug_assert!(s & QUEUED != 0, "a negative count with nothing queued");
+                // -SHARED_FLOOR to -1: this reference and SHARED_FLOOR - 1
+                // more go to the queue entry.
+                let up = (SHARED_FLOOR as u32 - 1) << SHIFT;
+                (s.wrapping_add(up), Some(Handoff::Floor))
             } else {
-                s.wrapping_sub(ONE)
+                (s.wrapping_sub(ONE), None)
             };
             match self
                 .shared
                 .compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Relaxed)
             {
-                Ok(_) if queue => return Decref::Queue,
-                Ok(_) => return dead_if_zero(new),
+                Ok(_) => match handoff {
+                    Some(h) => return Decref::Queue(h),
+                    None => return dead_if_zero(new),
+                },
                 Err(now) => s = now,
             }
         }
     }
 
     /// The owner takes an object off its merge queue, dropping the
-    /// reference the queue held. An unmerged object gets the shared count
-    /// folded into `local` (it stays on the owner's fast path); a merged
-    /// one loses one shared reference.
-    pub fn merge_queued(&self) -> Decref {
+    /// references the entry held (`handoff`, as [`Decref::Queue`] gave it).
+    /// An unmerged object gets the shared count folded into `local` (it
+    /// stays on the owner's fast path); a merged one loses those shared
+    /// references. A [`Handoff::One`] entry clears `queued`. Every entry
+    /// holds references, so only the object's last waiting entry can
+    /// return [`Decref::Dead`].
+    pub fn merge_queued(&self, handoff: Handoff) -> Decref {
+        // What the merge clears: `queued` belongs to the `One` entry.
+        let unqueue = match handoff {
+            Handoff::One => QUEUED,
+            Handoff::Floor => 0,
+        };
         let l = self.local.load(Ordering::Relaxed);
         if l == IMMORTAL_LOCAL {
-            self.shared.fetch_and(!QUEUED, Ordering::Relaxed);
+            self.shared.fetch_and(!unqueue, Ordering::Relaxed);
             return Decref::Alive;
         }
+        let refs = handoff.refs();
         let mut s = self.shared.load(Ordering::Acquire);
         loop {
             if s & SATURATED != 0 {
                 return Decref::Alive;
             }
             if l == MERGED_LOCAL {
-                let new = s.wrapping_sub(ONE) & !QUEUED;
+                debug_assert!(
+                    shared_count(s) >= refs as i32,
+                    "more references dropped than taken"
+                );
+                let new = s.wrapping_sub(refs << SHIFT) & !unqueue;
                 match self
                     .shared
                     .compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Acquire)
@@ -290,12 +366,12 @@ impl RefCount {
                 }
                 continue;
             }
-            let total = i64::from(l) + i64::from(shared_count(s)) - 1;
+            let total = i64::from(l) + i64::from(shared_count(s)) - i64::from(refs);
             debug_assert!(total >= 0, "more references dropped than taken");
             // Keep what fits in `local`; a count beyond it stays shared.
             let local = total.clamp(0, i64::from(LOCAL_MAX)) as u32;
             let rest = (total - i64::from(local)) as u32;
-            let new = (rest << SHIFT) | (s & HOST_FLAGS);
+            let new = (rest << SHIFT) | (s & (HOST_FLAGS | (QUEUED & !unqueue)));
             match self
                 .shared
                 .compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Acquire)
@@ -371,9 +447,9 @@ mod tests {
     fn owner_reference_dropped_elsewhere_is_queued_then_merged() {
         let rc = RefCount::new_owned();
         rc.incref(OWNER); // two local references; one goes to another thread
-        assert_eq!(rc.decref(OTHER), Decref::Queue);
+        assert_eq!(rc.decref(OTHER), Decref::Queue(Handoff::One));
         assert_eq!(rc.decref(OTHER), Decref::Alive, "now negative");
-        assert_eq!(rc.merge_queued(), Decref::Dead);
+        assert_eq!(rc.merge_queued(Handoff::One), Decref::Dead);
     }
 
     #[test]
@@ -381,9 +457,9 @@ mod tests {
         let rc = RefCount::new_owned();
         rc.incref(OWNER);
         rc.incref(OWNER);
-        assert_eq!(rc.decref(OTHER), Decref::Queue);
+        assert_eq!(rc.decref(OTHER), Decref::Queue(Handoff::One));
         rc.incref(OTHER);
-        assert_eq!(rc.merge_queued(), Decref::Alive);
+        assert_eq!(rc.merge_queued(Handoff::One), Decref::Alive);
         assert_eq!(rc.count(), Some(3));
         assert_eq!(rc.local.load(Ordering::Relaxed), 3, "folded into local");
         for _ in 0..2 {
@@ -431,6 +507,119 @@ mod tests {
         assert_eq!(rc.count(), None);
     }
 
+    /// Puts `rc` in a state real counts reach only after `SHARED_FLOOR`
+    /// decrefs: `local` as given, the shared count at the floor, `queued`.
+    fn at_the_floor(rc: &RefCount, local: u32) {
+        rc.local.store(local, Ordering::Relaxed);
+        rc.shared.store(
+            ((-SHARED_FLOOR) as u32) << SHIFT | QUEUED | FLAG_B,
+            Ordering::Relaxed,
+        );
+    }
+
+    #[test]
+    fn a_decref_at_the_floor_hands_the_excess_to_the_owner() {
+        let rc = RefCount::new_owned();
+        // Three references left (the owner's, two of another thread's) and
+        // the queue's `One` entry: local + count = 4.
+        at_the_floor(&rc, SHARED_FLOOR as u32 + 4);
+        assert_eq!(rc.decref(OTHER), Decref::Queue(Handoff::Floor));
+        assert_eq!(
+            shared_count(rc.shared.load(Ordering::Relaxed)),
+            -1,
+            "raised"
+        );
+        // The `Floor` entry may be merged before the `One` entry is: it
+        // leaves `queued` to the `One` entry.
+        assert_eq!(rc.merge_queued(Handoff::Floor), Decref::Alive);
+        assert_eq!(rc.count(), Some(3), "two references and the One entry");
+        assert_eq!(rc.local.load(Ordering::Relaxed), 3, "folded into local");
+        assert_eq!(rc.shared.load(Ordering::Relaxed), QUEUED | FLAG_B);
+        assert_eq!(rc.decref(OTHER), Decref::Alive, "queued: goes negative");
+        assert_eq!(rc.merge_queued(Handoff::One), Decref::Alive);
+        assert_eq!(rc.shared.load(Ordering::Relaxed), FLAG_B, "unqueued");
+        assert_eq!(rc.count(), Some(1));
+        assert_eq!(rc.decref(OWNER), Decref::Dead);
+    }
+
+    #[test]
+    fn floor_entries_outlive_the_owners_merge() {
+        let rc = RefCount::new_owned();
+        // A `Floor` entry waits (SHARED_FLOOR references); the owner and
+        // another thread hold one each, and the other threads' count went
+        // up meanwhile: local + count = SHARED_FLOOR + 2.
+        rc.shared
+            .store((SHARED_FLOOR as u32 + 1) << SHIFT, Ordering::Relaxed);
+        assert_eq!(rc.decref(OWNER), Decref::Alive, "merged");
+        assert_eq!(rc.merge_queued(Handoff::Floor), Decref::Alive);
+        assert_eq!(rc.count(), Some(1));
+        assert_eq!(rc.decref(OTHER), Decref::Dead);
+    }
+
+    #[test]
+    fn floor_entries_of_immortal_objects_leave_queued_alone() {
+        let rc = RefCount::new_owned();
+        at_the_floor(&rc, SHARED_FLOOR as u32 + 3);
+        assert_eq!(rc.decref(OTHER), Decref::Queue(Handoff::Floor));
+        rc.make_immortal();
+        assert_eq!(rc.merge_queued(Handoff::Floor), Decref::Alive);
+        assert!(rc.shared.load(Ordering::Relaxed) & QUEUED != 0);
+        assert_eq!(rc.merge_queued(Handoff::One), Decref::Alive);
+        assert!(rc.shared.load(Ordering::Relaxed) & QUEUED == 0);
+        assert_eq!(rc.count(), None);
+    }
+
+    /// The owner counts `n` references that another thread drops, with
+    /// real counts; returns the handoffs, checking the floor on the way.
+    fn hand_over(rc: &RefCount, n: u32) -> Vec<Handoff> {
+        for _ in 0..n {
+            rc.incref(OWNER);
+        }
+        let mut handoffs = vec![];
+        for _ in 0..n {
+            match rc.decref(OTHER) {
+                Decref::Alive => {}
+                Decref::Queue(h) => handoffs.push(h),
+                Decref::Dead => panic!("died with the owner's reference held"),
+            }
+            let count = shared_count(rc.shared.load(Ordering::Relaxed));
+            assert!((-SHARED_FLOOR..=0).contains(&count), "count {count}");
+        }
+        handoffs
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "a few hundred thousand decrefs")]
+    fn counts_past_the_floor_stay_exact() {
+        let rc = RefCount::new_owned();
+        let handoffs = hand_over(&rc, 3 * SHARED_FLOOR as u32 + 1000);
+        let floors = handoffs.iter().filter(|&&h| h == Handoff::Floor).count();
+        assert_eq!((handoffs.len(), floors), (4, 3));
+        // Merged in reverse: a `One` entry may be pushed last.
+        for &h in handoffs.iter().rev() {
+            assert_eq!(rc.merge_queued(h), Decref::Alive);
+        }
+        assert_eq!(rc.count(), Some(1));
+        assert_eq!(rc.shared.load(Ordering::Relaxed), 0);
+        assert_eq!(rc.decref(OWNER), Decref::Dead);
+    }
+
+    /// Issue 11 (finding 6): past 2^26 such decrefs the 27-bit count used
+    /// to wrap (the object read 2^27 + 1 references and was never freed).
+    /// 2^27 counts take seconds in a debug build: release only
+    /// (`ci/limits.sh`); debug builds and miri have the test above.
+    #[test]
+    #[cfg_attr(debug_assertions, ignore = "2^27 counts: release builds only")]
+    fn counts_past_the_old_wrap_point_stay_exact() {
+        let rc = RefCount::new_owned();
+        let handoffs = hand_over(&rc, (1 << 26) + 1000);
+        for h in handoffs {
+            assert_eq!(rc.merge_queued(h), Decref::Alive);
+        }
+        assert_eq!(rc.count(), Some(1));
+        assert_eq!(rc.decref(OWNER), Decref::Dead);
+    }
+
     #[test]
     fn host_flags_survive_counting_and_revival() {
         let rc = RefCount::new_owned();
@@ -455,8 +644,8 @@ mod tests {
 mod loom_models {
     use super::*;
     use loom::cell::UnsafeCell;
-    use loom::sync::Arc;
     use loom::sync::atomic::AtomicUsize;
+    use loom::sync::{Arc, Mutex};
     use loom::thread;
 
     /// A counted object with the bookkeeping the models assert on.
@@ -468,7 +657,8 @@ mod loom_models {
         /// free that does not acquire).
         body: UnsafeCell<usize>,
         freed: AtomicUsize,
-        queued: AtomicUsize,
+        /// The owner's merge queue.
+        queue: Mutex<Vec<Handoff>>,
     }
 
     impl Model {
@@ -477,7 +667,7 @@ mod loom_models {
                 rc: RefCount::new_owned(),
                 body: UnsafeCell::new(7),
                 freed: AtomicUsize::new(0),
-                queued: AtomicUsize::new(0),
+                queue: Mutex::new(Vec::new()),
             })
         }
 
@@ -489,9 +679,7 @@ mod loom_models {
                     self.body.with_mut(|p| unsafe { *p = 0 });
                     assert_eq!(self.freed.fetch_add(1, Ordering::SeqCst), 0, "freed twice");
                 }
-                Decref::Queue => {
-                    self.queued.fetch_add(1, Ordering::SeqCst);
-                }
+                Decref::Queue(h) => self.queue.lock().unwrap().push(h),
             }
         }
 
@@ -501,10 +689,11 @@ mod loom_models {
             self.outcome(self.rc.decref(|| owner));
         }
 
-        /// The owner drains its queue (after joining the others).
+        /// The owner drains its queue.
         fn drain(&self) {
-            for _ in 0..self.queued.swap(0, Ordering::SeqCst) {
-                self.outcome(self.rc.merge_queued());
+            let entries = core::mem::take(&mut *self.queue.lock().unwrap());
+            for h in entries {
+                self.outcome(self.rc.merge_queued(h));
             }
         }
     }
@@ -602,6 +791,68 @@ mod loom_models {
             );
             m.decref(true);
             m.drain();
+            assert_eq!(m.freed.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// Another thread drops four references the owner counted (loom's
+    /// floor is 2: queued, -1, -2, then a `Floor` handoff back to -1)
+    /// while the owner merges its queue mid-way and drops its own: the
+    /// object is freed exactly once, after every reference is gone.
+    #[test]
+    fn loom_floor_handoff_races_the_owners_merge() {
+        loom::model(|| {
+            let m = Model::new();
+            for _ in 0..4 {
+                m.rc.incref(|| true);
+            }
+            let other = {
+                let m = m.clone();
+                thread::spawn(move || {
+                    for _ in 0..4 {
+                        m.decref(false);
+                    }
+                })
+            };
+            m.drain(); // whatever was queued so far
+            m.decref(true);
+            other.join().unwrap();
+            m.drain();
+            assert_eq!(m.freed.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// Two other threads drop four owner-counted references between them:
+    /// the `Floor` handoff of one may reach the queue before the `One`
+    /// entry of the other (pushed after its compare-and-swap), and the
+    /// owner may merge it first. The owner keeps its own reference until
+    /// the end: nothing dies early, and the count is exact after.
+    #[test]
+    fn loom_floor_handoff_overtakes_the_queued_one() {
+        loom::model(|| {
+            let m = Model::new();
+            for _ in 0..4 {
+                m.rc.incref(|| true);
+            }
+            let others: Vec<_> = [1, 3]
+                .into_iter()
+                .map(|n| {
+                    let m = m.clone();
+                    thread::spawn(move || {
+                        for _ in 0..n {
+                            m.decref(false);
+                        }
+                    })
+                })
+                .collect();
+            m.drain();
+            for t in others {
+                t.join().unwrap();
+            }
+            m.drain();
+            assert_eq!(m.freed.load(Ordering::SeqCst), 0, "the owner holds one");
+            assert_eq!(m.rc.count(), Some(1));
+            m.decref(true);
             assert_eq!(m.freed.load(Ordering::SeqCst), 1);
         });
     }

@@ -294,9 +294,9 @@ impl Heap {
         if !self.gate.has_merges() {
             return;
         }
-        for p in self.gate.take_merges() {
+        for (p, handoff) in self.gate.take_merges() {
             let o = ObjRef(p.cast());
-            if o.header().rc.merge_queued() == objgc::Decref::Dead {
+            if o.header().rc.merge_queued(handoff) == objgc::Decref::Dead {
                 release(o);
             }
         }

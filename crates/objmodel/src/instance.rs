@@ -305,8 +305,8 @@ fn run_revived(heap: &Heap, o: ObjRef, run: impl FnOnce()) -> bool {
     match o.header().rc.decref(|| o.owned_here()) {
         objgc::Decref::Dead => true,
         objgc::Decref::Alive => false,
-        objgc::Decref::Queue => {
-            heap.gate.queue_merge(o.cast());
+        objgc::Decref::Queue(h) => {
+            heap.gate.queue_merge(o.cast(), h);
             false
         }
     }

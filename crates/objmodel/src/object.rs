@@ -113,7 +113,7 @@ impl ObjRef {
         match self.header().rc.decref(|| self.owned_here()) {
             Decref::Alive => {}
             Decref::Dead => crate::heap::release(self),
-            Decref::Queue => self.ty().heap().gate.queue_merge(self.0.cast()),
+            Decref::Queue(h) => self.ty().heap().gate.queue_merge(self.0.cast(), h),
         }
     }
 
