@@ -182,7 +182,14 @@ typedef struct obj_type_spec_t {
      For the cycle collector: reports the references held in the payload.
      Nullable. The three hooks are called only for instances with a
      payload (this class's or an inherited one), with the instance and
-     its payload.
+     its payload. Each is inherited on its own: a NULL hook means the
+     nearest base's (on the MRO) that is not NULL, so a subclass that
+     sets only `finalize` keeps its base's `traverse` and `clear`.
+
+     Hooks may use the instance through the API (contract 1.1): during
+     `clear` and `finalize` of a dying instance it is alive with one
+     reference, and one that the hooks leave reachable lives on (its
+     hooks run again when it next dies).
      */
     void (*traverse)(struct obj_t *self_, void *payload, obj_visit_t visit, void *arg);
     /*

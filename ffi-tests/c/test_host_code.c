@@ -1,7 +1,8 @@
 /* Host code that touches what it is given (contract 1.1): payload hooks
  * that use their dying object, host functions that drop the last reference
  * to what is running (a "run once" __init__, __getattr__, a property
- * getter, __del__, a weakref callback), and nesting that goes too deep
+ * getter, __del__, a weakref callback), hooks inherited one by one, and
+ * nesting that goes too deep
  * (__getattr__ chains on small thread stacks, repr of nested lists, deep
  * tuples as dict keys). Each case ends with a consistent heap and nothing
  * leaked. */
@@ -112,6 +113,63 @@ static int test_hooks_touching_self(obj_heap_t *heap) {
     obj_decref(cls);
     CHECK_STATUS(failures, obj_gc_collect(heap, -1, NULL), OBJ_OK);
     CHECK_STATUS(failures, obj_heap_check(heap), OBJ_OK);
+    CHECK(failures, test_live(heap) == base);
+    return failures;
+}
+
+/* ----- hooks are inherited one by one -------------------------------------------- */
+
+struct held {
+    obj_t *ref;
+};
+
+static int base_traverses, base_clears, sub_finalizes;
+
+static void held_traverse(obj_t *self, void *payload, obj_visit_t visit, void *arg) {
+    struct held *h = payload;
+    (void)self;
+    ++base_traverses;
+    if (h->ref) visit(h->ref, arg);
+}
+
+static void held_clear(obj_t *self, void *payload) {
+    struct held *h = payload;
+    (void)self;
+    ++base_clears;
+    obj_t *r = h->ref;
+    h->ref = NULL;
+    if (r) obj_decref(r);
+}
+
+static void sub_finalize(obj_t *self, void *payload) {
+    (void)self;
+    (void)payload;
+    ++sub_finalizes;
+}
+
+/* A subclass that declares only `finalize` keeps its base's `traverse` and
+ * `clear`: a cycle through the payload is collected, and the payload's
+ * reference is released. */
+static int test_hooks_are_inherited_one_by_one(obj_heap_t *heap) {
+    int failures = 0;
+    size_t base = test_live(heap);
+    obj_type_spec_t base_spec = {.payload_size = sizeof(struct held), .has_dict = true,
+                                 .traverse = held_traverse, .clear = held_clear};
+    obj_type_spec_t sub_spec = {.has_dict = true, .finalize = sub_finalize};
+    obj_t *b = NULL, *sub = NULL, *o = NULL;
+    CHECK_STATUS(failures, obj_type_new(heap, "HeldBase", NULL, 0, &base_spec, &b), OBJ_OK);
+    CHECK_STATUS(failures, obj_type_new(heap, "HeldSub", &b, 1, &sub_spec, &sub), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(sub, &o), OBJ_OK);
+    obj_incref(o);
+    ((struct held *)obj_payload(o))->ref = o; /* a cycle through the payload */
+    obj_decref(o);
+    size_t collected = 0;
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, &collected), OBJ_OK);
+    CHECK(failures, collected == 1);
+    CHECK(failures, base_traverses > 0 && base_clears >= 1 && sub_finalizes == 1);
+    obj_decref(sub);
+    obj_decref(b);
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, NULL), OBJ_OK);
     CHECK(failures, test_live(heap) == base);
     return failures;
 }
@@ -376,12 +434,13 @@ int objffi_c_test_host_code(void) {
     static const char *const names[] = {
         "Hooked", "meth", "me", "n", "Resurrected", "Helper", "init_once", "getattr_once",
         "getter_once", "callback_once", "T", "__init__", "__getattr__", "prop", "tag",
-        "missing", "Deep", "still_missing"};
+        "missing", "Deep", "still_missing", "HeldBase", "HeldSub"};
     obj_t *interned[sizeof names / sizeof names[0]];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
         CHECK_STATUS(failures, obj_intern(heap, names[i], strlen(names[i]), &interned[i]), OBJ_OK);
     }
     failures += test_hooks_touching_self(heap);
+    failures += test_hooks_are_inherited_one_by_one(heap);
     failures += test_running_code_loses_its_last_reference(heap);
     failures += test_deep_nesting(heap);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) obj_decref(interned[i]);

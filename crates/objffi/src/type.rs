@@ -23,7 +23,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use objmodel::{HEADER_SIZE, Obj, PayloadHooks, TypeSpec};
+use objmodel::{HEADER_SIZE, Hook, Obj, PayloadHooks, TypeSpec};
 
 use crate::error::{Error, RawStatus, Result, obj_status_t};
 use crate::heap::{obj_heap_t, try_heap};
@@ -62,7 +62,14 @@ pub struct obj_type_spec_t {
     /// For the cycle collector: reports the references held in the payload.
     /// Nullable. The three hooks are called only for instances with a
     /// payload (this class's or an inherited one), with the instance and
-    /// its payload.
+    /// its payload. Each is inherited on its own: a NULL hook means the
+    /// nearest base's (on the MRO) that is not NULL, so a subclass that
+    /// sets only `finalize` keeps its base's `traverse` and `clear`.
+    ///
+    /// Hooks may use the instance through the API (contract 1.1): during
+    /// `clear` and `finalize` of a dying instance it is alive with one
+    /// reference, and one that the hooks leave reachable lives on (its
+    /// hooks run again when it next dies).
     pub traverse: Option<
         unsafe extern "C" fn(
             self_: *mut obj_t,
@@ -153,6 +160,14 @@ unsafe extern "C" fn visit_referent(referent: *mut obj_t, arg: *mut c_void) {
 }
 
 impl PayloadHooks for HostHooks {
+    fn defines(&self, hook: Hook) -> bool {
+        match hook {
+            Hook::Traverse => self.traverse.is_some(),
+            Hook::Clear => self.clear.is_some(),
+            Hook::Finalize => self.finalize.is_some(),
+        }
+    }
+
     fn traverse(&self, payload: NonNull<u8>, visit: &mut dyn FnMut(&Obj<'_>)) {
         let (Some(traverse), Some(object)) = (self.traverse, self.object(payload)) else {
             return;

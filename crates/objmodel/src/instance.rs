@@ -31,7 +31,7 @@ use core::ptr::NonNull;
 use crate::error::{Error, Result};
 use crate::heap::Heap;
 use crate::object::{FINALIZED, ObjRef};
-use crate::types::as_type;
+use crate::types::{Hook, PayloadHooks, as_type};
 use crate::values;
 
 /// Bytes of the `shape|values` pair in an instance.
@@ -332,7 +332,7 @@ pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
             }
         }
     }
-    if let Some((payload, hooks)) = payload_hooks(o) {
+    if let Some((payload, hooks)) = payload_hook(o, Hook::Traverse) {
         hooks.traverse(payload, &mut |r| visit(r.raw()));
     }
 }
@@ -340,7 +340,7 @@ pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
 /// Drops the references a live instance holds (the collector breaking a
 /// cycle); it stays a valid, attribute-less instance.
 pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
-    if let Some((payload, hooks)) = payload_hooks(o) {
+    if let Some((payload, hooks)) = payload_hook(o, Hook::Clear) {
         hooks.clear(payload);
     }
     drop_references(heap, o);
@@ -378,46 +378,47 @@ fn drop_references(heap: &Heap, o: ObjRef) {
 /// payload's hooks resurrected it (it then lives on intact, and its hooks
 /// run again when it next dies).
 pub(crate) fn clear(heap: &Heap, o: ObjRef) -> bool {
-    match payload_hooks(o) {
-        // Only the hooks are host code that gets `o` itself: they run on it
-        // revived. (What the references dropped run cannot reach `o`: nothing
-        // counts it and its weak references are cleared.)
-        Some((payload, hooks)) => {
-            let dead = run_revived(heap, o, || {
-                hooks.clear(payload);
-                hooks.finalize(payload);
-            });
-            if dead {
-                drop_references(heap, o);
-            }
-            dead
-        }
-        None => {
-            drop_references(heap, o);
-            true
-        }
+    let clear = payload_hook(o, Hook::Clear);
+    let finalize = payload_hook(o, Hook::Finalize);
+    if clear.is_none() && finalize.is_none() {
+        drop_references(heap, o);
+        return true;
     }
+    // Only the hooks are host code that gets `o` itself: they run on it
+    // revived. (What the references dropped run cannot reach `o`: nothing
+    // counts it and its weak references are cleared.)
+    let dead = run_revived(heap, o, || {
+        if let Some((payload, hooks)) = clear {
+            hooks.clear(payload);
+        }
+        if let Some((payload, hooks)) = finalize {
+            hooks.finalize(payload);
+        }
+    });
+    if dead {
+        drop_references(heap, o);
+    }
+    dead
 }
 
-/// An instance's payload and its class's hooks for it, if it has both.
-fn payload_hooks(o: ObjRef) -> Option<(NonNull<u8>, &'static dyn crate::types::PayloadHooks)> {
+/// An instance's payload and the hooks that define `hook` for it: its
+/// class's, or the nearest base's that define it (hooks are inherited one
+/// by one, so a class that defines only `finalize` keeps its base's
+/// `traverse` and `clear`).
+fn payload_hook(o: ObjRef, hook: Hook) -> Option<(NonNull<u8>, &'static dyn PayloadHooks)> {
     let ty = o.ty();
     let (offset, _) = ty.layout.payload?;
-    let hooks = ty.hooks_for_payload()?;
+    let hooks = ty
+        .mro
+        .iter()
+        .filter_map(|&t| as_type(t).hooks.as_deref())
+        .find(|h| h.defines(hook))?;
     // SAFETY: the payload lies at `offset` inside the instance.
     Some((
         unsafe { NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) },
         hooks,
     ))
 }
-
-impl crate::types::TypeObject {
-    /// The payload hooks of this type or the nearest base that has them.
-    pub(crate) fn hooks_for_payload(&self) -> Option<&dyn crate::types::PayloadHooks> {
-        self.mro.iter().find_map(|&t| as_type(t).hooks.as_deref())
-    }
-}
-
 /// The error for a missing attribute on an instance.
 pub(crate) fn no_attribute(o: ObjRef, name: ObjRef) -> Error {
     Error::attribute(format!(

@@ -81,7 +81,7 @@ pub use ic::AttrCache;
 pub use object::{HEADER_SIZE, Obj};
 /// The allocator objects live in (its statistics are part of [`Stats`]).
 pub use objheap;
-pub use types::{PayloadHooks, TypeSpec};
+pub use types::{Hook, PayloadHooks, TypeSpec};
 
 /// Counts of a heap's objects and memory.
 #[derive(Debug, Clone)]

@@ -53,6 +53,9 @@ pub(crate) enum Kind {
 }
 
 /// Host hooks of a type with a payload.
+///
+/// Hooks are inherited one by one: for each hook, an instance uses the
+/// nearest class on its MRO whose hooks [`define`](PayloadHooks::defines) it.
 pub trait PayloadHooks {
     /// Reports each object referenced from the payload (for the collector).
     fn traverse(&self, _payload: NonNull<u8>, _visit: &mut dyn FnMut(&Obj<'_>)) {}
@@ -60,6 +63,22 @@ pub trait PayloadHooks {
     fn clear(&self, _payload: NonNull<u8>) {}
     /// The last call before the instance's memory is freed.
     fn finalize(&self, _payload: NonNull<u8>) {}
+    /// Whether this class defines `hook` (else a base's is used); all three
+    /// by default.
+    fn defines(&self, _hook: Hook) -> bool {
+        true
+    }
+}
+
+/// One of the [`PayloadHooks`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// [`PayloadHooks::traverse`].
+    Traverse,
+    /// [`PayloadHooks::clear`].
+    Clear,
+    /// [`PayloadHooks::finalize`].
+    Finalize,
 }
 
 /// The layout of a class's instances.
