@@ -21,6 +21,7 @@ unsafe extern "C" {
     safe fn objffi_c_test_gc() -> c_int;
     safe fn objffi_c_test_threads() -> c_int;
     safe fn objffi_c_test_reentrant_hosts() -> c_int;
+    safe fn objffi_c_test_bounds() -> c_int;
     safe fn objffi_cpp_test_heap() -> c_int;
     safe fn objffi_cpp_test_wrapper() -> c_int;
 }
@@ -130,5 +131,14 @@ fn c_reentrant_hosts() {
         objffi_c_test_reentrant_hosts(),
         0,
         "failed checks in c/test_reentrant_hosts.c (see the output)"
+    );
+}
+
+#[test]
+fn c_bounds() {
+    assert_eq!(
+        objffi_c_test_bounds(),
+        0,
+        "failed checks in c/test_bounds.c (see the output)"
     );
 }

@@ -1,0 +1,79 @@
+//! Host code cannot break the heap (issue 11): what lookups, attribute
+//! layouts, payloads and classes may cost the heap, and the inputs refused.
+
+use objmodel::{ErrorKind, Heap, Result, TypeSpec};
+
+/// The kind of error a call failed with.
+fn kind<T>(r: Result<T>) -> ErrorKind {
+    match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.kind,
+    }
+}
+
+#[test]
+fn failed_lookups_intern_nothing() {
+    let heap = Heap::new();
+    let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+    let o = c.call(&[]).unwrap();
+    o.setattr("x", &heap.none()).unwrap();
+    let before = heap.stats();
+    for i in 0..10_000 {
+        let text = format!("missing_{i}");
+        let name = heap.str(&text).unwrap();
+        assert_eq!(kind(o.getattr(&text)), ErrorKind::Attribute);
+        assert_eq!(kind(c.getattr(&text)), ErrorKind::Attribute);
+        assert_eq!(kind(o.getattr_obj(&name)), ErrorKind::Attribute);
+        assert_eq!(kind(c.getattr_obj(&name)), ErrorKind::Attribute);
+        assert_eq!(kind(o.delattr(&text)), ErrorKind::Attribute);
+        assert_eq!(kind(o.delattr_obj(&name)), ErrorKind::Attribute);
+        assert_eq!(kind(c.delattr_obj(&name)), ErrorKind::Attribute);
+        assert_eq!(kind(o.call_method(&text, &[])), ErrorKind::Attribute);
+        assert_eq!(kind(o.call_method_obj(&name, &[])), ErrorKind::Attribute);
+    }
+    let after = heap.stats();
+    assert_eq!(after.objects_live, before.objects_live);
+    assert_eq!(after.memory.bytes_in_use, before.memory.bytes_in_use);
+    assert_eq!(
+        o.getattr("missing_1").unwrap_err().message,
+        "'C' object has no attribute 'missing_1'"
+    );
+}
+
+#[test]
+fn names_that_are_not_interned_find_what_is_there() {
+    let heap = Heap::new();
+    let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+    let one = heap.int(1).unwrap();
+    c.setattr("on_class", &one).unwrap();
+    let o = c.call(&[]).unwrap();
+    o.setattr("on_instance", &one).unwrap();
+    for name in ["on_class", "on_instance"] {
+        let fresh = heap.str(name).unwrap();
+        assert!(o.getattr_obj(&fresh).unwrap().is(&one));
+    }
+    // A key the host put in the instance's dict itself, not interned.
+    let d = o.getattr("__dict__").unwrap();
+    let key = heap.str("put_by_host").unwrap();
+    d.dict_set(&key, &one).unwrap();
+    assert!(o.getattr("put_by_host").unwrap().is(&one));
+    assert!(o.getattr_obj(&key).unwrap().is(&one));
+    o.delattr_obj(&key).unwrap();
+    assert_eq!(kind(o.getattr_obj(&key)), ErrorKind::Attribute);
+}
+
+#[test]
+fn getattr_hooks_get_the_name_asked_for() {
+    let heap = Heap::new();
+    let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+    let hook = heap
+        .function("__getattr__", |_, args| Ok(args[1].clone()))
+        .unwrap();
+    c.setattr("__getattr__", &hook).unwrap();
+    let o = c.call(&[]).unwrap();
+    let fresh = heap.str("asked_for").unwrap();
+    assert!(o.getattr_obj(&fresh).unwrap().is(&fresh));
+    let before = heap.stats().objects_live;
+    assert_eq!(o.getattr("other").unwrap().as_str(), Some("other"));
+    assert_eq!(heap.stats().objects_live, before);
+}

@@ -1,0 +1,136 @@
+/* Host code cannot break the heap (issue 11): a failed lookup leaves no trace.
+ * Each part uses a heap of its own. */
+#include "objffi.h" /* first: the header must compile on its own */
+
+#include "check.h"
+
+int objffi_c_test_bounds(void);
+
+static obj_t *new_class(obj_heap_t *heap, const char *name, const obj_type_spec_t *spec) {
+    obj_t *t = NULL;
+    obj_status_t st = obj_type_new(heap, name, NULL, 0, spec, &t);
+    if (st != OBJ_OK) {
+        fprintf(stderr, "obj_type_new(%s) gave %s: %s\n", name, obj_status_name(st),
+                obj_last_error());
+    }
+    return t;
+}
+
+static obj_t *new_instance(obj_t *type) {
+    obj_t *o = NULL;
+    obj_status_t st = obj_alloc(type, &o);
+    if (st != OBJ_OK) {
+        fprintf(stderr, "obj_alloc gave %s: %s\n", obj_status_name(st), obj_last_error());
+    }
+    return o;
+}
+
+/* ----- finding 8: a failed lookup does not grow the heap ------------------- */
+
+/* A `__getattr__` that answers with the name it was asked for. */
+static obj_status_t answer_name(void *data, obj_t *const *args, size_t nargs, obj_t **result) {
+    (void)data;
+    if (nargs != 2) {
+        return OBJ_ERR_TYPE;
+    }
+    obj_incref(args[1]);
+    *result = args[1];
+    return OBJ_OK;
+}
+
+static int test_failed_lookups_leave_no_trace(void) {
+    int failures = 0;
+    obj_heap_t *heap = obj_heap_new();
+    obj_t *cls = new_class(heap, "C", NULL);
+    obj_t *o = new_instance(cls);
+    CHECK_STATUS(failures, obj_setattr_str(o, "x", obj_none(heap)), OBJ_OK);
+    obj_heap_stats_t before, after;
+    CHECK_STATUS(failures, obj_heap_stats(heap, &before), OBJ_OK);
+
+    enum { N = 100000 };
+    char name[32];
+    size_t wrong = 0;
+    for (int i = 0; i < N; ++i) {
+        obj_t *out = NULL;
+        snprintf(name, sizeof name, "missing_%d", i);
+        wrong += obj_getattr_str(o, name, &out) != OBJ_ERR_ATTRIBUTE;
+        wrong += obj_getattr_str(cls, name, &out) != OBJ_ERR_ATTRIBUTE;
+        snprintf(name, sizeof name, "absent_%d", i);
+        obj_t *fresh = test_str(heap, name);
+        wrong += obj_getattr(o, fresh, &out) != OBJ_ERR_ATTRIBUTE;
+        wrong += obj_getattr(cls, fresh, &out) != OBJ_ERR_ATTRIBUTE;
+        wrong += obj_delattr(o, fresh) != OBJ_ERR_ATTRIBUTE;
+        wrong += out != NULL;
+        obj_decref(fresh);
+    }
+    CHECK(failures, wrong == 0);
+    CHECK_ERROR(failures, obj_getattr_str(o, "missing_7", &(obj_t *){NULL}), OBJ_ERR_ATTRIBUTE,
+                "'C' object has no attribute 'missing_7'");
+    CHECK_STATUS(failures, obj_heap_stats(heap, &after), OBJ_OK);
+    CHECK(failures, after.objects_live == before.objects_live);
+    CHECK(failures, after.bytes_in_use == before.bytes_in_use);
+    if (after.objects_live != before.objects_live || after.bytes_in_use != before.bytes_in_use) {
+        fprintf(stderr, "%d failed lookups: objects_live %zu -> %zu, bytes_in_use %zu -> %zu\n",
+                5 * N, before.objects_live, after.objects_live, before.bytes_in_use,
+                after.bytes_in_use);
+    }
+
+    /* A name that is not interned still finds what is there. */
+    obj_t *x = test_str(heap, "x");
+    obj_t *out = NULL;
+    CHECK_STATUS(failures, obj_getattr(o, x, &out), OBJ_OK);
+    CHECK(failures, out == obj_none(heap));
+    obj_decref(out);
+    /* ... also a key the host put in the instance's __dict__ itself. */
+    obj_t *dict = NULL;
+    CHECK_STATUS(failures, obj_getattr_str(o, "__dict__", &dict), OBJ_OK);
+    obj_t *key = test_str(heap, "put_by_host");
+    obj_t *one = test_int(heap, 1);
+    CHECK_STATUS(failures, obj_dict_set(dict, key, one), OBJ_OK);
+    CHECK_STATUS(failures, obj_getattr_str(o, "put_by_host", &out), OBJ_OK);
+    CHECK(failures, out == one);
+    obj_decref(out);
+    CHECK_STATUS(failures, obj_getattr(o, key, &out), OBJ_OK);
+    CHECK(failures, out == one);
+    obj_decref(out);
+    CHECK_STATUS(failures, obj_delattr(o, key), OBJ_OK);
+    CHECK_STATUS(failures, obj_getattr(o, key, &out), OBJ_ERR_ATTRIBUTE);
+
+    /* `__getattr__` gets the name asked for, and nothing stays behind. */
+    obj_t *hook = NULL;
+    CHECK_STATUS(failures, obj_function_new(heap, "__getattr__", answer_name, NULL, &hook),
+                 OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(cls, "__getattr__", hook), OBJ_OK);
+    obj_t *fresh = test_str(heap, "asked_for");
+    CHECK_STATUS(failures, obj_getattr(o, fresh, &out), OBJ_OK);
+    CHECK_STR_OBJ(failures, out, "asked_for");
+    obj_decref(out);
+    CHECK_STATUS(failures, obj_heap_stats(heap, &before), OBJ_OK);
+    for (int i = 0; i < 1000; ++i) {
+        snprintf(name, sizeof name, "hooked_%d", i);
+        out = NULL;
+        CHECK_STATUS(failures, obj_getattr_str(o, name, &out), OBJ_OK);
+        CHECK_STR_OBJ(failures, out, name);
+        obj_decref(out);
+    }
+    CHECK_STATUS(failures, obj_heap_stats(heap, &after), OBJ_OK);
+    CHECK(failures, after.objects_live == before.objects_live);
+    CHECK(failures, after.bytes_in_use == before.bytes_in_use);
+
+    obj_decref(fresh);
+    obj_decref(hook);
+    obj_decref(one);
+    obj_decref(key);
+    obj_decref(dict);
+    obj_decref(x);
+    obj_decref(o);
+    obj_decref(cls);
+    obj_heap_free(heap);
+    return failures;
+}
+
+int objffi_c_test_bounds(void) {
+    int failures = 0;
+    failures += test_failed_lookups_leave_no_trace();
+    return failures;
+}
