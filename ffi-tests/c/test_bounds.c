@@ -1,10 +1,48 @@
-/* Host code cannot break the heap (issue 11): a failed lookup leaves no trace.
- * Each part uses a heap of its own. */
+/* Host code cannot break the heap (issue 11): a failed lookup leaves no trace
+ * and attribute layouts stay within bounds and within the memory limit. Each
+ * part uses a heap of its own. */
 #include "objffi.h" /* first: the header must compile on its own */
+
+#include <stdlib.h>
 
 #include "check.h"
 
 int objffi_c_test_bounds(void);
+
+/* The process's resident memory in bytes, from /proc/self/status; 0 where it
+ * says nothing about this library (the checks that use it then pass): where
+ * there is no /proc, and under valgrind, whose calloc writes every byte it
+ * returns. The C tests run beside others in one process, so only large jumps
+ * mean anything. */
+static size_t resident_bytes(void) {
+    const char *preload = getenv("LD_PRELOAD");
+    if (preload != NULL && strstr(preload, "vgpreload") != NULL) {
+        return 0;
+    }
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL) {
+        return 0;
+    }
+    char line[256];
+    size_t kib = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kib = (size_t)strtoull(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kib * 1024;
+}
+
+#define MIB ((size_t)1 << 20)
+
+/* Whether resident memory grew by less than `slack` since `before` (yes when
+ * it cannot be told). */
+static int resident_grew_less_than(size_t before, size_t slack) {
+    size_t now = resident_bytes();
+    return before == 0 || now < before || now - before < slack;
+}
 
 static obj_t *new_class(obj_heap_t *heap, const char *name, const obj_type_spec_t *spec) {
     obj_t *t = NULL;
@@ -129,8 +167,137 @@ static int test_failed_lookups_leave_no_trace(void) {
     return failures;
 }
 
+/* ----- finding 9: attribute layouts stay small and inside the limit -------- */
+
+static int test_many_attributes_on_one_object(void) {
+    int failures = 0;
+    obj_heap_t *heap = obj_heap_new();
+    obj_t *cls = new_class(heap, "C", NULL);
+    obj_t *o = new_instance(cls);
+    size_t resident = resident_bytes();
+
+    enum { N = 15000 };
+    char name[32];
+    size_t wrong = 0;
+    for (int i = 0; i < N; ++i) {
+        snprintf(name, sizeof name, "a%d", i);
+        obj_t *v = test_int(heap, 1000 + i);
+        wrong += obj_setattr_str(o, name, v) != OBJ_OK;
+        obj_decref(v);
+    }
+    for (int i = 0; i < N; ++i) {
+        snprintf(name, sizeof name, "a%d", i);
+        obj_t *v = NULL;
+        int64_t got = -1;
+        wrong += obj_getattr_str(o, name, &v) != OBJ_OK;
+        wrong += obj_int_value(v, &got) != OBJ_OK || got != 1000 + i;
+        obj_decref(v);
+    }
+    CHECK(failures, wrong == 0);
+    obj_heap_stats_t stats;
+    CHECK_STATUS(failures, obj_heap_stats(heap, &stats), OBJ_OK);
+    CHECK(failures, stats.bytes_reserved < 32 * MIB);
+    CHECK(failures, resident_grew_less_than(resident, 256 * MIB));
+    if (!resident_grew_less_than(resident, 256 * MIB)) {
+        fprintf(stderr, "%d attributes on one object: +%zu MiB resident, the heap has %zu MiB\n",
+                N, (resident_bytes() - resident) / MIB, stats.bytes_reserved / MIB);
+    }
+    obj_decref(o);
+    obj_decref(cls);
+    obj_heap_free(heap);
+    return failures;
+}
+
+/* Many instances, each with its attributes in an order of its own. */
+static int test_many_attribute_orders(void) {
+    int failures = 0;
+    obj_heap_t *heap = obj_heap_new();
+    obj_t *cls = new_class(heap, "C", NULL);
+    size_t live = test_live(heap);
+    enum { N = 3000 };
+    obj_t *objs[N];
+    char name[32];
+    size_t wrong = 0;
+    for (int i = 0; i < N; ++i) {
+        objs[i] = new_instance(cls);
+        snprintf(name, sizeof name, "own_%d", i);
+        wrong += obj_setattr_str(objs[i], name, obj_true(heap)) != OBJ_OK;
+        wrong += obj_setattr_str(objs[i], "shared", obj_false(heap)) != OBJ_OK;
+    }
+    for (int i = 0; i < N; ++i) {
+        obj_t *v = NULL;
+        snprintf(name, sizeof name, "own_%d", i);
+        wrong += obj_getattr_str(objs[i], name, &v) != OBJ_OK || v != obj_true(heap);
+        obj_decref(v);
+        wrong += obj_getattr_str(objs[i], "shared", &v) != OBJ_OK || v != obj_false(heap);
+        obj_decref(v);
+        snprintf(name, sizeof name, "own_%d", (i + 1) % N);
+        wrong += obj_getattr_str(objs[i], name, &v) != OBJ_ERR_ATTRIBUTE;
+        obj_decref(objs[i]);
+    }
+    CHECK(failures, wrong == 0);
+    CHECK(failures, test_live(heap) == live + N + 1); /* the names stay interned */
+    obj_decref(cls);
+    obj_heap_free(heap);
+    return failures;
+}
+
+/* With a memory limit, attributes past it give OBJ_ERR_NO_MEMORY, and the
+ * object and the heap stay whole and usable. */
+static int test_attributes_past_the_limit(void) {
+    int failures = 0;
+    obj_heap_t *heap = obj_heap_new();
+    obj_t *cls = new_class(heap, "C", NULL);
+    obj_t *o = new_instance(cls);
+    obj_heap_stats_t stats;
+    CHECK_STATUS(failures, obj_heap_stats(heap, &stats), OBJ_OK);
+    size_t limit = stats.bytes_reserved + 4 * MIB;
+    CHECK_STATUS(failures, obj_heap_set_memory_limit(heap, limit), OBJ_OK);
+    size_t resident = resident_bytes();
+
+    char name[32];
+    obj_status_t st = OBJ_OK;
+    int added = 0;
+    while (st == OBJ_OK && added < 1000000) {
+        snprintf(name, sizeof name, "a%d", added);
+        st = obj_setattr_str(o, name, obj_none(heap));
+        added += st == OBJ_OK;
+    }
+    CHECK_STATUS(failures, st, OBJ_ERR_NO_MEMORY);
+    CHECK(failures, added > 1000);
+    CHECK_STATUS(failures, obj_heap_stats(heap, &stats), OBJ_OK);
+    CHECK(failures, stats.bytes_reserved <= limit);
+    CHECK(failures, resident_grew_less_than(resident, 256 * MIB));
+
+    /* Every attribute set is there; the one refused is not. */
+    size_t wrong = 0;
+    for (int i = 0; i < added; ++i) {
+        obj_t *v = NULL;
+        snprintf(name, sizeof name, "a%d", i);
+        wrong += obj_getattr_str(o, name, &v) != OBJ_OK || v != obj_none(heap);
+        obj_decref(v);
+    }
+    CHECK(failures, wrong == 0);
+    obj_t *v = NULL;
+    snprintf(name, sizeof name, "a%d", added);
+    CHECK_STATUS(failures, obj_getattr_str(o, name, &v), OBJ_ERR_ATTRIBUTE);
+
+    /* Freeing makes room again. */
+    obj_decref(o);
+    o = new_instance(cls);
+    CHECK(failures, o != NULL);
+    CHECK_STATUS(failures, obj_setattr_str(o, "a0", obj_none(heap)), OBJ_OK);
+    obj_decref(o);
+    obj_decref(cls);
+    obj_heap_free(heap);
+    return failures;
+}
+
 int objffi_c_test_bounds(void) {
     int failures = 0;
     failures += test_failed_lookups_leave_no_trace();
+    failures += test_many_attributes_on_one_object();
+    failures += test_many_attribute_orders();
+    failures += test_attributes_past_the_limit();
     return failures;
 }

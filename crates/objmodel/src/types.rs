@@ -27,7 +27,7 @@ use core::ptr::NonNull;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{Builtins, Heap, Names, SMALL_INT_MAX, SMALL_INT_MIN};
-use crate::instance::Shape;
+use crate::instance::ShapeTree;
 use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
 use crate::{mro, string, values};
 
@@ -112,8 +112,8 @@ pub(crate) struct TypeObject {
     /// added slots or a payload; `object` if none did. Bases whose solid
     /// types are unrelated have conflicting layouts.
     pub(crate) solid: ObjRef,
-    /// Root of the tree of instance shapes.
-    pub(crate) shapes: Box<Shape>,
+    /// The tree of instance shapes (heap memory: see `drop_type_fields`).
+    pub(crate) shapes: ShapeTree,
 }
 
 impl TypeObject {
@@ -204,7 +204,7 @@ fn alloc_type(
         (&raw mut (*t).subclasses).write(RefCell::new(Vec::new()));
         (&raw mut (*t).immutable).write(parts.immutable);
         (&raw mut (*t).solid).write(parts.solid.unwrap_or(o));
-        (&raw mut (*t).shapes).write(Box::new(Shape::root()));
+        (&raw mut (*t).shapes).write(ShapeTree::new(heap));
     }
     let ty = as_type(o);
     for &b in &ty.bases {
@@ -214,7 +214,8 @@ fn alloc_type(
     Ok(o)
 }
 
-/// Releases what a dead type holds (its counts and Rust-side memory).
+/// Releases what a dead type holds (its counts, its shapes and its
+/// Rust-side memory).
 ///
 /// # Safety
 /// `o` is a dead type, cleared once.
@@ -223,8 +224,10 @@ pub(crate) unsafe fn clear_type(o: ObjRef) {
     for &b in &ty.bases {
         as_type(b).subclasses.borrow_mut().retain(|&s| s != o);
     }
-    ty.shapes.release_keys();
     let (bases, dict) = (ty.bases.clone(), ty.dict);
+    // SAFETY: the type is dead, and so are its instances (each held a
+    // count on it): nothing points into its shapes, dropped once here.
+    unsafe { core::ptr::drop_in_place(&raw mut (*o.cast::<TypeObject>().as_ptr()).shapes) };
     // SAFETY: forwarded.
     unsafe { drop_type_fields(o) };
     dict.decref();
@@ -233,7 +236,9 @@ pub(crate) unsafe fn clear_type(o: ObjRef) {
     }
 }
 
-/// Drops a type's Rust-side fields without touching counts.
+/// Drops a type's Rust-side fields without touching counts. Its shapes are
+/// heap memory, not Rust-side: `clear_type` frees them, and a heap being
+/// dropped frees them with the rest of its memory.
 ///
 /// # Safety
 /// `o` is a type that is never used again.
@@ -246,7 +251,6 @@ pub(crate) unsafe fn drop_type_fields(o: ObjRef) {
         core::ptr::drop_in_place(&raw mut (*t).mro);
         core::ptr::drop_in_place(&raw mut (*t).hooks);
         core::ptr::drop_in_place(&raw mut (*t).subclasses);
-        core::ptr::drop_in_place(&raw mut (*t).shapes);
         core::ptr::drop_in_place(&raw mut (*t).layout);
     }
 }

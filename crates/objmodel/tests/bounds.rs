@@ -77,3 +77,37 @@ fn getattr_hooks_get_the_name_asked_for() {
     assert_eq!(o.getattr("other").unwrap().as_str(), Some("other"));
     assert_eq!(heap.stats().objects_live, before);
 }
+
+#[test]
+fn many_attributes_on_one_object_stay_within_the_limit() {
+    let heap = Heap::new();
+    let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+    let o = c.call(&[]).unwrap();
+    for i in 0..15_000 {
+        o.setattr(&format!("a{i}"), &heap.int(i).unwrap()).unwrap();
+    }
+    for i in 0..15_000 {
+        assert_eq!(o.getattr(&format!("a{i}")).unwrap().as_int(), Some(i));
+    }
+    assert!(heap.stats().memory.bytes_reserved < 32 << 20);
+
+    // Past a limit: NoMemory, and everything set before is still there.
+    let p = c.call(&[]).unwrap();
+    heap.set_memory_limit(Some(heap.stats().memory.bytes_reserved + (2 << 20)));
+    let mut added = 0;
+    let e = loop {
+        match p.setattr(&format!("b{added}"), &heap.none()) {
+            Ok(()) => added += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(e.kind, ErrorKind::NoMemory);
+    assert!(added > 1000);
+    for i in 0..added {
+        assert!(p.getattr(&format!("b{i}")).unwrap().is_none());
+    }
+    assert_eq!(kind(p.getattr(&format!("b{added}"))), ErrorKind::Attribute);
+    heap.check().unwrap();
+    drop(o);
+    p.setattr(&format!("b{added}"), &heap.none()).unwrap();
+}
