@@ -158,7 +158,12 @@ typedef void (*obj_visit_t)(struct obj_t *referent, void *arg);
 typedef struct obj_type_spec_t {
     /*
      Bytes of host data per instance (rounded up to 16; 16-byte aligned,
-     zero-filled at allocation). 0: none.
+     zero-filled at allocation). 0: none. A size no allocation could hold
+     (over `PTRDIFF_MAX / 2`) gives `OBJ_ERR_VALUE` at `obj_type_new`; an
+     instance larger than the heap's memory limit allows gives
+     `OBJ_ERR_NO_MEMORY` at `obj_alloc`, without touching memory. A large
+     payload is zero without being written: its pages are committed as
+     the host uses them.
      */
     size_t payload_size;
     /*
@@ -743,7 +748,7 @@ obj_status_t obj_is_instance(struct obj_t *o, struct obj_t *type, bool *out);
  A new instance of the class `type`, without calling `__init__`: slots
  unset, `__dict__` empty, payload zero-filled. `*out` receives a new
  reference. A built-in type other than `object`, or a non-class, gives
- `OBJ_ERR_TYPE`.
+ `OBJ_ERR_TYPE`; an instance past the memory limit `OBJ_ERR_NO_MEMORY`.
 
  # Safety
 

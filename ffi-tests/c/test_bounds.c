@@ -1,5 +1,6 @@
-/* Host code cannot break the heap (issue 11): a failed lookup leaves no trace
- * and attribute layouts stay within bounds and within the memory limit. Each
+/* Host code cannot break the heap (issue 11): a failed lookup leaves no trace,
+ * attribute layouts stay within bounds and within the memory limit, and a
+ * payload the heap could never hold is refused without touching memory. Each
  * part uses a heap of its own. */
 #include "objffi.h" /* first: the header must compile on its own */
 
@@ -293,11 +294,108 @@ static int test_attributes_past_the_limit(void) {
     return failures;
 }
 
+/* ----- finding 10: payloads the heap could never hold ---------------------- */
+
+/* A class with a payload of `size` bytes must be refused at obj_type_new or
+ * at obj_alloc, with OBJ_ERR_NO_MEMORY or OBJ_ERR_VALUE. */
+static int check_refused_payload(obj_heap_t *heap, size_t size) {
+    int failures = 0;
+    obj_type_spec_t spec = {0};
+    spec.payload_size = size;
+    obj_t *t = NULL;
+    obj_status_t st = obj_type_new(heap, "Huge", NULL, 0, &spec, &t);
+    if (st == OBJ_OK) {
+        obj_t *o = NULL;
+        st = obj_alloc(t, &o);
+        CHECK(failures, o == NULL);
+        obj_decref(t);
+    } else {
+        CHECK(failures, t == NULL);
+    }
+    if (st != OBJ_ERR_NO_MEMORY && st != OBJ_ERR_VALUE) {
+        fprintf(stderr, "a payload of %zu bytes gave %s: %s\n", size, obj_status_name(st),
+                obj_last_error());
+        ++failures;
+    }
+    return failures;
+}
+
+static int test_payloads_the_heap_could_never_hold(void) {
+    int failures = 0;
+    obj_heap_t *heap = obj_heap_new();
+    obj_t *name = NULL; /* the classes' name, interned for good before the count */
+    CHECK_STATUS(failures, obj_intern(heap, "Huge", 4, &name), OBJ_OK);
+    obj_decref(name);
+    size_t live = test_live(heap);
+    size_t resident = resident_bytes();
+    CHECK_STATUS(failures, obj_heap_set_memory_limit(heap, 64 * MIB), OBJ_OK);
+    failures += check_refused_payload(heap, (size_t)1 << 40);
+    failures += check_refused_payload(heap, 65 * MIB);
+    /* Sizes whose arithmetic would overflow; with and without a limit. */
+    failures += check_refused_payload(heap, SIZE_MAX - 8);
+    failures += check_refused_payload(heap, SIZE_MAX);
+    CHECK_STATUS(failures, obj_heap_set_memory_limit(heap, 0), OBJ_OK);
+    failures += check_refused_payload(heap, SIZE_MAX - 8);
+    failures += check_refused_payload(heap, SIZE_MAX - 4096);
+    failures += check_refused_payload(heap, SIZE_MAX / 2 + 1);
+    CHECK(failures, resident_grew_less_than(resident, 64 * MIB));
+    CHECK(failures, test_live(heap) == live);
+
+    /* The heap is usable. */
+    obj_type_spec_t spec = {0};
+    spec.payload_size = 48;
+    obj_t *t = new_class(heap, "Small", &spec);
+    obj_t *o = new_instance(t);
+    CHECK(failures, o != NULL && obj_payload(o) != NULL);
+    obj_decref(o);
+    obj_decref(t);
+    obj_heap_free(heap);
+    return failures;
+}
+
+/* Without a limit a large payload is zero, and memory is touched only when
+ * the host uses it. */
+static int test_large_payloads_are_not_touched(void) {
+    int failures = 0;
+    obj_heap_t *heap = obj_heap_new();
+    size_t resident = resident_bytes();
+    const size_t size = (size_t)1 << 30;
+    obj_type_spec_t spec = {0};
+    spec.payload_size = size;
+    obj_t *t = new_class(heap, "Big", &spec);
+    obj_t *o = t == NULL ? NULL : new_instance(t);
+    CHECK(failures, o != NULL);
+    if (o != NULL) {
+        const unsigned char *p = obj_payload(o);
+        CHECK(failures, p != NULL);
+        const size_t offsets[] = {0, 1, 4096, size / 3, size / 2 + 17, size - 4096, size - 1};
+        for (size_t i = 0; p != NULL && i < sizeof offsets / sizeof offsets[0]; ++i) {
+            CHECK(failures, p[offsets[i]] == 0);
+        }
+        CHECK(failures, resident_grew_less_than(resident, 512 * MIB));
+        if (!resident_grew_less_than(resident, 512 * MIB)) {
+            fprintf(stderr, "a %zu MiB payload: +%zu MiB resident\n", size / MIB,
+                    (resident_bytes() - resident) / MIB);
+        }
+        obj_heap_stats_t stats;
+        CHECK_STATUS(failures, obj_heap_stats(heap, &stats), OBJ_OK);
+        CHECK(failures, stats.bytes_reserved > size);
+        obj_decref(o);
+        CHECK_STATUS(failures, obj_heap_stats(heap, &stats), OBJ_OK);
+        CHECK(failures, stats.bytes_reserved < size);
+    }
+    obj_decref(t);
+    obj_heap_free(heap);
+    return failures;
+}
+
 int objffi_c_test_bounds(void) {
     int failures = 0;
     failures += test_failed_lookups_leave_no_trace();
     failures += test_many_attributes_on_one_object();
     failures += test_many_attribute_orders();
     failures += test_attributes_past_the_limit();
+    failures += test_payloads_the_heap_could_never_hold();
+    failures += test_large_payloads_are_not_touched();
     return failures;
 }

@@ -111,3 +111,40 @@ fn many_attributes_on_one_object_stay_within_the_limit() {
     drop(o);
     p.setattr(&format!("b{added}"), &heap.none()).unwrap();
 }
+
+fn payload_class<'h>(heap: &'h Heap, size: usize) -> Result<objmodel::Obj<'h>> {
+    let spec = TypeSpec {
+        payload_size: size,
+        ..TypeSpec::default()
+    };
+    heap.new_type("P", &[], &spec)
+}
+
+#[test]
+fn payloads_no_heap_could_hold_are_refused() {
+    let heap = Heap::new();
+    for size in [usize::MAX, usize::MAX - 8, usize::MAX / 2 + 1] {
+        assert_eq!(kind(payload_class(&heap, size)), ErrorKind::Value);
+    }
+    heap.set_memory_limit(Some(64 << 20));
+    let huge = payload_class(&heap, 1 << 40).unwrap();
+    assert_eq!(kind(huge.new_instance()), ErrorKind::NoMemory);
+    assert_eq!(kind(huge.call(&[])), ErrorKind::NoMemory);
+    assert!(heap.stats().memory.bytes_reserved <= 64 << 20);
+}
+
+#[test]
+fn payloads_are_zero_when_their_memory_is_reused() {
+    let heap = Heap::new();
+    for size in [16, 200, 4000, 100_000] {
+        let class = payload_class(&heap, size).unwrap();
+        for _ in 0..3 {
+            let o = class.new_instance().unwrap();
+            let p = o.payload().unwrap().as_ptr();
+            // SAFETY: the payload has `size` bytes.
+            let bytes = unsafe { std::slice::from_raw_parts_mut(p, size) };
+            assert!(bytes.iter().all(|&b| b == 0), "payload of {size} bytes");
+            bytes.fill(0xAB);
+        }
+    }
+}
