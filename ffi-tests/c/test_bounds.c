@@ -1,7 +1,8 @@
 /* Host code cannot break the heap (issue 11): a failed lookup leaves no trace,
- * attribute layouts stay within bounds and within the memory limit, and a
- * payload the heap could never hold is refused without touching memory. Each
- * part uses a heap of its own. */
+ * attribute layouts stay within bounds and within the memory limit, a payload
+ * the heap could never hold is refused without touching memory, and dropping
+ * many classes works (and takes linear time). Each part uses a heap of its
+ * own. */
 #include "objffi.h" /* first: the header must compile on its own */
 
 #include <stdlib.h>
@@ -389,6 +390,59 @@ static int test_large_payloads_are_not_touched(void) {
     return failures;
 }
 
+/* ----- finding 12: many classes come and go -------------------------------- */
+
+static int test_many_subclasses_dropped(void) {
+    int failures = 0;
+    obj_heap_t *heap = obj_heap_new();
+    obj_t *base = new_class(heap, "Base", NULL);
+    obj_t *names[2] = {NULL, NULL}; /* interned for good before the count */
+    CHECK_STATUS(failures, obj_intern(heap, "Sub", 3, &names[0]), OBJ_OK);
+    CHECK_STATUS(failures, obj_intern(heap, "flag", 4, &names[1]), OBJ_OK);
+    obj_decref(names[0]);
+    obj_decref(names[1]);
+    size_t live = test_live(heap);
+    enum { N = 80000 };
+    obj_t **subs = calloc(N, sizeof *subs);
+    CHECK(failures, subs != NULL);
+    if (subs == NULL) {
+        obj_decref(base);
+        obj_heap_free(heap);
+        return failures;
+    }
+    size_t wrong = 0;
+    for (int i = 0; i < N; ++i) {
+        wrong += obj_type_new(heap, "Sub", &base, 1, NULL, &subs[i]) != OBJ_OK;
+    }
+    CHECK(failures, wrong == 0);
+    /* The class's namespace changing reaches every subclass. */
+    obj_t *v = NULL;
+    CHECK_STATUS(failures, obj_setattr_str(base, "flag", obj_true(heap)), OBJ_OK);
+    CHECK_STATUS(failures, obj_getattr_str(subs[N - 1], "flag", &v), OBJ_OK);
+    CHECK(failures, v == obj_true(heap));
+    obj_decref(v);
+    /* Dropped in the order made, then half in the other order. */
+    for (int i = 0; i < N / 2; ++i) {
+        obj_decref(subs[i]);
+    }
+    for (int i = N - 1; i >= N / 2; --i) {
+        obj_decref(subs[i]);
+    }
+    free(subs);
+    CHECK(failures, test_live(heap) == live);
+    /* The base lives on, with no subclasses to reach. */
+    CHECK_STATUS(failures, obj_setattr_str(base, "flag", obj_false(heap)), OBJ_OK);
+    obj_t *sub = NULL;
+    CHECK_STATUS(failures, obj_type_new(heap, "Sub", &base, 1, NULL, &sub), OBJ_OK);
+    CHECK_STATUS(failures, obj_getattr_str(sub, "flag", &v), OBJ_OK);
+    CHECK(failures, v == obj_false(heap));
+    obj_decref(v);
+    obj_decref(sub);
+    obj_decref(base);
+    obj_heap_free(heap);
+    return failures;
+}
+
 int objffi_c_test_bounds(void) {
     int failures = 0;
     failures += test_failed_lookups_leave_no_trace();
@@ -397,5 +451,6 @@ int objffi_c_test_bounds(void) {
     failures += test_attributes_past_the_limit();
     failures += test_payloads_the_heap_could_never_hold();
     failures += test_large_payloads_are_not_touched();
+    failures += test_many_subclasses_dropped();
     return failures;
 }

@@ -24,6 +24,7 @@
 
 use core::cell::{Cell, RefCell};
 use core::ptr::NonNull;
+use std::collections::HashSet;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{Builtins, Heap, Names, SMALL_INT_MAX, SMALL_INT_MIN};
@@ -104,8 +105,9 @@ pub(crate) struct TypeObject {
     /// A number no other type of the heap has, ever (unlike addresses,
     /// which are reused): what member descriptors remember their class by.
     pub(crate) serial: u64,
-    /// Direct subclasses (no counts; they unregister when freed).
-    pub(crate) subclasses: RefCell<Vec<ObjRef>>,
+    /// Direct subclasses (no counts; they unregister when freed). A set:
+    /// a class with many subclasses loses each in constant time.
+    pub(crate) subclasses: RefCell<HashSet<ObjRef>>,
     /// Built-in types refuse new attributes.
     pub(crate) immutable: bool,
     /// The nearest type on this type's line (itself included) whose layout
@@ -201,14 +203,14 @@ fn alloc_type(
         (&raw mut (*t).hooks).write(parts.hooks);
         (&raw mut (*t).version).write(Cell::new(0));
         (&raw mut (*t).serial).write(heap.next_type_serial());
-        (&raw mut (*t).subclasses).write(RefCell::new(Vec::new()));
+        (&raw mut (*t).subclasses).write(RefCell::new(HashSet::new()));
         (&raw mut (*t).immutable).write(parts.immutable);
         (&raw mut (*t).solid).write(parts.solid.unwrap_or(o));
         (&raw mut (*t).shapes).write(ShapeTree::new(heap));
     }
     let ty = as_type(o);
     for &b in &ty.bases {
-        as_type(b).subclasses.borrow_mut().push(o);
+        as_type(b).subclasses.borrow_mut().insert(o);
     }
     heap.register_owner(o);
     Ok(o)
@@ -222,7 +224,7 @@ fn alloc_type(
 pub(crate) unsafe fn clear_type(o: ObjRef) {
     let ty = as_type(o);
     for &b in &ty.bases {
-        as_type(b).subclasses.borrow_mut().retain(|&s| s != o);
+        as_type(b).subclasses.borrow_mut().remove(&o);
     }
     let (bases, dict) = (ty.bases.clone(), ty.dict);
     // SAFETY: the type is dead, and so are its instances (each held a
@@ -294,7 +296,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
         (*t).mro.push(object);
         (*t).solid = object;
     }
-    as_type(object).subclasses.borrow_mut().push(type_);
+    as_type(object).subclasses.borrow_mut().insert(type_);
     let sub = |kind: Kind| builtin(kind, Some(object), Some(type_), 0);
     let none_type = sub(Kind::NoneType)?;
     let int = sub(Kind::Int)?;

@@ -148,3 +148,32 @@ fn payloads_are_zero_when_their_memory_is_reused() {
         }
     }
 }
+
+#[test]
+fn many_subclasses_come_and_go() {
+    let heap = Heap::new();
+    let base = heap.new_type("Base", &[], &TypeSpec::dict()).unwrap();
+    heap.intern("Sub").unwrap();
+    heap.intern("flag").unwrap();
+    let live = heap.stats().objects_live;
+    let mut subs: Vec<_> = (0..20_000)
+        .map(|_| heap.new_type("Sub", &[&base], &TypeSpec::dict()).unwrap())
+        .collect();
+    // Every other one goes first, then the rest from the end.
+    let rest: Vec<_> = subs
+        .drain(..)
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .collect();
+    base.setattr("flag", &heap.bool(true)).unwrap();
+    for (_, s) in &rest {
+        assert!(s.getattr("flag").unwrap().is(&heap.bool(true)));
+    }
+    drop(rest.into_iter().rev().collect::<Vec<_>>());
+    assert_eq!(heap.stats().objects_live, live);
+    // The base still reaches the subclasses it has.
+    let sub = heap.new_type("Sub", &[&base], &TypeSpec::dict()).unwrap();
+    assert!(sub.getattr("flag").unwrap().is(&heap.bool(true)));
+    base.setattr("flag", &heap.bool(false)).unwrap();
+    assert!(sub.getattr("flag").unwrap().is(&heap.bool(false)));
+}
