@@ -679,7 +679,8 @@ obj_status_t obj_dict_del(struct obj_t *dict, struct obj_t *key);
 /*
  The `i`-th entry of a dict in insertion order: `*key` and `*value`
  receive new references. `i` past the end gives `OBJ_ERR_INDEX`, a
- non-dict `OBJ_ERR_TYPE`.
+ non-dict `OBJ_ERR_TYPE`; `key` and `value` pointing to the same place
+ give `OBJ_ERR_VALUE`, whatever `i` is.
 
  # Safety
 

@@ -1,8 +1,8 @@
 /* Host code cannot break the heap (issue 11): a failed lookup leaves no trace,
  * attribute layouts stay within bounds and within the memory limit, a payload
- * the heap could never hold is refused without touching memory, and dropping
- * many classes works (and takes linear time). Each part uses a heap of its
- * own. */
+ * the heap could never hold is refused without touching memory, dropping many
+ * classes works (and takes linear time), and bad slot names and aliased
+ * out-parameters are refused. Each part uses a heap of its own. */
 #include "objffi.h" /* first: the header must compile on its own */
 
 #include <stdlib.h>
@@ -443,6 +443,71 @@ static int test_many_subclasses_dropped(void) {
     return failures;
 }
 
+/* ----- finding 13: bad slot names, aliased out-parameters ------------------ */
+
+static int test_slot_names_must_be_identifiers(void) {
+    int failures = 0;
+    obj_heap_t *heap = obj_heap_new();
+    size_t live = test_live(heap);
+    const char *bad[] = {"", "1a", "a b", "a-b", "a.b", " a", "\xc3\xa9!"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+        const char *slots[] = {"fine", bad[i]};
+        obj_type_spec_t spec = {0};
+        spec.slots = slots;
+        spec.nslots = 2;
+        obj_t *t = NULL;
+        CHECK_ERROR(failures, obj_type_new(heap, "S", NULL, 0, &spec, &t), OBJ_ERR_TYPE,
+                    "__slots__ must be identifiers");
+        CHECK(failures, t == NULL);
+    }
+    CHECK(failures, test_live(heap) == live);
+    /* Python's identifiers: letters, digits after the first, '_', non-ASCII letters. */
+    const char *good[] = {"_", "a1", "_x_", "\xc3\xa9t\xc3\xa9", "\xce\xbb"};
+    obj_type_spec_t spec = {0};
+    spec.slots = good;
+    spec.nslots = sizeof good / sizeof good[0];
+    obj_t *t = new_class(heap, "S", &spec);
+    CHECK(failures, t != NULL);
+    obj_t *o = t == NULL ? NULL : new_instance(t);
+    CHECK_STATUS(failures, obj_setattr_str(o, "\xc3\xa9t\xc3\xa9", obj_none(heap)), OBJ_OK);
+    obj_decref(o);
+    obj_decref(t);
+    obj_heap_free(heap);
+    return failures;
+}
+
+static int test_dict_item_refuses_one_place_for_two_results(void) {
+    int failures = 0;
+    obj_heap_t *heap = obj_heap_new();
+    obj_t *d = NULL;
+    CHECK_STATUS(failures, obj_dict_new(heap, &d), OBJ_OK);
+    obj_t *k = test_str(heap, "key");
+    obj_t *v = test_int(heap, 1000);
+    CHECK_STATUS(failures, obj_dict_set(d, k, v), OBJ_OK);
+    size_t live = test_live(heap);
+    size_t k_count = obj_refcount(k), v_count = obj_refcount(v);
+
+    obj_t *both = (obj_t *)&both; /* a sentinel: must stay as it is */
+    CHECK_ERROR(failures, obj_dict_item(d, 0, &both, &both), OBJ_ERR_VALUE,
+                "obj_dict_item: arguments 'key' and 'value' point to the same place");
+    CHECK(failures, both == (obj_t *)&both);
+    CHECK(failures, obj_refcount(k) == k_count && obj_refcount(v) == v_count);
+    CHECK(failures, test_live(heap) == live);
+    /* Out of range with the same place: the aliasing is refused first. */
+    CHECK_STATUS(failures, obj_dict_item(d, 5, &both, &both), OBJ_ERR_VALUE);
+
+    obj_t *key = NULL, *value = NULL;
+    CHECK_STATUS(failures, obj_dict_item(d, 0, &key, &value), OBJ_OK);
+    CHECK(failures, key == k && value == v);
+    obj_decref(key);
+    obj_decref(value);
+    obj_decref(k);
+    obj_decref(v);
+    obj_decref(d);
+    obj_heap_free(heap);
+    return failures;
+}
+
 int objffi_c_test_bounds(void) {
     int failures = 0;
     failures += test_failed_lookups_leave_no_trace();
@@ -452,5 +517,7 @@ int objffi_c_test_bounds(void) {
     failures += test_payloads_the_heap_could_never_hold();
     failures += test_large_payloads_are_not_touched();
     failures += test_many_subclasses_dropped();
+    failures += test_slot_names_must_be_identifiers();
+    failures += test_dict_item_refuses_one_place_for_two_results();
     return failures;
 }

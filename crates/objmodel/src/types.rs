@@ -473,9 +473,12 @@ impl Heap {
         if base_refs.is_empty() {
             base_refs.push(self.b().object);
         }
-        // CPython's order: the layout (its best base) first, then duplicate
-        // bases, then the MRO.
+        // CPython's order: the layout (its best base) first, then the slot
+        // names, then duplicate bases, then the MRO.
         let (layout, solid) = layout_for(&base_refs, spec)?;
+        if !spec.slots.iter().all(|s| is_identifier(s)) {
+            return Err(Error::type_error("__slots__ must be identifiers"));
+        }
         let duplicate = (1..base_refs.len()).find(|&i| base_refs[..i].contains(&base_refs[i]));
         if let Some(i) = duplicate {
             return Err(Error::type_error(format!(
@@ -523,6 +526,16 @@ impl Heap {
         }
         Ok(t)
     }
+}
+
+/// Whether `s` is an identifier, as Python's `str.isidentifier()` says: a
+/// letter or `_`, then letters, digits or `_` (Unicode's XID classes).
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || unicode_ident::is_xid_start(c))
+        && chars.all(unicode_ident::is_xid_continue)
 }
 
 /// The layout of a new class's instances and its solid type (`None`: the

@@ -177,3 +177,51 @@ fn many_subclasses_come_and_go() {
     base.setattr("flag", &heap.bool(false)).unwrap();
     assert!(sub.getattr("flag").unwrap().is(&heap.bool(false)));
 }
+
+/// A class `S` with `slots`, or the kind and message of its error.
+fn with_slots<'h>(
+    heap: &'h Heap,
+    slots: &[&str],
+    bases: &[&objmodel::Obj<'h>],
+) -> std::result::Result<objmodel::Obj<'h>, (ErrorKind, String)> {
+    let spec = TypeSpec {
+        slots,
+        ..TypeSpec::default()
+    };
+    heap.new_type("S", bases, &spec)
+        .map_err(|e| (e.kind, e.message))
+}
+
+#[test]
+fn slot_names_must_be_identifiers() {
+    let heap = Heap::new();
+    let live = heap.stats().objects_live;
+    for bad in ["", "1a", "a b", "a-b", "a.b", " a", "é!", "a\0"] {
+        assert_eq!(
+            with_slots(&heap, &["fine", bad], &[]).map(drop),
+            Err((ErrorKind::Type, "__slots__ must be identifiers".to_owned())),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        heap.stats().objects_live,
+        live,
+        "nothing made, nothing interned"
+    );
+    for good in ["_", "a1", "_x_", "été", "λ", "ℌ"] {
+        assert!(with_slots(&heap, &[good], &[]).is_ok(), "{good:?}");
+    }
+    // CPython's order: a layout conflict first, then the names, then
+    // duplicate bases.
+    let a = with_slots(&heap, &["a"], &[]).unwrap();
+    let b = with_slots(&heap, &["b"], &[]).unwrap();
+    assert_eq!(
+        with_slots(&heap, &[""], &[&a, &b]).unwrap_err().1,
+        "multiple bases have instance lay-out conflict"
+    );
+    let plain = heap.new_type("P", &[], &TypeSpec::dict()).unwrap();
+    assert_eq!(
+        with_slots(&heap, &[""], &[&plain, &plain]).unwrap_err().1,
+        "__slots__ must be identifiers"
+    );
+}
