@@ -163,7 +163,12 @@ typedef void (*obj_visit_t)(struct obj_t *referent, void *arg);
 typedef struct obj_type_spec_t {
     /*
      Bytes of host data per instance (rounded up to 16; 16-byte aligned,
-     zero-filled at allocation). 0: none.
+     zero-filled at allocation). 0: none. A size no allocation could hold
+     (over `PTRDIFF_MAX / 2`) gives `OBJ_ERR_VALUE` at `obj_type_new`; an
+     instance larger than the heap's memory limit allows gives
+     `OBJ_ERR_NO_MEMORY` at `obj_alloc`, without touching memory. A large
+     payload is zero without being written: its pages are committed as
+     the host uses them.
      */
     size_t payload_size;
     /*
@@ -704,7 +709,8 @@ obj_status_t obj_dict_del(struct obj_t *dict, struct obj_t *key);
 /*
  The `i`-th entry of a dict in insertion order: `*key` and `*value`
  receive new references. `i` past the end gives `OBJ_ERR_INDEX`, a
- non-dict `OBJ_ERR_TYPE`.
+ non-dict `OBJ_ERR_TYPE`; `key` and `value` pointing to the same place
+ give `OBJ_ERR_VALUE`, whatever `i` is.
 
  # Safety
 
@@ -773,7 +779,7 @@ obj_status_t obj_is_instance(struct obj_t *o, struct obj_t *type, bool *out);
  A new instance of the class `type`, without calling `__init__`: slots
  unset, `__dict__` empty, payload zero-filled. `*out` receives a new
  reference. A built-in type other than `object`, or a non-class, gives
- `OBJ_ERR_TYPE`.
+ `OBJ_ERR_TYPE`; an instance past the memory limit `OBJ_ERR_NO_MEMORY`.
 
  # Safety
 
@@ -819,7 +825,8 @@ obj_status_t obj_type_layout(struct obj_t *type,
  (a function of the class comes bound to `o`). Missing gives
  `OBJ_ERR_ATTRIBUTE` (`'B' object has no attribute 'zzz'`, or on a class
  `type object 'B' has no attribute 'zzz'`); a `name` that is no str
- `OBJ_ERR_TYPE`.
+ `OBJ_ERR_TYPE`. A lookup keeps nothing (it interns no name): failed
+ lookups of ever new names leave the heap as it was.
 
  # Safety
 

@@ -23,6 +23,7 @@ unsafe extern "C" {
     safe fn objffi_c_test_reentrant_hosts() -> c_int;
     safe fn objffi_c_test_host_code() -> c_int;
     safe fn objffi_c_test_counts() -> c_int;
+    safe fn objffi_c_test_bounds() -> c_int;
     safe fn objffi_cpp_test_heap() -> c_int;
     safe fn objffi_cpp_test_wrapper() -> c_int;
 }
@@ -150,5 +151,14 @@ fn c_host_code() {
         objffi_c_test_host_code(),
         0,
         "failed checks in c/test_host_code.c (see the output)"
+    );
+}
+
+#[test]
+fn c_bounds() {
+    assert_eq!(
+        objffi_c_test_bounds(),
+        0,
+        "failed checks in c/test_bounds.c (see the output)"
     );
 }

@@ -19,7 +19,8 @@ use crate::ptr::{try_cstr, try_out};
 /// (a function of the class comes bound to `o`). Missing gives
 /// `OBJ_ERR_ATTRIBUTE` (`'B' object has no attribute 'zzz'`, or on a class
 /// `type object 'B' has no attribute 'zzz'`); a `name` that is no str
-/// `OBJ_ERR_TYPE`.
+/// `OBJ_ERR_TYPE`. A lookup keeps nothing (it interns no name): failed
+/// lookups of ever new names leave the heap as it was.
 ///
 /// # Safety
 ///

@@ -5,7 +5,7 @@
 //! `1`, `1.0` and `True` are one key, strs and tuples compare by value,
 //! other objects by identity.
 
-use crate::error::{RawStatus, Result};
+use crate::error::{Error, RawStatus, Result, obj_status_t};
 use crate::heap::{obj_heap_t, try_heap};
 use crate::object::{as_refs, new_ref, obj_t, same_heap, try_obj, try_objs};
 use crate::panic::ffi_boundary;
@@ -223,7 +223,8 @@ pub unsafe extern "C" fn obj_dict_del(dict: *mut obj_t, key: *mut obj_t) -> RawS
 
 /// The `i`-th entry of a dict in insertion order: `*key` and `*value`
 /// receive new references. `i` past the end gives `OBJ_ERR_INDEX`, a
-/// non-dict `OBJ_ERR_TYPE`.
+/// non-dict `OBJ_ERR_TYPE`; `key` and `value` pointing to the same place
+/// give `OBJ_ERR_VALUE`, whatever `i` is.
 ///
 /// # Safety
 ///
@@ -239,7 +240,16 @@ pub unsafe extern "C" fn obj_dict_item(
     ffi_boundary("obj_dict_item", || -> Result<()> {
         // SAFETY: the caller passes NULL or a live object.
         let dict = unsafe { try_obj(dict, "obj_dict_item", "dict") }?;
-        // SAFETY: the caller passes NULL or pointers valid for one write each.
+        if !key.is_null() && key == value {
+            // Both results in one place: one would leak, and two `&mut` to
+            // it would alias.
+            return Err(Error::new(
+                obj_status_t::OBJ_ERR_VALUE,
+                "obj_dict_item: arguments 'key' and 'value' point to the same place",
+            ));
+        }
+        // SAFETY: the caller passes NULL or pointers valid for one write
+        // each, and they are distinct (checked above).
         let key_out = unsafe { try_out(key, "obj_dict_item", "key") }?;
         // SAFETY: as above.
         let value_out = unsafe { try_out(value, "obj_dict_item", "value") }?;

@@ -51,7 +51,12 @@ type HookFn = unsafe extern "C" fn(*mut obj_t, *mut c_void);
 #[repr(C)]
 pub struct obj_type_spec_t {
     /// Bytes of host data per instance (rounded up to 16; 16-byte aligned,
-    /// zero-filled at allocation). 0: none.
+    /// zero-filled at allocation). 0: none. A size no allocation could hold
+    /// (over `PTRDIFF_MAX / 2`) gives `OBJ_ERR_VALUE` at `obj_type_new`; an
+    /// instance larger than the heap's memory limit allows gives
+    /// `OBJ_ERR_NO_MEMORY` at `obj_alloc`, without touching memory. A large
+    /// payload is zero without being written: its pages are committed as
+    /// the host uses them.
     pub payload_size: usize,
     /// Names of fixed-offset fields, like `__slots__` (UTF-8); NULL for none.
     pub slots: *const *const c_char,
@@ -341,7 +346,7 @@ pub unsafe extern "C" fn obj_is_instance(
 /// A new instance of the class `type`, without calling `__init__`: slots
 /// unset, `__dict__` empty, payload zero-filled. `*out` receives a new
 /// reference. A built-in type other than `object`, or a non-class, gives
-/// `OBJ_ERR_TYPE`.
+/// `OBJ_ERR_TYPE`; an instance past the memory limit `OBJ_ERR_NO_MEMORY`.
 ///
 /// # Safety
 ///

@@ -38,8 +38,18 @@ pub(crate) unsafe fn paint_allocated(block: *mut u8, size: usize, block_size: us
     // SAFETY: both ranges lie inside the block, as the caller promises.
     unsafe {
         block.write_bytes(FRESH_BYTE, size);
-        block.add(size).write_bytes(GUARD_BYTE, block_size - size);
+        paint_guard(block, size, block_size);
     }
+}
+
+/// Paints the guard bytes after a `size`-byte request (a zeroed request
+/// keeps its zeros).
+///
+/// # Safety
+/// `block..block + block_size` is writable and `size <= block_size`.
+pub(crate) unsafe fn paint_guard(block: *mut u8, size: usize, block_size: usize) {
+    // SAFETY: the range lies inside the block, as the caller promises.
+    unsafe { block.add(size).write_bytes(GUARD_BYTE, block_size - size) };
 }
 
 /// Panics unless the guard bytes after a `size`-byte request are intact.

@@ -115,6 +115,18 @@ impl HeapCore {
 
     #[inline]
     pub(crate) fn alloc(&mut self, size: usize) -> Result<NonNull<u8>, AllocError> {
+        self.alloc_with(size, false)
+    }
+
+    /// `alloc`, with the request zeroed: pooled blocks by writing zeros,
+    /// large ones by the backend (fresh pages stay untouched).
+    #[inline]
+    pub(crate) fn alloc_zeroed(&mut self, size: usize) -> Result<NonNull<u8>, AllocError> {
+        self.alloc_with(size, true)
+    }
+
+    #[inline(always)]
+    fn alloc_with(&mut self, size: usize, zeroed: bool) -> Result<NonNull<u8>, AllocError> {
         if !self.delayed.is_empty() {
             self.drain_delayed();
         }
@@ -128,8 +140,13 @@ impl HeapCore {
             }
         }
         match size_class_of(size) {
-            Some(class) => self.alloc_small(size, class),
-            None => self.alloc_large(size),
+            Some(class) => self.alloc_small(size, class).inspect(|block| {
+                if zeroed {
+                    // SAFETY: a fresh block of at least `size` bytes.
+                    unsafe { block.as_ptr().write_bytes(0, size) };
+                }
+            }),
+            None => self.alloc_large(size, zeroed),
         }
         .map_err(|kind| AllocError { size, kind })
     }
@@ -165,20 +182,26 @@ impl HeapCore {
     }
 
     #[cold]
-    fn alloc_large(&mut self, size: usize) -> Result<NonNull<u8>, AllocErrorKind> {
+    fn alloc_large(&mut self, size: usize, zeroed: bool) -> Result<NonNull<u8>, AllocErrorKind> {
         let reserved = large::reserved_for(size)
             .filter(|&r| r <= isize::MAX as usize)
             .ok_or(AllocErrorKind::TooLarge)?;
         self.check_limit(reserved)?;
         // SAFETY: `self.large` heads a well-formed list.
-        let block = unsafe { large::alloc(&mut self.large, size, reserved) }
+        let block = unsafe { large::alloc(&mut self.large, size, reserved, zeroed) }
             .ok_or(AllocErrorKind::OutOfMemory)?;
         self.add_reserved(reserved);
         self.counts.large_blocks += 1;
         self.counts.large_bytes += size;
         if debug::ENABLED {
             // SAFETY: the backend gave us size + GUARD_BYTES bytes after the header.
-            unsafe { debug::paint_allocated(block, size, size + debug::GUARD_BYTES) };
+            unsafe {
+                if zeroed {
+                    debug::paint_guard(block, size, size + debug::GUARD_BYTES);
+                } else {
+                    debug::paint_allocated(block, size, size + debug::GUARD_BYTES);
+                }
+            }
         }
         // SAFETY: `large::alloc` returned a non-null pointer.
         Ok(unsafe { NonNull::new_unchecked(block) })

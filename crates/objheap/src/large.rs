@@ -10,6 +10,10 @@
 //!  +------+------+------+-------+------------------------+--------------+
 //!  ^ from the backend           ^ returned to the caller (16-aligned)
 //! ```
+//!
+//! A zeroed block is asked of the backend zeroed (`mi_zalloc`, `calloc`),
+//! which knows fresh pages from the system are zero already and leaves
+//! them untouched: a gigabyte costs no memory until it is used.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr;
@@ -48,7 +52,8 @@ fn layout(reserved: usize) -> Option<Layout> {
     Layout::from_size_align(reserved, ALIGNMENT).ok()
 }
 
-/// Allocates a large block and links it after `*head`; returns the caller's pointer.
+/// Allocates a large block (its request zero if `zeroed`) and links it
+/// after `*head`; returns the caller's pointer.
 ///
 /// # Safety
 /// `*head` is the head of a well-formed list of live headers.
@@ -56,10 +61,18 @@ pub(crate) unsafe fn alloc(
     head: &mut *mut LargeHeader,
     size: usize,
     reserved: usize,
+    zeroed: bool,
 ) -> Option<*mut u8> {
     let layout = layout(reserved)?;
     // SAFETY: the layout has a non-zero size (at least the header).
-    let header = unsafe { BACKEND.alloc(layout) }.cast::<LargeHeader>();
+    let header = unsafe {
+        if zeroed {
+            BACKEND.alloc_zeroed(layout)
+        } else {
+            BACKEND.alloc(layout)
+        }
+    }
+    .cast::<LargeHeader>();
     if header.is_null() {
         return None;
     }

@@ -127,6 +127,14 @@ impl Heap {
         self.core.alloc(size)
     }
 
+    /// [`Heap::alloc`] with the contents zero. A large block comes zeroed
+    /// from the backend, which leaves fresh pages from the system untouched:
+    /// its memory is committed only as it is used.
+    #[inline]
+    pub fn alloc_zeroed(&mut self, size: usize) -> Result<NonNull<u8>, AllocError> {
+        self.core.alloc_zeroed(size)
+    }
+
     /// Frees a block.
     ///
     /// # Safety

@@ -27,6 +27,19 @@ fn fresh_blocks_are_filled_and_guarded() {
 }
 
 #[test]
+fn zeroed_blocks_are_zero_and_guarded() {
+    let mut heap = Heap::new();
+    for size in [0, 1, 24, 100, 496, 1000] {
+        let p = heap.alloc_zeroed(size).unwrap();
+        let all = bytes(p, size + GUARD_BYTES);
+        assert!(all[..size].iter().all(|&b| b == 0), "size {size}");
+        assert!(all[size..].iter().all(|&b| b == GUARD_BYTE), "size {size}");
+        // SAFETY: allocated above.
+        unsafe { heap.free(p, size) };
+    }
+}
+
+#[test]
 fn freed_blocks_are_filled_with_the_freed_pattern() {
     let mut heap = Heap::new();
     let keep = heap.alloc(40).unwrap(); // keeps the pool alive

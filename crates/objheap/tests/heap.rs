@@ -308,6 +308,72 @@ fn large_blocks_are_counted_and_released() {
 }
 
 #[test]
+fn zeroed_blocks_are_zero() {
+    let mut heap = Heap::new();
+    let sizes: &[usize] = if cfg!(miri) {
+        &[0, 24, 1000]
+    } else {
+        &[0, 1, 24, 100, 496, 1000, 100_000, 1 << 20]
+    };
+    for &size in sizes {
+        // A block used and freed first, so that its memory is reused.
+        let p = heap.alloc(size).unwrap();
+        stamp(p, size);
+        // SAFETY: allocated above with this size.
+        unsafe { heap.free(p, size) };
+        let p = heap.alloc_zeroed(size).unwrap();
+        // SAFETY: `size` readable bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(p.as_ptr(), size) };
+        assert!(bytes.iter().all(|&b| b == 0), "size {size}");
+        // SAFETY: allocated above with this size.
+        unsafe { heap.free(p, size) };
+    }
+    heap.check().unwrap();
+}
+
+/// The process's resident memory in bytes (Linux; 0 elsewhere).
+fn resident_bytes() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+        .map_or(0, |kib| kib * 1024)
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "a gigabyte")]
+fn a_large_zeroed_block_is_not_touched_until_used() {
+    let mut heap = Heap::new();
+    let size = 1 << 30;
+    let before = resident_bytes();
+    let p = heap.alloc_zeroed(size).unwrap();
+    for offset in [0, 4096, size / 3, size - 1] {
+        // SAFETY: inside the block.
+        assert_eq!(unsafe { p.as_ptr().add(offset).read() }, 0);
+    }
+    // Other tests run beside this one: only a jump near 1 GiB means much.
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(grown < 512 << 20, "resident memory grew by {grown} bytes");
+    // SAFETY: allocated above with this size.
+    unsafe { heap.free(p, size) };
+}
+
+#[test]
+fn sizes_no_heap_could_hold_are_refused_at_once() {
+    let mut heap = Heap::new();
+    for size in [usize::MAX, usize::MAX - 8, isize::MAX as usize] {
+        let e = heap.alloc_zeroed(size).unwrap_err();
+        assert_eq!(e.kind, AllocErrorKind::TooLarge, "size {size}");
+        assert_eq!(heap.alloc(size).unwrap_err().kind, AllocErrorKind::TooLarge);
+    }
+    heap.set_memory_limit(Some(64 << 20));
+    let e = heap.alloc_zeroed(1 << 40).unwrap_err();
+    assert!(matches!(e.kind, AllocErrorKind::LimitExceeded { .. }));
+    assert_eq!(heap.stats().bytes_reserved, 0);
+}
+
+#[test]
 fn dropping_a_heap_with_live_blocks_releases_them() {
     // Miri's leak checker and valgrind would report anything left behind.
     let mut heap = Heap::new();

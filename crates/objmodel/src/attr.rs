@@ -18,6 +18,13 @@
 //! cache: a warm lookup costs the same for a 10-deep hierarchy as for a
 //! 1-deep one. Changing a class's namespace gives it and all its subclasses
 //! new versions, so stale entries are never hit.
+//!
+//! Names: a store interns its name ([`intern_name`]); a lookup does not
+//! ([`lookup_name`]), so that failed lookups of ever new names leave the
+//! heap as it was. A lookup name that is not interned has no interned
+//! equal, so it can be in no class namespace or shape, only in a dict-mode
+//! instance `__dict__` the host filled (dicts compare str keys by text);
+//! such names skip the method cache.
 
 use crate::error::{Error, Result};
 use crate::func;
@@ -38,9 +45,15 @@ fn version(ty: &TypeObject) -> u32 {
     v
 }
 
-/// Finds `name` (an interned str) on `ty`'s MRO; borrowed.
+/// Finds `name` (a str, see [`lookup_name`]) on `ty`'s MRO; borrowed.
 #[inline]
 pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
+    if !string::is_interned(name) {
+        // Not cached: such a name is found on no class (see the module
+        // comment) and often short-lived; its entry would only push out
+        // useful ones.
+        return walk_mro(ty, name);
+    }
     let v = version(ty);
     if v == 0 {
         return walk_mro(ty, name);
@@ -81,15 +94,41 @@ fn is_data_descriptor(d: ObjRef) -> bool {
     matches!(d.ty().kind, Kind::Property | Kind::Member)
 }
 
-/// The interned form of an attribute name, or a TypeError for a non-str.
-pub(crate) fn intern_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
-    if name.ty().kind != Kind::Str {
-        return Err(Error::type_error(format!(
+/// A TypeError for an attribute name that is no str.
+fn check_name(name: ObjRef) -> Result<()> {
+    if name.ty().kind == Kind::Str {
+        Ok(())
+    } else {
+        Err(Error::type_error(format!(
             "attribute name must be string, not '{}'",
             name.ty().name_str()
-        )));
+        )))
     }
+}
+
+/// The interned form of an attribute name to store, or a TypeError for a non-str.
+pub(crate) fn intern_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
+    check_name(name)?;
     string::intern_obj(heap, name)
+}
+
+/// An attribute name to look up or delete (`string::lookup_obj`: interns
+/// nothing), or a TypeError for a non-str.
+pub(crate) fn lookup_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
+    check_name(name)?;
+    Ok(string::lookup_obj(heap, name))
+}
+
+/// Runs `f` with `text` as a name to look up: its interned str if there is
+/// one, else a new str that lives for the call only.
+fn with_lookup_name<R>(heap: &Heap, text: &str, f: impl FnOnce(ObjRef) -> Result<R>) -> Result<R> {
+    if let Some(name) = string::find_interned(heap, text) {
+        return f(name);
+    }
+    let name = string::new_str(heap, text)?;
+    let r = f(name);
+    name.decref();
+    r
 }
 
 /// `descr.__get__(o)` for a data descriptor found on `type(o)`.
@@ -117,7 +156,7 @@ pub(crate) fn descriptor_get(heap: &Heap, d: ObjRef, o: ObjRef) -> Result<ObjRef
     }
 }
 
-/// `getattr(o, name)` with `name` interned; a new reference.
+/// `getattr(o, name)` with `name` from [`lookup_name`]; a new reference.
 pub(crate) fn getattr(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
     if o.ty().kind == Kind::Type {
         return type_getattr(heap, o, name);
@@ -209,7 +248,8 @@ fn type_getattr(heap: &Heap, t: ObjRef, name: ObjRef) -> Result<ObjRef> {
     )))
 }
 
-/// `setattr(o, name, value)` (`value` None: `delattr`), `name` interned.
+/// `setattr(o, name, value)` (`value` None: `delattr`), `name` interned
+/// (for `delattr`, from [`lookup_name`] will do).
 pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef>) -> Result<()> {
     if o.ty().kind == Kind::Type {
         return type_setattr(heap, o, name, value);
@@ -346,17 +386,19 @@ impl<'h> Obj<'h> {
         string::intern(self.heap(), name)
     }
 
-    /// `getattr(self, name)`.
+    /// `getattr(self, name)`. Interns nothing: a failed lookup leaves the
+    /// heap as it was.
     pub fn getattr(&self, name: &str) -> Result<Obj<'h>> {
         let heap = self.heap();
-        Ok(getattr(heap, self.raw(), self.interned(name)?)?.into_obj())
+        with_lookup_name(heap, name, |name| getattr(heap, self.raw(), name)).map(ObjRef::into_obj)
     }
 
-    /// `getattr(self, name)` with a str object as the name.
+    /// `getattr(self, name)` with a str object as the name (passed as it is
+    /// to `__getattr__` when it is not interned).
     pub fn getattr_obj(&self, name: &Obj<'h>) -> Result<Obj<'h>> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
-        Ok(getattr(heap, self.raw(), intern_name(heap, name.raw())?)?.into_obj())
+        Ok(getattr(heap, self.raw(), lookup_name(heap, name.raw())?)?.into_obj())
     }
 
     /// `setattr(self, name, value)`.
@@ -379,17 +421,17 @@ impl<'h> Obj<'h> {
         )
     }
 
-    /// `delattr(self, name)`.
+    /// `delattr(self, name)`. Interns nothing.
     pub fn delattr(&self, name: &str) -> Result<()> {
         let heap = self.heap();
-        setattr(heap, self.raw(), self.interned(name)?, None)
+        with_lookup_name(heap, name, |name| setattr(heap, self.raw(), name, None))
     }
 
     /// `delattr(self, name)` with a str object as the name.
     pub fn delattr_obj(&self, name: &Obj<'h>) -> Result<()> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
-        setattr(heap, self.raw(), intern_name(heap, name.raw())?, None)
+        setattr(heap, self.raw(), lookup_name(heap, name.raw())?, None)
     }
 
     /// `type(self)`.
@@ -419,22 +461,24 @@ impl<'h> Obj<'h> {
     }
 
     /// Calls the method `name` of `self` with `args` (`self` is passed
-    /// first), without making a bound method object.
+    /// first), without making a bound method object. Interns nothing.
     pub fn call_method(&self, name: &str, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
         let heap = self.heap();
         let raw: Vec<ObjRef> = args.iter().map(|a| a.raw()).collect();
         for &a in &raw {
             heap.check_own(a)?;
         }
-        Ok(call::call_method(heap, self.raw(), self.interned(name)?, &raw)?.into_obj())
+        with_lookup_name(heap, name, |name| {
+            call::call_method(heap, self.raw(), name, &raw)
+        })
+        .map(ObjRef::into_obj)
     }
 
-    /// [`Obj::call_method`] with a str object as the name (no interning
-    /// work when it is already interned).
+    /// [`Obj::call_method`] with a str object as the name.
     pub fn call_method_obj(&self, name: &Obj<'h>, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
-        let name = intern_name(heap, name.raw())?;
+        let name = lookup_name(heap, name.raw())?;
         let mut raw = [name; 8];
         if args.len() <= raw.len() {
             for (slot, a) in raw.iter_mut().zip(args) {

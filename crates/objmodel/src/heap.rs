@@ -369,10 +369,17 @@ impl Heap {
         Ok(self.mem().alloc(size)?)
     }
 
+    /// Allocates zeroed raw memory: large blocks come zero from the system,
+    /// untouched until used.
+    #[inline]
+    pub(crate) fn alloc_zeroed_raw(&self, size: usize) -> Result<NonNull<u8>> {
+        Ok(self.mem().alloc_zeroed(size)?)
+    }
+
     /// Frees raw memory.
     ///
     /// # Safety
-    /// `p` came from `alloc_raw(size)` and is not used again.
+    /// `p` came from `alloc_raw(size)` or `alloc_zeroed_raw(size)` and is not used again.
     #[inline]
     pub(crate) unsafe fn free_raw(&self, p: NonNull<u8>, size: usize) {
         // SAFETY: forwarded from the caller.
@@ -402,12 +409,13 @@ impl Heap {
     /// (the caller sets it), tracking containers.
     pub(crate) fn alloc_block(&self, kind: Kind, size: usize, owner: bool) -> Result<ObjRef> {
         let prefix = crate::gc::prefix(kind);
-        let p = self.alloc_raw(prefix + size)?;
-        // SAFETY: `prefix + size` fresh bytes; the header fits after the prefix.
-        let o = unsafe {
-            p.as_ptr().write_bytes(0, prefix + size);
-            ObjRef(p.add(prefix).cast())
-        };
+        let total = prefix.checked_add(size).ok_or(objheap::AllocError {
+            size,
+            kind: objheap::AllocErrorKind::TooLarge,
+        })?;
+        let p = self.alloc_zeroed_raw(total)?;
+        // SAFETY: `total` fresh, zeroed bytes; the header fits after the prefix.
+        let o = unsafe { ObjRef(p.add(prefix).cast()) };
         let rc = if owner {
             objgc::RefCount::new_owned()
         } else {

@@ -20,7 +20,15 @@
 //! Shapes form a tree per class: adding attribute `k` to an instance of
 //! shape `S` moves it to `S`'s child for `k` (made once, then shared).
 //! Deleting an attribute, or asking for `__dict__`, turns the instance into
-//! dict mode: `shape` is the [`DICT_MODE`] marker and `values` a real dict.
+//! dict mode: `shape` is the dict-mode marker and `values` a real dict.
+//!
+//! Each shape holds all its keys, so the tree is kept small, and in the
+//! heap's memory (its limit counts it): a shape has at most
+//! [`MAX_SHAPE_KEYS`] keys (CPython's shared keys hold 30 too), a class's
+//! tree at most [`MAX_SHAPES`] shapes; an instance that would need a shape
+//! past either bound moves to dict mode instead. So a class's shapes take
+//! at most `MAX_SHAPES` × ~350 bytes, and a lookup in a shape compares at
+//! most `MAX_SHAPE_KEYS` keys.
 //!
 //! Key invariant: in shape mode, `values` has `capacity(keys.len())` cells
 //! and cell `i` holds a counted reference to the value of `keys[i]`.
@@ -28,11 +36,21 @@
 use core::cell::{Cell, RefCell};
 use core::ptr::NonNull;
 
+use allocator_api2::boxed::Box as HBox;
+use allocator_api2::vec::Vec as HVec;
+
 use crate::error::{Error, Result};
-use crate::heap::Heap;
+use crate::heap::{Heap, HeapAlloc};
 use crate::object::{FINALIZED, ObjRef};
 use crate::types::{Hook, PayloadHooks, as_type};
 use crate::values;
+
+/// Keys a shape may have; an instance given more moves to dict mode.
+pub(crate) const MAX_SHAPE_KEYS: usize = 30;
+
+/// Shapes a class's tree may have, its root included; an instance that
+/// needs another moves to dict mode.
+pub(crate) const MAX_SHAPES: usize = 1024;
 
 /// Bytes of the `shape|values` pair in an instance.
 pub(crate) const DICT_PAIR_SIZE: usize = size_of::<DictPair>();
@@ -44,15 +62,20 @@ pub(crate) struct DictPair {
     values: Cell<*mut ObjRef>,
 }
 
-/// A shared key layout.
+/// A shared key layout, in heap memory.
 pub(crate) struct Shape {
-    /// Attribute names (interned, so immortal: no counts held).
-    pub(crate) keys: Vec<ObjRef>,
-    #[expect(
-        clippy::vec_box,
-        reason = "shapes must not move: instances point at them"
-    )]
-    children: RefCell<Vec<Box<Shape>>>,
+    /// Attribute names (interned, so immortal: no counts held); at most
+    /// [`MAX_SHAPE_KEYS`].
+    pub(crate) keys: HVec<ObjRef, HeapAlloc>,
+    /// Boxed: shapes must not move, instances point at them.
+    children: RefCell<HVec<HBox<Shape, HeapAlloc>, HeapAlloc>>,
+}
+
+/// A class's tree of shapes (`TypeObject::shapes`).
+pub(crate) struct ShapeTree {
+    root: Shape,
+    /// Shapes in the tree, the root included: at most [`MAX_SHAPES`].
+    count: Cell<usize>,
 }
 
 /// The marker shape of an instance whose attributes live in a dict.
@@ -63,10 +86,10 @@ fn dict_mode() -> *const Shape {
 }
 
 impl Shape {
-    pub(crate) fn root() -> Self {
+    fn empty(alloc: HeapAlloc) -> Self {
         Self {
-            keys: Vec::new(),
-            children: RefCell::new(Vec::new()),
+            keys: HVec::new_in(alloc),
+            children: RefCell::new(HVec::new_in(alloc)),
         }
     }
 
@@ -75,24 +98,52 @@ impl Shape {
     pub(crate) fn index_of(&self, name: ObjRef) -> Option<usize> {
         self.keys.iter().position(|&k| k == name)
     }
+}
 
-    /// The shape with `name` appended, made on first use.
-    fn child(&self, name: ObjRef) -> *const Shape {
-        let mut children = self.children.borrow_mut();
-        if let Some(c) = children.iter().find(|c| c.keys.last() == Some(&name)) {
-            return &**c;
+fn no_memory() -> Error {
+    Error::new(
+        crate::ErrorKind::NoMemory,
+        "attribute layout: out of memory",
+    )
+}
+
+impl ShapeTree {
+    /// A tree with only the empty root (allocates nothing yet).
+    pub(crate) fn new(heap: &Heap) -> Self {
+        Self {
+            root: Shape::empty(heap.allocator()),
+            count: Cell::new(1),
         }
-        let mut keys = self.keys.clone();
-        keys.push(name);
-        children.push(Box::new(Shape {
-            keys,
-            children: RefCell::new(Vec::new()),
-        }));
-        &**children.last().expect("just pushed")
     }
 
-    /// Shapes hold interned names only, which are immortal.
-    pub(crate) fn release_keys(&self) {}
+    /// The shape with no key, of instances without attributes.
+    pub(crate) fn root(&self) -> &Shape {
+        &self.root
+    }
+
+    /// The child of `shape` (a shape of this tree) that appends `name`,
+    /// made on first use; `None` when it would pass the tree's bounds.
+    fn child(&self, heap: &Heap, shape: &Shape, name: ObjRef) -> Result<Option<*const Shape>> {
+        let mut children = shape.children.borrow_mut();
+        if let Some(c) = children.iter().find(|c| c.keys.last() == Some(&name)) {
+            return Ok(Some(&**c));
+        }
+        if shape.keys.len() >= MAX_SHAPE_KEYS || self.count.get() >= MAX_SHAPES {
+            return Ok(None);
+        }
+        let alloc = heap.allocator();
+        let mut keys = HVec::new_in(alloc);
+        keys.try_reserve_exact(shape.keys.len() + 1)
+            .map_err(|_| no_memory())?;
+        keys.extend_from_slice(&shape.keys);
+        keys.push(name);
+        children.try_reserve(1).map_err(|_| no_memory())?;
+        let mut child = Shape::empty(alloc);
+        child.keys = keys;
+        children.push(HBox::try_new_in(child, alloc).map_err(|_| no_memory())?);
+        self.count.set(self.count.get() + 1);
+        Ok(Some(&**children.last().expect("just pushed")))
+    }
 }
 
 /// Cells of the values array for `n` keys.
@@ -119,7 +170,7 @@ pub(crate) fn current_shape(o: ObjRef) -> *const Shape {
     let Some(p) = pair(o) else { return dict_mode() };
     let s = p.shape.get();
     if s.is_null() {
-        &*o.ty().shapes
+        o.ty().shapes.root()
     } else if s == dict_mode() {
         core::ptr::null()
     } else {
@@ -151,14 +202,16 @@ pub(crate) fn get(o: ObjRef, name: ObjRef) -> Option<ObjRef> {
 }
 
 /// Sets the instance attribute `name` (interned); `value` gains a count.
+/// On failure the instance is as it was (if maybe in dict mode now).
 pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result<()> {
     let p = pair(o).expect("callers check has_dict");
     let s = p.shape.get();
     if s == dict_mode() {
         return values::dict_set(dict_of(p), name, value);
     }
+    let tree = &o.ty().shapes;
     let shape: &Shape = if s.is_null() {
-        &o.ty().shapes
+        tree.root()
     } else {
         unsafe_shape(s)
     };
@@ -169,6 +222,11 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
         old.decref();
         return Ok(());
     }
+    let Some(child) = tree.child(heap, shape, name)? else {
+        // Past the bounds of shared layouts: a dict of its own.
+        let d = materialize_dict(heap, o)?;
+        return values::dict_set(d, name, value);
+    };
     let n = shape.keys.len();
     let mut cells = p.values.get();
     if n + 1 > capacity(n) {
@@ -192,7 +250,7 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
     value.incref();
     // SAFETY: cell `n` is within capacity(n + 1).
     unsafe { cells.add(n).write(value) };
-    p.shape.set(shape.child(name));
+    p.shape.set(child);
     Ok(())
 }
 
@@ -426,4 +484,123 @@ pub(crate) fn no_attribute(o: ObjRef, name: ObjRef) -> Error {
         o.ty().name_str(),
         crate::string::as_str(name)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, Obj, TypeSpec};
+
+    fn shapes_of(class: &Obj<'_>) -> usize {
+        as_type(class.raw()).shapes.count.get()
+    }
+
+    /// The names `a0`, `a1`, ... interned.
+    fn names(heap: &Heap, n: usize) -> Vec<String> {
+        let names: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+        for n in &names {
+            heap.intern(n).unwrap();
+        }
+        names
+    }
+
+    #[test]
+    fn a_shape_holds_at_most_max_shape_keys() {
+        let heap = Heap::new();
+        let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+        let names = names(&heap, MAX_SHAPE_KEYS + 1);
+        let o = c.call(&[]).unwrap();
+        for n in &names[..MAX_SHAPE_KEYS] {
+            o.setattr(n, &heap.none()).unwrap();
+        }
+        assert!(!current_shape(o.raw()).is_null(), "still sharing keys");
+        o.setattr(&names[MAX_SHAPE_KEYS], &heap.none()).unwrap();
+        assert!(current_shape(o.raw()).is_null(), "dict mode");
+        assert_eq!(shapes_of(&c), MAX_SHAPE_KEYS + 1);
+        for n in &names {
+            assert!(o.getattr(n).unwrap().is_none());
+        }
+        // Another instance shares the shapes made, then gets a dict too.
+        let p = c.call(&[]).unwrap();
+        for n in &names {
+            p.setattr(n, &heap.none()).unwrap();
+        }
+        assert!(current_shape(p.raw()).is_null());
+        assert_eq!(shapes_of(&c), MAX_SHAPE_KEYS + 1);
+    }
+
+    #[test]
+    fn a_class_has_at_most_max_shapes() {
+        let heap = Heap::new();
+        let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+        let objs: Vec<_> = (0..2 * MAX_SHAPES)
+            .map(|i| {
+                let o = c.call(&[]).unwrap();
+                o.setattr(&format!("own{i}"), &heap.none()).unwrap();
+                o.setattr("shared", &heap.int(i as i64).unwrap()).unwrap();
+                o
+            })
+            .collect();
+        assert_eq!(shapes_of(&c), MAX_SHAPES);
+        for (i, o) in objs.iter().enumerate() {
+            assert!(o.getattr(&format!("own{i}")).unwrap().is_none());
+            assert_eq!(o.getattr("shared").unwrap().as_int(), Some(i as i64));
+        }
+        // Instances whose shapes exist still share them.
+        let o = c.call(&[]).unwrap();
+        o.setattr("own0", &heap.none()).unwrap();
+        assert!(!current_shape(o.raw()).is_null());
+    }
+
+    #[test]
+    fn shapes_live_in_the_heap() {
+        let heap = Heap::new();
+        let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+        let names = names(&heap, MAX_SHAPE_KEYS);
+        let bytes = || heap.stats().memory.bytes_in_use;
+        let fill = || {
+            let o = c.call(&[]).unwrap();
+            let before = bytes();
+            for n in &names {
+                o.setattr(n, &heap.none()).unwrap();
+            }
+            bytes() - before
+        };
+        let making_shapes = fill();
+        let reusing_them = fill();
+        // At least the keys: 8 bytes each, 1 + 2 + ... + 30 of them.
+        let keys = 8 * MAX_SHAPE_KEYS * (MAX_SHAPE_KEYS + 1) / 2;
+        assert!(
+            making_shapes >= reusing_them + keys,
+            "shapes are counted: {making_shapes} bytes to make, {reusing_them} to reuse"
+        );
+    }
+
+    #[test]
+    fn a_failed_allocation_leaves_the_instance_as_it_was() {
+        let heap = Heap::new();
+        let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+        let names = names(&heap, MAX_SHAPE_KEYS + 3);
+        let o = c.call(&[]).unwrap();
+        for (i, n) in names.iter().enumerate() {
+            let value = heap.int(i as i64).unwrap();
+            for nth in 1.. {
+                heap.fail_allocation(Some(nth));
+                let r = o.setattr(n, &value);
+                let failed_on_purpose = !heap.fail_allocation(None);
+                match r {
+                    Ok(()) => break,
+                    Err(e) => {
+                        assert_eq!(e.kind, ErrorKind::NoMemory);
+                        assert!(failed_on_purpose);
+                        assert!(o.getattr(n).is_err(), "{n} was not set");
+                    }
+                }
+                for (j, m) in names[..i].iter().enumerate() {
+                    assert_eq!(o.getattr(m).unwrap().as_int(), Some(j as i64));
+                }
+            }
+            heap.check().unwrap();
+        }
+    }
 }

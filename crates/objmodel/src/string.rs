@@ -11,8 +11,12 @@
 //! ```
 //!
 //! The bytes end with a NUL so C can read them in place. Interned strings
-//! are immortal and live in the heap's intern table; attribute names are
-//! always interned, so the lookup code compares names by address.
+//! are immortal and live in the heap's intern table. Every name stored as
+//! an attribute (class namespaces, shapes, slots) is interned, so the lookup
+//! code compares names by address. A lookup does not intern: its name is the
+//! interned str of that text if there is one ([`lookup_obj`]), else a str
+//! that no namespace or shape can hold, and a failed lookup leaves nothing
+//! behind.
 
 use core::cell::Cell;
 
@@ -142,8 +146,8 @@ impl InternTable {
     }
 }
 
-/// The interned str for `text`: the same object for equal text, immortal.
-pub(crate) fn intern(heap: &Heap, text: &str) -> Result<ObjRef> {
+/// The interned str equal to `text`, if there is one (nothing is added).
+pub(crate) fn find_interned(heap: &Heap, text: &str) -> Option<ObjRef> {
     // SAFETY: single-threaded; the table is not borrowed across calls that intern.
     let table = unsafe { &mut *heap.interned.get() };
     let slot = recent_slot(text);
@@ -151,20 +155,26 @@ pub(crate) fn intern(heap: &Heap, text: &str) -> Result<ObjRef> {
         // The address alone proves nothing (the caller's buffer may hold
         // other text now): the bytes decide.
         if addr == text.as_ptr().addr() && as_str(o) == text {
-            return Ok(o);
+            return Some(o);
         }
     }
-    let o = match table.find(text) {
-        Some(o) => o,
-        None => {
-            let o = new_str(heap, text)?;
-            obj(o).interned.set(1);
-            o.make_immortal();
-            table.table.insert_unique(hash(o), o, |&k| hash(k));
-            o
-        }
-    };
+    let o = table.find(text)?;
     table.recent[slot] = (text.as_ptr().addr(), Some(o));
+    Some(o)
+}
+
+/// The interned str for `text`: the same object for equal text, immortal.
+pub(crate) fn intern(heap: &Heap, text: &str) -> Result<ObjRef> {
+    if let Some(o) = find_interned(heap, text) {
+        return Ok(o);
+    }
+    let o = new_str(heap, text)?;
+    obj(o).interned.set(1);
+    o.make_immortal();
+    // SAFETY: single-threaded; the table is not borrowed across calls that intern.
+    let table = unsafe { &mut *heap.interned.get() };
+    table.table.insert_unique(hash(o), o, |&k| hash(k));
+    table.recent[recent_slot(text)] = (text.as_ptr().addr(), Some(o));
     Ok(o)
 }
 
@@ -174,6 +184,17 @@ pub(crate) fn intern_obj(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
         Ok(o)
     } else {
         intern(heap, as_str(o))
+    }
+}
+
+/// A str object as a name to look up: the interned str of its text if
+/// there is one, else `o` itself (which no namespace or shape holds: they
+/// hold interned names only). Interns nothing.
+pub(crate) fn lookup_obj(heap: &Heap, o: ObjRef) -> ObjRef {
+    if is_interned(o) {
+        o
+    } else {
+        find_interned(heap, as_str(o)).unwrap_or(o)
     }
 }
 

@@ -24,10 +24,11 @@
 
 use core::cell::{Cell, RefCell};
 use core::ptr::NonNull;
+use std::collections::HashSet;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{Builtins, Heap, Names, SMALL_INT_MAX, SMALL_INT_MIN};
-use crate::instance::Shape;
+use crate::instance::ShapeTree;
 use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
 use crate::{mro, string, values};
 
@@ -125,16 +126,17 @@ pub(crate) struct TypeObject {
     /// A number no other type of the heap has, ever (unlike addresses,
     /// which are reused): what member descriptors remember their class by.
     pub(crate) serial: u64,
-    /// Direct subclasses (no counts; they unregister when freed).
-    pub(crate) subclasses: RefCell<Vec<ObjRef>>,
+    /// Direct subclasses (no counts; they unregister when freed). A set:
+    /// a class with many subclasses loses each in constant time.
+    pub(crate) subclasses: RefCell<HashSet<ObjRef>>,
     /// Built-in types refuse new attributes.
     pub(crate) immutable: bool,
     /// The nearest type on this type's line (itself included) whose layout
     /// added slots or a payload; `object` if none did. Bases whose solid
     /// types are unrelated have conflicting layouts.
     pub(crate) solid: ObjRef,
-    /// Root of the tree of instance shapes.
-    pub(crate) shapes: Box<Shape>,
+    /// The tree of instance shapes (heap memory: see `drop_type_fields`).
+    pub(crate) shapes: ShapeTree,
 }
 
 impl TypeObject {
@@ -222,30 +224,33 @@ fn alloc_type(
         (&raw mut (*t).hooks).write(parts.hooks);
         (&raw mut (*t).version).write(Cell::new(0));
         (&raw mut (*t).serial).write(heap.next_type_serial());
-        (&raw mut (*t).subclasses).write(RefCell::new(Vec::new()));
+        (&raw mut (*t).subclasses).write(RefCell::new(HashSet::new()));
         (&raw mut (*t).immutable).write(parts.immutable);
         (&raw mut (*t).solid).write(parts.solid.unwrap_or(o));
-        (&raw mut (*t).shapes).write(Box::new(Shape::root()));
+        (&raw mut (*t).shapes).write(ShapeTree::new(heap));
     }
     let ty = as_type(o);
     for &b in &ty.bases {
-        as_type(b).subclasses.borrow_mut().push(o);
+        as_type(b).subclasses.borrow_mut().insert(o);
     }
     heap.register_owner(o);
     Ok(o)
 }
 
-/// Releases what a dead type holds (its counts and Rust-side memory).
+/// Releases what a dead type holds (its counts, its shapes and its
+/// Rust-side memory).
 ///
 /// # Safety
 /// `o` is a dead type, cleared once.
 pub(crate) unsafe fn clear_type(o: ObjRef) {
     let ty = as_type(o);
     for &b in &ty.bases {
-        as_type(b).subclasses.borrow_mut().retain(|&s| s != o);
+        as_type(b).subclasses.borrow_mut().remove(&o);
     }
-    ty.shapes.release_keys();
     let (bases, dict) = (ty.bases.clone(), ty.dict);
+    // SAFETY: the type is dead, and so are its instances (each held a
+    // count on it): nothing points into its shapes, dropped once here.
+    unsafe { core::ptr::drop_in_place(&raw mut (*o.cast::<TypeObject>().as_ptr()).shapes) };
     // SAFETY: forwarded.
     unsafe { drop_type_fields(o) };
     dict.decref();
@@ -254,7 +259,9 @@ pub(crate) unsafe fn clear_type(o: ObjRef) {
     }
 }
 
-/// Drops a type's Rust-side fields without touching counts.
+/// Drops a type's Rust-side fields without touching counts. Its shapes are
+/// heap memory, not Rust-side: `clear_type` frees them, and a heap being
+/// dropped frees them with the rest of its memory.
 ///
 /// # Safety
 /// `o` is a type that is never used again.
@@ -267,7 +274,6 @@ pub(crate) unsafe fn drop_type_fields(o: ObjRef) {
         core::ptr::drop_in_place(&raw mut (*t).mro);
         core::ptr::drop_in_place(&raw mut (*t).hooks);
         core::ptr::drop_in_place(&raw mut (*t).subclasses);
-        core::ptr::drop_in_place(&raw mut (*t).shapes);
         core::ptr::drop_in_place(&raw mut (*t).layout);
     }
 }
@@ -311,7 +317,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
         (*t).mro.push(object);
         (*t).solid = object;
     }
-    as_type(object).subclasses.borrow_mut().push(type_);
+    as_type(object).subclasses.borrow_mut().insert(type_);
     let sub = |kind: Kind| builtin(kind, Some(object), Some(type_), 0);
     let none_type = sub(Kind::NoneType)?;
     let int = sub(Kind::Int)?;
@@ -488,9 +494,12 @@ impl Heap {
         if base_refs.is_empty() {
             base_refs.push(self.b().object);
         }
-        // CPython's order: the layout (its best base) first, then duplicate
-        // bases, then the MRO.
+        // CPython's order: the layout (its best base) first, then the slot
+        // names, then duplicate bases, then the MRO.
         let (layout, solid) = layout_for(&base_refs, spec)?;
+        if !spec.slots.iter().all(|s| is_identifier(s)) {
+            return Err(Error::type_error("__slots__ must be identifiers"));
+        }
         let duplicate = (1..base_refs.len()).find(|&i| base_refs[..i].contains(&base_refs[i]));
         if let Some(i) = duplicate {
             return Err(Error::type_error(format!(
@@ -538,6 +547,16 @@ impl Heap {
         }
         Ok(t)
     }
+}
+
+/// Whether `s` is an identifier, as Python's `str.isidentifier()` says: a
+/// letter or `_`, then letters, digits or `_` (Unicode's XID classes).
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || unicode_ident::is_xid_start(c))
+        && chars.all(unicode_ident::is_xid_continue)
 }
 
 /// The layout of a new class's instances and its solid type (`None`: the
