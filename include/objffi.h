@@ -191,10 +191,13 @@ typedef struct obj_type_spec_t {
      nearest base's (on the MRO) that is not NULL, so a subclass that
      sets only `finalize` keeps its base's `traverse` and `clear`.
 
-     Hooks may use the instance through the API (contract 1.1): during
-     `clear` and `finalize` of a dying instance it is alive with one
+     `clear` and `finalize` may use the instance through the API
+     (contract 1.1): during them a dying instance is alive with one
      reference, and one that the hooks leave reachable lives on (its
-     hooks run again when it next dies).
+     hooks run again when it next dies). `traverse` runs inside a
+     collection and may only report: calls that enter the heap give
+     `OBJ_ERR_VALUE` there (counting up and down with `obj_incref` /
+     `obj_decref` is allowed; dropping a reference it does not own is not).
      */
     void (*traverse)(struct obj_t *self_, void *payload, obj_visit_t visit, void *arg);
     /*

@@ -1,8 +1,8 @@
 /* Host code that touches what it is given (contract 1.1): payload hooks
  * that use their dying object, host functions that drop the last reference
  * to what is running (a "run once" __init__, __getattr__, a property
- * getter, __del__, a weakref callback), hooks inherited one by one, and
- * nesting that goes too deep
+ * getter, __del__, a weakref callback), hooks inherited one by one, a
+ * traverse hook that may only report, and nesting that goes too deep
  * (__getattr__ chains on small thread stacks, repr of nested lists, deep
  * tuples as dict keys). Each case ends with a consistent heap and nothing
  * leaked. */
@@ -145,6 +145,48 @@ static void sub_finalize(obj_t *self, void *payload) {
     (void)self;
     (void)payload;
     ++sub_finalizes;
+}
+
+/* A traverse hook that tries to use the heap while the collector runs it:
+ * refused (it may only report), counted, and the collection goes on. */
+static int traverse_refusals, traverse_calls;
+
+static void meddling_traverse(obj_t *self, void *payload, obj_visit_t visit, void *arg) {
+    struct held *h = payload;
+    obj_t *m = NULL;
+    ++traverse_calls;
+    if (obj_getattr_str(self, "tag", &m) == OBJ_ERR_VALUE) ++traverse_refusals;
+    else if (m) obj_decref(m);
+    obj_incref(self); /* counting up and down is fine */
+    obj_decref(self);
+    if (h->ref) visit(h->ref, arg);
+}
+
+static int test_traverse_hooks_only_report(obj_heap_t *heap) {
+    int failures = 0;
+    size_t base = test_live(heap);
+    obj_type_spec_t spec = {.payload_size = sizeof(struct held), .has_dict = true,
+                            .traverse = meddling_traverse, .clear = held_clear};
+    obj_t *cls = NULL, *o = NULL;
+    CHECK_STATUS(failures, obj_type_new(heap, "Meddler", NULL, 0, &spec, &cls), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(cls, &o), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(o, "tag", o), OBJ_OK);
+    obj_incref(o);
+    ((struct held *)obj_payload(o))->ref = o;
+    obj_decref(o);
+    size_t collected = 0;
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, &collected), OBJ_OK);
+    CHECK(failures, collected == 1);
+    CHECK(failures, traverse_calls > 0 && traverse_refusals == traverse_calls);
+    /* Outside a collection the heap works as ever. */
+    obj_t *r = NULL;
+    CHECK_STATUS(failures, obj_getattr_str(cls, "__name__", &r), OBJ_OK);
+    obj_decref(r);
+    obj_decref(cls);
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, NULL), OBJ_OK);
+    CHECK_STATUS(failures, obj_heap_check(heap), OBJ_OK);
+    CHECK(failures, test_live(heap) == base);
+    return failures;
 }
 
 /* A subclass that declares only `finalize` keeps its base's `traverse` and
@@ -434,13 +476,14 @@ int objffi_c_test_host_code(void) {
     static const char *const names[] = {
         "Hooked", "meth", "me", "n", "Resurrected", "Helper", "init_once", "getattr_once",
         "getter_once", "callback_once", "T", "__init__", "__getattr__", "prop", "tag",
-        "missing", "Deep", "still_missing", "HeldBase", "HeldSub"};
+        "missing", "Deep", "still_missing", "HeldBase", "HeldSub", "Meddler", "__name__"};
     obj_t *interned[sizeof names / sizeof names[0]];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
         CHECK_STATUS(failures, obj_intern(heap, names[i], strlen(names[i]), &interned[i]), OBJ_OK);
     }
     failures += test_hooks_touching_self(heap);
     failures += test_hooks_are_inherited_one_by_one(heap);
+    failures += test_traverse_hooks_only_report(heap);
     failures += test_running_code_loses_its_last_reference(heap);
     failures += test_deep_nesting(heap);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) obj_decref(interned[i]);

@@ -73,7 +73,8 @@ std::thread_local! {
 /// Enters `heap` for the running export, unless the export already works in
 /// another heap: then `OBJ_ERR_HEAP_MISMATCH`, before any second gate is
 /// taken. (Taking two gates in one call would deadlock against a thread
-/// that takes them in the other order.)
+/// that takes them in the other order.) Inside a payload's traverse hook
+/// every call that enters the heap is refused (`OBJ_ERR_VALUE`).
 pub(crate) fn enter_for_call(heap: &Heap) -> Result<Entered<'_>> {
     let this: *const Heap = heap;
     let current = CALL_HEAP.with(|c| {
@@ -88,7 +89,15 @@ pub(crate) fn enter_for_call(heap: &Heap) -> Result<Entered<'_>> {
             "objects of two heaps cannot be mixed",
         ));
     }
-    Ok(heap.enter())
+    let entered = heap.enter();
+    if heap.in_traverse_hook() {
+        return Err(Error::new(
+            obj_status_t::OBJ_ERR_VALUE,
+            "a traverse hook may only report references (obj_visit_t): \
+             the heap cannot be used while the collector runs it",
+        ));
+    }
+    Ok(entered)
 }
 
 /// The per-export scope of [`CALL_HEAP`]: cleared on creation, restored when

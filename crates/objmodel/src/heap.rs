@@ -137,6 +137,9 @@ pub struct Heap {
     /// Objects whose count reached zero while another was being freed.
     pending: UnsafeCell<Vec<ObjRef>>,
     deallocating: Cell<bool>,
+    /// A payload's traverse hook is running (inside a collection, whose
+    /// tags are in place): the heap must not change (`in_traverse_hook`).
+    pub(crate) in_traverse_hook: Cell<bool>,
     /// Live objects that own Rust-side memory (types, functions), freed
     /// with the heap if still alive then.
     owners: UnsafeCell<HashSet<ObjRef>>,
@@ -200,6 +203,7 @@ impl Heap {
             objects_live: Cell::new(0),
             pending: UnsafeCell::new(Vec::new()),
             deallocating: Cell::new(false),
+            in_traverse_hook: Cell::new(false),
             owners: UnsafeCell::new(HashSet::new()),
             collector: objgc::Collector::new(),
             weakrefs: UnsafeCell::new(std::collections::HashMap::new()),
@@ -213,6 +217,14 @@ impl Heap {
         };
         types::bootstrap(&heap).expect("memory for the built-in objects");
         heap
+    }
+
+    /// Whether a payload's traverse hook is running (host code the collector
+    /// calls while its tags are in place): until it returns, the heap must
+    /// not change, so a host sharing the heap refuses calls into it.
+    #[inline]
+    pub fn in_traverse_hook(&self) -> bool {
+        self.in_traverse_hook.get()
     }
 
     /// Whether the calling thread owns the heap: counts locally (see [`Heap::enter`]).

@@ -391,6 +391,9 @@ pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
         }
     }
     if let Some((payload, hooks)) = payload_hook(o, Hook::Traverse) {
+        // The collector's tags are in place: the hook may only report.
+        let heap = o.ty().heap();
+        let _reporting = objgc::FlagScope::enter(&heap.in_traverse_hook);
         hooks.traverse(payload, &mut |r| visit(r.raw()));
     }
 }
