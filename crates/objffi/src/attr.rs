@@ -11,7 +11,7 @@
 use core::ffi::c_char;
 
 use crate::error::{RawStatus, Result};
-use crate::object::{new_ref, obj_t, same_heap, try_obj};
+use crate::object::{new_ref, obj_t, try_obj, try_obj_in};
 use crate::panic::ffi_boundary;
 use crate::ptr::{try_cstr, try_out};
 
@@ -36,10 +36,9 @@ pub unsafe extern "C" fn obj_getattr(
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, "obj_getattr", "o") }?;
         // SAFETY: as above.
-        let name = unsafe { try_obj(name, "obj_getattr", "name") }?;
+        let name = unsafe { try_obj_in(name, o.heap(), "obj_getattr", "name") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, "obj_getattr", "out") }?;
-        same_heap(&o, &name)?;
         out.write(new_ref(o.getattr_obj(&name)?));
         Ok(())
     })
@@ -89,11 +88,9 @@ pub unsafe extern "C" fn obj_setattr(
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, "obj_setattr", "o") }?;
         // SAFETY: as above.
-        let name = unsafe { try_obj(name, "obj_setattr", "name") }?;
+        let name = unsafe { try_obj_in(name, o.heap(), "obj_setattr", "name") }?;
         // SAFETY: as above.
-        let value = unsafe { try_obj(value, "obj_setattr", "value") }?;
-        same_heap(&o, &name)?;
-        same_heap(&o, &value)?;
+        let value = unsafe { try_obj_in(value, o.heap(), "obj_setattr", "value") }?;
         Ok(o.setattr_obj(&name, &value)?)
     })
 }
@@ -117,8 +114,7 @@ pub unsafe extern "C" fn obj_setattr_str(
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let name = unsafe { try_cstr(name, "obj_setattr_str", "name") }?;
         // SAFETY: the caller passes NULL or a live object.
-        let value = unsafe { try_obj(value, "obj_setattr_str", "value") }?;
-        same_heap(&o, &value)?;
+        let value = unsafe { try_obj_in(value, o.heap(), "obj_setattr_str", "value") }?;
         Ok(o.setattr(name, &value)?)
     })
 }
@@ -135,8 +131,7 @@ pub unsafe extern "C" fn obj_delattr(o: *mut obj_t, name: *mut obj_t) -> RawStat
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, "obj_delattr", "o") }?;
         // SAFETY: as above.
-        let name = unsafe { try_obj(name, "obj_delattr", "name") }?;
-        same_heap(&o, &name)?;
+        let name = unsafe { try_obj_in(name, o.heap(), "obj_delattr", "name") }?;
         Ok(o.delattr_obj(&name)?)
     })
 }

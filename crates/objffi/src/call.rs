@@ -20,7 +20,7 @@ use objmodel::{ErrorKind, Heap, Obj};
 
 use crate::error::{RawStatus, Result, error_serial, last_error_string, obj_status_t, status_name};
 use crate::heap::{obj_heap_t, try_heap};
-use crate::object::{all_same_heap, as_c, as_refs, new_ref, obj_t, same_heap, try_obj, try_objs};
+use crate::object::{as_c, as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in};
 use crate::panic::ffi_boundary;
 use crate::ptr::{null_arg, try_cstr, try_out};
 
@@ -173,11 +173,11 @@ pub unsafe extern "C" fn obj_property_new(
         // SAFETY: the caller passes NULL or a live heap.
         let heap = unsafe { try_heap(heap, F) }?;
         // SAFETY: the caller passes NULL or a live object.
-        let getter = unsafe { try_obj(getter, F, "getter") }?;
+        let getter = unsafe { try_obj_in(getter, &heap, F, "getter") }?;
         let setter = match setter.is_null() {
             true => None,
             // SAFETY: the caller passes a live object.
-            false => Some(unsafe { try_obj(setter, F, "setter") }?),
+            false => Some(unsafe { try_obj_in(setter, &heap, F, "setter") }?),
         };
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, F, "out") }?;
@@ -210,10 +210,9 @@ pub unsafe extern "C" fn obj_call(
         // SAFETY: the caller passes NULL or a live object.
         let callable = unsafe { try_obj(callable, F, "callable") }?;
         // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
-        let args = unsafe { try_objs(args, nargs, F, "args") }?;
+        let args = unsafe { try_objs_in(args, nargs, callable.heap(), F, "args") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(result, F, "result") }?;
-        all_same_heap(&callable, &args)?;
         out.write(new_ref(callable.call(&as_refs(&args))?));
         Ok(())
     })
@@ -241,13 +240,11 @@ pub unsafe extern "C" fn obj_call_method(
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, F, "o") }?;
         // SAFETY: as above.
-        let name = unsafe { try_obj(name, F, "name") }?;
+        let name = unsafe { try_obj_in(name, o.heap(), F, "name") }?;
         // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
-        let args = unsafe { try_objs(args, nargs, F, "args") }?;
+        let args = unsafe { try_objs_in(args, nargs, o.heap(), F, "args") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(result, F, "result") }?;
-        same_heap(&o, &name)?;
-        all_same_heap(&o, &args)?;
         out.write(new_ref(o.call_method_obj(&name, &as_refs(&args))?));
         Ok(())
     })
@@ -276,10 +273,9 @@ pub unsafe extern "C" fn obj_call_method_str(
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let name = unsafe { try_cstr(name, F, "name") }?;
         // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
-        let args = unsafe { try_objs(args, nargs, F, "args") }?;
+        let args = unsafe { try_objs_in(args, nargs, o.heap(), F, "args") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(result, F, "result") }?;
-        all_same_heap(&o, &args)?;
         out.write(new_ref(o.call_method(name, &as_refs(&args))?));
         Ok(())
     })

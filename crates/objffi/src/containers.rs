@@ -7,7 +7,7 @@
 
 use crate::error::{Error, RawStatus, Result, obj_status_t};
 use crate::heap::{obj_heap_t, try_heap};
-use crate::object::{as_refs, new_ref, obj_t, same_heap, try_obj, try_objs};
+use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in};
 use crate::panic::ffi_boundary;
 use crate::ptr::try_out;
 
@@ -30,7 +30,7 @@ pub unsafe extern "C" fn obj_tuple_new(
         // SAFETY: the caller passes NULL or a live heap.
         let heap = unsafe { try_heap(heap, "obj_tuple_new") }?;
         // SAFETY: the caller passes NULL or `n` pointers to live objects.
-        let items = unsafe { try_objs(items, n, "obj_tuple_new", "items") }?;
+        let items = unsafe { try_objs_in(items, n, &heap, "obj_tuple_new", "items") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, "obj_tuple_new", "out") }?;
         out.write(new_ref(heap.tuple(&as_refs(&items))?));
@@ -67,8 +67,7 @@ pub unsafe extern "C" fn obj_list_append(list: *mut obj_t, item: *mut obj_t) -> 
         // SAFETY: the caller passes NULL or live objects.
         let list = unsafe { try_obj(list, "obj_list_append", "list") }?;
         // SAFETY: as above.
-        let item = unsafe { try_obj(item, "obj_list_append", "item") }?;
-        same_heap(&list, &item)?;
+        let item = unsafe { try_obj_in(item, list.heap(), "obj_list_append", "item") }?;
         Ok(list.list_append(&item)?)
     })
 }
@@ -86,8 +85,7 @@ pub unsafe extern "C" fn obj_list_set(list: *mut obj_t, index: i64, item: *mut o
         // SAFETY: the caller passes NULL or live objects.
         let list = unsafe { try_obj(list, "obj_list_set", "list") }?;
         // SAFETY: as above.
-        let item = unsafe { try_obj(item, "obj_list_set", "item") }?;
-        same_heap(&list, &item)?;
+        let item = unsafe { try_obj_in(item, list.heap(), "obj_list_set", "item") }?;
         Ok(list.list_set(index, &item)?)
     })
 }
@@ -167,11 +165,9 @@ pub unsafe extern "C" fn obj_dict_set(
         // SAFETY: the caller passes NULL or live objects.
         let dict = unsafe { try_obj(dict, "obj_dict_set", "dict") }?;
         // SAFETY: as above.
-        let key = unsafe { try_obj(key, "obj_dict_set", "key") }?;
+        let key = unsafe { try_obj_in(key, dict.heap(), "obj_dict_set", "key") }?;
         // SAFETY: as above.
-        let value = unsafe { try_obj(value, "obj_dict_set", "value") }?;
-        same_heap(&dict, &key)?;
-        same_heap(&dict, &value)?;
+        let value = unsafe { try_obj_in(value, dict.heap(), "obj_dict_set", "value") }?;
         Ok(dict.dict_set(&key, &value)?)
     })
 }
@@ -194,10 +190,9 @@ pub unsafe extern "C" fn obj_dict_get(
         // SAFETY: the caller passes NULL or live objects.
         let dict = unsafe { try_obj(dict, "obj_dict_get", "dict") }?;
         // SAFETY: as above.
-        let key = unsafe { try_obj(key, "obj_dict_get", "key") }?;
+        let key = unsafe { try_obj_in(key, dict.heap(), "obj_dict_get", "key") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, "obj_dict_get", "out") }?;
-        same_heap(&dict, &key)?;
         out.write(new_ref(dict.dict_get(&key)?));
         Ok(())
     })
@@ -215,8 +210,7 @@ pub unsafe extern "C" fn obj_dict_del(dict: *mut obj_t, key: *mut obj_t) -> RawS
         // SAFETY: the caller passes NULL or live objects.
         let dict = unsafe { try_obj(dict, "obj_dict_del", "dict") }?;
         // SAFETY: as above.
-        let key = unsafe { try_obj(key, "obj_dict_del", "key") }?;
-        same_heap(&dict, &key)?;
+        let key = unsafe { try_obj_in(key, dict.heap(), "obj_dict_del", "key") }?;
         Ok(dict.dict_del(&key)?)
     })
 }

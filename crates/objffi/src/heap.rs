@@ -10,7 +10,6 @@
 //! afterwards count, even if immortal. The byte figures are the allocator's
 //! own, built-ins included: they are what the memory limit bounds.
 
-use core::cell::Cell;
 use core::ptr::NonNull;
 use std::alloc::{Layout, alloc};
 
@@ -58,37 +57,14 @@ pub(crate) unsafe fn try_heap<'a>(heap: *const obj_heap_t, func: &str) -> Result
     let heap: &'a Heap = &unsafe { try_ref(heap, func, "heap") }?.heap;
     Ok(HeapArg {
         heap,
-        _entered: enter_for_call(heap)?,
+        _entered: enter(heap)?,
     })
 }
 
-std::thread_local! {
-    /// The heap the export running on this thread works in: set by its first
-    /// heap or object argument, saved and cleared around each export
-    /// (`CallHeap`), so a host function that calls into another heap starts
-    /// afresh.
-    static CALL_HEAP: Cell<*const Heap> = const { Cell::new(core::ptr::null()) };
-}
-
-/// Enters `heap` for the running export, unless the export already works in
-/// another heap: then `OBJ_ERR_HEAP_MISMATCH`, before any second gate is
-/// taken. (Taking two gates in one call would deadlock against a thread
-/// that takes them in the other order.) Inside a payload's traverse hook
-/// every call that enters the heap is refused (`OBJ_ERR_VALUE`).
-pub(crate) fn enter_for_call(heap: &Heap) -> Result<Entered<'_>> {
-    let this: *const Heap = heap;
-    let current = CALL_HEAP.with(|c| {
-        if c.get().is_null() {
-            c.set(this);
-        }
-        c.get()
-    });
-    if current != this {
-        return Err(Error::new(
-            obj_status_t::OBJ_ERR_HEAP_MISMATCH,
-            "objects of two heaps cannot be mixed",
-        ));
-    }
+/// Enters `heap` for an export; inside a payload's traverse hook every call
+/// that enters the heap is refused (`OBJ_ERR_VALUE`).
+#[inline]
+pub(crate) fn enter(heap: &Heap) -> Result<Entered<'_>> {
     let entered = heap.enter();
     if heap.in_traverse_hook() {
         return Err(Error::new(
@@ -98,25 +74,6 @@ pub(crate) fn enter_for_call(heap: &Heap) -> Result<Entered<'_>> {
         ));
     }
     Ok(entered)
-}
-
-/// The per-export scope of [`CALL_HEAP`]: cleared on creation, restored when
-/// dropped (after the export, panics included).
-pub(crate) struct CallHeap(*const Heap);
-
-impl CallHeap {
-    #[inline]
-    pub(crate) fn begin() -> Self {
-        Self(CALL_HEAP.with(|c| c.replace(core::ptr::null())))
-    }
-}
-
-impl Drop for CallHeap {
-    #[inline]
-    fn drop(&mut self) {
-        // Ignored while the thread exits (its thread-locals are going).
-        let _ = CALL_HEAP.try_with(|c| c.set(self.0));
-    }
 }
 
 /// Statistics of a heap, filled in by `obj_heap_stats`. All figures are

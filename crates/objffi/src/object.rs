@@ -10,14 +10,15 @@
 //!   `obj_none` & co. return) carries none: read with [`try_obj`], which
 //!   gives a handle that must not be dropped.
 //!
-//! Mixing heaps is checked here once for every export that takes two
-//! objects ([`same_heap`]), so each of them gives `OBJ_ERR_HEAP_MISMATCH`
-//! before doing anything, whatever objmodel would do.
+//! Mixing heaps is checked here for every export that takes two objects:
+//! the first enters its heap ([`try_obj`]), the others must belong to it
+//! ([`try_obj_in`]), so each export gives `OBJ_ERR_HEAP_MISMATCH` before
+//! doing anything and never takes a second heap's gate.
 
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
-use objmodel::{Entered, Obj};
+use objmodel::{Entered, Heap, Obj};
 
 use crate::error::{Error, Result, obj_status_t};
 use crate::panic::ffi_boundary;
@@ -41,7 +42,9 @@ pub struct obj_t {
 /// the host serialises calls on; nested handles pass straight through.
 pub(crate) struct Borrowed<'a> {
     obj: ManuallyDrop<Obj<'a>>,
-    _entered: Entered<'a>,
+    /// The stay in the heap's gate, for the first argument; the others
+    /// live inside the first's stay.
+    _entered: Option<Entered<'a>>,
 }
 
 impl<'a> core::ops::Deref for Borrowed<'a> {
@@ -52,24 +55,70 @@ impl<'a> core::ops::Deref for Borrowed<'a> {
     }
 }
 
-/// Borrows the object argument `p`, or fails with `OBJ_ERR_NULL_ARG`.
+/// Borrows the object argument `p` and enters its heap, or fails with
+/// `OBJ_ERR_NULL_ARG`. For the first argument that names the export's
+/// heap; the other object arguments go through [`try_obj_in`].
 ///
 /// # Safety
 ///
 /// `p` is NULL or a live object of a live heap, alive for `'a`.
+#[inline]
 pub(crate) unsafe fn try_obj<'a>(p: *const obj_t, func: &str, arg: &str) -> Result<Borrowed<'a>> {
+    // SAFETY: forwarded from the caller.
+    let obj = unsafe { borrow_arg(p, func, arg) }?;
+    let heap = obj.heap();
+    Ok(Borrowed {
+        obj,
+        _entered: Some(crate::heap::enter(heap)?),
+    })
+}
+
+/// Borrows an object argument of an export that works in `heap` (entered
+/// by its first argument): an object of another heap gives
+/// `OBJ_ERR_HEAP_MISMATCH` before its heap's gate is touched. (Taking two
+/// gates in one call would deadlock against a thread taking them in the
+/// other order.)
+///
+/// # Safety
+///
+/// As for [`try_obj`].
+#[inline]
+pub(crate) unsafe fn try_obj_in<'a>(
+    p: *const obj_t,
+    heap: &'a Heap,
+    func: &str,
+    arg: &str,
+) -> Result<Borrowed<'a>> {
+    // SAFETY: forwarded from the caller.
+    let obj = unsafe { borrow_arg(p, func, arg) }?;
+    if !core::ptr::eq(obj.heap(), heap) {
+        return Err(Error::new(
+            obj_status_t::OBJ_ERR_HEAP_MISMATCH,
+            "objects of two heaps cannot be mixed",
+        ));
+    }
+    Ok(Borrowed {
+        obj,
+        // Inside already, for as long as the first argument is borrowed.
+        _entered: None,
+    })
+}
+
+/// The view of the object argument `p`, checked for NULL and (in debug
+/// builds) for having been freed.
+///
+/// # Safety
+///
+/// As for [`try_obj`].
+#[inline]
+unsafe fn borrow_arg<'a>(p: *const obj_t, func: &str, arg: &str) -> Result<ManuallyDrop<Obj<'a>>> {
     let p = NonNull::new(p.cast_mut()).ok_or_else(|| null_arg(func, arg))?;
     if let Some(type_name) = objmodel::freed_object_type(p.cast()) {
         return Err(freed(func, &format!("argument '{arg}'"), &type_name));
     }
     // SAFETY: the caller promises a live object for `'a`; the view owns no
     // count and is never dropped.
-    let obj = unsafe { Obj::borrow_ptr(p.cast()) };
-    let heap = obj.heap();
-    Ok(Borrowed {
-        obj,
-        _entered: crate::heap::enter_for_call(heap)?,
-    })
+    Ok(unsafe { Obj::borrow_ptr(p.cast()) })
 }
 
 /// The error for an object that debug builds know was freed.
@@ -87,9 +136,10 @@ fn freed(func: &str, what: &str, type_name: &str) -> Error {
 ///
 /// `items` is NULL or points to `n` pointers, each NULL or a live object,
 /// all alive for `'a`.
-pub(crate) unsafe fn try_objs<'a>(
+pub(crate) unsafe fn try_objs_in<'a>(
     items: *const *mut obj_t,
     n: usize,
+    heap: &'a Heap,
     func: &str,
     arg: &str,
 ) -> Result<Vec<Borrowed<'a>>> {
@@ -99,7 +149,7 @@ pub(crate) unsafe fn try_objs<'a>(
         .iter()
         .enumerate()
         // SAFETY: each element is NULL or a live object (the caller's promise).
-        .map(|(i, &p)| unsafe { try_obj(p, func, &format!("{arg}[{i}]")) })
+        .map(|(i, &p)| unsafe { try_obj_in(p, heap, func, &format!("{arg}[{i}]")) })
         .collect()
 }
 
@@ -116,23 +166,6 @@ pub(crate) fn new_ref(o: Obj<'_>) -> *mut obj_t {
 /// The address of `o`, for a borrowed `obj_t *` (no count moves).
 pub(crate) fn as_c(o: &Obj<'_>) -> *mut obj_t {
     o.as_ptr().cast_mut().cast()
-}
-
-/// Checks that `a` and `b` belong to one heap, else `OBJ_ERR_HEAP_MISMATCH`.
-pub(crate) fn same_heap(a: &Obj<'_>, b: &Obj<'_>) -> Result<()> {
-    if core::ptr::eq(a.heap(), b.heap()) {
-        Ok(())
-    } else {
-        Err(Error::new(
-            obj_status_t::OBJ_ERR_HEAP_MISMATCH,
-            "objects of two heaps cannot be mixed",
-        ))
-    }
-}
-
-/// Checks that every object of `objs` belongs to `o`'s heap.
-pub(crate) fn all_same_heap(o: &Obj<'_>, objs: &[Borrowed<'_>]) -> Result<()> {
-    objs.iter().try_for_each(|a| same_heap(o, a))
 }
 
 /// Adds a reference to `o`. NULL is ignored; so are immortal objects

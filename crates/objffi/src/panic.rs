@@ -103,7 +103,6 @@ impl FfiReturn for () {
 pub(crate) fn ffi_boundary<R: FfiReturn>(func: &'static str, body: impl FnOnce() -> R) -> R::C {
     // Unwind safety: after a panic the library's state may be inconsistent, but
     // the caller only learns `OBJ_ERR_PANIC`; the contract calls that a bug.
-    let _call = crate::heap::CallHeap::begin();
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(result) => result.into_c(),
         Err(payload) => {

@@ -27,7 +27,7 @@ use objmodel::{HEADER_SIZE, Hook, Obj, PayloadHooks, TypeSpec};
 
 use crate::error::{Error, RawStatus, Result, obj_status_t};
 use crate::heap::{obj_heap_t, try_heap};
-use crate::object::{as_c, as_refs, new_ref, obj_t, same_heap, try_obj, try_objs};
+use crate::object::{as_c, as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in};
 use crate::panic::ffi_boundary;
 use crate::ptr::{try_cstr, try_out, try_slice};
 
@@ -245,7 +245,7 @@ pub unsafe extern "C" fn obj_type_new(
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let name = unsafe { try_cstr(name, F, "name") }?;
         // SAFETY: the caller passes NULL or `nbases` pointers to live objects.
-        let bases = unsafe { try_objs(bases, nbases, F, "bases") }?;
+        let bases = unsafe { try_objs_in(bases, nbases, &heap, F, "bases") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, F, "out") }?;
         // A NULL spec: no payload, no slots, a `__dict__`.
@@ -337,10 +337,9 @@ pub unsafe extern "C" fn obj_is_instance(
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, F, "o") }?;
         // SAFETY: as above.
-        let ty = unsafe { try_obj(r#type, F, "type") }?;
+        let ty = unsafe { try_obj_in(r#type, o.heap(), F, "type") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, F, "out") }?;
-        same_heap(&o, &ty)?;
         out.write(o.is_instance(&ty)?);
         Ok(())
     })

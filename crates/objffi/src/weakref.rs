@@ -1,7 +1,7 @@
 //! Weak references: `obj_weakref_new` and `obj_weakref_get`.
 
 use crate::error::{RawStatus, Result};
-use crate::object::{new_ref, obj_t, same_heap, try_obj};
+use crate::object::{new_ref, obj_t, try_obj, try_obj_in};
 use crate::panic::ffi_boundary;
 use crate::ptr::try_out;
 
@@ -28,13 +28,10 @@ pub unsafe extern "C" fn obj_weakref_new(
             None
         } else {
             // SAFETY: the caller passes a live object (not NULL: checked).
-            Some(unsafe { try_obj(callback, F, "callback") }?)
+            Some(unsafe { try_obj_in(callback, target.heap(), F, "callback") }?)
         };
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, F, "out") }?;
-        if let Some(cb) = &callback {
-            same_heap(&target, cb)?;
-        }
         let w = target.weakref(callback.as_deref())?;
         out.write(new_ref(w));
         Ok(())

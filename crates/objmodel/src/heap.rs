@@ -133,6 +133,9 @@ pub struct Heap {
     next_serial: Cell<u64>,
     /// Levels of nested work in progress (`nesting.rs`).
     pub(crate) depth: Cell<u32>,
+    /// The stack floor of the last thread that nested here: (its thread
+    /// token, the floor) (`nesting.rs`).
+    pub(crate) stack_floor: Cell<(usize, usize)>,
     objects_live: Cell<usize>,
     /// Objects whose count reached zero while another was being freed.
     pending: UnsafeCell<Vec<ObjRef>>,
@@ -200,6 +203,7 @@ impl Heap {
             next_version: Cell::new(1),
             next_serial: Cell::new(1),
             depth: Cell::new(0),
+            stack_floor: Cell::new((0, 0)),
             objects_live: Cell::new(0),
             pending: UnsafeCell::new(Vec::new()),
             deallocating: Cell::new(false),

@@ -438,7 +438,12 @@ fn drop_references(heap: &Heap, o: ObjRef) {
 /// attributes are dropped. Returns whether it may be freed: false when the
 /// payload's hooks resurrected it (it then lives on intact, and its hooks
 /// run again when it next dies).
+#[inline]
 pub(crate) fn clear(heap: &Heap, o: ObjRef) -> bool {
+    if o.ty().layout.payload.is_none() {
+        drop_references(heap, o);
+        return true;
+    }
     let clear = payload_hook(o, Hook::Clear);
     let finalize = payload_hook(o, Hook::Finalize);
     if clear.is_none() && finalize.is_none() {

@@ -9,7 +9,8 @@
 //! - the stack left on the calling thread: below [`STACK_RESERVE`] bytes, a
 //!   new level is refused. The thread's stack bounds are read once per
 //!   thread (`pthread_getattr_np`), so the check is one comparison of the
-//!   stack pointer against a thread-local.
+//!   stack pointer against a floor the heap keeps for the last thread
+//!   that nested in it.
 //!
 //! ```text
 //!   high addresses   +------------------------+  stack base
@@ -60,7 +61,7 @@ impl Heap {
     #[inline]
     pub(crate) fn nest(&self, what: &str) -> Result<Nested<'_>> {
         let depth = self.depth.get();
-        if depth >= MAX_DEPTH || !stack_has_room() {
+        if depth >= MAX_DEPTH || !self.stack_has_room() {
             return Err(Error::new(
                 ErrorKind::Recursion,
                 format!("maximum recursion depth exceeded{what}"),
@@ -68,6 +69,28 @@ impl Heap {
         }
         self.depth.set(depth + 1);
         Ok(Nested { heap: self })
+    }
+
+    /// Whether the calling thread's stack has more than [`STACK_RESERVE`]
+    /// left. The floor of the last thread that nested in this heap is kept
+    /// in the heap (a thread token and its floor), so the common case reads
+    /// no thread-local. (A token names one live thread; a thread that reuses
+    /// the token of one that exited reuses its stack block too, as glibc
+    /// keeps the thread's control block at the top of its stack.)
+    #[inline]
+    fn stack_has_room(&self) -> bool {
+        let marker = 0u8;
+        let sp = core::hint::black_box(&raw const marker).addr();
+        let me = objgc::thread_token();
+        let (token, floor) = self.stack_floor.get();
+        let floor = if token == me {
+            floor
+        } else {
+            let floor = thread_stack_floor();
+            self.stack_floor.set((me, floor));
+            floor
+        };
+        sp > floor
     }
 }
 
@@ -77,18 +100,14 @@ thread_local! {
     static STACK_FLOOR: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Whether the calling thread's stack has more than [`STACK_RESERVE`] left.
-#[inline]
-fn stack_has_room() -> bool {
-    let marker = 0u8;
-    let sp = core::hint::black_box(&raw const marker).addr();
-    let floor = STACK_FLOOR.with(|f| {
+/// The calling thread's stack floor (see [`STACK_FLOOR`]), read once per thread.
+fn thread_stack_floor() -> usize {
+    STACK_FLOOR.with(|f| {
         if f.get() == 0 {
             f.set(read_stack_floor());
         }
         f.get()
-    });
-    sp > floor
+    })
 }
 
 /// The address below which the calling thread's stack has less than the

@@ -1,0 +1,123 @@
+/* One C-ABI operation repeated N times, for instruction counts under
+ * callgrind: `ops OP N`. ci/callgrind-ops.sh runs each operation with N = 0
+ * and N = 200,000 and divides the difference by N, so set-up costs cancel.
+ *
+ * The operations are those of the C-ABI budget (issue 12): allocation,
+ * calling a class with a host __init__, attribute reads of each kind,
+ * attribute writes, and counting. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "objffi.h"
+
+static obj_heap_t *heap;
+
+static obj_status_t init_xy(void *data, obj_t *const *args, size_t nargs, obj_t **result) {
+    (void)data;
+    if (nargs != 3) return OBJ_ERR_TYPE;
+    if (obj_setattr_str(args[0], "x", args[1]) != OBJ_OK) return OBJ_ERR_CALLBACK;
+    if (obj_setattr_str(args[0], "y", args[2]) != OBJ_OK) return OBJ_ERR_CALLBACK;
+    *result = obj_none(heap);
+    return OBJ_OK;
+}
+
+static obj_status_t method(void *data, obj_t *const *args, size_t nargs, obj_t **result) {
+    (void)data;
+    (void)args;
+    (void)nargs;
+    *result = obj_none(heap);
+    return OBJ_OK;
+}
+
+static obj_t *name(const char *s) {
+    obj_t *n = NULL;
+    if (obj_intern(heap, s, strlen(s), &n) != OBJ_OK) exit(2);
+    return n;
+}
+
+static void must(obj_status_t st, const char *what) {
+    if (st != OBJ_OK) {
+        fprintf(stderr, "%s: %s (%s)\n", what, obj_status_name(st), obj_last_error());
+        exit(2);
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: ops OP N\n");
+        return 2;
+    }
+    const char *op = argv[1];
+    long n = atol(argv[2]);
+    heap = obj_heap_new();
+    obj_t *p = NULL, *base = NULL, *mid[5], *slotted = NULL, *f = NULL, *init = NULL;
+    must(obj_type_new(heap, "P", NULL, 0, NULL, &p), "P");
+    must(obj_function_new(heap, "__init__", init_xy, NULL, &init), "__init__");
+    must(obj_function_new(heap, "m", method, NULL, &f), "m");
+    must(obj_setattr_str(p, "m", f), "P.m");
+    must(obj_setattr_str(p, "c", obj_none(heap)), "P.c");
+    /* base <- mid[0] <- ... <- mid[4]: a class attribute 5 bases up. */
+    must(obj_type_new(heap, "Base", NULL, 0, NULL, &base), "Base");
+    must(obj_setattr_str(base, "up", obj_none(heap)), "Base.up");
+    obj_t *prev = base;
+    for (int i = 0; i < 5; ++i) {
+        must(obj_type_new(heap, "Mid", &prev, 1, NULL, &mid[i]), "Mid");
+        prev = mid[i];
+    }
+    static const char *const slots[] = {"s"};
+    obj_type_spec_t spec = {.slots = slots, .nslots = 1};
+    must(obj_type_new(heap, "S", NULL, 0, &spec, &slotted), "S");
+    obj_t *x = name("x"), *c = name("c"), *m = name("m"), *up = name("up"), *s = name("s");
+    obj_t *o = NULL, *deep = NULL, *so = NULL, *one = NULL, *got = NULL;
+    must(obj_alloc(p, &o), "P()");
+    must(obj_int_new(heap, 1, &one), "1");
+    must(obj_setattr(o, x, one), "o.x");
+    must(obj_alloc(mid[4], &deep), "Mid()");
+    must(obj_alloc(slotted, &so), "S()");
+    must(obj_setattr(so, s, one), "so.s");
+
+    if (strcmp(op, "alloc") == 0) {
+        for (long i = 0; i < n; ++i) {
+            obj_t *t = NULL;
+            must(obj_alloc(p, &t), "alloc");
+            obj_decref(t);
+        }
+    } else if (strcmp(op, "call_init") == 0) {
+        must(obj_setattr_str(p, "__init__", init), "P.__init__");
+        obj_t *args[2] = {one, one};
+        for (long i = 0; i < n; ++i) {
+            obj_t *t = NULL;
+            must(obj_call(p, args, 2, &t), "P(1, 1)");
+            obj_decref(t);
+        }
+    } else if (strcmp(op, "getattr_instance") == 0 || strcmp(op, "getattr_class") == 0 ||
+               strcmp(op, "getattr_5_up") == 0 || strcmp(op, "getattr_method") == 0 ||
+               strcmp(op, "getattr_slot") == 0) {
+        obj_t *target = o, *attr = x;
+        if (strcmp(op, "getattr_class") == 0) attr = c;
+        if (strcmp(op, "getattr_5_up") == 0) target = deep, attr = up;
+        if (strcmp(op, "getattr_method") == 0) attr = m;
+        if (strcmp(op, "getattr_slot") == 0) target = so, attr = s;
+        for (long i = 0; i < n; ++i) {
+            must(obj_getattr(target, attr, &got), op);
+            obj_decref(got);
+        }
+    } else if (strcmp(op, "setattr_instance") == 0) {
+        for (long i = 0; i < n; ++i) must(obj_setattr(o, x, one), op);
+    } else if (strcmp(op, "incref_decref") == 0) {
+        for (long i = 0; i < n; ++i) {
+            obj_incref(o);
+            obj_decref(o);
+        }
+    } else {
+        fprintf(stderr, "unknown op %s\n", op);
+        return 2;
+    }
+    obj_decref(o);
+    obj_decref(deep);
+    obj_decref(so);
+    obj_decref(one);
+    obj_heap_free(heap);
+    return 0;
+}
