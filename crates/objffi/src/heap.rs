@@ -67,13 +67,19 @@ pub(crate) unsafe fn try_heap<'a>(heap: *const obj_heap_t, func: &str) -> Result
 pub(crate) fn enter(heap: &Heap) -> Result<Entered<'_>> {
     let entered = heap.enter();
     if heap.in_traverse_hook() {
-        return Err(Error::new(
-            obj_status_t::OBJ_ERR_VALUE,
-            "a traverse hook may only report references (obj_visit_t): \
-             the heap cannot be used while the collector runs it",
-        ));
+        return Err(refused_in_traverse_hook());
     }
     Ok(entered)
+}
+
+#[cold]
+#[inline(never)]
+fn refused_in_traverse_hook() -> Error {
+    Error::new(
+        obj_status_t::OBJ_ERR_VALUE,
+        "a traverse hook may only report references (obj_visit_t): \
+         the heap cannot be used while the collector runs it",
+    )
 }
 
 /// Statistics of a heap, filled in by `obj_heap_stats`. All figures are

@@ -15,6 +15,7 @@
 //! ([`try_obj_in`]), so each export gives `OBJ_ERR_HEAP_MISMATCH` before
 //! doing anything and never takes a second heap's gate.
 
+use core::fmt;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
@@ -87,7 +88,7 @@ pub(crate) unsafe fn try_obj_in<'a>(
     p: *const obj_t,
     heap: &'a Heap,
     func: &str,
-    arg: &str,
+    arg: impl fmt::Display,
 ) -> Result<Borrowed<'a>> {
     // SAFETY: forwarded from the caller.
     let obj = unsafe { borrow_arg(p, func, arg) }?;
@@ -111,8 +112,12 @@ pub(crate) unsafe fn try_obj_in<'a>(
 ///
 /// As for [`try_obj`].
 #[inline]
-unsafe fn borrow_arg<'a>(p: *const obj_t, func: &str, arg: &str) -> Result<ManuallyDrop<Obj<'a>>> {
-    let p = NonNull::new(p.cast_mut()).ok_or_else(|| null_arg(func, arg))?;
+unsafe fn borrow_arg<'a>(
+    p: *const obj_t,
+    func: &str,
+    arg: impl fmt::Display,
+) -> Result<ManuallyDrop<Obj<'a>>> {
+    let p = NonNull::new(p.cast_mut()).ok_or_else(|| null_arg(func, &arg.to_string()))?;
     if let Some(type_name) = objmodel::freed_object_type(p.cast()) {
         return Err(freed(func, &format!("argument '{arg}'"), &type_name));
     }
@@ -149,8 +154,21 @@ pub(crate) unsafe fn try_objs_in<'a>(
         .iter()
         .enumerate()
         // SAFETY: each element is NULL or a live object (the caller's promise).
-        .map(|(i, &p)| unsafe { try_obj_in(p, heap, func, &format!("{arg}[{i}]")) })
+        .map(|(index, &p)| unsafe { try_obj_in(p, heap, func, Element { arg, index }) })
         .collect()
+}
+
+/// The name of an element of an array argument, `args[2]`, written only
+/// into an error message.
+struct Element<'n> {
+    arg: &'n str,
+    index: usize,
+}
+
+impl fmt::Display for Element<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.arg, self.index)
+    }
 }
 
 /// The arguments as objmodel takes them: a slice of references.

@@ -25,9 +25,9 @@
 //! the old owner's last local count to the new owner's first:
 //!
 //! - **the owner exits**: a thread-local destructor of the owner thread
-//!   swaps the owner word to [`NO_OWNER`] (release); the next thread inside
-//!   the gate sees it (acquire) and [`Gate::adopt`]s the heap, then drains
-//!   the merges that waited for an owner;
+//!   swaps the shared exit word to [`NO_OWNER`] (release); the next thread
+//!   inside the gate sees it (acquire) and [`Gate::adopt`]s the heap, then
+//!   drains the merges that waited for an owner;
 //! - **the host hands the heap over** (`obj_heap_adopt`): the host orders
 //!   the old owner's counting before the call, as any handover does.
 //!
@@ -146,7 +146,7 @@ impl<T> HandQueue<T> {
 type OwnerWord = Arc<AtomicUsize>;
 
 /// The owner word of a heap whose owner thread has exited.
-pub const NO_OWNER: usize = 0;
+pub(crate) const NO_OWNER: usize = 0;
 
 #[cfg(not(loom))]
 std::thread_local! {
@@ -185,7 +185,12 @@ fn give_up(word: &AtomicUsize, me: usize) {
 /// The gate of one heap. See the module documentation.
 #[derive(Debug)]
 pub struct Gate {
-    owner: OwnerWord,
+    /// The owner's token, for the owner's fast path (one load, no
+    /// indirection). Stale once the owner has exited: `exit_word` says so.
+    owner: AtomicUsize,
+    /// The owner's token, shared with its exit hook, which swaps it to
+    /// [`NO_OWNER`].
+    exit_word: OwnerWord,
     /// The holder's token (0: free), with the `PENDING` bit.
     state: AtomicUsize,
     /// Dead objects for the holder to free.
@@ -202,7 +207,8 @@ impl Gate {
     pub fn new(owner: usize, entered: bool) -> Self {
         debug_assert!(owner != 0 && owner & PENDING == 0);
         let gate = Self {
-            owner: Arc::new(AtomicUsize::new(owner)),
+            owner: AtomicUsize::new(owner),
+            exit_word: Arc::new(AtomicUsize::new(owner)),
             state: AtomicUsize::new(if entered { owner } else { 0 }),
             pending: HandQueue::default(),
             merges: HandQueue::default(),
@@ -211,12 +217,19 @@ impl Gate {
         gate
     }
 
-    /// The owner's thread token, or [`NO_OWNER`] once it has exited.
-    /// Acquire: a thread that reads `NO_OWNER` sees every count the old
-    /// owner made.
+    /// The owner's thread token (that of an exited owner until the heap
+    /// is adopted: see [`Gate::is_ownerless`]).
     #[inline]
     pub fn owner(&self) -> usize {
-        self.owner.load(Ordering::Acquire)
+        self.owner.load(Ordering::Relaxed)
+    }
+
+    /// Whether the owner thread has exited and nobody has adopted the gate
+    /// since. Acquire: a thread that sees it sees every count the old owner
+    /// made, and may [`Gate::adopt`].
+    #[inline]
+    pub fn is_ownerless(&self) -> bool {
+        self.exit_word.load(Ordering::Acquire) == NO_OWNER
     }
 
     /// Makes thread `me`, inside the gate, the owner: from now on it
@@ -225,7 +238,8 @@ impl Gate {
     /// updates whatever cached the old token.
     pub fn adopt(&self, me: usize) {
         debug_assert!(self.is_held_by(me), "adopted from outside the gate");
-        self.owner.store(me, Ordering::Release);
+        self.exit_word.store(me, Ordering::Release);
+        self.owner.store(me, Ordering::Relaxed);
         self.register_owner(me);
     }
 
@@ -234,8 +248,11 @@ impl Gate {
         // A thread already exiting cannot register: it gives up at once.
         // (Loom's threads share the OS thread: its models give up by hand.)
         #[cfg(not(loom))]
-        if OWNED.try_with(|o| o.push(self.owner.clone(), me)).is_err() {
-            give_up(&self.owner, me);
+        if OWNED
+            .try_with(|o| o.push(self.exit_word.clone(), me))
+            .is_err()
+        {
+            give_up(&self.exit_word, me);
         }
         #[cfg(loom)]
         let _ = me;
@@ -571,14 +588,14 @@ mod loom_models {
                 thread::spawn(move || {
                     w.rc.incref(|| w.gate.owner() == OWNER);
                     w.decref(OWNER);
-                    give_up(&w.gate.owner, OWNER);
+                    give_up(&w.gate.exit_word, OWNER);
                 })
             };
             let other = {
                 let w = w.clone();
                 thread::spawn(move || w.decref(OTHER))
             };
-            while w.gate.owner() != NO_OWNER {
+            while !w.gate.is_ownerless() {
                 thread::yield_now();
             }
             assert!(w.gate.enter(THIRD));

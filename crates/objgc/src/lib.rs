@@ -90,7 +90,7 @@ mod scope;
 mod sync;
 
 pub use collect::{Collector, GENERATIONS, GcStats, Phase};
-pub use gate::{Gate, NO_OWNER, thread_token};
+pub use gate::{Gate, thread_token};
 pub use list::GcLinks;
 pub use refcount::{Decref, FLAG_A, FLAG_B, Handoff, RefCount, SHARED_SATURATE};
 pub use scope::FlagScope;

@@ -264,10 +264,10 @@ impl Heap {
         let me = objgc::thread_token();
         let took = self.gate.enter(me);
         let entered = Entered { heap: self, took };
-        match self.gate.owner() {
-            owner if owner == me => self.merge_handed_counts(),
-            objgc::NO_OWNER => self.become_owner(),
-            _ => {}
+        if self.gate.owner() == me {
+            self.merge_handed_counts();
+        } else if self.gate.is_ownerless() {
+            self.become_owner();
         }
         entered
     }
@@ -423,6 +423,7 @@ impl Heap {
     /// Allocates a zeroed object of `kind` with one reference, held by the
     /// calling thread (`owner`: whether it owns the heap), and no type yet
     /// (the caller sets it), tracking containers.
+    #[inline]
     pub(crate) fn alloc_block(&self, kind: Kind, size: usize, owner: bool) -> Result<ObjRef> {
         let prefix = crate::gc::prefix(kind);
         let total = prefix.checked_add(size).ok_or(objheap::AllocError {
