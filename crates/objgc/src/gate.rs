@@ -25,9 +25,12 @@
 //! the old owner's last local count to the new owner's first:
 //!
 //! - **the owner exits**: a thread-local destructor of the owner thread
-//!   swaps the shared exit word to [`NO_OWNER`] (release); the next thread
-//!   inside the gate sees it (acquire) and [`Gate::adopt`]s the heap, then
-//!   drains the merges that waited for an owner;
+//!   swaps the owner word to [`NO_OWNER`] (release; it reaches the word
+//!   through an [`Arc`]'d link that the gate clears when dropped); the next
+//!   thread inside the gate sees it and [`Gate::adopt`]s the heap (acquire),
+//!   then drains the merges that waited for an owner. Caches of the owner
+//!   (objmodel's types) point at the owner word rather than copy it, so no
+//!   thread that reuses an exited owner's token is taken for the owner;
 //! - **the host hands the heap over** (`obj_heap_adopt`): the host orders
 //!   the old owner's counting before the call, as any handover does.
 //!
@@ -141,56 +144,72 @@ impl<T> HandQueue<T> {
     }
 }
 
-/// The owner word of a gate: [`NO_OWNER`] or the owner's thread token.
-/// Shared with the owner thread's exit hook, which may outlive the gate.
-type OwnerWord = Arc<AtomicUsize>;
-
 /// The owner word of a heap whose owner thread has exited.
 pub(crate) const NO_OWNER: usize = 0;
 
+/// What an owner thread's exit hook needs of a gate, shared with it: the
+/// gate's owner word while the gate lives (the gate clears it when dropped,
+/// under the lock, so the hook never writes to a freed gate).
+#[derive(Debug)]
+struct ExitLink(Mutex<Option<OwnerWordPtr>>);
+
+/// The address of a gate's owner word.
+#[derive(Debug, Clone, Copy)]
+struct OwnerWordPtr(NonNull<AtomicUsize>);
+
+// SAFETY: only dereferenced under the `ExitLink` lock, while the gate that
+// holds the word is alive (its drop takes the lock and clears the pointer).
+unsafe impl Send for OwnerWordPtr {}
+
 #[cfg(not(loom))]
 std::thread_local! {
-    /// The owner words of the gates this thread owns (or once owned).
+    /// The gates this thread owns (or once owned), given up when it exits.
     static OWNED: OwnedGates = const { OwnedGates(core::cell::RefCell::new(Vec::new())) };
 }
 
 /// The gates a thread owns, given up when the thread exits.
-struct OwnedGates(core::cell::RefCell<Vec<(OwnerWord, usize)>>);
+#[cfg(not(loom))]
+struct OwnedGates(core::cell::RefCell<Vec<(Arc<ExitLink>, usize)>>);
 
+#[cfg(not(loom))]
 impl OwnedGates {
-    fn push(&self, word: OwnerWord, me: usize) {
-        let mut words = self.0.borrow_mut();
-        // Words of freed gates, or of gates owned by others now, go first.
-        if words.len() >= 8 && words.len().is_power_of_two() {
-            words.retain(|(w, t)| Arc::strong_count(w) > 1 && w.load(Ordering::Relaxed) == *t);
+    fn push(&self, link: Arc<ExitLink>, me: usize) {
+        let mut links = self.0.borrow_mut();
+        // Links of freed gates go first.
+        if links.len() >= 8 && links.len().is_power_of_two() {
+            links.retain(|(l, _)| Arc::strong_count(l) > 1);
         }
-        words.push((word, me));
+        links.push((link, me));
     }
 }
 
+#[cfg(not(loom))]
 impl Drop for OwnedGates {
     fn drop(&mut self) {
-        for (word, me) in self.0.get_mut().drain(..) {
-            give_up(&word, me);
+        for (link, me) in self.0.get_mut().drain(..) {
+            give_up(&link, me);
         }
     }
 }
 
-/// Thread `me` stops owning the gate of `word`, if it still does. Release:
-/// its local counts happen before the next owner's.
-fn give_up(word: &AtomicUsize, me: usize) {
-    let _ = word.compare_exchange(me, NO_OWNER, Ordering::Release, Ordering::Relaxed);
+/// Thread `me` stops owning the gate of `link`, if the gate lives and `me`
+/// still owns it. Release: its local counts happen before the next owner's.
+fn give_up(link: &ExitLink, me: usize) {
+    if let Some(word) = *lock(&link.0) {
+        // SAFETY: the gate is alive while its link holds the pointer, and
+        // the lock keeps its drop from clearing it meanwhile.
+        let word = unsafe { word.0.as_ref() };
+        let _ = word.compare_exchange(me, NO_OWNER, Ordering::Release, Ordering::Relaxed);
+    }
 }
 
 /// The gate of one heap. See the module documentation.
 #[derive(Debug)]
 pub struct Gate {
-    /// The owner's token, for the owner's fast path (one load, no
-    /// indirection). Stale once the owner has exited: `exit_word` says so.
+    /// The owner's thread token, or [`NO_OWNER`] once it has exited.
     owner: AtomicUsize,
-    /// The owner's token, shared with its exit hook, which swaps it to
-    /// [`NO_OWNER`].
-    exit_word: OwnerWord,
+    /// For the owner thread's exit hook.
+    exit: Arc<ExitLink>,
     /// The holder's token (0: free), with the `PENDING` bit.
     state: AtomicUsize,
     /// Dead objects for the holder to free.
@@ -199,47 +218,64 @@ pub struct Gate {
     merges: HandQueue<(Handed, Handoff)>,
 }
 
+impl Drop for Gate {
+    fn drop(&mut self) {
+        *lock(&self.exit.0) = None;
+    }
+}
+
 impl Gate {
     /// A gate whose owner is thread `owner` (a [`thread_token`]), held by it
-    /// from the start if `entered`.
-    /// The calling thread must be `owner` (it registers to give the gate up
-    /// when it exits).
+    /// from the start if `entered`. Once the gate is at the address where
+    /// it stays, the owner calls [`Gate::give_up_on_exit`].
     pub fn new(owner: usize, entered: bool) -> Self {
         debug_assert!(owner != 0 && owner & PENDING == 0);
-        let gate = Self {
+        Self {
             owner: AtomicUsize::new(owner),
-            exit_word: Arc::new(AtomicUsize::new(owner)),
+            exit: Arc::new(ExitLink(Mutex::new(None))),
             state: AtomicUsize::new(if entered { owner } else { 0 }),
             pending: HandQueue::default(),
             merges: HandQueue::default(),
-        };
-        gate.register_owner(owner);
-        gate
+        }
     }
 
-    /// The owner's thread token (that of an exited owner until the heap
-    /// is adopted: see [`Gate::is_ownerless`]).
+    /// The owner's thread token, or [`NO_OWNER`] (0) once it has exited
+    /// and until a thread adopts the gate. Relaxed: see [`Gate::adopt`] for
+    /// the ordering a new owner needs.
     #[inline]
     pub fn owner(&self) -> usize {
         self.owner.load(Ordering::Relaxed)
     }
 
-    /// Whether the owner thread has exited and nobody has adopted the gate
-    /// since. Acquire: a thread that sees it sees every count the old owner
-    /// made, and may [`Gate::adopt`].
+    /// Whether the owner has exited and no thread has adopted the gate yet.
     #[inline]
     pub fn is_ownerless(&self) -> bool {
-        self.exit_word.load(Ordering::Acquire) == NO_OWNER
+        self.owner() == NO_OWNER
+    }
+
+    /// The owner word itself, for caches that must see every change of
+    /// owner (it stays at this address for the gate's life).
+    #[inline]
+    pub fn owner_word(&self) -> &AtomicUsize {
+        &self.owner
+    }
+
+    /// Has the calling thread, the owner, give the gate up when it exits.
+    /// The gate must not move afterwards (its owner word's address is kept).
+    pub fn give_up_on_exit(&self) {
+        *lock(&self.exit.0) = Some(OwnerWordPtr(NonNull::from(&self.owner)));
+        self.register_owner(self.owner());
     }
 
     /// Makes thread `me`, inside the gate, the owner: from now on it
-    /// counts locally and merges. The previous owner has exited, or its
-    /// counting happens before this call (a host's handover); the caller
-    /// updates whatever cached the old token.
+    /// counts locally and merges. The previous owner has exited (the owner
+    /// word read [`NO_OWNER`]), or its counting happens before this call (a
+    /// host's handover).
     pub fn adopt(&self, me: usize) {
         debug_assert!(self.is_held_by(me), "adopted from outside the gate");
-        self.exit_word.store(me, Ordering::Release);
-        self.owner.store(me, Ordering::Relaxed);
+        // Acquire: the exited owner's counts (released by its exit hook)
+        // happen before this thread's.
+        let _ = self.owner.swap(me, Ordering::AcqRel);
         self.register_owner(me);
     }
 
@@ -249,10 +285,10 @@ impl Gate {
         // (Loom's threads share the OS thread: its models give up by hand.)
         #[cfg(not(loom))]
         if OWNED
-            .try_with(|o| o.push(self.exit_word.clone(), me))
+            .try_with(|o| o.push(Arc::clone(&self.exit), me))
             .is_err()
         {
-            give_up(&self.exit_word, me);
+            give_up(&self.exit, me);
         }
         #[cfg(loom)]
         let _ = me;
@@ -582,20 +618,21 @@ mod loom_models {
     fn loom_owner_exits_and_another_thread_adopts() {
         loom::model(|| {
             let w = World::new(false);
+            w.gate.give_up_on_exit();
             w.rc.incref(|| true); // for OTHER
             let owner = {
                 let w = w.clone();
                 thread::spawn(move || {
                     w.rc.incref(|| w.gate.owner() == OWNER);
                     w.decref(OWNER);
-                    give_up(&w.gate.exit_word, OWNER);
+                    give_up(&w.gate.exit, OWNER);
                 })
             };
             let other = {
                 let w = w.clone();
                 thread::spawn(move || w.decref(OTHER))
             };
-            while !w.gate.is_ownerless() {
+            while w.gate.owner() != NO_OWNER {
                 thread::yield_now();
             }
             assert!(w.gate.enter(THIRD));

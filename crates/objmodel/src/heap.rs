@@ -219,6 +219,7 @@ impl Heap {
         let heap = HeapBox {
             ptr: NonNull::from(Box::leak(heap)),
         };
+        heap.gate.give_up_on_exit();
         types::bootstrap(&heap).expect("memory for the built-in objects");
         heap
     }
@@ -264,7 +265,8 @@ impl Heap {
         let me = objgc::thread_token();
         let took = self.gate.enter(me);
         let entered = Entered { heap: self, took };
-        if self.gate.owner() == me {
+        let owner = self.gate.owner();
+        if owner == me {
             self.merge_handed_counts();
         } else if self.gate.is_ownerless() {
             self.become_owner();
@@ -288,16 +290,8 @@ impl Heap {
     }
 
     fn become_owner(&self) {
-        let me = objgc::thread_token();
-        self.gate.adopt(me);
-        // SAFETY: inside the gate, not reentrant: only types are read.
-        for &o in unsafe { &*self.owners.get() } {
-            if o.ty().kind == Kind::Type {
-                types::as_type(o)
-                    .owner
-                    .store(me, core::sync::atomic::Ordering::Relaxed);
-            }
-        }
+        // Types point at the gate's owner word: they see the change at once.
+        self.gate.adopt(objgc::thread_token());
         self.merge_handed_counts();
     }
 

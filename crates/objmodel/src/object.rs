@@ -97,8 +97,9 @@ impl ObjRef {
     #[inline]
     pub(crate) fn owned_here(self) -> bool {
         let ty = self.header().ty.get();
-        // SAFETY: the type of a live object is live.
-        let owner = unsafe { &(*ty).owner };
+        // SAFETY: the type of a live object is live, and so is its heap,
+        // whose gate holds the owner word.
+        let owner = unsafe { (*ty).owner.as_ref() };
         owner.load(core::sync::atomic::Ordering::Relaxed) == objgc::thread_token()
     }
 

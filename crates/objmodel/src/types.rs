@@ -102,11 +102,11 @@ pub(crate) struct TypeObject {
     /// This type's handle, as allocated.
     this: ObjRef,
     heap: NonNull<Heap>,
-    /// The thread token of the heap's owner (`objgc::Gate::owner`), here
-    /// so that counting an object needs no trip to its heap. Changed only
-    /// when the heap changes owner (`Heap::adopt`); read relaxed (a plain
-    /// load): a handover orders it with the counts themselves.
-    pub(crate) owner: core::sync::atomic::AtomicUsize,
+    /// The heap's owner word (`objgc::Gate::owner_word`), here so that
+    /// counting an object needs no trip to its heap: one load of the
+    /// pointer, one of the word (relaxed: a change of owner is ordered with
+    /// the counts themselves, by the exit hook or the host's handover).
+    pub(crate) owner: NonNull<core::sync::atomic::AtomicUsize>,
     pub(crate) kind: Kind,
     /// `__name__` (an interned str).
     pub(crate) name: ObjRef,
@@ -213,7 +213,7 @@ fn alloc_type(
         let t = o.cast::<TypeObject>().as_ptr();
         (&raw mut (*t).this).write(o);
         (&raw mut (*t).heap).write(NonNull::from(heap));
-        (&raw mut (*t).owner).write(core::sync::atomic::AtomicUsize::new(heap.gate.owner()));
+        (&raw mut (*t).owner).write(NonNull::from(heap.gate.owner_word()));
         (&raw mut (*t).kind).write(parts.kind);
         (&raw mut (*t).name).write(parts.name);
         (&raw mut (*t).module).write(parts.module);
