@@ -39,6 +39,15 @@ static size_t resident_bytes(void) {
 
 #define MIB ((size_t)1 << 20)
 
+/* Release builds (ci/limits.sh) run the counts of the issue; debug builds
+ * (cargo test, valgrind, sanitizers) a tenth of the lookups and classes,
+ * and a quarter of the room for attributes under a memory limit. */
+#ifdef OBJFFI_TEST_FULL_SIZE
+enum { LOOKUPS = 100000, CLASSES = 80000, ROOM_MIB = 4 };
+#else
+enum { LOOKUPS = 10000, CLASSES = 8000, ROOM_MIB = 1 };
+#endif
+
 /* Whether resident memory grew by less than `slack` since `before` (yes when
  * it cannot be told). */
 static int resident_grew_less_than(size_t before, size_t slack) {
@@ -87,7 +96,7 @@ static int test_failed_lookups_leave_no_trace(void) {
     obj_heap_stats_t before, after;
     CHECK_STATUS(failures, obj_heap_stats(heap, &before), OBJ_OK);
 
-    enum { N = 100000 };
+    enum { N = LOOKUPS };
     char name[32];
     size_t wrong = 0;
     for (int i = 0; i < N; ++i) {
@@ -253,7 +262,7 @@ static int test_attributes_past_the_limit(void) {
     obj_t *o = new_instance(cls);
     obj_heap_stats_t stats;
     CHECK_STATUS(failures, obj_heap_stats(heap, &stats), OBJ_OK);
-    size_t limit = stats.bytes_reserved + 4 * MIB;
+    size_t limit = stats.bytes_reserved + ROOM_MIB * MIB;
     CHECK_STATUS(failures, obj_heap_set_memory_limit(heap, limit), OBJ_OK);
     size_t resident = resident_bytes();
 
@@ -402,7 +411,7 @@ static int test_many_subclasses_dropped(void) {
     obj_decref(names[0]);
     obj_decref(names[1]);
     size_t live = test_live(heap);
-    enum { N = 80000 };
+    enum { N = CLASSES };
     obj_t **subs = calloc(N, sizeof *subs);
     CHECK(failures, subs != NULL);
     if (subs == NULL) {

@@ -405,6 +405,46 @@ static void *deep_on_this_thread(void *arg) {
     return NULL;
 }
 
+/* Depth of the nested tuples: past where recursive hashing overflowed an
+ * 8 MiB stack (near 120,000) in release builds (ci/limits.sh); in debug
+ * builds (valgrind, sanitizers) far past a 256 KiB stack's reach. */
+#ifdef OBJFFI_TEST_FULL_SIZE
+enum { KEY_DEPTH = 200000 };
+#else
+enum { KEY_DEPTH = 20000 };
+#endif
+
+struct deep_keys {
+    obj_heap_t *heap;
+    int failures;
+};
+
+/* Two separately built equal keys, KEY_DEPTH tuples deep, find each other. */
+static void *deep_keys(void *arg) {
+    struct deep_keys *c = arg;
+    obj_t *keys[2] = {NULL, NULL};
+    for (int k = 0; k < 2; ++k) {
+        CHECK_STATUS(c->failures, obj_tuple_new(c->heap, NULL, 0, &keys[k]), OBJ_OK);
+        for (int i = 0; i < KEY_DEPTH && keys[k]; ++i) {
+            obj_t *t = NULL;
+            if (obj_tuple_new(c->heap, &keys[k], 1, &t) != OBJ_OK) break;
+            obj_decref(keys[k]);
+            keys[k] = t;
+        }
+    }
+    obj_t *d = NULL, *v = test_int(c->heap, 1), *got = NULL;
+    CHECK_STATUS(c->failures, obj_dict_new(c->heap, &d), OBJ_OK);
+    CHECK_STATUS(c->failures, obj_dict_set(d, keys[0], v), OBJ_OK);
+    CHECK_STATUS(c->failures, obj_dict_get(d, keys[1], &got), OBJ_OK);
+    CHECK(c->failures, got == v);
+    if (got) obj_decref(got);
+    obj_decref(v);
+    obj_decref(d);
+    obj_decref(keys[0]);
+    obj_decref(keys[1]);
+    return NULL;
+}
+
 static int test_deep_nesting(obj_heap_t *heap) {
     int failures = 0;
     size_t base = test_live(heap);
@@ -438,28 +478,17 @@ static int test_deep_nesting(obj_heap_t *heap) {
     CHECK_STATUS(failures, obj_repr(outer, &r), OBJ_ERR_RECURSION);
     obj_decref(outer);
 
-    /* Tuples nested 200,000 deep as dict keys: hashed and compared at any
-     * depth. Two separately built equal keys find each other. */
-    obj_t *keys[2] = {NULL, NULL};
-    for (int k = 0; k < 2; ++k) {
-        CHECK_STATUS(failures, obj_tuple_new(heap, NULL, 0, &keys[k]), OBJ_OK);
-        for (int i = 0; i < 200000; ++i) {
-            obj_t *t = NULL;
-            if (obj_tuple_new(heap, &keys[k], 1, &t) != OBJ_OK) break;
-            obj_decref(keys[k]);
-            keys[k] = t;
-        }
-    }
-    obj_t *d = NULL, *v = test_int(heap, 1), *got = NULL;
-    CHECK_STATUS(failures, obj_dict_new(heap, &d), OBJ_OK);
-    CHECK_STATUS(failures, obj_dict_set(d, keys[0], v), OBJ_OK);
-    CHECK_STATUS(failures, obj_dict_get(d, keys[1], &got), OBJ_OK);
-    CHECK(failures, got == v);
-    if (got) obj_decref(got);
-    obj_decref(v);
-    obj_decref(d);
-    obj_decref(keys[0]);
-    obj_decref(keys[1]);
+    /* Tuples nested deep as dict keys, on a 256 KiB stack: hashed and
+     * compared at any depth (no recursion). */
+    pthread_attr_t attr;
+    pthread_t th;
+    struct deep_keys k = {.heap = heap};
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    CHECK(failures, pthread_create(&th, &attr, deep_keys, &k) == 0);
+    pthread_join(th, NULL);
+    pthread_attr_destroy(&attr);
+    failures += k.failures;
 
     obj_decref(c.cls);
     CHECK_STATUS(failures, obj_gc_collect(heap, -1, NULL), OBJ_OK);
