@@ -356,8 +356,11 @@ pub enum Step {
         rest: bool,
     },
     /// `obj_decref` of one of the runner's handles to the object, which
-    /// the runner then forgets (nothing, if the runner holds none): the
-    /// host drops the last outside reference to what it runs on.
+    /// the runner then forgets: the host drops the last outside reference
+    /// to what it runs on. Nothing, if the runner holds none but the one it
+    /// lent to the op in progress (an argument of the outer C call is
+    /// borrowed: the caller keeps it alive until the call returns, in
+    /// CPython as in the contract).
     DropHandle(Subject),
 }
 
@@ -1161,21 +1164,20 @@ impl Req {
     }
 
     /// Every object argument.
-    fn objects(&self) -> Vec<Id> {
+    fn objects(&self) -> Vec<A> {
         let name = |n: &N| match n {
-            N::Obj(a) => Some(a.id),
+            N::Obj(a) => Some(*a),
             N::Str(_) => None,
         };
-        let ids = |v: &[A]| v.iter().map(|a| a.id).collect::<Vec<Id>>();
         match self {
-            Req::Tuple(items) => ids(items),
-            Req::Nest { item, .. } => vec![item.id],
+            Req::Tuple(items) | Req::Type { bases: items, .. } => items.clone(),
+            Req::Nest { item, .. } => vec![*item],
             Req::Append(a, b)
             | Req::ListSet(a, _, b)
             | Req::DictGet(a, b)
             | Req::DictDel(a, b)
-            | Req::IsInstance(a, b) => vec![a.id, b.id],
-            Req::DictSet(a, b, c) => vec![a.id, b.id, c.id],
+            | Req::IsInstance(a, b) => vec![*a, *b],
+            Req::DictSet(a, b, c) => vec![*a, *b, *c],
             Req::SeqGet(a, _)
             | Req::Len(a)
             | Req::DictItem(a, _)
@@ -1184,28 +1186,21 @@ impl Req {
             | Req::Mro(a)
             | Req::TypeOf(a)
             | Req::Inspect(a)
-            | Req::Dup(a) => vec![a.id],
-            Req::Type { bases, .. } => ids(bases),
-            Req::Call(f, args) => {
-                let mut v = ids(args);
-                v.push(f.id);
-                v
-            }
-            Req::Property(g, s) => core::iter::once(g.id).chain(s.map(|s| s.id)).collect(),
+            | Req::Dup(a) => vec![*a],
+            Req::Call(f, args) => core::iter::once(*f).chain(args.iter().copied()).collect(),
+            Req::Property(g, s) => core::iter::once(*g).chain(*s).collect(),
             Req::GetAttr(o, n) | Req::DelAttr(o, n) => {
-                core::iter::once(o.id).chain(name(n)).collect()
+                core::iter::once(*o).chain(name(n)).collect()
             }
-            Req::SetAttr(o, n, v) => [Some(o.id), name(n), Some(v.id)]
+            Req::SetAttr(o, n, v) => [Some(*o), name(n), Some(*v)]
                 .into_iter()
                 .flatten()
                 .collect(),
-            Req::CallMethod(o, n, args) => {
-                let mut v = ids(args);
-                v.push(o.id);
-                v.extend(name(n));
-                v
-            }
-            Req::WeakRef(t, cb) => core::iter::once(t.id).chain(cb.map(|c| c.id)).collect(),
+            Req::CallMethod(o, n, args) => core::iter::once(*o)
+                .chain(name(n))
+                .chain(args.iter().copied())
+                .collect(),
+            Req::WeakRef(t, cb) => core::iter::once(*t).chain(*cb).collect(),
             Req::Int(_)
             | Req::Float(_)
             | Req::Str(_)
@@ -1306,6 +1301,10 @@ struct Model {
     /// Objects whose runner handle a host function gave back
     /// ([`Step::DropHandle`]), in order, since cleared.
     dropped: Vec<Id>,
+    /// The arguments of the op in progress: the runner lends its handles
+    /// to them for the call (they are borrowed), so a host function may
+    /// not give those back.
+    lent: Vec<Id>,
 }
 
 impl fmt::Debug for Model {
@@ -1329,6 +1328,7 @@ impl Model {
             late_interned: 0,
             depth: 0,
             dropped: Vec::new(),
+            lent: Vec::new(),
         };
         for (i, &(bt, name)) in BUILTIN_TYPES.iter().enumerate() {
             // Bases come first: `object` is 0, `int` comes before `bool`.
@@ -1822,7 +1822,7 @@ impl Model {
             }
             Step::DropHandle(s) => {
                 let o = self.subject(s, me, args);
-                if self.objs[o].handles > 0 {
+                if self.objs[o].handles > usize::from(self.lent.contains(&o)) {
                     self.objs[o].handles -= 1;
                     self.dropped.push(o);
                 }
@@ -2501,7 +2501,8 @@ impl Model {
     /// get no handle here, and nothing dies yet: the runner adds the
     /// handles of the results, then calls [`Model::cascade`].
     fn apply(&mut self, req: &Req) -> R<Out> {
-        for id in req.objects() {
+        self.lent = req.objects().iter().map(|a| a.id).collect();
+        for &id in &self.lent.clone() {
             self.peel(id);
         }
         let out = self.apply_peeled(req)?;
@@ -2796,6 +2797,8 @@ struct HostData {
     held: Rc<RefCell<HashMap<usize, usize>>>,
     /// The handles host functions gave back, in order.
     dropped: Rc<RefCell<Vec<usize>>>,
+    /// The op's arguments: handles lent to the call, not to be given back.
+    lent: Rc<RefCell<Vec<usize>>>,
 }
 
 /// A C string of `NAMES`.
@@ -2851,8 +2854,9 @@ unsafe fn reenter(
                 let p = subject(s);
                 let mine = {
                     let mut held = d.held.borrow_mut();
+                    let lent = usize::from(d.lent.borrow().contains(&(p as usize)));
                     match held.get_mut(&(p as usize)) {
-                        Some(c) if *c > 0 => {
+                        Some(c) if *c > lent => {
                             *c -= 1;
                             true
                         }
@@ -3046,6 +3050,7 @@ struct Real {
     /// The runner's handles, by address, and those host functions gave back.
     held: Rc<RefCell<HashMap<usize, usize>>>,
     dropped: Rc<RefCell<Vec<usize>>>,
+    lent: Rc<RefCell<Vec<usize>>>,
 }
 
 /// How many objects of the second heap a foreign fault chooses from.
@@ -3081,6 +3086,7 @@ impl Real {
             log: Rc::new(RefCell::new(Vec::new())),
             held: Rc::new(RefCell::new(HashMap::new())),
             dropped: Rc::new(RefCell::new(Vec::new())),
+            lent: Rc::new(RefCell::new(Vec::new())),
         })
     }
 
@@ -3115,6 +3121,7 @@ impl Real {
             me: core::cell::Cell::new(null_mut()),
             held: Rc::clone(&self.held),
             dropped: Rc::clone(&self.dropped),
+            lent: Rc::clone(&self.lent),
         });
         let p: *const HostData = &*data;
         self.hosts.push(data);
@@ -3990,7 +3997,10 @@ impl Runner {
         self.remember(format!("{req:?} -> {expected:?}"));
         self.real.log.borrow_mut().clear();
         let want_repr = matches!(&expected, Ok(Out::Inspect(i)) if i.repr.is_some());
-        let (status, rout) = self.real.exec(req, &mut Inj::default(), want_repr)?;
+        *self.real.lent.borrow_mut() = req.objects().iter().map(|a| a.ptr as usize).collect();
+        let r = self.real.exec(req, &mut Inj::default(), want_repr);
+        self.real.lent.borrow_mut().clear();
+        let (status, rout) = r?;
         self.stats.executed += 1;
         let out = match expected {
             Err(s) => {

@@ -998,31 +998,81 @@ fn hooks_that_rebind_themselves() {
     ]);
 }
 
-/// A host function that gives back the runner's only handle to itself
-/// while it runs: the call holds it until it returns.
+/// A method that gives back the runner's last handle to itself while it
+/// runs, called through a bound method (the call holds it until it
+/// returns); and one that gives back the handle to its `self`. The
+/// arguments of the runner's own call are lent, not given back.
 #[test]
 fn host_function_that_drops_the_last_handle_to_itself() {
     let stats = check(&[
-        reenter(Step::DropHandle(Subject::Itself), Then::Propagate),
-        call(0, vec![]),
-        Op::Int {
-            value: 4,
+        class(0, vec![], Spec::Dict),                                // A
+        reenter(Step::DropHandle(Subject::Itself), Then::Propagate), // f
+        set(1, 2, 0),                                                // A.f = f
+        Op::Alloc { ty: 1, fault: NO },                              // a
+        get(0, 2),                                                   // m = a.f
+        Op::DelAttr {
+            o: 3,
+            name: Name::Str(2),
             fault: NO,
-        },
-        reenter(
-            Step::DropHandle(Subject::First),
-            Then::GetAttr {
-                on: Subject::First,
-                name: 5,
-            },
-        ),
-        call(0, vec![1]), // f(1000): drops the int, then reads its __class__
+        }, // del A.f: m and the runner hold f
+        call(0, vec![]), // m(): f gives back the runner's handle to f
+        call(1, vec![]), // m() again: nothing to give back
+        reenter(Step::DropHandle(Subject::First), Then::Propagate), // g
+        Op::Dup { o: 4, fault: NO }, // a second handle to a
+        set(6, 2, 1),    // A.f = g
+        Op::CallMethod {
+            o: 0,
+            name: Name::Str(2),
+            args: vec![],
+            fault: NO,
+        }, // a.f(): gives back the second handle to a, not the lent one
         Op::Collect {
             generation: 2,
             fault: NO,
         },
     ]);
-    assert_eq!(stats.handles_given_back, 2, "{stats:?}");
+    assert_eq!(
+        (stats.handles_given_back, stats.host_calls),
+        (2, 3),
+        "{stats:?}"
+    );
+}
+
+/// A property getter that gives back the runner's handle to `self` and
+/// then fails with `OBJ_ERR_ATTRIBUTE`, so that `__getattr__` runs on
+/// `self` next: `self` is an argument of the runner's `obj_getattr`, lent
+/// (borrowed) for the call, so the handle is not given back (giving it back
+/// would break the caller's promise, in CPython as in objrt).
+#[test]
+fn getter_cannot_give_back_the_lent_self() {
+    let stats = check(&[
+        class(0, vec![], Spec::Null), // A
+        reenter(
+            Step::DropHandle(Subject::First),
+            Then::GetAttr {
+                on: Subject::ClassOfFirst,
+                name: 0,
+            },
+        ), // g: A.x does not exist
+        Op::Property {
+            getter: 0,
+            setter: None,
+            fault: NO,
+        },
+        set(2, 1, 0), // A.y = property(g)
+        reenter(
+            Step::SetAttr {
+                on: Subject::First,
+                name: 0,
+                value: Subject::First,
+            },
+            Then::Propagate,
+        ),
+        set(3, 4, 0),                   // A.__getattr__ = f
+        Op::Alloc { ty: 3, fault: NO }, // a
+        get(0, 1),                      // a.y: g(a) fails, f(a, 'y') sets a.x = a
+    ]);
+    assert_eq!(stats.handles_given_back, 0, "{stats:?}");
 }
 
 /// `repr` of an item inside 999 tuples works; inside 1,000 it fails with
