@@ -56,7 +56,7 @@
 //! special names `__class__`, `__dict__`, `__name__`, `__mro__`); method
 //! calls; weak references with and without callbacks; `isinstance`, the MRO,
 //! `type()`; incref/decref; collections of each generation; chains of up to
-//! 5,000 nested one-item tuples or lists ([`Op::Nest`]): `repr` at the
+//! 2,000 nested one-item tuples or lists ([`Op::Nest`]): `repr` at the
 //! depth limit (an item inside 999 containers works, inside 1,000 gives
 //! `OBJ_ERR_RECURSION`), deep tuples as dict keys (hashed and compared at
 //! any depth). Nesting is exact: every call of the model is one of objrt's
@@ -174,7 +174,7 @@ const CLASS_NAMES: [&str; 4] = ["A", "B", "mod.C", "D"];
 
 /// How deep [`Op::Nest`] chains are: around the depth at which `repr`
 /// stops (an item inside 999 containers is the 1,000th level), and deeper.
-const NEST_DEPTHS: [usize; 8] = [1, 2, 3, 998, 999, 1000, 1001, 5000];
+const NEST_DEPTHS: [usize; 8] = [1, 2, 3, 998, 999, 1000, 1001, 2000];
 
 /// Calls (and `repr` levels) nested at most at once: CPython's default
 /// recursion limit, and objrt's count. On the runner's thread (see
@@ -2379,7 +2379,10 @@ impl Model {
         }
         let id = n.0;
         if let Some((tuple, items)) = self.seq_items(n) {
-            if active.contains(&n) {
+            // A chain's levels are reached through the chain only: a cycle
+            // through one passes an ordinary object, which is in `active`.
+            let chain = matches!(self.kind(id), Kind::Nest { .. });
+            if !chain && active.contains(&n) {
                 return Ok(if tuple { "(...)" } else { "[...]" }.to_owned());
             }
             active.push(n);
@@ -2442,7 +2445,7 @@ impl Model {
         }
     }
 
-    fn inspect(&self, id: Id) -> Inspection {
+    fn inspect(&self, id: Id, want_repr: bool) -> Inspection {
         let k = self.kind(id);
         Inspection {
             int: match *k {
@@ -2461,12 +2464,15 @@ impl Model {
                 _ => Err(TYPE),
             },
             len: self.len_of(id),
-            repr: match self.repr((id, 0), &mut Vec::new(), 0) {
-                Ok(r) => Some(Ok(r)),
-                Err(ReprErr::Recursion) => {
-                    Some(Err((RECURSION, REPR_RECURSION_MESSAGE.to_owned())))
-                }
-                Err(ReprErr::NotPlain) => None,
+            repr: match want_repr.then(|| self.repr((id, 0), &mut Vec::new(), 0)) {
+                None => None,
+                Some(r) => match r {
+                    Ok(r) => Some(Ok(r)),
+                    Err(ReprErr::Recursion) => {
+                        Some(Err((RECURSION, REPR_RECURSION_MESSAGE.to_owned())))
+                    }
+                    Err(ReprErr::NotPlain) => None,
+                },
             },
         }
     }
@@ -2729,7 +2735,7 @@ impl Model {
                 _ => return Err(E::S(TYPE)),
             },
             Req::TypeOf(o) => Out::Borrowed(Some(self.class_of(o.id))),
-            Req::Inspect(o) => Out::Inspect(self.inspect(o.id)),
+            Req::Inspect(o) => Out::Inspect(self.inspect(o.id, true)),
             Req::Dup(o) => Out::New(o.id),
             Req::Drop(_) => unreachable!("the runner drops handles itself"),
             Req::Collect(g) => Out::Collected(self.collect(*g)?),
@@ -3694,18 +3700,40 @@ impl core::ops::AddAssign for RunStats {
 /// index, the op, what the model expected and what the library did.
 pub fn run(ops: &[Op]) -> Result<RunStats, String> {
     // On a thread of its own, with a stack large enough that objrt's count
-    // of nested calls, not its stack bound, stops deep recursion.
-    std::thread::scope(|s| {
-        let t = std::thread::Builder::new()
-            .name("model".to_owned())
-            .stack_size(RUN_STACK)
-            .spawn_scoped(s, || run_here(ops))
-            .expect("a thread for the run");
-        match t.join() {
-            Ok(r) => r,
-            Err(panic) => std::panic::resume_unwind(panic),
+    // of nested calls, not its stack bound, stops deep recursion: one per
+    // calling thread, kept for the next run (a new thread's stack costs
+    // page faults every time).
+    type Job = (Vec<Op>, std::sync::mpsc::Sender<Result<RunStats, String>>);
+    thread_local! {
+        static WORKER: RefCell<Option<std::sync::mpsc::Sender<Job>>> = const { RefCell::new(None) };
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    WORKER.with(|w| {
+        let mut w = w.borrow_mut();
+        let worker = w.get_or_insert_with(|| {
+            let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name("model".to_owned())
+                .stack_size(RUN_STACK)
+                .spawn(move || {
+                    for (ops, reply) in inbox {
+                        let _ = reply.send(run_here(&ops));
+                    }
+                })
+                .expect("a thread for the runs");
+            jobs
+        });
+        worker
+            .send((ops.to_vec(), tx))
+            .expect("the model thread is gone (it panicked earlier)");
+    });
+    match rx.recv() {
+        Ok(r) => r,
+        Err(_) => {
+            WORKER.with(|w| w.borrow_mut().take());
+            panic!("the model thread panicked (its message is above)");
         }
-    })
+    }
 }
 
 fn run_here(ops: &[Op]) -> Result<RunStats, String> {
@@ -4296,7 +4324,7 @@ impl Runner {
             self.observe(c, t)?;
             (i, q) = (c, t);
         }
-        let expected = self.m.inspect(id);
+        let expected = self.m.inspect(id, false);
         let actual = self.real.inspect(p, false)?;
         let strip = |x: &Inspection| (x.int, x.float, x.text.clone(), x.len);
         if strip(&expected) != strip(&actual) {

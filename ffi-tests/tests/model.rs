@@ -1114,7 +1114,7 @@ fn repr_and_dict_keys_of_deep_nesting() {
         },
         Op::Nest {
             tuple: true,
-            depth: 7, // 5000
+            depth: 7, // 2000
             item: 0,
         },
         Op::Nest {
