@@ -21,7 +21,9 @@
 //!   runner holds plus the references live model objects hold;
 //! - `objects_live` of `obj_heap_stats`: the baseline plus the live model
 //!   objects (plus one namespace dict per class);
-//! - that nothing on the second heap moved (reference counts and objects).
+//! - that nothing on the second heap moved (reference counts and objects);
+//! - `obj_last_error()` after `OBJ_ERR_RECURSION` (CPython's message);
+//! - which runner handles host functions gave back ([`Step::DropHandle`]).
 //!
 //! At the end every handle is dropped, a full collection runs, and the heap
 //! must be back to its baseline, taken right after the heap was created and
@@ -39,12 +41,28 @@
 //! (`__init__` found on the MRO, returning None or not); host functions that
 //! return an int, None, the number of their arguments, their first argument,
 //! NULL, an object of the other heap, or fail (`OBJ_ERR_CALLBACK`, a code of
-//! the host's own, `OBJ_ERR_ATTRIBUTE`); properties; attributes by C string
+//! the host's own, `OBJ_ERR_ATTRIBUTE`), and reentrant host functions
+//! ([`Behaviour::Reenter`]) that call back into the library while they run,
+//! on their first argument, its class or themselves: set or delete an
+//! attribute (rebinding or deleting `T.__init__`, `T.__getattr__` or the
+//! method they were called through, so dropping the last reference to
+//! themselves), call (themselves, the class from `__init__`: recursion to
+//! the limit of 1,000 nested calls, `OBJ_ERR_RECURSION` through every level,
+//! or swallowed at the bottom), or give back the runner's handle to what they
+//! run on, then return, propagate, swallow, or read an attribute of what
+//! they were given; properties; attributes by C string
 //! and by str object (get, set, del; instance attributes, class attributes,
 //! methods bound on the way, data descriptors, `__getattr__` hooks, the
 //! special names `__class__`, `__dict__`, `__name__`, `__mro__`); method
 //! calls; weak references with and without callbacks; `isinstance`, the MRO,
-//! `type()`; incref/decref; collections of each generation. Every op can
+//! `type()`; incref/decref; collections of each generation; chains of up to
+//! 2,000 nested one-item tuples or lists ([`Op::Nest`]): `repr` at the
+//! depth limit (an item inside 999 containers works, inside 1,000 gives
+//! `OBJ_ERR_RECURSION`), deep tuples as dict keys (hashed and compared at
+//! any depth). Nesting is exact: every call of the model is one of objrt's
+//! levels (`call_raw`: a bound method is two, a method called through
+//! `obj_call_method` one), and [`run`] runs on a thread with a large stack
+//! so that objrt's count, not its stack bound, stops it. Every op can
 //! carry a fault: a NULL for a required pointer (`OBJ_ERR_NULL_ARG`), text
 //! that is not UTF-8 (`OBJ_ERR_VALUE`), an object of a second heap
 //! (`OBJ_ERR_HEAP_MISMATCH`); a faulty call must change nothing.
@@ -62,7 +80,11 @@
 //! value and objrt by identity (bound methods, weak references); weak
 //! references with callbacks anywhere but in the runner's handles (their
 //! callbacks would depend on the order in which a dying container drops
-//! its items), and callbacks that are not functions. Not modelled at all:
+//! its items), and callbacks that are not functions or that call back into
+//! the library (objrt runs a callback when its target dies, which may be in
+//! the middle of an op; the model runs it at the end of the op). Objects
+//! that die during an op in objrt die at its end in the model, which only
+//! callbacks could tell apart. Not modelled at all:
 //! `__del__`, payload hooks, memory limits, threads, automatic collections
 //! (both heaps have them off), `obj_repr` of anything but plain values.
 //!
@@ -73,8 +95,8 @@
 //! (read and write at a foreign offset); an `__init__` that is not a
 //! function; a host `OBJ_ERR_ATTRIBUTE` that did not reach `__getattr__`;
 //! a class that is its own `__init__` (unbounded recursion; objrt now
-//! stops at 1,000 nested calls, which the model does not follow: see
-//! [`MAX_CALL_DEPTH`]).
+//! stops at 1,000 nested calls, which the model follows: see
+//! [`MAX_DEPTH`]).
 
 use core::ffi::{c_char, c_void};
 use core::fmt;
@@ -150,6 +172,26 @@ const NAMES: [&str; 9] = [
 /// Names of new classes (`__name__` is the part after the last dot).
 const CLASS_NAMES: [&str; 4] = ["A", "B", "mod.C", "D"];
 
+/// How deep [`Op::Nest`] chains are: around the depth at which `repr`
+/// stops (an item inside 999 containers is the 1,000th level), and deeper.
+const NEST_DEPTHS: [usize; 8] = [1, 2, 3, 998, 999, 1000, 1001, 2000];
+
+/// Calls (and `repr` levels) nested at most at once: CPython's default
+/// recursion limit, and objrt's count. On the runner's thread (see
+/// [`RUN_STACK`]) the count, not the stack, is what stops nesting.
+const MAX_DEPTH: usize = 1000;
+
+/// The stack of the thread [`run`] runs on: far more than 1,000 nested
+/// calls take, in debug builds and under AddressSanitizer, so that objrt's
+/// stack bound never fires before its count (which the model follows).
+const RUN_STACK: usize = 256 << 20;
+
+/// `obj_last_error()` after nesting too deep.
+const CALL_RECURSION_MESSAGE: &str =
+    "maximum recursion depth exceeded while calling a Python object";
+const REPR_RECURSION_MESSAGE: &str =
+    "maximum recursion depth exceeded while getting the repr of an object";
+
 /// Names of host functions.
 const FUNC_NAMES: [&str; 2] = ["f", "g"];
 
@@ -190,6 +232,7 @@ const INDEX: i32 = obj_status_t::OBJ_ERR_INDEX as i32;
 const MRO: i32 = obj_status_t::OBJ_ERR_MRO as i32;
 const CALLBACK: i32 = obj_status_t::OBJ_ERR_CALLBACK as i32;
 const HEAP_MISMATCH: i32 = obj_status_t::OBJ_ERR_HEAP_MISMATCH as i32;
+const RECURSION: i32 = obj_status_t::OBJ_ERR_RECURSION as i32;
 /// A failing status of the host's own, which must reach the caller unchanged.
 const CUSTOM: i32 = 77;
 
@@ -253,6 +296,111 @@ pub enum Behaviour {
     NullResult,
     /// Returns an object of the other heap (`OBJ_ERR_HEAP_MISMATCH`).
     Foreign,
+    /// Calls back into the library while it runs (one [`Step`] on its
+    /// arguments, its class or itself), then returns as [`Then`] says.
+    Reenter(Step, Then),
+}
+
+impl Behaviour {
+    /// Whether the function calls back into the library.
+    fn reenters(self) -> bool {
+        matches!(self, Behaviour::Reenter(..))
+    }
+}
+
+/// What a reentrant host function ([`Behaviour::Reenter`]) acts on. Without
+/// arguments, [`Subject::First`] and [`Subject::ClassOfFirst`] make the
+/// call fail with `OBJ_ERR_TYPE` before anything is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Subject {
+    /// Its first argument (`self` of a method, the new instance in `__init__`).
+    First,
+    /// `type(first argument)`: the class it was found on, or a subclass.
+    ClassOfFirst,
+    /// The function object itself.
+    Itself,
+    /// None.
+    NoneObj,
+}
+
+/// The call back into the library a reentrant host function makes.
+/// Names are `NAMES[name % len]`, as C strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Step {
+    /// `obj_setattr_str(on, name, value)`: e.g. `T.__init__ = T` from inside
+    /// `T.__init__`, or rebinding the method that is running.
+    SetAttr {
+        /// The object.
+        on: Subject,
+        /// The name.
+        name: u8,
+        /// The value.
+        value: Subject,
+    },
+    /// `obj_delattr_str(on, name)`: e.g. `del T.__getattr__` from inside it.
+    DelAttr {
+        /// The object.
+        on: Subject,
+        /// The name.
+        name: u8,
+    },
+    /// `obj_call(callee, args)` with its own arguments, or without the
+    /// first (`type(self)(*rest)` from `__init__`, or itself: unbounded
+    /// recursion, stopped at 1,000 nested calls).
+    Call {
+        /// What it calls.
+        callee: Subject,
+        /// Whether the first argument is left out.
+        rest: bool,
+    },
+    /// `obj_decref` of one of the runner's handles to the object, which
+    /// the runner then forgets: the host drops the last outside reference
+    /// to what it runs on. Nothing, if the runner holds none but the one it
+    /// lent to the op in progress (an argument of the outer C call is
+    /// borrowed: the caller keeps it alive until the call returns, in
+    /// CPython as in the contract).
+    DropHandle(Subject),
+}
+
+/// What a reentrant host function returns after its [`Step`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Then {
+    /// The step's status; on success the call's result, or None.
+    Propagate,
+    /// None, whatever the step did (a failure is swallowed).
+    Swallow,
+    /// `obj_getattr_str(on, name)`'s result or status, whatever the step
+    /// did: the function goes on using what it was given.
+    GetAttr {
+        /// The object.
+        on: Subject,
+        /// The name.
+        name: u8,
+    },
+}
+
+impl Step {
+    fn subjects(self) -> Vec<Subject> {
+        match self {
+            Step::SetAttr { on, value, .. } => vec![on, value],
+            Step::DelAttr { on, .. } => vec![on],
+            Step::Call { callee, .. } => vec![callee],
+            Step::DropHandle(s) => vec![s],
+        }
+    }
+}
+
+/// Whether a reentrant function needs an argument (else `OBJ_ERR_TYPE`).
+fn needs_first(step: Step, then: Then) -> bool {
+    let mut s = step.subjects();
+    if let Then::GetAttr { on, .. } = then {
+        s.push(on);
+    }
+    s.iter()
+        .any(|s| matches!(s, Subject::First | Subject::ClassOfFirst))
 }
 
 /// A class's base in [`Op::Type`].
@@ -410,6 +558,19 @@ pub enum Op {
         items: Vec<Handle>,
         /// An injected mistake.
         fault: Fault,
+    },
+    /// A chain of `NEST_DEPTHS[depth % len]` one-item tuples (or lists)
+    /// around `item`, made from the inside out with `obj_tuple_new` (or
+    /// `obj_list_new` and `obj_list_append`): `((...(item,)...),)`. Deep
+    /// enough for `repr` to reach the recursion limit, and for dict keys
+    /// that hash and compare deeply.
+    Nest {
+        /// Tuples, else lists.
+        tuple: bool,
+        /// How deep.
+        depth: u8,
+        /// The innermost item.
+        item: Handle,
     },
     /// `obj_list_new`.
     List {
@@ -682,7 +843,7 @@ impl Op {
             | Op::TypeOf { fault, .. }
             | Op::Dup { fault, .. }
             | Op::Collect { fault, .. } => *fault,
-            Op::Inspect { .. } | Op::Drop { .. } => Fault::None,
+            Op::Inspect { .. } | Op::Drop { .. } | Op::Nest { .. } => Fault::None,
         }
     }
 }
@@ -804,6 +965,28 @@ enum Kind {
         target: Option<Id>,
         callback: Option<Id>,
     },
+    /// A chain of `depth` (at least 2) one-item tuples or lists around
+    /// `inner`, none of them handed out yet: one model object for many of
+    /// the heap's. [`Model::peel`] turns its outermost level into a plain
+    /// `Tuple` or `List` when it is reached (handles never hold a chain).
+    Nest {
+        tuple: bool,
+        depth: usize,
+        inner: Id,
+    },
+}
+
+/// A tuple or list seen through chains: `(id, level)`, where `level` is
+/// the depth inside a [`Kind::Nest`] (0 for any other object).
+type Node = (Id, usize);
+
+/// Why the model's `repr` gives no string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReprErr {
+    /// Something other than a plain value (the runner does not ask).
+    NotPlain,
+    /// Nested past [`MAX_DEPTH`]: `OBJ_ERR_RECURSION`.
+    Recursion,
 }
 
 #[derive(Clone, Debug)]
@@ -856,8 +1039,9 @@ struct Inspection {
     float: Result<u64, i32>,
     text: Result<Vec<u8>, i32>,
     len: Result<usize, i32>,
-    /// `None`: not asked (not a plain value).
-    repr: Option<Result<String, i32>>,
+    /// `None`: not asked (not a plain value). A failure's message is
+    /// compared for `OBJ_ERR_RECURSION` only (empty otherwise).
+    repr: Option<Result<String, (i32, String)>>,
 }
 
 fn float_bits(f: f64) -> u64 {
@@ -897,6 +1081,11 @@ enum Req {
     Intern(&'static str),
     Builtin(u8),
     Tuple(Vec<A>),
+    Nest {
+        tuple: bool,
+        depth: usize,
+        item: A,
+    },
     List,
     Dict,
     Append(A, A),
@@ -970,7 +1159,58 @@ impl Req {
             Req::GetAttr(_, n) | Req::SetAttr(_, n, _) => (3, text(n)),
             Req::DelAttr(_, n) => (2, text(n)),
             Req::CallMethod(_, n, args) => (3 + array(args.len()), text(n)),
-            Req::Inspect(_) | Req::Drop(_) => (0, 0),
+            Req::Inspect(_) | Req::Drop(_) | Req::Nest { .. } => (0, 0),
+        }
+    }
+
+    /// Every object argument.
+    fn objects(&self) -> Vec<A> {
+        let name = |n: &N| match n {
+            N::Obj(a) => Some(*a),
+            N::Str(_) => None,
+        };
+        match self {
+            Req::Tuple(items) | Req::Type { bases: items, .. } => items.clone(),
+            Req::Nest { item, .. } => vec![*item],
+            Req::Append(a, b)
+            | Req::ListSet(a, _, b)
+            | Req::DictGet(a, b)
+            | Req::DictDel(a, b)
+            | Req::IsInstance(a, b) => vec![*a, *b],
+            Req::DictSet(a, b, c) => vec![*a, *b, *c],
+            Req::SeqGet(a, _)
+            | Req::Len(a)
+            | Req::DictItem(a, _)
+            | Req::Alloc(a)
+            | Req::WeakGet(a)
+            | Req::Mro(a)
+            | Req::TypeOf(a)
+            | Req::Inspect(a)
+            | Req::Dup(a) => vec![*a],
+            Req::Call(f, args) => core::iter::once(*f).chain(args.iter().copied()).collect(),
+            Req::Property(g, s) => core::iter::once(*g).chain(*s).collect(),
+            Req::GetAttr(o, n) | Req::DelAttr(o, n) => {
+                core::iter::once(*o).chain(name(n)).collect()
+            }
+            Req::SetAttr(o, n, v) => [Some(*o), name(n), Some(*v)]
+                .into_iter()
+                .flatten()
+                .collect(),
+            Req::CallMethod(o, n, args) => core::iter::once(*o)
+                .chain(name(n))
+                .chain(args.iter().copied())
+                .collect(),
+            Req::WeakRef(t, cb) => core::iter::once(*t).chain(*cb).collect(),
+            Req::Int(_)
+            | Req::Float(_)
+            | Req::Str(_)
+            | Req::Intern(_)
+            | Req::Builtin(_)
+            | Req::List
+            | Req::Dict
+            | Req::Function { .. }
+            | Req::Drop(_)
+            | Req::Collect(_) => Vec::new(),
         }
     }
 
@@ -1054,16 +1294,18 @@ struct Model {
     /// Interned strs made after the baseline (none, as long as the pools
     /// cover every name).
     late_interned: usize,
-    /// Calls in progress (see [`MAX_CALL_DEPTH`]).
+    /// Calls in progress: a call made with [`MAX_DEPTH`] in progress fails
+    /// with `OBJ_ERR_RECURSION`, as objrt's `call_raw` does (every call
+    /// of the model is one of objrt's, nested the same way).
     depth: usize,
+    /// Objects whose runner handle a host function gave back
+    /// ([`Step::DropHandle`]), in order, since cleared.
+    dropped: Vec<Id>,
+    /// The arguments of the op in progress: the runner lends its handles
+    /// to them for the call (they are borrowed), so a host function may
+    /// not give those back.
+    lent: Vec<Id>,
 }
-
-/// Calls the model follows into each other at most. Only calls that call
-/// themselves without a host function in between get this deep (a class
-/// that is its own `__init__`): CPython raises `RecursionError` and objrt
-/// fails at 1,000 nested calls (tests/model.rs:
-/// `class_that_is_its_own_init`); the model leaves the op out.
-const MAX_CALL_DEPTH: usize = 32;
 
 impl fmt::Debug for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1085,6 +1327,8 @@ impl Model {
             log: Vec::new(),
             late_interned: 0,
             depth: 0,
+            dropped: Vec::new(),
+            lent: Vec::new(),
         };
         for (i, &(bt, name)) in BUILTIN_TYPES.iter().enumerate() {
             // Bases come first: `object` is 0, `int` comes before `bool`.
@@ -1176,6 +1420,8 @@ impl Model {
             Kind::Property { .. } => Bt::Property,
             Kind::Member { .. } => Bt::Member,
             Kind::WeakRef { .. } => Bt::WeakRef,
+            Kind::Nest { tuple: true, .. } => Bt::Tuple,
+            Kind::Nest { tuple: false, .. } => Bt::List,
         };
         self.b(bt)
     }
@@ -1231,10 +1477,87 @@ impl Model {
 
     /// Dict keys that CPython compares by value and objrt by identity.
     fn odd_key(&self, id: Id) -> bool {
-        match self.kind(id) {
+        self.odd_node((id, 0))
+    }
+
+    fn odd_node(&self, n: Node) -> bool {
+        match self.kind(n.0) {
             Kind::Method { .. } | Kind::WeakRef { .. } => true,
-            Kind::Tuple(items) => items.iter().any(|&i| self.odd_key(i)),
-            _ => false,
+            _ => match self.seq_items(n) {
+                Some((true, items)) => items.iter().any(|&i| self.odd_node(i)),
+                _ => false,
+            },
+        }
+    }
+
+    /// The items of a tuple (`true`) or list (`false`), seeing through chains.
+    fn seq_items(&self, (id, level): Node) -> Option<(bool, Vec<Node>)> {
+        match self.kind(id) {
+            Kind::Tuple(items) => Some((true, items.iter().map(|&i| (i, 0)).collect())),
+            Kind::List(items) => Some((false, items.iter().map(|&i| (i, 0)).collect())),
+            &Kind::Nest {
+                tuple,
+                depth,
+                inner,
+            } => {
+                let item = if level + 1 < depth {
+                    (id, level + 1)
+                } else {
+                    (inner, 0)
+                };
+                Some((tuple, vec![item]))
+            }
+            _ => None,
+        }
+    }
+
+    /// Makes `id`, if it is a chain, a plain one-item tuple or list whose
+    /// item is the rest of the chain (semantics unchanged: the heap's
+    /// objects are the same).
+    fn peel(&mut self, id: Id) {
+        let Kind::Nest {
+            tuple,
+            depth,
+            inner,
+        } = self.objs[id].kind
+        else {
+            return;
+        };
+        let item = if depth > 2 {
+            let rest = self.add(
+                Kind::Nest {
+                    tuple,
+                    depth: depth - 1,
+                    inner,
+                },
+                false,
+            );
+            self.objs[rest].generation = self.objs[id].generation;
+            rest
+        } else {
+            let rest = self.add(
+                if tuple {
+                    Kind::Tuple(vec![inner])
+                } else {
+                    Kind::List(vec![inner])
+                },
+                false,
+            );
+            self.objs[rest].generation = self.objs[id].generation;
+            rest
+        };
+        self.objs[id].kind = if tuple {
+            Kind::Tuple(vec![item])
+        } else {
+            Kind::List(vec![item])
+        };
+    }
+
+    /// The heap objects a model object stands for (a chain is many).
+    fn weight(&self, id: Id) -> usize {
+        match self.kind(id) {
+            Kind::Nest { depth, .. } => *depth,
+            _ => 1,
         }
     }
 
@@ -1267,6 +1590,7 @@ impl Model {
                 v
             }
             Kind::WeakRef { callback, .. } => callback.iter().copied().collect(),
+            Kind::Nest { inner, .. } => vec![*inner],
             _ => Vec::new(),
         }
     }
@@ -1281,7 +1605,8 @@ impl Model {
             | Kind::Dict(_)
             | Kind::Method { .. }
             | Kind::Property { .. }
-            | Kind::WeakRef { .. } => true,
+            | Kind::WeakRef { .. }
+            | Kind::Nest { .. } => true,
             _ => false,
         }
     }
@@ -1307,7 +1632,10 @@ impl Model {
         let classes = (0..self.objs.len())
             .filter(|&i| self.objs[i].alive && !self.objs[i].immortal && self.is_type(i))
             .count();
-        let all = self.objs.iter().filter(|o| o.alive && !o.immortal).count();
+        let all: usize = (0..self.objs.len())
+            .filter(|&i| self.objs[i].alive && !self.objs[i].immortal)
+            .map(|i| self.weight(i))
+            .sum();
         all + classes + self.late_interned
     }
 
@@ -1399,7 +1727,8 @@ impl Model {
             .map(|n| examined[n])
             .collect();
         // A class's namespace dict is a container too, in its class's generation.
-        let found = garbage.len() + garbage.iter().filter(|&&i| self.is_type(i)).count();
+        let found = garbage.iter().map(|&i| self.weight(i)).sum::<usize>()
+            + garbage.iter().filter(|&&i| self.is_type(i)).count();
         for n in 0..examined.len() {
             if reachable[n] {
                 let o = &mut self.objs[examined[n]];
@@ -1415,8 +1744,8 @@ impl Model {
 
     /// `f(*args)`; the result is a new reference (no handle yet).
     fn call(&mut self, f: Id, args: &[Id]) -> R<Id> {
-        if self.depth >= MAX_CALL_DEPTH {
-            return Err(E::Skip);
+        if self.depth >= MAX_DEPTH {
+            return Err(E::S(RECURSION));
         }
         self.depth += 1;
         let r = self.call_inner(f, args);
@@ -1428,7 +1757,10 @@ impl Model {
         match self.kind(f).clone() {
             Kind::Function { fid, behaviour } => {
                 self.log.push((fid, args.len()));
-                self.behave(behaviour, args)
+                match behaviour {
+                    Behaviour::Reenter(step, then) => self.reenter(f, step, then, args),
+                    b => self.behave(b, args),
+                }
             }
             Kind::Method { func, self_ } => {
                 let mut a = vec![self_];
@@ -1451,6 +1783,62 @@ impl Model {
             Behaviour::FailCustom => Err(E::S(CUSTOM)),
             Behaviour::FailAttribute => Err(E::S(ATTRIBUTE)),
             Behaviour::Foreign => Err(E::S(HEAP_MISMATCH)),
+            Behaviour::Reenter(..) => unreachable!("Model::reenter"),
+        }
+    }
+
+    fn subject(&self, s: Subject, me: Id, args: &[Id]) -> Id {
+        match s {
+            Subject::First => args[0],
+            Subject::ClassOfFirst => self.class_of(args[0]),
+            Subject::Itself => me,
+            Subject::NoneObj => self.none,
+        }
+    }
+
+    /// A reentrant host function `me` ([`Behaviour::Reenter`]).
+    fn reenter(&mut self, me: Id, step: Step, then: Then, args: &[Id]) -> R<Id> {
+        if args.is_empty() && needs_first(step, then) {
+            return Err(E::S(TYPE));
+        }
+        let name = |n: u8| NAMES[usize::from(n) % NAMES.len()];
+        let r: R<Option<Id>> = match step {
+            Step::SetAttr { on, name: n, value } => {
+                let (o, v) = (self.subject(on, me, args), self.subject(value, me, args));
+                self.setattr(o, name(n), v).map(|()| None)
+            }
+            Step::DelAttr { on, name: n } => {
+                let o = self.subject(on, me, args);
+                self.delattr(o, name(n)).map(|()| None)
+            }
+            Step::Call { callee, rest } => {
+                let c = self.subject(callee, me, args);
+                let a = if rest {
+                    &args[1.min(args.len())..]
+                } else {
+                    args
+                };
+                self.call(c, a).map(Some)
+            }
+            Step::DropHandle(s) => {
+                let o = self.subject(s, me, args);
+                if self.objs[o].handles > usize::from(self.lent.contains(&o)) {
+                    self.objs[o].handles -= 1;
+                    self.dropped.push(o);
+                }
+                Ok(None)
+            }
+        };
+        if r == Err(E::Skip) {
+            return Err(E::Skip);
+        }
+        match then {
+            Then::Propagate => r.map(|x| x.unwrap_or(self.none)),
+            Then::Swallow => Ok(self.none),
+            Then::GetAttr { on, name: n } => {
+                let o = self.subject(on, me, args);
+                self.getattr(o, name(n))
+            }
         }
     }
 
@@ -1586,9 +1974,15 @@ impl Model {
     /// Python's `==` for dict keys: numbers and strs by value, tuples item
     /// by item, everything else by identity.
     fn key_eq(&self, a: Id, b: Id) -> bool {
-        if a == b {
+        self.node_eq((a, 0), (b, 0))
+    }
+
+    /// [`Model::key_eq`], seeing through chains (objrt compares at any depth).
+    fn node_eq(&self, an: Node, bn: Node) -> bool {
+        if an == bn {
             return true;
         }
+        let (a, b) = (an.0, bn.0);
         let num = |k: &Kind| match *k {
             Kind::Int(v) => Some((Some(v), v as f64)),
             Kind::Bool(v) => Some((Some(i64::from(v)), f64::from(u8::from(v)))),
@@ -1604,10 +1998,12 @@ impl Model {
             }
             _ => {}
         }
-        match (self.kind(a), self.kind(b)) {
-            (Kind::Str(x), Kind::Str(y)) => x == y,
-            (Kind::Tuple(x), Kind::Tuple(y)) => {
-                x.len() == y.len() && x.iter().zip(y).all(|(&p, &q)| self.key_eq(p, q))
+        if let (Kind::Str(x), Kind::Str(y)) = (self.kind(a), self.kind(b)) {
+            return x == y;
+        }
+        match (self.seq_items(an), self.seq_items(bn)) {
+            (Some((true, x)), Some((true, y))) => {
+                x.len() == y.len() && x.iter().zip(&y).all(|(&p, &q)| self.node_eq(p, q))
             }
             _ => false,
         }
@@ -1974,63 +2370,69 @@ impl Model {
     // ----- repr ----------------------------------------------------------------------
 
     /// `repr(o)` of plain values (None, bools, numbers, strs, and tuples,
-    /// lists and dicts of them); `None` for anything else.
-    fn repr(&self, id: Id, active: &mut Vec<Id>) -> Option<String> {
-        let container = |open: &str, close: &str, parts: &[String]| {
-            format!("{open}{}{close}", parts.join(", "))
-        };
-        Some(match self.kind(id) {
+    /// lists and dicts of them), `level` levels deep: each object is one
+    /// level of nesting, and one that would be the 1,001st fails with
+    /// `OBJ_ERR_RECURSION` (objrt's `write_repr`), before its kind is looked at.
+    fn repr(&self, n: Node, active: &mut Vec<Node>, level: usize) -> Result<String, ReprErr> {
+        if level >= MAX_DEPTH {
+            return Err(ReprErr::Recursion);
+        }
+        let id = n.0;
+        if let Some((tuple, items)) = self.seq_items(n) {
+            // A chain's levels are reached through the chain only: a cycle
+            // through one passes an ordinary object, which is in `active`.
+            let chain = matches!(self.kind(id), Kind::Nest { .. });
+            if !chain && active.contains(&n) {
+                return Ok(if tuple { "(...)" } else { "[...]" }.to_owned());
+            }
+            active.push(n);
+            let mut parts = Vec::with_capacity(items.len());
+            for &i in &items {
+                match self.repr(i, active, level + 1) {
+                    Ok(p) => parts.push(p),
+                    Err(e) => {
+                        active.pop();
+                        return Err(e);
+                    }
+                }
+            }
+            active.pop();
+            return Ok(match (tuple, parts.len()) {
+                (true, 1) => format!("({},)", parts[0]),
+                (true, _) => format!("({})", parts.join(", ")),
+                (false, _) => format!("[{}]", parts.join(", ")),
+            });
+        }
+        Ok(match self.kind(id) {
             Kind::NoneV => "None".to_owned(),
             Kind::Bool(b) => if *b { "True" } else { "False" }.to_owned(),
             Kind::Int(v) => v.to_string(),
             Kind::Float(f) => FLOATS
                 .iter()
                 .find(|(x, _)| float_bits(*x) == float_bits(*f))
-                .map(|(_, r)| (*r).to_owned())?,
+                .map(|(_, r)| (*r).to_owned())
+                .ok_or(ReprErr::NotPlain)?,
             Kind::Str(s) => py_str_repr(s),
-            Kind::Tuple(_) | Kind::List(_) | Kind::Dict(_) if active.contains(&id) => {
-                match self.kind(id) {
-                    Kind::Tuple(_) => "(...)",
-                    Kind::List(_) => "[...]",
-                    _ => "{...}",
-                }
-                .to_owned()
-            }
-            Kind::Tuple(items) => {
-                active.push(id);
-                let parts: Option<Vec<String>> =
-                    items.iter().map(|&i| self.repr(i, active)).collect();
-                active.pop();
-                let parts = parts?;
-                if parts.len() == 1 {
-                    format!("({},)", parts[0])
-                } else {
-                    container("(", ")", &parts)
-                }
-            }
-            Kind::List(items) => {
-                active.push(id);
-                let parts: Option<Vec<String>> =
-                    items.iter().map(|&i| self.repr(i, active)).collect();
-                active.pop();
-                container("[", "]", &parts?)
-            }
+            Kind::Dict(_) if active.contains(&n) => "{...}".to_owned(),
             Kind::Dict(entries) => {
-                active.push(id);
-                let parts: Option<Vec<String>> = entries
-                    .iter()
-                    .map(|&(k, v)| {
-                        Some(format!(
-                            "{}: {}",
-                            self.repr(k, active)?,
-                            self.repr(v, active)?
-                        ))
-                    })
-                    .collect();
+                active.push(n);
+                let mut parts = Vec::with_capacity(entries.len());
+                for &(k, v) in entries {
+                    let kv = self.repr((k, 0), active, level + 1).and_then(|k| {
+                        Ok(format!("{k}: {}", self.repr((v, 0), active, level + 1)?))
+                    });
+                    match kv {
+                        Ok(p) => parts.push(p),
+                        Err(e) => {
+                            active.pop();
+                            return Err(e);
+                        }
+                    }
+                }
                 active.pop();
-                container("{", "}", &parts?)
+                format!("{{{}}}", parts.join(", "))
             }
-            _ => return None,
+            _ => return Err(ReprErr::NotPlain),
         })
     }
 
@@ -2043,7 +2445,7 @@ impl Model {
         }
     }
 
-    fn inspect(&self, id: Id) -> Inspection {
+    fn inspect(&self, id: Id, want_repr: bool) -> Inspection {
         let k = self.kind(id);
         Inspection {
             int: match *k {
@@ -2062,7 +2464,16 @@ impl Model {
                 _ => Err(TYPE),
             },
             len: self.len_of(id),
-            repr: self.repr(id, &mut Vec::new()).map(Ok),
+            repr: match want_repr.then(|| self.repr((id, 0), &mut Vec::new(), 0)) {
+                None => None,
+                Some(r) => match r {
+                    Ok(r) => Some(Ok(r)),
+                    Err(ReprErr::Recursion) => {
+                        Some(Err((RECURSION, REPR_RECURSION_MESSAGE.to_owned())))
+                    }
+                    Err(ReprErr::NotPlain) => None,
+                },
+            },
         }
     }
 
@@ -2096,6 +2507,23 @@ impl Model {
     /// get no handle here, and nothing dies yet: the runner adds the
     /// handles of the results, then calls [`Model::cascade`].
     fn apply(&mut self, req: &Req) -> R<Out> {
+        self.lent = req.objects().iter().map(|a| a.id).collect();
+        for &id in &self.lent.clone() {
+            self.peel(id);
+        }
+        let out = self.apply_peeled(req)?;
+        match out {
+            Out::New(a) => self.peel(a),
+            Out::New2(a, b) => {
+                self.peel(a);
+                self.peel(b);
+            }
+            _ => {}
+        }
+        Ok(out)
+    }
+
+    fn apply_peeled(&mut self, req: &Req) -> R<Out> {
         let seq_index = |i: i64, len: usize| -> R<usize> {
             let j = if i < 0 { i + len as i64 } else { i };
             if (0..len as i64).contains(&j) {
@@ -2120,6 +2548,21 @@ impl Model {
                     return Err(E::Skip);
                 }
                 Out::New(self.add(Kind::Tuple(items.iter().map(|a| a.id).collect()), false))
+            }
+            Req::Nest { tuple, depth, item } => {
+                if self.has_callback(item.id) {
+                    return Err(E::Skip);
+                }
+                let kind = match (depth, tuple) {
+                    (1, true) => Kind::Tuple(vec![item.id]),
+                    (1, false) => Kind::List(vec![item.id]),
+                    _ => Kind::Nest {
+                        tuple: *tuple,
+                        depth: *depth,
+                        inner: item.id,
+                    },
+                };
+                Out::New(self.add(kind, false))
             }
             Req::List => Out::New(self.add(Kind::List(Vec::new()), false)),
             Req::Dict => Out::New(self.add(Kind::Dict(Vec::new()), false)),
@@ -2238,15 +2681,33 @@ impl Model {
             }
             Req::CallMethod(o, n, args) => {
                 let name = self.name_text(n)?;
+                let mut ids: Vec<Id> = args.iter().map(|a| a.id).collect();
+                // objrt calls a plain function found on the class (and not
+                // shadowed) with `self` first, without a bound method: one
+                // level of nesting, not two.
+                if !self.is_type(o.id) && !matches!(name.as_str(), "__class__" | "__dict__") {
+                    let f = self.lookup(self.class_of(o.id), &name);
+                    if let Some(f) = f.filter(|&f| matches!(self.kind(f), Kind::Function { .. })) {
+                        if self.inst_get(o.id, &name).is_none() {
+                            ids.insert(0, o.id);
+                            return Ok(Out::New(self.call(f, &ids)?));
+                        }
+                    }
+                }
                 let f = self.getattr(o.id, &name)?;
-                let ids: Vec<Id> = args.iter().map(|a| a.id).collect();
                 Out::New(self.call(f, &ids)?)
             }
             Req::WeakRef(t, cb) => {
                 if !matches!(self.kind(t.id), Kind::Instance(_) | Kind::Type(_)) {
                     return Err(E::S(TYPE));
                 }
-                if cb.is_some_and(|c| !matches!(self.kind(c.id), Kind::Function { .. })) {
+                // Callbacks run when their target dies, which may be in the
+                // middle of an op in objrt and is at its end in the model:
+                // only functions that do not call back, so that when does
+                // not matter.
+                if cb.is_some_and(|c| {
+                    !matches!(self.kind(c.id), Kind::Function { behaviour, .. } if !behaviour.reenters())
+                }) {
                     return Err(E::Skip);
                 }
                 let w = self.add(
@@ -2274,7 +2735,7 @@ impl Model {
                 _ => return Err(E::S(TYPE)),
             },
             Req::TypeOf(o) => Out::Borrowed(Some(self.class_of(o.id))),
-            Req::Inspect(o) => Out::Inspect(self.inspect(o.id)),
+            Req::Inspect(o) => Out::Inspect(self.inspect(o.id, true)),
             Req::Dup(o) => Out::New(o.id),
             Req::Drop(_) => unreachable!("the runner drops handles itself"),
             Req::Collect(g) => Out::Collected(self.collect(*g)?),
@@ -2311,6 +2772,18 @@ fn py_str_repr(s: &str) -> String {
     out
 }
 
+/// `obj_last_error()` of the calling thread.
+fn last_error() -> String {
+    // SAFETY: a NUL-terminated string valid until the thread's next failing call.
+    unsafe {
+        let p = objffi::obj_last_error();
+        if p.is_null() {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+    }
+}
+
 /// The function id of the second heap's host function (never called).
 const FOREIGN_FID: usize = usize::MAX;
 
@@ -2324,6 +2797,113 @@ struct HostData {
     log: Rc<RefCell<Vec<(usize, usize)>>>,
     /// An object of the other heap, for [`Behaviour::Foreign`].
     foreign: *mut obj_t,
+    /// The function object (set once made), for [`Subject::Itself`].
+    me: core::cell::Cell<*mut obj_t>,
+    /// The runner's handles (address: how many), for [`Step::DropHandle`].
+    held: Rc<RefCell<HashMap<usize, usize>>>,
+    /// The handles host functions gave back, in order.
+    dropped: Rc<RefCell<Vec<usize>>>,
+    /// The op's arguments: handles lent to the call, not to be given back.
+    lent: Rc<RefCell<Vec<usize>>>,
+}
+
+/// A C string of `NAMES`.
+fn name_c(n: u8) -> CString {
+    CString::new(NAMES[usize::from(n) % NAMES.len()]).expect("no NUL")
+}
+
+/// What [`Behaviour::Reenter`] does, on the real side.
+///
+/// # Safety
+///
+/// As for [`host_fn`], with `nargs` at least one when `needs_first`.
+unsafe fn reenter(
+    d: &HostData,
+    step: Step,
+    then: Then,
+    args: *const *mut obj_t,
+    nargs: usize,
+    result: *mut *mut obj_t,
+) -> RawStatus {
+    if nargs == 0 && needs_first(step, then) {
+        return RawStatus(TYPE);
+    }
+    // SAFETY: `args` holds `nargs` live objects (at least one where read),
+    // the function object is live while it runs, `result` is writable.
+    unsafe {
+        let subject = |s: Subject| match s {
+            Subject::First => args.read(),
+            Subject::ClassOfFirst => obj_type_of(args.read()),
+            Subject::Itself => d.me.get(),
+            Subject::NoneObj => obj_none(d.heap),
+        };
+        let mut out = null_mut();
+        let st = match step {
+            Step::SetAttr { on, name, value } => {
+                obj_setattr_str(subject(on), name_c(name).as_ptr(), subject(value))
+            }
+            Step::DelAttr { on, name } => obj_delattr_str(subject(on), name_c(name).as_ptr()),
+            Step::Call { callee, rest } => {
+                let (a, n) = if rest && nargs > 0 {
+                    (args.add(1), nargs - 1)
+                } else {
+                    (args, nargs)
+                };
+                obj_call(
+                    subject(callee),
+                    if n == 0 { null() } else { a },
+                    n,
+                    &mut out,
+                )
+            }
+            Step::DropHandle(s) => {
+                let p = subject(s);
+                let mine = {
+                    let mut held = d.held.borrow_mut();
+                    let lent = usize::from(d.lent.borrow().contains(&(p as usize)));
+                    match held.get_mut(&(p as usize)) {
+                        Some(c) if *c > lent => {
+                            *c -= 1;
+                            true
+                        }
+                        _ => false,
+                    }
+                };
+                if mine {
+                    d.dropped.borrow_mut().push(p as usize);
+                    obj_decref(p);
+                }
+                RawStatus(OK)
+            }
+        };
+        match then {
+            Then::Propagate if st.0 != OK => st,
+            Then::Propagate => {
+                if out.is_null() {
+                    out = obj_none(d.heap);
+                    obj_incref(out);
+                }
+                result.write(out);
+                RawStatus(OK)
+            }
+            Then::Swallow | Then::GetAttr { .. } => {
+                if !out.is_null() {
+                    obj_decref(out);
+                }
+                match then {
+                    Then::GetAttr { on, name } => {
+                        obj_getattr_str(subject(on), name_c(name).as_ptr(), result)
+                    }
+                    _ => {
+                        let none = obj_none(d.heap);
+                        obj_incref(none);
+                        result.write(none);
+                        RawStatus(OK)
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The `obj_cfunc_t` of every host function the runner makes.
@@ -2371,6 +2951,7 @@ unsafe extern "C" fn host_fn(
                 result.write(d.foreign);
                 ok
             }
+            Behaviour::Reenter(step, then) => reenter(d, step, then, args, nargs, result),
         }
     }
 }
@@ -2472,6 +3053,10 @@ struct Real {
     )]
     hosts: Vec<Box<HostData>>,
     log: Rc<RefCell<Vec<(usize, usize)>>>,
+    /// The runner's handles, by address, and those host functions gave back.
+    held: Rc<RefCell<HashMap<usize, usize>>>,
+    dropped: Rc<RefCell<Vec<usize>>>,
+    lent: Rc<RefCell<Vec<usize>>>,
 }
 
 /// How many objects of the second heap a foreign fault chooses from.
@@ -2505,6 +3090,9 @@ impl Real {
             foreign: Vec::new(),
             hosts: Vec::new(),
             log: Rc::new(RefCell::new(Vec::new())),
+            held: Rc::new(RefCell::new(HashMap::new())),
+            dropped: Rc::new(RefCell::new(Vec::new())),
+            lent: Rc::new(RefCell::new(Vec::new())),
         })
     }
 
@@ -2536,6 +3124,10 @@ impl Real {
             behaviour: b,
             log: Rc::clone(&self.log),
             foreign: self.foreign.first().copied().unwrap_or(null_mut()),
+            me: core::cell::Cell::new(null_mut()),
+            held: Rc::clone(&self.held),
+            dropped: Rc::clone(&self.dropped),
+            lent: Rc::clone(&self.lent),
         });
         let p: *const HostData = &*data;
         self.hosts.push(data);
@@ -2651,8 +3243,10 @@ impl Real {
                     return Err("obj_repr did not return a str".to_owned());
                 }
                 Ok(String::from_utf8(bytes).map_err(|_| "obj_repr: not UTF-8".to_owned())?)
+            } else if s.0 == RECURSION {
+                Err((s.0, last_error()))
             } else {
-                Err(s.0)
+                Err((s.0, String::new()))
             })
         } else {
             None
@@ -2730,6 +3324,38 @@ impl Real {
                 // SAFETY: a live heap, `ptrs.len()` live objects, a local to
                 // write; or NULLs (injected).
                 new_out(unsafe { obj_tuple_new(h, arr, ptrs.len(), o) }, out)
+            }
+            Req::Nest { tuple, depth, item } => {
+                let mut cur = item.ptr;
+                for level in 0..*depth {
+                    let mut next = null_mut();
+                    // SAFETY: a live heap, `cur` live (the runner's handle or
+                    // the previous level, given back once held), a local to write.
+                    let st = unsafe {
+                        if *tuple {
+                            obj_tuple_new(heap, &cur, 1, &mut next)
+                        } else {
+                            let s = obj_list_new(heap, &mut next);
+                            if s.0 == OK {
+                                let s2 = obj_list_append(next, cur);
+                                if s2.0 != OK {
+                                    obj_decref(next);
+                                }
+                                s2
+                            } else {
+                                s
+                            }
+                        }
+                    };
+                    if st.0 != OK {
+                        return Err(format!("Nest: level {level}: {}", status_name(st.0)));
+                    }
+                    if level > 0 {
+                        self.decref(cur);
+                    }
+                    cur = next;
+                }
+                Ok((OK, ROut::New(cur)))
             }
             Req::List | Req::Dict => {
                 let (h, o) = (inj.p(heap), inj.p(&raw mut out));
@@ -2865,7 +3491,13 @@ impl Real {
                 // SAFETY: a live heap, a NUL-terminated name, a host function
                 // whose data the runner keeps until the heap is freed, a local
                 // to write; or NULL for one of them (injected).
-                new_out(unsafe { obj_function_new(h, namep, f, data, o) }, out)
+                let st = unsafe { obj_function_new(h, namep, f, data, o) };
+                if st.0 == OK {
+                    // SAFETY: `data` is the `HostData` just pushed, which
+                    // does not move.
+                    unsafe { (*data.cast::<HostData>()).me.set(out) };
+                }
+                new_out(st, out)
             }
             Req::Property(g, s) => {
                 let (h, g) = (inj.p(heap), inj.p(g.ptr));
@@ -3041,6 +3673,10 @@ pub struct RunStats {
     pub collections: usize,
     /// The most objects alive at once, beyond the baseline.
     pub peak_objects: usize,
+    /// Ops that failed with `OBJ_ERR_RECURSION` (or whose `repr` did).
+    pub recursions: usize,
+    /// Runner handles given back by host functions ([`Step::DropHandle`]).
+    pub handles_given_back: usize,
 }
 
 impl core::ops::AddAssign for RunStats {
@@ -3051,6 +3687,8 @@ impl core::ops::AddAssign for RunStats {
         self.host_calls += o.host_calls;
         self.collections += o.collections;
         self.peak_objects = self.peak_objects.max(o.peak_objects);
+        self.recursions += o.recursions;
+        self.handles_given_back += o.handles_given_back;
     }
 }
 
@@ -3061,6 +3699,44 @@ impl core::ops::AddAssign for RunStats {
 /// The first difference between them, as a readable description: the op's
 /// index, the op, what the model expected and what the library did.
 pub fn run(ops: &[Op]) -> Result<RunStats, String> {
+    // On a thread of its own, with a stack large enough that objrt's count
+    // of nested calls, not its stack bound, stops deep recursion: one per
+    // calling thread, kept for the next run (a new thread's stack costs
+    // page faults every time).
+    type Job = (Vec<Op>, std::sync::mpsc::Sender<Result<RunStats, String>>);
+    thread_local! {
+        static WORKER: RefCell<Option<std::sync::mpsc::Sender<Job>>> = const { RefCell::new(None) };
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    WORKER.with(|w| {
+        let mut w = w.borrow_mut();
+        let worker = w.get_or_insert_with(|| {
+            let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name("model".to_owned())
+                .stack_size(RUN_STACK)
+                .spawn(move || {
+                    for (ops, reply) in inbox {
+                        let _ = reply.send(run_here(&ops));
+                    }
+                })
+                .expect("a thread for the runs");
+            jobs
+        });
+        worker
+            .send((ops.to_vec(), tx))
+            .expect("the model thread is gone (it panicked earlier)");
+    });
+    match rx.recv() {
+        Ok(r) => r,
+        Err(_) => {
+            WORKER.with(|w| w.borrow_mut().take());
+            panic!("the model thread panicked (its message is above)");
+        }
+    }
+}
+
+fn run_here(ops: &[Op]) -> Result<RunStats, String> {
     let mut r = Runner::new()?;
     for (i, op) in ops.iter().enumerate() {
         if let Err(e) = r.step(op) {
@@ -3201,6 +3877,11 @@ impl Runner {
             Op::Intern { text, .. } => Req::Intern(STRS[usize::from(*text) % STRS.len()]),
             Op::Builtin { which, .. } => Req::Builtin(which % 4),
             Op::Tuple { items, .. } => Req::Tuple(self.picks(items, 3)?),
+            Op::Nest { tuple, depth, item } => Req::Nest {
+                tuple: *tuple,
+                depth: NEST_DEPTHS[usize::from(*depth) % NEST_DEPTHS.len()],
+                item: self.pick(*item)?,
+            },
             Op::List { .. } => Req::List,
             Op::Dict { .. } => Req::Dict,
             Op::Append { list, item, .. } => Req::Append(self.pick(*list)?, self.pick(*item)?),
@@ -3331,6 +4012,8 @@ impl Runner {
     fn plain(&mut self, req: &Req) -> Result<bool, String> {
         let mut m2 = self.m.clone();
         m2.log.clear();
+        m2.dropped.clear();
+        self.real.dropped.borrow_mut().clear();
         let expected = match m2.apply(req) {
             Err(E::Skip) => {
                 self.stats.skipped += 1;
@@ -3342,7 +4025,10 @@ impl Runner {
         self.remember(format!("{req:?} -> {expected:?}"));
         self.real.log.borrow_mut().clear();
         let want_repr = matches!(&expected, Ok(Out::Inspect(i)) if i.repr.is_some());
-        let (status, rout) = self.real.exec(req, &mut Inj::default(), want_repr)?;
+        *self.real.lent.borrow_mut() = req.objects().iter().map(|a| a.ptr as usize).collect();
+        let r = self.real.exec(req, &mut Inj::default(), want_repr);
+        self.real.lent.borrow_mut().clear();
+        let (status, rout) = r?;
         self.stats.executed += 1;
         let out = match expected {
             Err(s) => {
@@ -3352,6 +4038,17 @@ impl Runner {
                         status_name(s),
                         (status_name(status), rout),
                     ));
+                }
+                if s == RECURSION {
+                    self.stats.recursions += 1;
+                    let message = last_error();
+                    if message != CALL_RECURSION_MESSAGE {
+                        return Err(mismatch(
+                            "obj_last_error()",
+                            CALL_RECURSION_MESSAGE,
+                            message,
+                        ));
+                    }
                 }
                 Out::Unit
             }
@@ -3381,10 +4078,15 @@ impl Runner {
             (Out::Mro(ids), ROut::Mro(ps)) if ids.len() == ps.len() => {
                 seen.extend(ids.iter().copied().zip(ps));
             }
-            (Out::Inspect(a), ROut::Inspect(b)) if *a == b => {}
+            (Out::Inspect(a), ROut::Inspect(b)) if *a == b => {
+                if matches!(a.repr, Some(Err(_))) {
+                    self.stats.recursions += 1;
+                }
+            }
             (out, rout) => return Err(mismatch("result", out, rout)),
         }
         self.m = m2;
+        self.forget_dropped()?;
         for (id, p) in seen {
             self.observe(id, p)?;
         }
@@ -3464,6 +4166,43 @@ impl Runner {
         Ok(true)
     }
 
+    /// Forgets the handles host functions gave back during the op (the
+    /// model's and the library's must be the same objects, in order).
+    fn forget_dropped(&mut self) -> Result<(), String> {
+        let expected = core::mem::take(&mut self.m.dropped);
+        let actual = core::mem::take(&mut *self.real.dropped.borrow_mut());
+        let as_ptrs: Vec<Option<usize>> = expected
+            .iter()
+            .map(|id| self.ptr_of.get(id).copied())
+            .collect();
+        if as_ptrs.len() != actual.len() || as_ptrs.iter().zip(&actual).any(|(e, a)| *e != Some(*a))
+        {
+            return Err(mismatch(
+                "handles given back by host functions (model ids; addresses)",
+                expected,
+                actual,
+            ));
+        }
+        for id in expected {
+            let slot = (0..POOL)
+                .filter(|&i| self.slots[i].is_some_and(|s| s.id == id))
+                .max_by_key(|&i| self.slots[i].map_or(0, |s| s.born))
+                .expect("model bug: a handle given back that the runner does not hold");
+            self.slots[slot] = None;
+            self.stats.handles_given_back += 1;
+        }
+        Ok(())
+    }
+
+    fn hold(&self, ptr: *mut obj_t, delta: isize) {
+        let mut held = self.real.held.borrow_mut();
+        let c = held.entry(ptr as usize).or_insert(0);
+        *c = c.checked_add_signed(delta).expect("runner bug: held count");
+        if *c == 0 {
+            held.remove(&(ptr as usize));
+        }
+    }
+
     /// Gives the new references of an op's result to handles (replacing
     /// the oldest handles when the pool is full), then lets the model free
     /// what died, as the library did.
@@ -3471,6 +4210,7 @@ impl Runner {
         let mut evicted = Vec::new();
         for &(id, ptr) in new {
             self.m.objs[id].handles += 1;
+            self.hold(ptr, 1);
             let slot = match (0..POOL).find(|&i| self.slots[i].is_none()) {
                 Some(i) => i,
                 None => {
@@ -3488,11 +4228,15 @@ impl Runner {
                 born: self.clock,
             });
         }
+        // What died during the op in the library dies now in the model,
+        // before the results are paired with their addresses (which may
+        // be those of the dead).
+        self.m.cascade();
         for &(id, ptr) in new {
             self.check_obj(id, ptr)?;
         }
-        self.m.cascade();
         for s in evicted {
+            self.hold(s.ptr, -1);
             self.real.decref(s.ptr);
             self.m.objs[s.id].handles -= 1;
             self.m.cascade();
@@ -3504,6 +4248,7 @@ impl Runner {
         let s = self.slots[slot].take().expect("a live slot");
         self.m.log.clear();
         self.real.log.borrow_mut().clear();
+        self.hold(s.ptr, -1);
         self.real.decref(s.ptr);
         self.m.objs[s.id].handles -= 1;
         self.m.cascade();
@@ -3519,10 +4264,21 @@ impl Runner {
         if expected == actual {
             Ok(())
         } else {
+            // As counts: recursion makes a thousand calls.
+            let counts = |v: &[(usize, usize)]| {
+                let mut c: Vec<((usize, usize), usize)> = Vec::new();
+                for &x in v {
+                    match c.last_mut() {
+                        Some((y, n)) if *y == x => *n += 1,
+                        _ => c.push((x, 1)),
+                    }
+                }
+                c
+            };
             Err(mismatch(
-                "host function calls (function id, number of arguments)",
-                expected,
-                actual,
+                "host function calls ((function id, number of arguments), how many)",
+                counts(&expected),
+                counts(&actual),
             ))
         }
     }
@@ -3568,7 +4324,7 @@ impl Runner {
             self.observe(c, t)?;
             (i, q) = (c, t);
         }
-        let expected = self.m.inspect(id);
+        let expected = self.m.inspect(id, false);
         let actual = self.real.inspect(p, false)?;
         let strip = |x: &Inspection| (x.int, x.float, x.text.clone(), x.len);
         if strip(&expected) != strip(&actual) {

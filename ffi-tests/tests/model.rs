@@ -6,7 +6,9 @@
 
 use core::ptr::{null, null_mut};
 
-use ffi_tests::model::{Base, Behaviour, Fault, Name, Op, RunStats, Spec, run};
+use ffi_tests::model::{
+    Base, Behaviour, Fault, Name, Op, RunStats, Spec, Step, Subject, Then, run,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -33,18 +35,52 @@ fn name() -> impl Strategy<Value = Name> {
     prop_oneof![4 => (0u8..9).prop_map(Name::Str), 1 => h().prop_map(Name::Obj)]
 }
 
+fn subject() -> impl Strategy<Value = Subject> {
+    prop_oneof![
+        Just(Subject::First),
+        Just(Subject::ClassOfFirst),
+        Just(Subject::Itself),
+        Just(Subject::NoneObj),
+    ]
+}
+
+/// Attribute names for reentrant steps: mostly `x`, `f`, `__init__`,
+/// `__getattr__` (indices into the model's `NAMES`).
+fn step_name() -> impl Strategy<Value = u8> {
+    prop_oneof![4 => prop_oneof![Just(0u8), Just(2), Just(3), Just(4)], 1 => 0u8..9]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => (subject(), step_name(), subject())
+            .prop_map(|(on, name, value)| Step::SetAttr { on, name, value }),
+        2 => (subject(), step_name()).prop_map(|(on, name)| Step::DelAttr { on, name }),
+        2 => (subject(), any::<bool>()).prop_map(|(callee, rest)| Step::Call { callee, rest }),
+        2 => subject().prop_map(Step::DropHandle),
+    ]
+}
+
+fn then() -> impl Strategy<Value = Then> {
+    prop_oneof![
+        2 => Just(Then::Propagate),
+        1 => Just(Then::Swallow),
+        2 => (subject(), step_name()).prop_map(|(on, name)| Then::GetAttr { on, name }),
+    ]
+}
+
 fn behaviour() -> impl Strategy<Value = Behaviour> {
     prop_oneof![
-        Just(Behaviour::Int7),
-        Just(Behaviour::Int1000),
-        Just(Behaviour::None),
-        Just(Behaviour::Nargs),
-        Just(Behaviour::FirstArg),
-        Just(Behaviour::Fail),
-        Just(Behaviour::FailCustom),
-        Just(Behaviour::FailAttribute),
-        Just(Behaviour::NullResult),
-        Just(Behaviour::Foreign),
+        4 => (step(), then()).prop_map(|(s, t)| Behaviour::Reenter(s, t)),
+        1 => Just(Behaviour::Int7),
+        1 => Just(Behaviour::Int1000),
+        1 => Just(Behaviour::None),
+        1 => Just(Behaviour::Nargs),
+        1 => Just(Behaviour::FirstArg),
+        1 => Just(Behaviour::Fail),
+        1 => Just(Behaviour::FailCustom),
+        1 => Just(Behaviour::FailAttribute),
+        1 => Just(Behaviour::NullResult),
+        1 => Just(Behaviour::Foreign),
     ]
 }
 
@@ -75,6 +111,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<u8>(), fault()).prop_map(|(text, fault)| Op::Intern { text, fault }),
         1 => (any::<u8>(), fault()).prop_map(|(which, fault)| Op::Builtin { which, fault }),
         1 => (vec(h(), 0..4), fault()).prop_map(|(items, fault)| Op::Tuple { items, fault }),
+        1 => (any::<bool>(), any::<u8>(), h())
+            .prop_map(|(tuple, depth, item)| Op::Nest { tuple, depth, item }),
         1 => fault().prop_map(|fault| Op::List { fault }),
         1 => fault().prop_map(|fault| Op::Dict { fault }),
         2 => (h(), h(), fault()).prop_map(|(list, item, fault)| Op::Append { list, item, fault }),
@@ -365,7 +403,91 @@ fn scenario() -> impl Strategy<Value = Vec<Op>> {
             ops.push(Op::Inspect { o: 0 });
             ops
         });
+    // A class whose `__init__` (or method, or `__getattr__`) calls back:
+    // itself, the class, or the class's attributes; called twice.
+    let reentrant = (
+        any::<u8>(),
+        spec(),
+        step(),
+        then(),
+        names2(),
+        vec(h(), 0..2),
+    )
+        .prop_map(|(name, spec, step, then, attr, args)| {
+            vec![
+                Op::Type {
+                    name,
+                    bases: vec![],
+                    spec,
+                    fault: NO,
+                },
+                Op::Function {
+                    name: 0,
+                    behaviour: Behaviour::Reenter(step, then),
+                    fault: NO,
+                },
+                Op::SetAttr {
+                    o: 1,
+                    name: Name::Str(attr),
+                    value: 0,
+                    fault: NO,
+                },
+                Op::Call {
+                    callable: 1,
+                    args: args.clone(),
+                    fault: NO,
+                },
+                Op::CallMethod {
+                    o: 0,
+                    name: Name::Str(attr),
+                    args: args.clone(),
+                    fault: NO,
+                },
+                Op::GetAttr {
+                    o: 1,
+                    name: Name::Str(1),
+                    fault: NO,
+                },
+                Op::Call {
+                    callable: 3,
+                    args,
+                    fault: NO,
+                },
+            ]
+        });
+    // Two equal deep chains, one a dict key, the other looked up; a repr.
+    let deep = (any::<bool>(), any::<u8>(), any::<u8>()).prop_map(|(tuple, depth, value)| {
+        vec![
+            Op::Int { value, fault: NO },
+            Op::Nest {
+                tuple,
+                depth,
+                item: 0,
+            },
+            Op::Nest {
+                tuple,
+                depth,
+                item: 1,
+            },
+            Op::Dict { fault: NO },
+            Op::DictSet {
+                dict: 0,
+                key: 2,
+                value: 1,
+                fault: NO,
+            },
+            Op::DictGet {
+                dict: 0,
+                key: 1,
+                fault: NO,
+            },
+            Op::Inspect { o: 1 },
+            Op::Inspect { o: 2 },
+        ]
+    });
     prop_oneof![
+        3 => reentrant,
+        1 => deep,
         4 => class_with_function,
         2 => property,
         2 => transplant,
@@ -373,6 +495,11 @@ fn scenario() -> impl Strategy<Value = Vec<Op>> {
         1 => cycle,
         1 => grow,
     ]
+}
+
+/// Where a reentrant function is stored: `f`, `__init__`, `__getattr__`, `x`.
+fn names2() -> impl Strategy<Value = u8> {
+    prop_oneof![Just(2u8), Just(3u8), Just(4u8), Just(0u8)]
 }
 
 /// Sequences of up to 80 ops: single random ops and scenarios.
@@ -414,7 +541,10 @@ proptest! {
 
 fn check(ops: &[Op]) -> RunStats {
     match run(ops) {
-        Ok(stats) => stats,
+        Ok(stats) => {
+            println!("{stats:?}");
+            stats
+        }
         Err(e) => panic!("{e}"),
     }
 }
@@ -729,4 +859,286 @@ fn class_that_is_its_own_init_child() {
         obj_decref(b);
         obj_heap_free(heap);
     }
+}
+
+// ----- reentrant host functions, recursion, deep nesting ----------------------------------
+
+fn call(callable: u8, args: Vec<u8>) -> Op {
+    Op::Call {
+        callable,
+        args,
+        fault: NO,
+    }
+}
+
+fn reenter(step: Step, then: Then) -> Op {
+    function(Behaviour::Reenter(step, then))
+}
+
+/// `B.__init__ = B; B()`, now followed by the model: `OBJ_ERR_RECURSION`
+/// after 1,000 nested calls, with CPython's message.
+#[test]
+fn class_that_is_its_own_init_in_the_model() {
+    let stats = check(&[
+        class(1, vec![], Spec::Null), // class B
+        set(0, 3, 0),                 // B.__init__ = B
+        call(0, vec![]),              // B(): RecursionError
+        call(0, vec![]),              // and again: the depth went back to 0
+    ]);
+    assert_eq!(stats.recursions, 2, "{stats:?}");
+}
+
+/// A host function that calls itself: 1,000 calls, then `OBJ_ERR_RECURSION`
+/// through every level; or, swallowing the failure, None after 1,000 calls.
+#[test]
+fn host_function_that_calls_itself() {
+    let stats = check(&[
+        reenter(
+            Step::Call {
+                callee: Subject::Itself,
+                rest: false,
+            },
+            Then::Propagate,
+        ),
+        call(0, vec![]),
+    ]);
+    assert_eq!((stats.recursions, stats.host_calls), (1, 1000), "{stats:?}");
+    let stats = check(&[
+        reenter(
+            Step::Call {
+                callee: Subject::Itself,
+                rest: false,
+            },
+            Then::Swallow,
+        ),
+        call(0, vec![]),
+        Op::Inspect { o: 0 },
+    ]);
+    assert_eq!((stats.recursions, stats.host_calls), (0, 1000), "{stats:?}");
+}
+
+/// `__init__` calling `type(self)(*rest)`: each level a new instance, each
+/// one freed as the failure unwinds.
+#[test]
+fn init_that_calls_its_class() {
+    let stats = check(&[
+        class(0, vec![], Spec::Dict),
+        reenter(
+            Step::Call {
+                callee: Subject::ClassOfFirst,
+                rest: true,
+            },
+            Then::Propagate,
+        ),
+        set(1, 3, 0), // A.__init__ = f
+        call(1, vec![]),
+        call(1, vec![]),
+    ]);
+    // A() is a call, and __init__ another: 500 of each.
+    assert_eq!((stats.recursions, stats.host_calls), (2, 1000), "{stats:?}");
+}
+
+/// `__init__` that deletes itself from its class, then reads `self.x`;
+/// the next `A()` has no `__init__`.
+#[test]
+fn init_that_deletes_itself() {
+    check(&[
+        class(0, vec![], Spec::Dict),
+        reenter(
+            Step::DelAttr {
+                on: Subject::ClassOfFirst,
+                name: 3,
+            },
+            Then::GetAttr {
+                on: Subject::First,
+                name: 0,
+            },
+        ),
+        set(1, 3, 0),                   // A.__init__ = f
+        Op::Drop { o: 0 },              // A.__init__ holds the last reference to f
+        call(0, vec![]),                // A(): AttributeError for self.x
+        call(0, vec![]),                // A()
+        Op::Alloc { ty: 1, fault: NO }, // nothing left of f
+    ]);
+}
+
+/// `__init__` that rebinds `T.__init__` to None while it runs (dropping
+/// the last reference to itself), and `__getattr__` that deletes itself.
+#[test]
+fn hooks_that_rebind_themselves() {
+    check(&[
+        class(0, vec![], Spec::Dict),
+        reenter(
+            Step::SetAttr {
+                on: Subject::ClassOfFirst,
+                name: 3,
+                value: Subject::NoneObj,
+            },
+            Then::Propagate,
+        ),
+        set(1, 3, 0),      // A.__init__ = f
+        Op::Drop { o: 0 }, // A.__init__ holds the last reference to f
+        call(0, vec![]),   // A(): f rebinds A.__init__ = None
+        call(1, vec![]),   // A(): None is not callable
+        reenter(
+            Step::DelAttr {
+                on: Subject::ClassOfFirst,
+                name: 4,
+            },
+            Then::GetAttr {
+                on: Subject::First,
+                name: 1,
+            },
+        ),
+        set(2, 4, 0),                   // A.__getattr__ = g
+        Op::Drop { o: 0 },              // A.__getattr__ holds the last reference to g
+        Op::Alloc { ty: 1, fault: NO }, // a
+        get(0, 1),                      // a.y: g deletes itself, then a.y fails
+        get(1, 1),                      // a.y: no hook left
+    ]);
+}
+
+/// A method that gives back the runner's last handle to itself while it
+/// runs, called through a bound method (the call holds it until it
+/// returns); and one that gives back the handle to its `self`. The
+/// arguments of the runner's own call are lent, not given back.
+#[test]
+fn host_function_that_drops_the_last_handle_to_itself() {
+    let stats = check(&[
+        class(0, vec![], Spec::Dict),                                // A
+        reenter(Step::DropHandle(Subject::Itself), Then::Propagate), // f
+        set(1, 2, 0),                                                // A.f = f
+        Op::Alloc { ty: 1, fault: NO },                              // a
+        get(0, 2),                                                   // m = a.f
+        Op::DelAttr {
+            o: 3,
+            name: Name::Str(2),
+            fault: NO,
+        }, // del A.f: m and the runner hold f
+        call(0, vec![]), // m(): f gives back the runner's handle to f
+        call(1, vec![]), // m() again: nothing to give back
+        reenter(Step::DropHandle(Subject::First), Then::Propagate), // g
+        Op::Dup { o: 4, fault: NO }, // a second handle to a
+        set(6, 2, 1),    // A.f = g
+        Op::CallMethod {
+            o: 0,
+            name: Name::Str(2),
+            args: vec![],
+            fault: NO,
+        }, // a.f(): gives back the second handle to a, not the lent one
+        Op::Collect {
+            generation: 2,
+            fault: NO,
+        },
+    ]);
+    assert_eq!(
+        (stats.handles_given_back, stats.host_calls),
+        (2, 3),
+        "{stats:?}"
+    );
+}
+
+/// A property getter that gives back the runner's handle to `self` and
+/// then fails with `OBJ_ERR_ATTRIBUTE`, so that `__getattr__` runs on
+/// `self` next: `self` is an argument of the runner's `obj_getattr`, lent
+/// (borrowed) for the call, so the handle is not given back (giving it back
+/// would break the caller's promise, in CPython as in objrt).
+#[test]
+fn getter_cannot_give_back_the_lent_self() {
+    let stats = check(&[
+        class(0, vec![], Spec::Null), // A
+        reenter(
+            Step::DropHandle(Subject::First),
+            Then::GetAttr {
+                on: Subject::ClassOfFirst,
+                name: 0,
+            },
+        ), // g: A.x does not exist
+        Op::Property {
+            getter: 0,
+            setter: None,
+            fault: NO,
+        },
+        set(2, 1, 0), // A.y = property(g)
+        reenter(
+            Step::SetAttr {
+                on: Subject::First,
+                name: 0,
+                value: Subject::First,
+            },
+            Then::Propagate,
+        ),
+        set(3, 4, 0),                   // A.__getattr__ = f
+        Op::Alloc { ty: 3, fault: NO }, // a
+        get(0, 1),                      // a.y: g(a) fails, f(a, 'y') sets a.x = a
+    ]);
+    assert_eq!(stats.handles_given_back, 0, "{stats:?}");
+}
+
+/// `repr` of an item inside 999 tuples works; inside 1,000 it fails with
+/// `OBJ_ERR_RECURSION` (CPython's "while getting the repr of an object").
+/// Lists the same; and deep tuples are dict keys compared at any depth.
+#[test]
+fn repr_and_dict_keys_of_deep_nesting() {
+    for tuple in [true, false] {
+        let stats = check(&[
+            Op::Int {
+                value: 6,
+                fault: NO,
+            },
+            Op::Nest {
+                tuple,
+                depth: 4, // 999
+                item: 0,
+            },
+            Op::Inspect { o: 0 },
+            Op::Nest {
+                tuple,
+                depth: 5, // 1000
+                item: 1,
+            },
+            Op::Inspect { o: 0 },
+            Op::SeqGet {
+                seq: 0,
+                index: 0,
+                fault: NO,
+            },
+            Op::Inspect { o: 0 }, // 999 again
+        ]);
+        assert_eq!(stats.recursions, 1, "{stats:?}");
+    }
+    check(&[
+        Op::Int {
+            value: 6,
+            fault: NO,
+        },
+        Op::Nest {
+            tuple: true,
+            depth: 7, // 2000
+            item: 0,
+        },
+        Op::Nest {
+            tuple: true,
+            depth: 7,
+            item: 1,
+        },
+        Op::Dict { fault: NO },
+        Op::DictSet {
+            dict: 0,
+            key: 2,
+            value: 1,
+            fault: NO,
+        },
+        Op::DictGet {
+            dict: 0,
+            key: 1,
+            fault: NO,
+        },
+        Op::Drop { o: 1 },
+        Op::Drop { o: 1 },
+        Op::Collect {
+            generation: 0,
+            fault: NO,
+        },
+    ]);
 }
