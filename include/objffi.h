@@ -202,6 +202,9 @@ typedef struct obj_type_spec_t {
     void (*traverse)(struct obj_t *self_, void *payload, obj_visit_t visit, void *arg);
     /*
      Drops the references held in the payload (before `finalize`). Nullable.
+     May run more than once for one instance (by the collector breaking a
+     cycle, then when the instance dies), so it must leave the payload
+     cleared, as `Py_CLEAR` does.
      */
     void (*clear)(struct obj_t *self_, void *payload);
     /*

@@ -87,6 +87,9 @@ pub struct obj_type_spec_t {
         ),
     >,
     /// Drops the references held in the payload (before `finalize`). Nullable.
+    /// May run more than once for one instance (by the collector breaking a
+    /// cycle, then when the instance dies), so it must leave the payload
+    /// cleared, as `Py_CLEAR` does.
     pub clear: Option<unsafe extern "C" fn(self_: *mut obj_t, payload: *mut c_void)>,
     /// The last call before the instance's memory is freed. Nullable.
     pub finalize: Option<unsafe extern "C" fn(self_: *mut obj_t, payload: *mut c_void)>,
