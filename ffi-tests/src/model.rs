@@ -187,6 +187,11 @@ const NEST_DEPTHS: [usize; 8] = [1, 2, 3, 998, 999, 1000, 1001, 2000];
 /// [`RUN_STACK`]) the count, not the stack, is what stops nesting.
 const MAX_DEPTH: usize = 1000;
 
+/// Calls one op may make in all before the model leaves the op out: a
+/// reentrant host function that calls itself twice per level (once as a
+/// step, once through `__getattr__`) would make 2^1000 calls, on both sides.
+const MAX_CALLS_PER_OP: usize = 20_000;
+
 /// The stack of the thread [`run`] runs on: far more than 1,000 nested
 /// calls take, in debug builds and under AddressSanitizer, so that objrt's
 /// stack bound never fires before its count (which the model follows).
@@ -1304,6 +1309,8 @@ struct Model {
     /// with `OBJ_ERR_RECURSION`, as objrt's `call_raw` does (every call
     /// of the model is one of objrt's, nested the same way).
     depth: usize,
+    /// Calls made by the op in progress (bounded by [`MAX_CALLS_PER_OP`]).
+    calls: usize,
     /// Objects whose runner handle a host function gave back
     /// ([`Step::DropHandle`]), in order, since cleared.
     dropped: Vec<Id>,
@@ -1333,6 +1340,7 @@ impl Model {
             log: Vec::new(),
             late_interned: 0,
             depth: 0,
+            calls: 0,
             dropped: Vec::new(),
             lent: Vec::new(),
         };
@@ -1750,6 +1758,10 @@ impl Model {
 
     /// `f(*args)`; the result is a new reference (no handle yet).
     fn call(&mut self, f: Id, args: &[Id]) -> R<Id> {
+        self.calls += 1;
+        if self.calls > MAX_CALLS_PER_OP {
+            return Err(E::Skip);
+        }
         if self.depth >= MAX_DEPTH {
             return Err(E::S(RECURSION));
         }
@@ -2513,11 +2525,18 @@ impl Model {
     /// get no handle here, and nothing dies yet: the runner adds the
     /// handles of the results, then calls [`Model::cascade`].
     fn apply(&mut self, req: &Req) -> R<Out> {
+        self.calls = 0;
         self.lent = req.objects().iter().map(|a| a.id).collect();
         for &id in &self.lent.clone() {
             self.peel(id);
         }
-        let out = self.apply_peeled(req)?;
+        let out = self.apply_peeled(req);
+        // Past the budget even a call whose failure is ignored (a weakref
+        // callback) leaves the op out: the library must not run it.
+        if self.calls > MAX_CALLS_PER_OP {
+            return Err(E::Skip);
+        }
+        let out = out?;
         match out {
             Out::New(a) => self.peel(a),
             Out::New2(a, b) => {
