@@ -538,6 +538,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "2,048 instances")]
     fn a_class_has_at_most_max_shapes() {
         let heap = Heap::new();
         let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();

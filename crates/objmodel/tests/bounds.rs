@@ -12,6 +12,7 @@ fn kind<T>(r: Result<T>) -> ErrorKind {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "10,000 lookups")]
 fn failed_lookups_intern_nothing() {
     let heap = Heap::new();
     let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
@@ -79,6 +80,7 @@ fn getattr_hooks_get_the_name_asked_for() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "15,000 attributes")]
 fn many_attributes_on_one_object_stay_within_the_limit() {
     let heap = Heap::new();
     let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
@@ -134,6 +136,7 @@ fn payloads_no_heap_could_hold_are_refused() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "100 KB payloads")]
 fn payloads_are_zero_when_their_memory_is_reused() {
     let heap = Heap::new();
     for size in [16, 200, 4000, 100_000] {
@@ -150,6 +153,7 @@ fn payloads_are_zero_when_their_memory_is_reused() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "20,000 classes")]
 fn many_subclasses_come_and_go() {
     let heap = Heap::new();
     let base = heap.new_type("Base", &[], &TypeSpec::dict()).unwrap();
