@@ -121,7 +121,6 @@ static int test_owner_counts_while_workers_count(void) {
     /* Group B: the workers hold their own references now; drop the owner's. */
     for (int i = NODES / 2; i < NODES; ++i) obj_decref(s.nodes[i]);
     /* Keep using the heap while the workers drop references. */
-    int calls = 0;
     while (atomic_load(&s.workers_done) < WORKERS) {
         obj_t *tmp = NULL;
         pthread_mutex_lock(&s.calls);
@@ -129,7 +128,6 @@ static int test_owner_counts_while_workers_count(void) {
         CHECK_STATUS(failures, obj_setattr_str(tmp, "n", obj_none(s.heap)), OBJ_OK);
         obj_decref(tmp);
         pthread_mutex_unlock(&s.calls);
-        ++calls;
     }
     for (int k = 0; k < WORKERS; ++k) {
         CHECK(failures, pthread_join(threads[k], NULL) == 0);
@@ -137,7 +135,6 @@ static int test_owner_counts_while_workers_count(void) {
     }
     pthread_barrier_destroy(&s.counted);
     pthread_mutex_destroy(&s.calls);
-    CHECK(failures, calls > 0);
 
     /* The owner merges what the workers handed back and frees the rest. */
     CHECK_STATUS(failures, obj_gc_collect(s.heap, -1, NULL), OBJ_OK);
