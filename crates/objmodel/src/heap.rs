@@ -610,11 +610,8 @@ fn dealloc(o: ObjRef) {
         pending().push(o);
         return;
     };
-    let mut next = Some(o);
-    while let Some(o) = next {
-        dealloc_one(heap, o);
-        next = pending().pop();
-    }
+    dealloc_one(heap, o);
+    heap.free_pending_since(0);
 }
 
 impl Heap {
