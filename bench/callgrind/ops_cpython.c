@@ -1,0 +1,174 @@
+/* The CPython 3.11 peer of ops.c: the same operations, with the same names,
+ * through CPython's C API in an embedded interpreter: `ops_cpython OP N`.
+ * ci/callgrind-ops.sh runs both programs and prints them side by side.
+ *
+ * Each loop body mirrors the one in ops.c: one C API call (or the pair
+ * alloc/decref, call/decref, getattr/decref), its result checked, nothing
+ * else. The objects have the same shapes and are made the ordinary Python
+ * way (the classes by running Python source, the instances by calling the
+ * class), so instances keep 3.11's inline attribute values.
+ *
+ * Host functions are C on both sides: objrt's __init__ and m are host (C)
+ * functions, so here they are METH_FASTCALL C functions put on the class as
+ * method descriptors (PyDescr_NewMethod, how a C extension type's methods
+ * are bound, list.append for one). Calling P(1, 1) then calls __init__ with
+ * self in front and no bound method made, as objrt's call_special does; a
+ * Python __init__ would add a frame and bytecode that objrt does not run.
+ *
+ * The interpreter is isolated (no environment, no site) with hash seed 0,
+ * so string hashes, and with them the instruction counts, are the same on
+ * every run. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fail(const char *what) {
+    fprintf(stderr, "%s failed\n", what);
+    if (PyErr_Occurred()) PyErr_Print();
+    exit(2);
+}
+
+static PyObject *must(PyObject *o, const char *what) {
+    if (o == NULL) fail(what);
+    return o;
+}
+
+static PyObject *init_xy(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "__init__ takes 2 arguments");
+        return NULL;
+    }
+    if (PyObject_SetAttrString(self, "x", args[0]) < 0) return NULL;
+    if (PyObject_SetAttrString(self, "y", args[1]) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *method(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    (void)args;
+    (void)nargs;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef init_def = {"__init__", (PyCFunction)(void (*)(void))init_xy, METH_FASTCALL, NULL};
+static PyMethodDef method_def = {"m", (PyCFunction)(void (*)(void))method, METH_FASTCALL, NULL};
+
+/* `cls.<def->ml_name> = <def as a method descriptor of cls>` */
+static void set_method(PyObject *cls, PyMethodDef *def) {
+    PyObject *descr = must(PyDescr_NewMethod((PyTypeObject *)cls, def), def->ml_name);
+    if (PyObject_SetAttrString(cls, def->ml_name, descr) < 0) fail(def->ml_name);
+    Py_DECREF(descr);
+}
+
+static const char classes[] =
+    "class P:\n"
+    "    c = None\n"
+    "class Base:\n"
+    "    up = None\n"
+    "class Mid0(Base): pass\n"
+    "class Mid1(Mid0): pass\n"
+    "class Mid2(Mid1): pass\n"
+    "class Mid3(Mid2): pass\n"
+    "class Mid4(Mid3): pass\n"
+    "class S:\n"
+    "    __slots__ = ('s',)\n";
+
+static void start_interpreter(void) {
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.site_import = 0;
+    config.use_hash_seed = 1;
+    config.hash_seed = 0;
+    PyStatus status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) Py_ExitStatusException(status);
+}
+
+/* hot: otherwise GCC guesses the last branches of the op chain unlikely
+ * and calls Py_DECREF out of line there (in incref_decref), where
+ * CPython's own code, and any extension, has it inline. */
+__attribute__((hot)) int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: ops_cpython OP N\n");
+        return 2;
+    }
+    const char *op = argv[1];
+    long n = atol(argv[2]);
+    start_interpreter();
+    PyObject *globals = must(PyDict_New(), "globals");
+    if (PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) fail("__builtins__");
+    Py_DECREF(must(PyRun_String(classes, Py_file_input, globals, globals), "classes"));
+    /* Borrowed from globals, which lives to the end. */
+    PyObject *p = must(PyDict_GetItemString(globals, "P"), "P");
+    PyObject *mid4 = must(PyDict_GetItemString(globals, "Mid4"), "Mid4");
+    PyObject *slotted = must(PyDict_GetItemString(globals, "S"), "S");
+    set_method(p, &method_def);
+    PyObject *x = PyUnicode_InternFromString("x"), *c = PyUnicode_InternFromString("c"),
+             *m = PyUnicode_InternFromString("m"), *up = PyUnicode_InternFromString("up"),
+             *s = PyUnicode_InternFromString("s");
+    if (!x || !c || !m || !up || !s) fail("names");
+    PyObject *o = must(PyObject_CallNoArgs(p), "P()");
+    PyObject *one = must(PyLong_FromLong(1), "1");
+    if (PyObject_SetAttr(o, x, one) < 0) fail("o.x");
+    PyObject *deep = must(PyObject_CallNoArgs(mid4), "Mid4()");
+    PyObject *so = must(PyObject_CallNoArgs(slotted), "S()");
+    if (PyObject_SetAttr(so, s, one) < 0) fail("so.s");
+
+    if (strcmp(op, "alloc") == 0) {
+        PyTypeObject *type = (PyTypeObject *)p;
+        for (long i = 0; i < n; ++i) {
+            PyObject *t = must(type->tp_alloc(type, 0), "alloc");
+            Py_DECREF(t);
+        }
+    } else if (strcmp(op, "call_init") == 0) {
+        set_method(p, &init_def);
+        PyObject *args[2] = {one, one};
+        for (long i = 0; i < n; ++i) {
+            PyObject *t = must(PyObject_Vectorcall(p, args, 2, NULL), "P(1, 1)");
+            Py_DECREF(t);
+        }
+    } else if (strcmp(op, "getattr_instance") == 0 || strcmp(op, "getattr_class") == 0 ||
+               strcmp(op, "getattr_5_up") == 0 || strcmp(op, "getattr_method") == 0 ||
+               strcmp(op, "getattr_slot") == 0) {
+        PyObject *target = o, *attr = x;
+        if (strcmp(op, "getattr_class") == 0) attr = c;
+        if (strcmp(op, "getattr_5_up") == 0) target = deep, attr = up;
+        if (strcmp(op, "getattr_method") == 0) attr = m;
+        if (strcmp(op, "getattr_slot") == 0) target = so, attr = s;
+        for (long i = 0; i < n; ++i) {
+            PyObject *got = must(PyObject_GetAttr(target, attr), op);
+            Py_DECREF(got);
+        }
+    } else if (strcmp(op, "setattr_instance") == 0) {
+        for (long i = 0; i < n; ++i)
+            if (PyObject_SetAttr(o, x, one) < 0) fail(op);
+    } else if (strcmp(op, "incref_decref") == 0) {
+        /* Py_INCREF and Py_DECREF are inline: without the empty asm, which
+         * the compiler must assume reads o and writes memory, the pair
+         * would cancel and the loop be deleted. The count is written and
+         * read back each iteration, as through objrt's calls. */
+        for (long i = 0; i < n; ++i) {
+            Py_INCREF(o);
+            __asm__ volatile("" : : "r"(o) : "memory");
+            Py_DECREF(o);
+        }
+    } else {
+        fprintf(stderr, "unknown op %s\n", op);
+        return 2;
+    }
+    Py_DECREF(o);
+    Py_DECREF(deep);
+    Py_DECREF(so);
+    Py_DECREF(one);
+    Py_DECREF(x);
+    Py_DECREF(c);
+    Py_DECREF(m);
+    Py_DECREF(up);
+    Py_DECREF(s);
+    Py_DECREF(globals);
+    if (Py_FinalizeEx() < 0) return 2;
+    return 0;
+}
