@@ -1,31 +1,68 @@
 #!/usr/bin/env bash
 # Instructions per C-ABI operation under callgrind (deterministic, unlike
-# wall time on this machine): builds bench/callgrind/ops.c against the
-# release libobjffi.a and, for each operation, counts the instructions of
-# N = 0 and N = 200,000 runs; prints (difference / N) per operation.
+# wall time on this machine), objrt beside CPython 3.11 in the same run:
+# builds bench/callgrind/ops.c against the release libobjffi.a and its peer
+# bench/callgrind/ops_cpython.c against Debian's static libpython3.11.a (the
+# code /usr/bin/python3.11 runs), counts the instructions of N = 0 and
+# N = 200,000 runs of each program for each operation, and prints
+# (difference / N) for both and the ratio objrt / CPython. The operations
+# are listed once, below; an operation a program does not know ("unknown
+# op") is shown as `-` in its column.
 # `ci/callgrind-ops.sh [LIBDIR]` measures the libobjffi.a in LIBDIR instead
 # (e.g. another checkout's target/release, to compare two versions).
-# About 2 minutes after the release build.
+# The release build goes to $CARGO_TARGET_DIR if set. About 1-2 minutes
+# after the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ops=(alloc call_init getattr_instance getattr_class getattr_5_up getattr_method
+    getattr_slot setattr_instance incref_decref)
 libdir=${1:-}
 if [[ -z "$libdir" ]]; then
     cargo build --release -p objffi
-    libdir=target/release
+    libdir=${CARGO_TARGET_DIR:-target}/release
 fi
 include=${OPS_INCLUDE:-include}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cc -O2 -std=c11 -I"$include" bench/callgrind/ops.c "$libdir/libobjffi.a" -lpthread -ldl -lm -o "$out/ops"
+# pkg-config's python3-embed, not a pyenv python3-config (another libpython).
+# The static library is not position-independent, hence -no-pie; the modules
+# built into it need expat and zlib, which `pkg-config --static` leaves out.
+python_version=$(pkg-config --modversion python3-embed)
+# shellcheck disable=SC2046 # the cflags are several words
+cc -O2 -std=c11 -no-pie $(pkg-config --cflags python3-embed) bench/callgrind/ops_cpython.c \
+    "$(pkg-config --variable=libdir python3-embed)/libpython$python_version.a" \
+    -lexpat -lz -ldl -lm -o "$out/ops_cpython"
 n=200000
 instructions() {
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$out/ops" "$1" "$2" 2>&1 |
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 |
         awk '/Collected :/ { print $NF }'
 }
-printf '%-20s %10s\n' operation Ir/op
-for op in alloc call_init getattr_instance getattr_class getattr_5_up getattr_method \
-    getattr_slot setattr_instance incref_decref; do
-    base=$(instructions "$op" 0)
-    full=$(instructions "$op" "$n")
-    printf '%-20s %10.1f\n' "$op" "$(echo "($full - $base) / $n" | bc -l)"
+# Instructions per operation of program $1 for operation $2, or `-` if the
+# program does not know the operation.
+per_op() {
+    local err
+    if ! err=$("$1" "$2" 0 2>&1 >/dev/null); then
+        [[ "$err" == "unknown op $2" ]] || { echo "$1 $2: $err" >&2; return 1; }
+        echo -
+        return
+    fi
+    local base full
+    base=$(instructions "$1" "$2" 0)
+    full=$(instructions "$1" "$2" "$n")
+    echo "($full - $base) / $n" | bc -l
+}
+# $1 with $2 decimals, or `-` as it is.
+decimals() {
+    if [[ "$1" == - ]]; then echo -; else printf '%.*f' "$2" "$1"; fi
+}
+echo "instructions per operation (callgrind, N = $n), objrt beside CPython $python_version"
+printf '%-20s %12s %14s %14s\n' operation 'objrt Ir/op' 'CPython Ir/op' objrt/CPython
+for op in "${ops[@]}"; do
+    objrt=$(per_op "$out/ops" "$op")
+    cpython=$(per_op "$out/ops_cpython" "$op")
+    ratio=-
+    [[ "$objrt" == - || "$cpython" == - ]] || ratio=$(echo "$objrt / $cpython" | bc -l)
+    printf '%-20s %12s %14s %14s\n' "$op" "$(decimals "$objrt" 1)" "$(decimals "$cpython" 1)" \
+        "$(decimals "$ratio" 2)"
 done
