@@ -196,16 +196,13 @@ pub(crate) fn as_c(o: &Obj<'_>) -> *mut obj_t {
 /// `o` is NULL or a live object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_incref(o: *mut obj_t) {
-    ffi_boundary("obj_incref", || {
-        if let Some(p) = NonNull::new(o) {
-            if let Some(type_name) = objmodel::freed_object_type(p.cast()) {
-                freed("obj_incref", "the object", &type_name).record();
-                return;
-            }
-            // SAFETY: the caller passes a live object.
-            unsafe { Obj::incref_ptr(p.cast()) };
-        }
-    });
+    let Some(p) = NonNull::new(o) else { return };
+    if cfg!(debug_assertions) && reported_freed("obj_incref", "the object", p) {
+        return;
+    }
+    // SAFETY: the caller passes a live object. Counting runs no host code
+    // and cannot panic, so it needs no panic boundary.
+    unsafe { Obj::incref_ptr(p.cast()) };
 }
 
 /// Gives back a reference to `o`; the last one frees it (running its
@@ -220,16 +217,30 @@ pub unsafe extern "C" fn obj_incref(o: *mut obj_t) {
 /// `o` is NULL or a live object, and the caller owns the reference it gives back.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_decref(o: *mut obj_t) {
-    ffi_boundary("obj_decref", || {
-        if let Some(p) = NonNull::new(o) {
-            if let Some(type_name) = objmodel::freed_object_type(p.cast()) {
-                freed("obj_decref", "the object (a double decref)", &type_name).record();
-                return;
-            }
-            // SAFETY: the caller passes a live object and owns this count.
-            unsafe { Obj::decref_ptr(p.cast()) };
+    let Some(p) = NonNull::new(o) else { return };
+    if cfg!(debug_assertions) && reported_freed("obj_decref", "the object (a double decref)", p) {
+        return;
+    }
+    // SAFETY: the caller passes a live object and owns this count. Dropping
+    // the count runs no host code; freeing (or queueing) the object may, so
+    // only that half runs inside the panic boundary.
+    if let Some(rest) = unsafe { Obj::drop_count_ptr(p.cast()) } {
+        ffi_boundary("obj_decref", || rest.finish());
+    }
+}
+
+/// In debug builds: records and reports that `p` was freed already (see
+/// `objmodel::freed_object_type`).
+#[cold]
+#[inline(never)]
+fn reported_freed(func: &str, what: &str, p: NonNull<obj_t>) -> bool {
+    match objmodel::freed_object_type(p.cast()) {
+        Some(type_name) => {
+            freed(func, what, &type_name).record();
+            true
         }
-    });
+        None => false,
+    }
 }
 
 /// The reference count of `o`, borrowed; 0 for NULL. Immortal objects report

@@ -301,6 +301,7 @@ impl Gate {
     }
 
     /// Tries once to take the free gate.
+    #[inline]
     fn try_enter(&self, me: usize) -> bool {
         self.state
             .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
@@ -310,20 +311,44 @@ impl Gate {
     /// Enters the gate, waiting while another thread holds it. Returns
     /// whether this call took it (and must [`Gate::leave`]); false when
     /// `me` held it already (a call made from inside another).
+    #[inline]
     pub fn enter(&self, me: usize) -> bool {
         if self.is_held_by(me) {
             return false;
         }
+        if !self.try_enter(me) {
+            self.wait_to_enter(me);
+        }
+        true
+    }
+
+    /// The contended half of [`Gate::enter`].
+    #[cold]
+    #[inline(never)]
+    fn wait_to_enter(&self, me: usize) {
         while !self.try_enter(me) {
             yield_now();
         }
-        true
     }
 
     /// Leaves the gate after freeing, with `free`, what other threads
     /// handed to it meanwhile (they set `PENDING` when they do, so a leave
     /// with nothing handed over is one compare-and-swap).
+    #[inline]
     pub fn leave(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
+        if self
+            .state
+            .compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            self.leave_after_draining(me, free);
+        }
+    }
+
+    /// The half of [`Gate::leave`] that frees what was handed over.
+    #[cold]
+    #[inline(never)]
+    fn leave_after_draining(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
         while let Err(now) =
             self.state
                 .compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)

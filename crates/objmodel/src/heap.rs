@@ -82,7 +82,7 @@ pub(crate) struct Names {
 /// One entry of the method cache: what `(type version, name)` resolves to.
 #[derive(Clone, Copy)]
 pub(crate) struct CacheEntry {
-    pub(crate) version: u32,
+    pub(crate) version: u64,
     pub(crate) name: usize,
     pub(crate) value: Option<ObjRef>,
 }
@@ -129,7 +129,6 @@ pub struct Heap {
     builtins: UnsafeCell<MaybeUninit<Builtins>>,
     pub(crate) interned: UnsafeCell<InternTable>,
     method_cache: UnsafeCell<Box<[CacheEntry]>>,
-    next_version: Cell<u32>,
     next_serial: Cell<u64>,
     /// Levels of nested work in progress (`nesting.rs`).
     pub(crate) depth: Cell<u32>,
@@ -166,6 +165,7 @@ pub struct Entered<'h> {
 }
 
 impl Drop for Entered<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.took {
             self.heap
@@ -200,7 +200,6 @@ impl Heap {
                 ]
                 .into_boxed_slice(),
             ),
-            next_version: Cell::new(1),
             next_serial: Cell::new(1),
             depth: Cell::new(0),
             stack_floor: Cell::new((0, 0)),
@@ -261,17 +260,27 @@ impl Heap {
     ///
     /// A heap whose owner thread has exited is adopted by the first thread
     /// to enter it after (see [`Heap::adopt`]).
+    #[inline]
     pub fn enter(&self) -> Entered<'_> {
         let me = objgc::thread_token();
         let took = self.gate.enter(me);
         let entered = Entered { heap: self, took };
-        let owner = self.gate.owner();
-        if owner == me {
+        if self.gate.owner() != me || self.gate.has_merges() {
+            self.entered_with_work(me);
+        }
+        entered
+    }
+
+    /// What entering does beyond taking the gate: the owner merges what
+    /// other threads handed over; a heap whose owner has exited is adopted.
+    #[cold]
+    #[inline(never)]
+    fn entered_with_work(&self, me: usize) {
+        if self.gate.owner() == me {
             self.merge_handed_counts();
         } else if self.gate.is_ownerless() {
             self.become_owner();
         }
-        entered
     }
 
     /// Makes the calling thread, inside the gate, the heap's owner: the
@@ -469,19 +478,8 @@ impl Heap {
         s
     }
 
-    /// The next type version for the method cache, or 0 once they run out.
-    pub(crate) fn next_type_version(&self) -> u32 {
-        let v = self.next_version.get();
-        if v != u32::MAX {
-            self.next_version.set(v + 1);
-            v
-        } else {
-            0
-        }
-    }
-
     #[allow(clippy::mut_from_ref)]
-    pub(crate) fn method_cache_entry(&self, version: u32, name: ObjRef) -> &mut CacheEntry {
+    pub(crate) fn method_cache_entry(&self, version: u64, name: ObjRef) -> &mut CacheEntry {
         let hash = (version as usize).wrapping_mul(0x9E37_79B9) ^ (name.addr() >> 4);
         let i = hash & ((1 << METHOD_CACHE_BITS) - 1);
         // SAFETY: single-threaded; the caller uses the entry and lets go

@@ -111,7 +111,16 @@ impl ObjRef {
     /// Drops one count; frees the object when it was the last.
     #[inline]
     pub(crate) fn decref(self) {
-        match self.header().rc.decref(|| self.owned_here()) {
+        let after = self.header().rc.decref(|| self.owned_here());
+        if after != Decref::Alive {
+            self.after_decref(after);
+        }
+    }
+
+    /// Frees the object that `after` says is dead, or hands it to its
+    /// owner's merge queue.
+    fn after_decref(self, after: Decref) {
+        match after {
             Decref::Alive => {}
             Decref::Dead => crate::heap::release(self),
             Decref::Queue(h) => self.ty().heap().gate.queue_merge(self.0.cast(), h),
@@ -228,10 +237,12 @@ impl<'h> Obj<'h> {
         core::mem::ManuallyDrop::new(ObjRef(p.cast()).into_obj())
     }
 
-    /// Adds a count to the object at `p`.
+    /// Adds a count to the object at `p`. Runs no host code and cannot
+    /// fail: a handful of instructions on the owner thread.
     ///
     /// # Safety
     /// `p` is the address of a live object.
+    #[inline]
     pub unsafe fn incref_ptr(p: NonNull<u8>) {
         ObjRef(p.cast()).incref();
     }
@@ -240,8 +251,43 @@ impl<'h> Obj<'h> {
     ///
     /// # Safety
     /// `p` is the address of a live object and the caller owns the count.
+    #[inline]
     pub unsafe fn decref_ptr(p: NonNull<u8>) {
-        ObjRef(p.cast()).decref();
+        // SAFETY: forwarded from the caller.
+        if let Some(rest) = unsafe { Obj::drop_count_ptr(p) } {
+            rest.finish();
+        }
+    }
+
+    /// The first half of [`Obj::decref_ptr`]: drops the count and, in the
+    /// common case (others still hold the object), is done. Otherwise gives
+    /// back what is left to do, which may run host code (`__del__`, hooks):
+    /// a C-ABI caller runs it inside its panic boundary, the fast half
+    /// outside.
+    ///
+    /// # Safety
+    /// As for [`Obj::decref_ptr`].
+    #[inline]
+    pub unsafe fn drop_count_ptr(p: NonNull<u8>) -> Option<DecrefRest> {
+        let o = ObjRef(p.cast());
+        match o.header().rc.decref(|| o.owned_here()) {
+            Decref::Alive => None,
+            after => Some(DecrefRest(o, after)),
+        }
+    }
+}
+
+/// What a decref left to do: free the dead object, or hand it to its
+/// owner's merge queue (see [`Obj::drop_count_ptr`]).
+#[must_use = "the object leaks unless `finish` runs"]
+#[derive(Debug)]
+pub struct DecrefRest(ObjRef, Decref);
+
+impl DecrefRest {
+    /// Frees the object or queues it, as the decref found.
+    pub fn finish(self) {
+        let DecrefRest(o, after) = self;
+        o.after_decref(after);
     }
 }
 
