@@ -15,7 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ops=(alloc call_init getattr_instance getattr_class getattr_5_up getattr_method
-    getattr_slot setattr_instance incref_decref)
+    getattr_slot setattr_instance call_method incref_decref
+    getattr_cached_instance getattr_cached_class getattr_cached_method getattr_cached_slot
+    setattr_cached_instance call_method_cached)
 libdir=${1:-}
 if [[ -z "$libdir" ]]; then
     cargo build --release -p objffi

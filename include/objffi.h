@@ -14,6 +14,9 @@
 #define OBJFFI_VERSION_MINOR 1
 #define OBJFFI_VERSION_PATCH 0
 
+/* The value of an empty obj_attr_cache_t. */
+#define OBJ_ATTR_CACHE_INIT {{0, 0, 0, 0}}
+
 /* ========================================================================
  * Types: status codes, handles, structs, callbacks
  * ======================================================================== */
@@ -244,6 +247,18 @@ typedef struct obj_type_layout_t {
      */
     size_t nslots;
 } obj_type_layout_t;
+
+/*
+ A call site's attribute cache: zero-initialise it (`OBJ_ATTR_CACHE_INIT`)
+ and pass it with every call from that site. It holds no reference and a
+ stale one is never wrong; only its speed depends on it.
+ */
+typedef struct obj_attr_cache_t {
+    /*
+     Opaque to the host.
+     */
+    uint64_t opaque[4];
+} obj_attr_cache_t;
 
 /*
  A host function: receives its `data`, the `nargs` arguments at `args`
@@ -895,6 +910,62 @@ obj_status_t obj_delattr(struct obj_t *o, struct obj_t *name);
  `o` is NULL or a live object; `name` is NULL or a NUL-terminated string.
  */
 obj_status_t obj_delattr_str(struct obj_t *o, const char *name);
+
+/* ========================================================================
+ * Attribute caches for call sites (cache.rs)
+ * ======================================================================== */
+
+/*
+ `obj_getattr` through a call site's cache: the same results, statuses,
+ messages and side effects; a repeated lookup of the same name on objects
+ of the same type and attribute layout is answered from `cache`. NULL
+ `cache`: `OBJ_ERR_NULL_ARG`.
+
+ # Safety
+
+ `o` and `name` are NULL or live objects; `cache` is NULL or a cache no
+ other thread uses meanwhile; `out` is NULL or valid for writing one pointer.
+ */
+obj_status_t obj_getattr_cached(struct obj_t *o,
+                                struct obj_t *name,
+                                struct obj_attr_cache_t *cache,
+                                struct obj_t **out);
+
+/*
+ `obj_setattr` through a call site's cache: the same results, statuses,
+ messages and side effects; replacing the value of an instance attribute
+ or a slot that the cache knows skips the lookup. NULL `cache`:
+ `OBJ_ERR_NULL_ARG`.
+
+ # Safety
+
+ `o`, `name` and `value` are NULL or live objects; `cache` is NULL or a
+ cache no other thread uses meanwhile.
+ */
+obj_status_t obj_setattr_cached(struct obj_t *o,
+                                struct obj_t *name,
+                                struct obj_t *value,
+                                struct obj_attr_cache_t *cache);
+
+/*
+ `obj_call_method` through a call site's cache: the same results,
+ statuses, messages and side effects; a function of the class that the
+ cache knows is called without a lookup (and without a bound method).
+ NULL `cache`: `OBJ_ERR_NULL_ARG`.
+
+ # Safety
+
+ `o` and `name` are NULL or live objects; `args` is NULL or points to
+ `nargs` pointers, each NULL or a live object; `cache` is NULL or a cache
+ no other thread uses meanwhile; `result` is NULL or valid for writing
+ one pointer.
+ */
+obj_status_t obj_call_method_cached(struct obj_t *o,
+                                    struct obj_t *name,
+                                    struct obj_t *const *args,
+                                    size_t nargs,
+                                    struct obj_attr_cache_t *cache,
+                                    struct obj_t **result);
 
 /* ========================================================================
  * Functions, methods, calls (call.rs)

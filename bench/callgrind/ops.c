@@ -4,7 +4,8 @@
  *
  * The operations are those of the C-ABI budget (issue 12): allocation,
  * calling a class with a host __init__, attribute reads of each kind,
- * attribute writes, and counting. */
+ * attribute writes, method calls, and counting; the `_cached` ones go
+ * through a call-site cache (obj_attr_cache_t). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,20 +92,42 @@ int main(int argc, char **argv) {
             must(obj_call(p, args, 2, &t), "P(1, 1)");
             obj_decref(t);
         }
-    } else if (strcmp(op, "getattr_instance") == 0 || strcmp(op, "getattr_class") == 0 ||
-               strcmp(op, "getattr_5_up") == 0 || strcmp(op, "getattr_method") == 0 ||
-               strcmp(op, "getattr_slot") == 0) {
+    } else if (strncmp(op, "getattr_", 8) == 0) {
+        /* getattr_KIND, or getattr_cached_KIND through a call-site cache. */
+        const char *kind = op + 8;
+        int cached = strncmp(kind, "cached_", 7) == 0;
+        if (cached) kind += 7;
         obj_t *target = o, *attr = x;
-        if (strcmp(op, "getattr_class") == 0) attr = c;
-        if (strcmp(op, "getattr_5_up") == 0) target = deep, attr = up;
-        if (strcmp(op, "getattr_method") == 0) attr = m;
-        if (strcmp(op, "getattr_slot") == 0) target = so, attr = s;
+        if (strcmp(kind, "class") == 0) attr = c;
+        else if (strcmp(kind, "5_up") == 0) target = deep, attr = up;
+        else if (strcmp(kind, "method") == 0) attr = m;
+        else if (strcmp(kind, "slot") == 0) target = so, attr = s;
+        else if (strcmp(kind, "instance") != 0) {
+            fprintf(stderr, "unknown op %s\n", op);
+            return 2;
+        }
+        obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
         for (long i = 0; i < n; ++i) {
-            must(obj_getattr(target, attr, &got), op);
+            must(cached ? obj_getattr_cached(target, attr, &cache, &got)
+                        : obj_getattr(target, attr, &got),
+                 op);
             obj_decref(got);
         }
     } else if (strcmp(op, "setattr_instance") == 0) {
         for (long i = 0; i < n; ++i) must(obj_setattr(o, x, one), op);
+    } else if (strcmp(op, "setattr_cached_instance") == 0) {
+        obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
+        for (long i = 0; i < n; ++i) must(obj_setattr_cached(o, x, one, &cache), op);
+    } else if (strcmp(op, "call_method") == 0 || strcmp(op, "call_method_cached") == 0) {
+        /* o.m(): a host function of the class, no arguments. */
+        obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
+        int cached = strcmp(op, "call_method_cached") == 0;
+        for (long i = 0; i < n; ++i) {
+            must(cached ? obj_call_method_cached(o, m, NULL, 0, &cache, &got)
+                        : obj_call_method(o, m, NULL, 0, &got),
+                 op);
+            obj_decref(got);
+        }
     } else if (strcmp(op, "incref_decref") == 0) {
         for (long i = 0; i < n; ++i) {
             obj_incref(o);

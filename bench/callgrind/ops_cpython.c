@@ -145,6 +145,13 @@ __attribute__((hot)) int main(int argc, char **argv) {
     } else if (strcmp(op, "setattr_instance") == 0) {
         for (long i = 0; i < n; ++i)
             if (PyObject_SetAttr(o, x, one) < 0) fail(op);
+    } else if (strcmp(op, "call_method") == 0) {
+        /* o.m(): the C method of the class, called without a bound method
+         * (as the interpreter's LOAD_METHOD/CALL do). */
+        for (long i = 0; i < n; ++i) {
+            PyObject *got = must(PyObject_CallMethodNoArgs(o, m), op);
+            Py_DECREF(got);
+        }
     } else if (strcmp(op, "incref_decref") == 0) {
         /* Py_INCREF and Py_DECREF are inline: without the empty asm, which
          * the compiler must assume reads o and writes memory, the pair

@@ -23,8 +23,11 @@ fn main() {
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cannot read cbindgen.toml");
     // The version macros come from Cargo.toml, so they can never disagree with it.
+    // So is the initialiser of a call site's cache, which cbindgen cannot
+    // write from Rust (contract 1.1).
     config.after_includes = Some(format!(
-        "\n#define OBJFFI_VERSION_MAJOR {}\n#define OBJFFI_VERSION_MINOR {}\n#define OBJFFI_VERSION_PATCH {}",
+        "\n#define OBJFFI_VERSION_MAJOR {}\n#define OBJFFI_VERSION_MINOR {}\n#define OBJFFI_VERSION_PATCH {}\n\n\
+         /* The value of an empty obj_attr_cache_t. */\n#define OBJ_ATTR_CACHE_INIT {{{{0, 0, 0, 0}}}}",
         env::var("CARGO_PKG_VERSION_MAJOR").expect("CARGO_PKG_VERSION_MAJOR"),
         env::var("CARGO_PKG_VERSION_MINOR").expect("CARGO_PKG_VERSION_MINOR"),
         env::var("CARGO_PKG_VERSION_PATCH").expect("CARGO_PKG_VERSION_PATCH"),
@@ -65,6 +68,10 @@ const SECTIONS: &[(&str, &str)] = &[
     ),
     ("obj_type_new", "Types and instances (type.rs)"),
     ("obj_getattr", "Attributes (attr.rs)"),
+    (
+        "obj_getattr_cached",
+        "Attribute caches for call sites (cache.rs)",
+    ),
     ("obj_function_new", "Functions, methods, calls (call.rs)"),
     ("obj_weakref_new", "Weak references (weakref.rs)"),
     ("obj_gc_collect", "Cycle collection (gc.rs)"),

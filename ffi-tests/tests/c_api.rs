@@ -24,6 +24,7 @@ unsafe extern "C" {
     safe fn objffi_c_test_host_code() -> c_int;
     safe fn objffi_c_test_counts() -> c_int;
     safe fn objffi_c_test_bounds() -> c_int;
+    safe fn objffi_c_test_cache() -> c_int;
     safe fn objffi_cpp_test_heap() -> c_int;
     safe fn objffi_cpp_test_wrapper() -> c_int;
 }
@@ -160,5 +161,14 @@ fn c_bounds() {
         objffi_c_test_bounds(),
         0,
         "failed checks in c/test_bounds.c (see the output)"
+    );
+}
+
+#[test]
+fn c_cache() {
+    assert_eq!(
+        objffi_c_test_cache(),
+        0,
+        "failed checks in c/test_cache.c (see the output)"
     );
 }

@@ -58,6 +58,8 @@ mod types;
 
 mod attr;
 
+mod cache;
+
 mod call;
 
 mod weakref;
@@ -71,6 +73,7 @@ mod ptr;
 pub use attr::{
     obj_delattr, obj_delattr_str, obj_getattr, obj_getattr_str, obj_setattr, obj_setattr_str,
 };
+pub use cache::{obj_attr_cache_t, obj_call_method_cached, obj_getattr_cached, obj_setattr_cached};
 pub use call::{
     obj_call, obj_call_method, obj_call_method_str, obj_cfunc_t, obj_function_new, obj_property_new,
 };

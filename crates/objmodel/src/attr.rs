@@ -26,6 +26,8 @@
 //! instance `__dict__` the host filled (dicts compare str keys by text);
 //! such names skip the method cache.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use crate::error::{Error, Result};
 use crate::func;
 use crate::heap::Heap;
@@ -33,14 +35,20 @@ use crate::object::{Obj, ObjRef};
 use crate::types::{Kind, TypeObject, as_type};
 use crate::{call, instance, string, values};
 
-/// The version of `ty` for the cache, assigning one if needed (0: none left).
+/// The last type version handed out, in the whole process: a version names
+/// one type with one namespace, whatever its heap, so caches that outlive a
+/// type or a heap (a C host's call-site caches) never take another type for
+/// it. 64 bits never run out.
+static LAST_TYPE_VERSION: AtomicU64 = AtomicU64::new(0);
+
+/// The version of `ty` for the caches, assigning a new one if it has none.
 #[inline]
-fn version(ty: &TypeObject) -> u32 {
+pub(crate) fn version(ty: &TypeObject) -> u64 {
     let v = ty.version.get();
     if v != 0 {
         return v;
     }
-    let v = ty.heap().next_type_version();
+    let v = LAST_TYPE_VERSION.fetch_add(1, Ordering::Relaxed) + 1;
     ty.version.set(v);
     v
 }
@@ -55,9 +63,6 @@ pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
         return walk_mro(ty, name);
     }
     let v = version(ty);
-    if v == 0 {
-        return walk_mro(ty, name);
-    }
     let entry = ty.heap().method_cache_entry(v, name);
     if entry.version == v && entry.name == name.addr() {
         return entry.value;
@@ -479,18 +484,9 @@ impl<'h> Obj<'h> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
         let name = lookup_name(heap, name.raw())?;
-        let mut raw = [name; 8];
-        if args.len() <= raw.len() {
-            for (slot, a) in raw.iter_mut().zip(args) {
-                heap.check_own(a.raw())?;
-                *slot = a.raw();
-            }
-            return Ok(call::call_method(heap, self.raw(), name, &raw[..args.len()])?.into_obj());
-        }
-        let raw: Vec<ObjRef> = args.iter().map(|a| a.raw()).collect();
-        for &a in &raw {
-            heap.check_own(a)?;
-        }
-        Ok(call::call_method(heap, self.raw(), name, &raw)?.into_obj())
+        call::with_own_args(heap, args, |args| {
+            call::call_method(heap, self.raw(), name, args)
+        })
+        .map(ObjRef::into_obj)
     }
 }

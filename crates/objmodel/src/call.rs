@@ -10,7 +10,7 @@ use crate::types::{Kind, as_type};
 use crate::{attr, instance};
 
 /// Arguments with one more in front, on the stack for the common short case.
-fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) -> R {
+pub(crate) fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) -> R {
     const INLINE: usize = 8;
     if args.len() < INLINE {
         let mut buf = [first; INLINE];
@@ -125,6 +125,33 @@ pub(crate) fn call_special(heap: &Heap, f: ObjRef, o: ObjRef, args: &[ObjRef]) -
     }
 }
 
+/// Calls the function `f` of `o`'s class with `o` as its first argument.
+pub(crate) fn call_with_self(heap: &Heap, f: ObjRef, o: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
+    with_self(o, args, |a| call_raw(heap, f, a))
+}
+
+/// Runs `f` with the raw handles of `args`, once each is checked to belong
+/// to `heap` (no allocation for up to 8 arguments).
+pub(crate) fn with_own_args<'h, R>(
+    heap: &Heap,
+    args: &[&Obj<'h>],
+    f: impl FnOnce(&[ObjRef]) -> Result<R>,
+) -> Result<R> {
+    const INLINE: usize = 8;
+    for a in args {
+        heap.check_own(a.raw())?;
+    }
+    if args.len() <= INLINE {
+        let mut raw = [heap.b().none; INLINE];
+        for (slot, a) in raw.iter_mut().zip(args) {
+            *slot = a.raw();
+        }
+        f(&raw[..args.len()])
+    } else {
+        f(&args.iter().map(|a| a.raw()).collect::<Vec<_>>())
+    }
+}
+
 /// `o.name(*args)` without a bound method when `name` is a plain function
 /// on the class (and not shadowed by an instance attribute).
 pub(crate) fn call_method(heap: &Heap, o: ObjRef, name: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
@@ -132,7 +159,7 @@ pub(crate) fn call_method(heap: &Heap, o: ObjRef, name: ObjRef, args: &[ObjRef])
         if let Some(f) = attr::lookup_in_mro(o.ty(), name).filter(|f| f.ty().kind == Kind::Function)
         {
             if instance::get(o, name).is_none() || !instance::has_dict(o) {
-                return with_self(o, args, |a| call_raw(heap, f, a));
+                return call_with_self(heap, f, o, args);
             }
         }
     }

@@ -1,50 +1,249 @@
-//! Inline caches: `getattr` with a per-call-site memory of the last type
-//! seen, for interpreters built on this crate (V8-style monomorphic access).
+//! Call-site caches: `getattr`, `setattr` and method calls that remember,
+//! per call site, how the last lookup went (V8-style monomorphic access),
+//! for interpreters built on this crate and for the C ABI's
+//! `obj_attr_cache_t`.
 //!
-//! A call site keeps one [`AttrCache`] for one attribute name. The first
-//! lookup runs the full algorithm of `attr.rs` and records how the answer was
-//! found for that type (and, for `__dict__` attributes, that shape):
+//! A call site keeps one [`SiteCache`] (four words, the C struct's layout;
+//! [`AttrCache`] adds the name for Rust users). A lookup that misses runs
+//! the full algorithm of `attr.rs` and records how the answer was found:
 //!
 //! | found as                        | the next hit costs                      |
 //! |---------------------------------|-----------------------------------------|
-//! | instance attribute (shape mode) | type + version + shape check, one load |
-//! | slot                            | type + version check, one load         |
-//! | class attribute                 | type + version + shape check           |
-//! | method                          | type + version + shape check, and the bound method's allocation |
+//! | instance attribute (shape mode) | version + name + shape check, one load  |
+//! | slot                            | version + name check, one load          |
+//! | class attribute                 | version + name + shape check            |
+//! | method                          | version + name + shape check, and the bound method's allocation (none for a call) |
 //!
-//! A hit is valid because the recorded type's version is unchanged (no class
-//! on its MRO was modified, so no descriptor appeared or vanished) and the
-//! instance has the recorded shape (so the attribute is at the recorded
-//! index, or, for class attributes, absent from the instance). Anything
-//! else — properties, `__getattr__`, dict-mode instances, types — goes the
-//! slow way every time.
+//! ```text
+//!   SiteCache (32 bytes)
+//!   +---------+-------+------+-------------------------------------+
+//!   | version | shape | name | found: payload << 3 | Found tag (3b)|
+//!   +---------+-------+------+-------------------------------------+
+//!     type       instance    interned   index / slot offset, or the
+//!     version    shape       str        class attribute's address
+//! ```
+//!
+//! Why a hit is right: type versions are unique in the process
+//! (`attr::version`), so an equal version means the same type with the
+//! same namespace along its MRO: no descriptor appeared or vanished, and
+//! the recorded class attribute is still in it (the namespace holds its
+//! count, so the cache needs none). The name is compared by address, and
+//! only an interned str (immortal, so its address names it for the heap's
+//! life) is ever recorded; an equal shape (shapes belong to the type)
+//! puts the attribute at the recorded index, or says the instance does not
+//! shadow the class attribute. Anything else (properties, `__getattr__`,
+//! dict-mode instances, types, names that are not interned) goes the slow
+//! way every time. A cache holds no counts and never keeps anything alive.
+
+use core::ptr::NonNull;
 
 use crate::error::Result;
 use crate::func;
 use crate::heap::Heap;
 use crate::instance;
 use crate::object::{Obj, ObjRef};
-use crate::types::{Kind, TypeObject};
-use crate::{attr, string};
+use crate::types::Kind;
+use crate::{attr, call, string};
 
-#[derive(Clone, Copy, Debug, Default)]
+/// How a name was found, in the low bits of [`SiteCache::found`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Found {
+    Nothing = 0,
+    /// An instance attribute at index `payload` of the recorded shape.
+    InstanceValue = 1,
+    /// A slot at byte offset `payload`.
+    Slot = 2,
+    /// A class attribute (not a function) at address `payload << 3`.
+    ClassAttr = 3,
+    /// A function of the class at address `payload << 3`.
+    Method = 4,
+}
+
+const TAG_BITS: u32 = 3;
+const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
+
+/// A call site's cache: four words, zero when empty (the C ABI's
+/// `obj_attr_cache_t`). See the module documentation.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SiteCache {
+    version: u64,
+    shape: u64,
+    name: u64,
+    found: u64,
+}
+
+/// A borrowed answer of a cache hit that needs no allocation.
 enum Hit {
-    #[default]
-    Empty,
-    InstanceValue(usize),
-    Slot(usize),
-    ClassAttr(ObjRef),
+    Value(ObjRef),
     Method(ObjRef),
 }
 
-/// A call site's cache for `getattr` of one name.
+impl SiteCache {
+    /// An empty cache (all zero, as C's `OBJ_ATTR_CACHE_INIT`).
+    pub const EMPTY: SiteCache = SiteCache {
+        version: 0,
+        shape: 0,
+        name: 0,
+        found: 0,
+    };
+
+    fn tag(&self) -> u64 {
+        self.found & TAG_MASK
+    }
+
+    fn payload(&self) -> usize {
+        (self.found >> TAG_BITS) as usize
+    }
+
+    fn object(&self) -> ObjRef {
+        // SAFETY (of the address): recorded from a live object, which the
+        // type's namespace keeps alive while the version matches.
+        ObjRef(
+            NonNull::new(core::ptr::with_exposed_provenance_mut(
+                (self.found & !TAG_MASK) as usize,
+            ))
+            .expect("a recorded address"),
+        )
+    }
+
+    /// Whether the entry is for `o`'s type as it is now and for `name`.
+    #[inline]
+    fn matches(&self, o: ObjRef, name: ObjRef) -> bool {
+        let v = o.ty().version.get();
+        v == self.version && v != 0 && name.addr() as u64 == self.name
+    }
+
+    #[inline]
+    fn shape_matches(&self, o: ObjRef) -> bool {
+        instance::current_shape(o).addr() as u64 == self.shape
+    }
+
+    /// On a hit for storing `name` on `o` (an instance value or a slot),
+    /// stores `value` (counted) and gives back what the cell held, for the
+    /// caller to decref; `None` on a miss.
+    #[inline]
+    fn replace(&self, o: ObjRef, name: ObjRef, value: ObjRef) -> Option<Option<ObjRef>> {
+        if !self.matches(o, name) {
+            return None;
+        }
+        const INSTANCE_VALUE: u64 = Found::InstanceValue as u64;
+        const SLOT: u64 = Found::Slot as u64;
+        match self.tag() {
+            INSTANCE_VALUE if self.shape_matches(o) => {
+                value.incref();
+                Some(Some(instance::replace_value_at(o, self.payload(), value)))
+            }
+            SLOT => {
+                value.incref();
+                // SAFETY: the type (same version) has a slot at this offset.
+                Some(unsafe {
+                    func::slot_cell(o, self.payload())
+                        .as_ptr()
+                        .replace(Some(value))
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// What `getattr(o, name)` finds by this entry, borrowed, if it is a hit.
+    #[inline]
+    fn hit(&self, o: ObjRef, name: ObjRef) -> Option<Hit> {
+        if !self.matches(o, name) {
+            return None;
+        }
+        const INSTANCE_VALUE: u64 = Found::InstanceValue as u64;
+        const SLOT: u64 = Found::Slot as u64;
+        const CLASS_ATTR: u64 = Found::ClassAttr as u64;
+        const METHOD: u64 = Found::Method as u64;
+        match self.tag() {
+            INSTANCE_VALUE if self.shape_matches(o) => {
+                Some(Hit::Value(instance::value_at(o, self.payload())))
+            }
+            SLOT => {
+                // SAFETY: the type (same version) has a slot at this offset.
+                unsafe { *func::slot_cell(o, self.payload()).as_ptr() }.map(Hit::Value)
+            }
+            CLASS_ATTR if self.shape_matches(o) => Some(Hit::Value(self.object())),
+            METHOD if self.shape_matches(o) => Some(Hit::Method(self.object())),
+            _ => None,
+        }
+    }
+
+    /// The value `getattr(o, name)` gives, borrowed, when this entry answers
+    /// it without allocating (not for methods, which need a bound method).
+    ///
+    /// # Safety
+    /// `o` and `name` are live objects; the caller is inside `o`'s heap.
+    #[inline]
+    pub unsafe fn borrowed_value(&self, o: NonNull<u8>, name: NonNull<u8>) -> Option<NonNull<u8>> {
+        match self.hit(ObjRef(o.cast()), ObjRef(name.cast()))? {
+            Hit::Value(v) => Some(v.0.cast()),
+            Hit::Method(_) => None,
+        }
+    }
+
+    /// Records how `name` (interned) is found on `o`, if it is a cacheable
+    /// way; empties the entry otherwise.
+    fn fill(&mut self, o: ObjRef, name: ObjRef) {
+        *self = SiteCache::EMPTY;
+        let ty = o.ty();
+        if ty.kind != Kind::Object || !string::is_interned(name) {
+            return;
+        }
+        let descr = attr::lookup_in_mro(ty, name);
+        let shape = instance::current_shape(o);
+        let has_dict = instance::has_dict(o);
+        if has_dict && shape.is_null() {
+            return; // dict mode
+        }
+        let (tag, payload) = match descr.map(|d| d.ty().kind) {
+            Some(Kind::Member) => {
+                let m = func::member(descr.expect("matched"));
+                if !func::member_applies(m, ty) {
+                    return; // the generic path raises the TypeError
+                }
+                (Found::Slot, m.offset as u64)
+            }
+            Some(Kind::Property) => return,
+            _ => {
+                // SAFETY: a non-null shape pointer is a live shape of the class.
+                let index = (has_dict)
+                    .then(|| unsafe { &*shape }.index_of(name))
+                    .flatten();
+                match (index, descr) {
+                    (Some(i), _) => (Found::InstanceValue, i as u64),
+                    (None, Some(d)) if d.ty().kind == Kind::Function => {
+                        (Found::Method, address_payload(d))
+                    }
+                    (None, Some(d)) => (Found::ClassAttr, address_payload(d)),
+                    (None, None) => return, // __getattr__ answered
+                }
+            }
+        };
+        *self = SiteCache {
+            version: attr::version(ty),
+            shape: shape.addr() as u64,
+            name: name.addr() as u64,
+            found: payload << TAG_BITS | tag as u64,
+        };
+        debug_assert!(tag != Found::Nothing);
+    }
+}
+
+/// The payload recording the address of `o` (exposed: [`SiteCache::object`]
+/// makes it a pointer again).
+fn address_payload(o: ObjRef) -> u64 {
+    (o.0.as_ptr().expose_provenance() as u64) >> TAG_BITS
+}
+
+/// A call site's cache for `getattr` of one name, for Rust callers (the
+/// name is kept with it).
 #[derive(Debug)]
 pub struct AttrCache {
     name: ObjRef,
-    ty: *const TypeObject,
-    version: u32,
-    shape: *const instance::Shape,
-    hit: Hit,
+    site: SiteCache,
 }
 
 impl Heap {
@@ -52,10 +251,7 @@ impl Heap {
     pub fn attr_cache(&self, name: &str) -> Result<AttrCache> {
         Ok(AttrCache {
             name: string::intern(self, name)?,
-            ty: core::ptr::null(),
-            version: 0,
-            shape: core::ptr::null(),
-            hit: Hit::Empty,
+            site: SiteCache::EMPTY,
         })
     }
 }
@@ -64,77 +260,113 @@ impl<'h> Obj<'h> {
     /// `getattr(self, name)` through a call site's cache (see [`AttrCache`]).
     #[inline]
     pub fn getattr_cached(&self, cache: &mut AttrCache) -> Result<Obj<'h>> {
-        let o = self.raw();
-        let ty = o.ty();
-        if core::ptr::eq(cache.ty, ty) && cache.version == ty.version.get() && cache.version != 0 {
-            let shape = instance::current_shape(o);
-            let hit = match cache.hit {
-                Hit::InstanceValue(i) if shape == cache.shape => Some(instance::value_at(o, i)),
-                Hit::Slot(offset) => {
-                    // SAFETY: the type (same version) has a slot at `offset`.
-                    unsafe { *func::slot_cell(o, offset).as_ptr() }
-                }
-                Hit::ClassAttr(v) if shape == cache.shape => Some(v),
-                Hit::Method(f) if shape == cache.shape => {
-                    return Ok(func::new_method(ty.heap(), f, o)?.into_obj());
-                }
-                _ => None,
-            };
-            if let Some(v) = hit {
-                return Ok(v.new_obj());
-            }
-        }
-        self.getattr_slow(cache)
+        getattr_site(self.heap(), self.raw(), cache.name, &mut cache.site).map(ObjRef::into_obj)
     }
 
-    #[cold]
-    fn getattr_slow(&self, cache: &mut AttrCache) -> Result<Obj<'h>> {
-        let o = self.raw();
+    /// `getattr(self, name)` through the call-site cache `cache`: answers,
+    /// errors and side effects are those of [`Obj::getattr_obj`].
+    pub fn getattr_site(&self, name: &Obj<'h>, cache: &mut SiteCache) -> Result<Obj<'h>> {
         let heap = self.heap();
-        let value = attr::getattr(heap, o, cache.name)?.into_obj();
-        fill(cache, o);
-        Ok(value)
+        heap.check_own(name.raw())?;
+        getattr_site(heap, self.raw(), name.raw(), cache).map(ObjRef::into_obj)
+    }
+
+    /// `setattr(self, name, value)` through the call-site cache `cache`, as
+    /// [`Obj::setattr_obj`] does it.
+    pub fn setattr_site(
+        &self,
+        name: &Obj<'h>,
+        value: &Obj<'h>,
+        cache: &mut SiteCache,
+    ) -> Result<()> {
+        let heap = self.heap();
+        heap.check_own(name.raw())?;
+        heap.check_own(value.raw())?;
+        let (o, name, value) = (self.raw(), name.raw(), value.raw());
+        if let Some(old) = cache.replace(o, name, value) {
+            if let Some(old) = old {
+                old.decref();
+            }
+            return Ok(());
+        }
+        let interned = attr::intern_name(heap, name)?;
+        attr::setattr(heap, o, interned, Some(value))?;
+        if interned == name {
+            cache.fill(o, name);
+        }
+        Ok(())
+    }
+
+    /// `self.name(*args)` through the call-site cache `cache`, as
+    /// [`Obj::call_method_obj`] does it (a function of the class is called
+    /// without making a bound method).
+    pub fn call_method_site(
+        &self,
+        name: &Obj<'h>,
+        args: &[&Obj<'h>],
+        cache: &mut SiteCache,
+    ) -> Result<Obj<'h>> {
+        let heap = self.heap();
+        heap.check_own(name.raw())?;
+        let o = self.raw();
+        if let Some(Hit::Method(f)) = cache.hit(o, name.raw()) {
+            return call::with_own_args(heap, args, |args| call::call_with_self(heap, f, o, args))
+                .map(ObjRef::into_obj);
+        }
+        let r = self.call_method_obj(name, args)?;
+        cache.fill(o, name.raw());
+        Ok(r)
     }
 }
 
-/// Records how `cache.name` is found on `o`, if it is a cacheable way.
-fn fill(cache: &mut AttrCache, o: ObjRef) {
-    let ty = o.ty();
-    cache.hit = Hit::Empty;
-    if ty.kind != Kind::Object {
-        return;
-    }
-    let descr = attr::lookup_in_mro(ty, cache.name);
-    let version = ty.version.get(); // assigned by the lookup
-    let shape = instance::current_shape(o);
-    let has_dict = instance::has_dict(o);
-    if has_dict && shape.is_null() {
-        return; // dict mode
-    }
-    let hit = match descr.map(|d| d.ty().kind) {
-        Some(Kind::Member) => {
-            let m = func::member(descr.expect("matched"));
-            if !func::member_applies(m, ty) {
-                return; // the generic path raises the TypeError
-            }
-            Hit::Slot(m.offset)
+/// `getattr(o, name)` through `cache`; a new reference.
+#[inline]
+fn getattr_site(heap: &Heap, o: ObjRef, name: ObjRef, cache: &mut SiteCache) -> Result<ObjRef> {
+    match cache.hit(o, name) {
+        Some(Hit::Value(v)) => {
+            v.incref();
+            Ok(v)
         }
-        Some(Kind::Property) => return,
-        _ => {
-            // SAFETY: a non-null shape pointer is a live shape of the class.
-            let index = (has_dict)
-                .then(|| unsafe { &*shape }.index_of(cache.name))
-                .flatten();
-            match (index, descr) {
-                (Some(i), _) => Hit::InstanceValue(i),
-                (None, Some(d)) if d.ty().kind == Kind::Function => Hit::Method(d),
-                (None, Some(d)) => Hit::ClassAttr(d),
-                (None, None) => return, // __getattr__ answered
+        Some(Hit::Method(f)) => func::new_method(heap, f, o),
+        None => getattr_slow(heap, o, name, cache),
+    }
+}
+
+#[cold]
+fn getattr_slow(heap: &Heap, o: ObjRef, name: ObjRef, cache: &mut SiteCache) -> Result<ObjRef> {
+    let value = attr::getattr(heap, o, attr::lookup_name(heap, name)?)?;
+    cache.fill(o, name);
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lookup_fills_the_cache_and_the_next_one_hits() {
+        let heap = Heap::new();
+        let cls = heap.new_type("P", &[], &crate::TypeSpec::dict()).unwrap();
+        let f = heap.function("m", |_, args| Ok(args[0].clone())).unwrap();
+        cls.setattr("m", &f).unwrap();
+        cls.setattr("c", &heap.int(5).unwrap()).unwrap();
+        let o = cls.call(&[]).unwrap();
+        o.setattr("x", &heap.int(7).unwrap()).unwrap();
+        for (name, found) in [
+            ("x", Found::InstanceValue),
+            ("c", Found::ClassAttr),
+            ("m", Found::Method),
+        ] {
+            let name = heap.intern(name).unwrap();
+            let mut cache = SiteCache::EMPTY;
+            let first = o.getattr_site(&name, &mut cache).unwrap();
+            assert_eq!(cache.tag(), found as u64, "{name:?}");
+            let hit = cache.hit(o.raw(), name.raw()).expect("a hit");
+            let again = o.getattr_site(&name, &mut cache).unwrap();
+            assert_eq!(first.repr().unwrap(), again.repr().unwrap());
+            if let Hit::Value(v) = hit {
+                assert_eq!(v, first.raw());
             }
         }
-    };
-    cache.ty = ty;
-    cache.version = version;
-    cache.shape = shape;
-    cache.hit = hit;
+    }
 }

@@ -186,6 +186,16 @@ pub(crate) fn value_at(o: ObjRef, i: usize) -> ObjRef {
     unsafe { *p.values.get().add(i) }
 }
 
+/// Stores `value` (its count handed over) in value cell `i` of an instance
+/// in shape mode; gives back the value it held, counted, for the caller to
+/// decref.
+#[inline]
+pub(crate) fn replace_value_at(o: ObjRef, i: usize, value: ObjRef) -> ObjRef {
+    let p = pair(o).expect("shape mode");
+    // SAFETY: `i < keys.len() <= capacity`; the cell is initialised.
+    unsafe { p.values.get().add(i).replace(value) }
+}
+
 /// The instance attribute `name` (interned), borrowed.
 pub(crate) fn get(o: ObjRef, name: ObjRef) -> Option<ObjRef> {
     let p = pair(o)?;
@@ -217,9 +227,7 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
     };
     if let Some(i) = shape.index_of(name) {
         value.incref();
-        // SAFETY: cell `i` is initialised (key invariant).
-        let old = unsafe { p.values.get().add(i).replace(value) };
-        old.decref();
+        replace_value_at(o, i, value).decref();
         return Ok(());
     }
     let Some(child) = tree.child(heap, shape, name)? else {

@@ -77,8 +77,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use freed::freed_object_type;
 pub use func::NativeFn;
 pub use heap::{Entered, Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
-pub use ic::AttrCache;
-pub use object::{HEADER_SIZE, Obj};
+pub use ic::{AttrCache, SiteCache};
+pub use object::{DecrefRest, HEADER_SIZE, Obj};
 /// The allocator objects live in (its statistics are part of [`Stats`]).
 pub use objheap;
 pub use types::{Hook, PayloadHooks, TypeSpec};

@@ -19,7 +19,9 @@
 //! the bases' layouts conflict, as in CPython). The `shape|values` pair (see
 //! `instance.rs`) exists when instances have a `__dict__`.
 //!
-//! Each type has a version tag for the method cache: `0` means "none yet".
+//! Each type has a version tag for the method caches: `0` means "none yet";
+//! tags are unique in the process (see `attr::version`), so a cache entry
+//! of a type never matches another type, even of another heap.
 //! Changing a type's namespace gives it and every subclass a new version.
 
 use core::cell::{Cell, RefCell};
@@ -122,7 +124,7 @@ pub(crate) struct TypeObject {
     pub(crate) layout: Layout,
     pub(crate) hooks: Option<Box<dyn PayloadHooks>>,
     /// Version for the method cache; 0 = not assigned.
-    pub(crate) version: Cell<u32>,
+    pub(crate) version: Cell<u64>,
     /// A number no other type of the heap has, ever (unlike addresses,
     /// which are reused): what member descriptors remember their class by.
     pub(crate) serial: u64,

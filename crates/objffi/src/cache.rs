@@ -1,0 +1,193 @@
+//! Attribute caches for call sites (contract 1.1): `obj_getattr_cached`,
+//! `obj_setattr_cached` and `obj_call_method_cached`.
+//!
+//! An `obj_attr_cache_t` is objmodel's `SiteCache` (four words: type
+//! version, shape, name, what was found; see objmodel's `ic.rs`), which
+//! holds no counts. Each export first tries its hit without leaving C's
+//! path of checks and conversions: only loads and compares inside the
+//! heap's gate (which a nested call, from host code the library runs,
+//! already holds); leaving the gate may free what other threads dropped,
+//! so it runs inside the panic boundary too. Anything else (a miss, a NULL, a bound
+//! method to allocate, a value to free) goes the way of `obj_getattr` &
+//! co., with their statuses and messages, and fills the cache.
+//!
+//! Only names that are interned strs (`obj_intern`, or names a class
+//! stores) are cached: other strs give the same answers, uncached. A cache
+//! is used by one thread at a time, as the heap is: a host whose threads
+//! run the same call site on different heaps gives each thread its own
+//! cache (`static _Thread_local`).
+
+use core::ptr::NonNull;
+
+use objmodel::{Obj, SiteCache};
+
+use crate::error::{RawStatus, Result};
+use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in};
+use crate::panic::ffi_boundary;
+use crate::ptr::{null_arg, try_out};
+
+/// A call site's attribute cache: zero-initialise it (`OBJ_ATTR_CACHE_INIT`)
+/// and pass it with every call from that site. It holds no reference and a
+/// stale one is never wrong; only its speed depends on it.
+#[repr(C)]
+pub struct obj_attr_cache_t {
+    /// Opaque to the host.
+    pub opaque: [u64; 4],
+}
+
+const _: () = assert!(size_of::<obj_attr_cache_t>() == size_of::<SiteCache>());
+const _: () = assert!(align_of::<obj_attr_cache_t>() == align_of::<SiteCache>());
+
+/// The cache behind `cache`, or `OBJ_ERR_NULL_ARG`.
+///
+/// # Safety
+/// `cache` is NULL or valid for reads and writes, used by no other thread.
+unsafe fn try_cache<'a>(cache: *mut obj_attr_cache_t, func: &str) -> Result<&'a mut SiteCache> {
+    let cache = NonNull::new(cache).ok_or_else(|| null_arg(func, "cache"))?;
+    // SAFETY: valid and unshared (the caller's promise); `SiteCache` has the
+    // same size and alignment and is plain words, any bit pattern valid.
+    Ok(unsafe { cache.cast::<SiteCache>().as_mut() })
+}
+
+/// The value of a `getattr` hit that needs no allocation, counted for the
+/// caller; `None` for anything else (the caller takes the full path).
+///
+/// # Safety
+/// As for [`obj_getattr_cached`].
+#[inline]
+unsafe fn getattr_hit(
+    o: *mut obj_t,
+    name: *mut obj_t,
+    cache: *mut obj_attr_cache_t,
+) -> Option<*mut obj_t> {
+    let (o, name) = (NonNull::new(o)?.cast(), NonNull::new(name)?.cast());
+    // SAFETY: NULL or a valid cache (the caller's promise); plain words.
+    let cache = unsafe { cache.cast::<SiteCache>().as_ref() }?;
+    if cfg!(debug_assertions)
+        && (objmodel::freed_object_type(o).is_some() || objmodel::freed_object_type(name).is_some())
+    {
+        return None; // the full path names the freed object
+    }
+    // SAFETY: `o` is a live object (the caller's promise); the view owns no count.
+    let obj = unsafe { Obj::borrow_ptr(o) };
+    let heap = obj.heap();
+    let _inside = heap.enter();
+    if heap.in_traverse_hook() {
+        return None; // refused, with its message, by the full path
+    }
+    // SAFETY: live objects, and the calling thread is inside their heap.
+    let value = unsafe { cache.borrowed_value(o, name) }?;
+    // SAFETY: a live object of the heap; the caller gets this count.
+    unsafe { Obj::incref_ptr(value) };
+    Some(value.cast().as_ptr())
+}
+
+/// `obj_getattr` through a call site's cache: the same results, statuses,
+/// messages and side effects; a repeated lookup of the same name on objects
+/// of the same type and attribute layout is answered from `cache`. NULL
+/// `cache`: `OBJ_ERR_NULL_ARG`.
+///
+/// # Safety
+///
+/// `o` and `name` are NULL or live objects; `cache` is NULL or a cache no
+/// other thread uses meanwhile; `out` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_getattr_cached(
+    o: *mut obj_t,
+    name: *mut obj_t,
+    cache: *mut obj_attr_cache_t,
+    out: *mut *mut obj_t,
+) -> RawStatus {
+    const F: &str = "obj_getattr_cached";
+    ffi_boundary(F, || -> Result<()> {
+        if !out.is_null() {
+            // SAFETY: forwarded from the caller.
+            if let Some(value) = unsafe { getattr_hit(o, name, cache) } {
+                // SAFETY: the caller passes a pointer valid for one write.
+                unsafe { out.write(value) };
+                return Ok(());
+            }
+        }
+        // SAFETY: the caller passes NULL or live objects.
+        let o = unsafe { try_obj(o, F, "o") }?;
+        // SAFETY: as above.
+        let name = unsafe { try_obj_in(name, o.heap(), F, "name") }?;
+        // SAFETY: the caller passes NULL or a cache no other thread uses.
+        let cache = unsafe { try_cache(cache, F) }?;
+        // SAFETY: the caller passes NULL or a pointer valid for one write.
+        let out = unsafe { try_out(out, F, "out") }?;
+        out.write(new_ref(o.getattr_site(&name, cache)?));
+        Ok(())
+    })
+}
+
+/// `obj_setattr` through a call site's cache: the same results, statuses,
+/// messages and side effects; replacing the value of an instance attribute
+/// or a slot that the cache knows skips the lookup. NULL `cache`:
+/// `OBJ_ERR_NULL_ARG`.
+///
+/// # Safety
+///
+/// `o`, `name` and `value` are NULL or live objects; `cache` is NULL or a
+/// cache no other thread uses meanwhile.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_setattr_cached(
+    o: *mut obj_t,
+    name: *mut obj_t,
+    value: *mut obj_t,
+    cache: *mut obj_attr_cache_t,
+) -> RawStatus {
+    const F: &str = "obj_setattr_cached";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or live objects.
+        let o = unsafe { try_obj(o, F, "o") }?;
+        // SAFETY: as above.
+        let name = unsafe { try_obj_in(name, o.heap(), F, "name") }?;
+        // SAFETY: as above.
+        let value = unsafe { try_obj_in(value, o.heap(), F, "value") }?;
+        // SAFETY: the caller passes NULL or a cache no other thread uses.
+        let cache = unsafe { try_cache(cache, F) }?;
+        Ok(o.setattr_site(&name, &value, cache)?)
+    })
+}
+
+/// `obj_call_method` through a call site's cache: the same results,
+/// statuses, messages and side effects; a function of the class that the
+/// cache knows is called without a lookup (and without a bound method).
+/// NULL `cache`: `OBJ_ERR_NULL_ARG`.
+///
+/// # Safety
+///
+/// `o` and `name` are NULL or live objects; `args` is NULL or points to
+/// `nargs` pointers, each NULL or a live object; `cache` is NULL or a cache
+/// no other thread uses meanwhile; `result` is NULL or valid for writing
+/// one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_call_method_cached(
+    o: *mut obj_t,
+    name: *mut obj_t,
+    args: *const *mut obj_t,
+    nargs: usize,
+    cache: *mut obj_attr_cache_t,
+    result: *mut *mut obj_t,
+) -> RawStatus {
+    const F: &str = "obj_call_method_cached";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or live objects.
+        let o = unsafe { try_obj(o, F, "o") }?;
+        // SAFETY: as above.
+        let name = unsafe { try_obj_in(name, o.heap(), F, "name") }?;
+        // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
+        let args = unsafe { try_objs_in(args, nargs, o.heap(), F, "args") }?;
+        // SAFETY: the caller passes NULL or a cache no other thread uses.
+        let cache = unsafe { try_cache(cache, F) }?;
+        // SAFETY: the caller passes NULL or a pointer valid for one write.
+        let out = unsafe { try_out(result, F, "result") }?;
+        out.write(new_ref(o.call_method_site(
+            &name,
+            &as_refs(&args),
+            cache,
+        )?));
+        Ok(())
+    })
+}
