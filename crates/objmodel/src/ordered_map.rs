@@ -890,6 +890,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "217 s under miri; compaction is also in a_full_array_with_tombstones_is_compacted_instead_of_grown"
+    )]
     fn compaction_keeps_order_and_lookups() {
         let mut map = new_map();
         for k in 0..100 {
