@@ -33,6 +33,14 @@ pub struct obj_heap_t {
     builtin_objects: usize,
 }
 
+impl obj_heap_t {
+    /// The heap, not entered: only for what needs no gate (its immortal
+    /// built-ins).
+    pub(crate) fn heap(&self) -> &Heap {
+        &self.heap
+    }
+}
+
 /// A heap argument, entered (`Heap::enter`) for as long as it is held.
 pub(crate) struct HeapArg<'a> {
     heap: &'a Heap,

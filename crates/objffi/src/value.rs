@@ -12,27 +12,34 @@ use objmodel::{Heap, Obj};
 
 use crate::error::{Error, RawStatus, Result, obj_status_t};
 use crate::heap::{obj_heap_t, try_heap};
-use crate::object::{as_c, new_ref, obj_t, try_obj};
+use crate::object::{new_ref, obj_t, try_obj};
 use crate::panic::ffi_boundary;
-use crate::ptr::{try_out, try_text};
+use crate::ptr::{null_arg, try_out, try_text};
 
 /// One of the heap's immortal built-ins, borrowed, or NULL for a NULL heap.
+///
+/// The built-ins are made with the heap and never change, so reading them
+/// needs no stay in the heap's gate: any thread, at any time (inside a
+/// traverse hook too), for a few instructions. Host functions return
+/// `obj_none(heap)` on every call.
 ///
 /// # Safety
 ///
 /// `heap` is NULL or a live heap.
+#[inline]
 unsafe fn builtin(
     heap: *mut obj_heap_t,
     func: &'static str,
     pick: impl for<'h> FnOnce(&'h Heap) -> Obj<'h>,
 ) -> *mut obj_t {
-    ffi_boundary(func, || -> Result<NonNull<obj_t>> {
-        // SAFETY: forwarded from the caller.
-        let heap = unsafe { try_heap(heap, func) }?;
-        // Immortal: this handle's drop changes no count, the address stays valid.
-        let o = pick(&heap);
-        Ok(NonNull::new(as_c(&o)).expect("an object's address is not NULL"))
-    })
+    // SAFETY: NULL or a live heap (the caller's promise).
+    match unsafe { heap.as_ref() } {
+        // Immortal: the count this handle carries is never given back.
+        Some(heap) => new_ref(pick(heap.heap())),
+        None => ffi_boundary(func, || -> Result<NonNull<obj_t>> {
+            Err(null_arg(func, "heap"))
+        }),
+    }
 }
 
 /// `None`: a borrowed reference (immortal). NULL only for a NULL heap.
