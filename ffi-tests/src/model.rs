@@ -25,6 +25,12 @@
 //! - `obj_last_error()` after `OBJ_ERR_RECURSION` (CPython's message);
 //! - which runner handles host functions gave back ([`Step::DropHandle`]).
 //!
+//! The real side makes two in three attribute calls with a name object
+//! (`obj_getattr`, `obj_setattr`, `obj_call_method`) through a call-site
+//! cache (`obj_getattr_cached` & co., four caches chosen by the name), and
+//! the model is the same for both: a cached call must answer exactly as the
+//! uncached one, however the objects changed since the cache was filled.
+//!
 //! At the end every handle is dropped, a full collection runs, and the heap
 //! must be back to its baseline, taken right after the heap was created and
 //! the strings of the pools below were interned (interned strings are
@@ -113,15 +119,16 @@ use std::ffi::CString;
 use std::rc::Rc;
 
 use objffi::{
-    RawStatus, obj_alloc, obj_call, obj_call_method, obj_call_method_str, obj_decref, obj_delattr,
-    obj_delattr_str, obj_dict_del, obj_dict_get, obj_dict_item, obj_dict_new, obj_dict_set,
-    obj_false, obj_float_new, obj_float_value, obj_function_new, obj_gc_collect, obj_gc_disable,
-    obj_getattr, obj_getattr_str, obj_heap_free, obj_heap_new, obj_heap_stats, obj_heap_stats_t,
-    obj_heap_t, obj_incref, obj_int_new, obj_int_value, obj_intern, obj_is_instance, obj_len,
-    obj_list_append, obj_list_new, obj_list_set, obj_none, obj_object_type, obj_property_new,
-    obj_refcount, obj_repr, obj_seq_get, obj_setattr, obj_setattr_str, obj_status_t, obj_str_data,
-    obj_str_new, obj_t, obj_true, obj_tuple_new, obj_type_mro, obj_type_new, obj_type_of,
-    obj_type_spec_t, obj_weakref_get, obj_weakref_new,
+    RawStatus, obj_alloc, obj_attr_cache_t, obj_call, obj_call_method, obj_call_method_cached,
+    obj_call_method_str, obj_decref, obj_delattr, obj_delattr_str, obj_dict_del, obj_dict_get,
+    obj_dict_item, obj_dict_new, obj_dict_set, obj_false, obj_float_new, obj_float_value,
+    obj_function_new, obj_gc_collect, obj_gc_disable, obj_getattr, obj_getattr_cached,
+    obj_getattr_str, obj_heap_free, obj_heap_new, obj_heap_stats, obj_heap_stats_t, obj_heap_t,
+    obj_incref, obj_int_new, obj_int_value, obj_intern, obj_is_instance, obj_len, obj_list_append,
+    obj_list_new, obj_list_set, obj_none, obj_object_type, obj_property_new, obj_refcount,
+    obj_repr, obj_seq_get, obj_setattr, obj_setattr_cached, obj_setattr_str, obj_status_t,
+    obj_str_data, obj_str_new, obj_t, obj_true, obj_tuple_new, obj_type_mro, obj_type_new,
+    obj_type_of, obj_type_spec_t, obj_weakref_get, obj_weakref_new,
 };
 
 // ----- pools ------------------------------------------------------------------
@@ -3082,7 +3089,16 @@ struct Real {
     held: Rc<RefCell<HashMap<usize, usize>>>,
     dropped: Rc<RefCell<Vec<usize>>>,
     lent: Rc<RefCell<Vec<usize>>>,
+    /// Call-site caches: two in three attribute calls with a name object go
+    /// through one (chosen by the name), and must answer as the uncached
+    /// call the model describes.
+    caches: Box<[obj_attr_cache_t; SITE_CACHES]>,
+    /// Attribute calls with a name object so far.
+    attr_calls: usize,
 }
+
+/// Call-site caches of the real side.
+const SITE_CACHES: usize = 4;
 
 /// How many objects of the second heap a foreign fault chooses from.
 const FOREIGN: usize = 6;
@@ -3099,6 +3115,16 @@ impl Drop for Real {
 }
 
 impl Real {
+    /// The cache for the next attribute call with the name object `name`,
+    /// or NULL for an uncached call (every third).
+    fn site_cache(&mut self, name: *mut obj_t) -> *mut obj_attr_cache_t {
+        self.attr_calls += 1;
+        if self.attr_calls % 3 == 0 {
+            return null_mut();
+        }
+        &raw mut self.caches[(name.addr() >> 4) % SITE_CACHES]
+    }
+
     fn new() -> Result<Self, String> {
         let (heap, heap2) = (obj_heap_new(), obj_heap_new());
         if heap.is_null() || heap2.is_null() {
@@ -3118,6 +3144,10 @@ impl Real {
             held: Rc::new(RefCell::new(HashMap::new())),
             dropped: Rc::new(RefCell::new(Vec::new())),
             lent: Rc::new(RefCell::new(Vec::new())),
+            caches: Box::new(core::array::from_fn(|_| obj_attr_cache_t {
+                opaque: [0; 4],
+            })),
+            attr_calls: 0,
         })
     }
 
@@ -3544,8 +3574,16 @@ impl Real {
                     }
                     N::Obj(a) => {
                         let (np, op) = (inj.p(a.ptr), inj.p(&raw mut out));
-                        // SAFETY: live objects and a local to write, or NULL (injected).
-                        unsafe { obj_getattr(p, np, op) }
+                        let cache = self.site_cache(a.ptr);
+                        // SAFETY: live objects, a local to write and a cache of
+                        // this thread's; or NULL (injected).
+                        unsafe {
+                            if cache.is_null() {
+                                obj_getattr(p, np, op)
+                            } else {
+                                obj_getattr_cached(p, np, cache, op)
+                            }
+                        }
                     }
                 };
                 new_out(st, out)
@@ -3561,8 +3599,16 @@ impl Real {
                     }
                     N::Obj(a) => {
                         let (np, vp) = (inj.p(a.ptr), inj.p(v.ptr));
-                        // SAFETY: live objects, or NULL (injected).
-                        unsafe { obj_setattr(p, np, vp) }
+                        let cache = self.site_cache(a.ptr);
+                        // SAFETY: live objects and a cache of this thread's,
+                        // or NULL (injected).
+                        unsafe {
+                            if cache.is_null() {
+                                obj_setattr(p, np, vp)
+                            } else {
+                                obj_setattr_cached(p, np, vp, cache)
+                            }
+                        }
                     }
                 };
                 unit(st)
@@ -3607,12 +3653,22 @@ impl Real {
                     inj.c(ptrs.as_ptr())
                 };
                 let op = inj.p(&raw mut out);
+                let cache = match n {
+                    N::Str(_) => null_mut(),
+                    N::Obj(a) => self.site_cache(a.ptr),
+                };
                 // SAFETY: live objects, a NUL-terminated name, a local to
-                // write; or NULL for one of them (injected).
+                // write, a cache of this thread's; or NULL for one of them
+                // (injected).
                 let st = unsafe {
                     match n {
                         N::Str(_) => obj_call_method_str(p, name_str, arr, ptrs.len(), op),
-                        N::Obj(_) => obj_call_method(p, name_obj, arr, ptrs.len(), op),
+                        N::Obj(_) if cache.is_null() => {
+                            obj_call_method(p, name_obj, arr, ptrs.len(), op)
+                        }
+                        N::Obj(_) => {
+                            obj_call_method_cached(p, name_obj, arr, ptrs.len(), cache, op)
+                        }
                     }
                 };
                 new_out(st, out)
