@@ -150,6 +150,9 @@ pub(crate) unsafe fn try_objs_in<'a>(
 ) -> Result<Vec<Borrowed<'a>>> {
     // SAFETY: forwarded from the caller.
     let items = unsafe { try_slice(items, n, func, arg) }?;
+    if items.is_empty() {
+        return Ok(Vec::new()); // the common call with no arguments: no iterator
+    }
     items
         .iter()
         .enumerate()
@@ -173,6 +176,9 @@ impl fmt::Display for Element<'_> {
 
 /// The arguments as objmodel takes them: a slice of references.
 pub(crate) fn as_refs<'s, 'a>(objs: &'s [Borrowed<'a>]) -> Vec<&'s Obj<'a>> {
+    if objs.is_empty() {
+        return Vec::new();
+    }
     objs.iter().map(|o| &**o).collect()
 }
 

@@ -310,9 +310,15 @@ impl Heap {
     #[inline]
     pub(crate) fn merge_handed_counts(&self) {
         debug_assert!(self.is_owner_thread());
-        if !self.gate.has_merges() {
-            return;
+        if self.gate.has_merges() {
+            self.merge_waiting_counts();
         }
+    }
+
+    /// The half of [`Heap::merge_handed_counts`] that has work.
+    #[cold]
+    #[inline(never)]
+    fn merge_waiting_counts(&self) {
         for (p, handoff) in self.gate.take_merges() {
             let o = ObjRef(p.cast());
             if o.header().rc.merge_queued(handoff) == objgc::Decref::Dead {
@@ -637,7 +643,7 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
     if ty.kind == Kind::Object && !instance::finalize(heap, o) {
         return resurrected(heap, o);
     }
-    if matches!(ty.kind, Kind::Object | Kind::Type) {
+    if matches!(ty.kind, Kind::Object | Kind::Type) && o.has_flag(crate::object::HAS_WEAKREFS) {
         // Weak references are cleared before the object is, then their callbacks run.
         let queued = crate::weakref::detach_all(heap, o, |_| true);
         crate::weakref::run_callbacks(heap, queued);

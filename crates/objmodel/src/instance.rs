@@ -42,7 +42,7 @@ use allocator_api2::vec::Vec as HVec;
 use crate::error::{Error, Result};
 use crate::heap::{Heap, HeapAlloc};
 use crate::object::{FINALIZED, ObjRef};
-use crate::types::{Hook, PayloadHooks, as_type};
+use crate::types::{Hook, PayloadHooks, TypeObject, as_type};
 use crate::values;
 
 /// Keys a shape may have; an instance given more moves to dict mode.
@@ -349,11 +349,25 @@ pub(crate) fn run_finalizer(heap: &Heap, o: ObjRef) {
 /// Returns false if the finaliser resurrected the object (it then stays
 /// alive, intact, with the references the finaliser gave it).
 pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
-    let del = heap.b().names.del;
-    if o.has_flag(FINALIZED) || crate::attr::lookup_in_mro(o.ty(), del).is_none() {
+    if !has_del(heap, o.ty()) || o.has_flag(FINALIZED) {
         return true;
     }
     run_revived(heap, o, || run_finalizer(heap, o))
+}
+
+/// Whether `ty` has a `__del__`: looked up once per type version (a change
+/// of the namespace along the MRO gives a new version), so deallocating an
+/// instance of a class without one costs a compare.
+#[inline]
+fn has_del(heap: &Heap, ty: &TypeObject) -> bool {
+    let (version, known) = ty.has_del.get();
+    if version == ty.version.get() && version != 0 {
+        return known;
+    }
+    let found = crate::attr::lookup_in_mro(ty, heap.b().names.del).is_some();
+    // The lookup gave the type a version if it had none.
+    ty.has_del.set((ty.version.get(), found));
+    found
 }
 
 /// Runs host code (`run`) on an instance whose count reached zero, with the

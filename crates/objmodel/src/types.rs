@@ -125,6 +125,9 @@ pub(crate) struct TypeObject {
     pub(crate) hooks: Option<Box<dyn PayloadHooks>>,
     /// Version for the method cache; 0 = not assigned.
     pub(crate) version: Cell<u64>,
+    /// Whether the type has a `__del__` (on its MRO), as of the version in
+    /// `.0` (0: not known): deallocation asks for every instance.
+    pub(crate) has_del: Cell<(u64, bool)>,
     /// A number no other type of the heap has, ever (unlike addresses,
     /// which are reused): what member descriptors remember their class by.
     pub(crate) serial: u64,
@@ -225,6 +228,7 @@ fn alloc_type(
         (&raw mut (*t).layout).write(parts.layout);
         (&raw mut (*t).hooks).write(parts.hooks);
         (&raw mut (*t).version).write(Cell::new(0));
+        (&raw mut (*t).has_del).write(Cell::new((0, false)));
         (&raw mut (*t).serial).write(heap.next_type_serial());
         (&raw mut (*t).subclasses).write(RefCell::new(HashSet::new()));
         (&raw mut (*t).immutable).write(parts.immutable);
