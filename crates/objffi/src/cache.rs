@@ -82,6 +82,43 @@ unsafe fn getattr_hit(
     Some(value.cast().as_ptr())
 }
 
+/// Whether `obj_setattr_cached(o, name, value, cache)` was done by a hit
+/// (see [`getattr_hit`]); false for anything else, done by the full path.
+///
+/// # Safety
+/// As for [`obj_setattr_cached`].
+#[inline]
+unsafe fn setattr_hit(
+    o: *mut obj_t,
+    name: *mut obj_t,
+    value: *mut obj_t,
+    cache: *mut obj_attr_cache_t,
+) -> bool {
+    let (Some(o), Some(name), Some(value)) =
+        (NonNull::new(o), NonNull::new(name), NonNull::new(value))
+    else {
+        return false;
+    };
+    let (o, name, value) = (o.cast(), name.cast(), value.cast());
+    // SAFETY: NULL or a valid cache (the caller's promise); plain words.
+    let Some(cache) = (unsafe { cache.cast::<SiteCache>().as_ref() }) else {
+        return false;
+    };
+    if cfg!(debug_assertions)
+        && [o, name, value]
+            .iter()
+            .any(|&p| objmodel::freed_object_type(p).is_some())
+    {
+        return false; // the full path names the freed object
+    }
+    // SAFETY: `o` is a live object (the caller's promise); the view owns no count.
+    let obj = unsafe { Obj::borrow_ptr(o) };
+    let heap = obj.heap();
+    let _inside = heap.enter();
+    // SAFETY: live objects, and the calling thread is inside `o`'s heap.
+    !heap.in_traverse_hook() && unsafe { cache.store_hit(o, name, value) }
+}
+
 /// `obj_getattr` through a call site's cache: the same results, statuses,
 /// messages and side effects; a repeated lookup of the same name on objects
 /// of the same type and attribute layout is answered from `cache`. NULL
@@ -139,6 +176,10 @@ pub unsafe extern "C" fn obj_setattr_cached(
 ) -> RawStatus {
     const F: &str = "obj_setattr_cached";
     ffi_boundary(F, || -> Result<()> {
+        // SAFETY: forwarded from the caller.
+        if unsafe { setattr_hit(o, name, value, cache) } {
+            return Ok(());
+        }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, F, "o") }?;
         // SAFETY: as above.

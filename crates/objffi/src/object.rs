@@ -117,16 +117,30 @@ unsafe fn borrow_arg<'a>(
     func: &str,
     arg: impl fmt::Display,
 ) -> Result<ManuallyDrop<Obj<'a>>> {
-    let p = NonNull::new(p.cast_mut()).ok_or_else(|| null_arg(func, &arg.to_string()))?;
-    if let Some(type_name) = objmodel::freed_object_type(p.cast()) {
-        return Err(freed(func, &format!("argument '{arg}'"), &type_name));
+    let Some(p) = NonNull::new(p.cast_mut()) else {
+        return Err(null_object_arg(func, &arg));
+    };
+    if cfg!(debug_assertions) {
+        if let Some(type_name) = objmodel::freed_object_type(p.cast()) {
+            return Err(freed(func, &format!("argument '{arg}'"), &type_name));
+        }
     }
     // SAFETY: the caller promises a live object for `'a`; the view owns no
     // count and is never dropped.
     Ok(unsafe { Obj::borrow_ptr(p.cast()) })
 }
 
+/// `OBJ_ERR_NULL_ARG` for the object argument `arg` (out of line: the
+/// common path of every export has no formatting in it).
+#[cold]
+#[inline(never)]
+fn null_object_arg(func: &str, arg: &dyn fmt::Display) -> Error {
+    null_arg(func, &arg.to_string())
+}
+
 /// The error for an object that debug builds know was freed.
+#[cold]
+#[inline(never)]
 fn freed(func: &str, what: &str, type_name: &str) -> Error {
     Error::new(
         obj_status_t::OBJ_ERR_VALUE,

@@ -17,6 +17,8 @@ use core::str::Utf8Error;
 
 use crate::error::{Error, Result, obj_status_t};
 
+#[cold]
+#[inline(never)]
 pub(crate) fn null_arg(func: &str, arg: &str) -> Error {
     Error::new(
         obj_status_t::OBJ_ERR_NULL_ARG,

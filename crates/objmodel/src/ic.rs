@@ -184,6 +184,31 @@ impl SiteCache {
         }
     }
 
+    /// Stores `value` as `o.name` when this entry says where (an instance
+    /// value or a slot) and `value` belongs to `o`'s heap, dropping the old
+    /// value (which may run its `__del__`); false, having done nothing,
+    /// otherwise.
+    ///
+    /// # Safety
+    /// `o`, `name` and `value` are live objects; the caller is inside `o`'s
+    /// heap.
+    #[inline]
+    pub unsafe fn store_hit(&self, o: NonNull<u8>, name: NonNull<u8>, value: NonNull<u8>) -> bool {
+        let (o, value) = (ObjRef(o.cast()), ObjRef(value.cast()));
+        if !core::ptr::eq(value.ty().heap(), o.ty().heap()) {
+            return false; // the full path gives the mismatch
+        }
+        match self.replace(o, ObjRef(name.cast()), value) {
+            Some(old) => {
+                if let Some(old) = old {
+                    old.decref();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Records how `name` (interned) is found on `o`, if it is a cacheable
     /// way; empties the entry otherwise.
     fn fill(&mut self, o: ObjRef, name: ObjRef) {
