@@ -149,31 +149,56 @@ fn freed(func: &str, what: &str, type_name: &str) -> Error {
 }
 
 /// Borrows the array of object arguments `items[0..n]` (NULL allowed when
-/// `n` is 0); a NULL array or element gives `OBJ_ERR_NULL_ARG`.
+/// `n` is 0) of an export that works in `heap`, as [`try_obj_in`] borrows
+/// one: a NULL array or element gives `OBJ_ERR_NULL_ARG`, an object of
+/// another heap `OBJ_ERR_HEAP_MISMATCH`. The pointers are copied out of the
+/// host's array (host code that the call runs may write to it), on the
+/// stack for up to [`INLINE_ARGS`] of them.
 ///
 /// # Safety
 ///
 /// `items` is NULL or points to `n` pointers, each NULL or a live object,
 /// all alive for `'a`.
+#[inline]
 pub(crate) unsafe fn try_objs_in<'a>(
     items: *const *mut obj_t,
     n: usize,
     heap: &'a Heap,
     func: &str,
     arg: &str,
-) -> Result<Vec<Borrowed<'a>>> {
+) -> Result<Args<'a>> {
     // SAFETY: forwarded from the caller.
     let items = unsafe { try_slice(items, n, func, arg) }?;
-    if items.is_empty() {
-        return Ok(Vec::new()); // the common call with no arguments: no iterator
+    let mut args = Args {
+        inline: [const { None }; INLINE_ARGS],
+        spilled: Vec::new(),
+    };
+    let spill = items.len() > INLINE_ARGS;
+    if spill {
+        args.spilled.reserve_exact(items.len());
     }
-    items
-        .iter()
-        .enumerate()
+    for (index, &p) in items.iter().enumerate() {
         // SAFETY: each element is NULL or a live object (the caller's promise).
-        .map(|(index, &p)| unsafe { try_obj_in(p, heap, func, Element { arg, index }) })
-        .collect()
+        let o = unsafe { try_obj_in(p, heap, func, Element { arg, index }) }?.obj;
+        if spill {
+            args.spilled.push(o);
+        } else {
+            args.inline[index] = Some(o);
+        }
+    }
+    Ok(args)
 }
+
+/// Object arguments of an export, borrowed (see [`try_objs_in`]).
+pub(crate) struct Args<'a> {
+    /// All of them, in order, when they are at most [`INLINE_ARGS`].
+    inline: [Option<ManuallyDrop<Obj<'a>>>; INLINE_ARGS],
+    /// All of them when they are more.
+    spilled: Vec<ManuallyDrop<Obj<'a>>>,
+}
+
+/// Object arguments [`Args`] and [`Refs`] hold without allocating.
+const INLINE_ARGS: usize = 8;
 
 /// The name of an element of an array argument, `args[2]`, written only
 /// into an error message.
@@ -188,12 +213,41 @@ impl fmt::Display for Element<'_> {
     }
 }
 
-/// The arguments as objmodel takes them: a slice of references.
-pub(crate) fn as_refs<'s, 'a>(objs: &'s [Borrowed<'a>]) -> Vec<&'s Obj<'a>> {
-    if objs.is_empty() {
-        return Vec::new();
+/// The arguments as objmodel takes them, a slice of references: on the
+/// stack for up to [`INLINE_ARGS`] of them.
+pub(crate) enum Refs<'s, 'a> {
+    Inline([&'s Obj<'a>; INLINE_ARGS], usize),
+    Spilled(Vec<&'s Obj<'a>>),
+}
+
+impl<'s, 'a> core::ops::Deref for Refs<'s, 'a> {
+    type Target = [&'s Obj<'a>];
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Refs::Inline(refs, n) => &refs[..*n],
+            Refs::Spilled(refs) => refs,
+        }
     }
-    objs.iter().map(|o| &**o).collect()
+}
+
+/// The arguments `args` as objmodel takes them.
+#[inline]
+pub(crate) fn as_refs<'s, 'a>(args: &'s Args<'a>) -> Refs<'s, 'a> {
+    let Some(Some(first)) = args.inline.first() else {
+        // None, or more than INLINE_ARGS (an empty Vec allocates nothing).
+        return Refs::Spilled(args.spilled.iter().map(|o| &**o).collect());
+    };
+    let mut refs = [&**first; INLINE_ARGS];
+    let mut n = 0;
+    for (r, o) in refs
+        .iter_mut()
+        .zip(args.inline.iter().map_while(Option::as_ref))
+    {
+        *r = o;
+        n += 1;
+    }
+    Refs::Inline(refs, n)
 }
 
 /// Gives the caller the count `o` owns: a new reference for C.

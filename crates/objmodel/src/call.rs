@@ -193,10 +193,6 @@ impl<'h> Obj<'h> {
     /// `self(*args)`.
     pub fn call(&self, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
         let heap = self.heap();
-        let raw: Vec<ObjRef> = args.iter().map(|a| a.raw()).collect();
-        for &a in &raw {
-            heap.check_own(a)?;
-        }
-        Ok(call_raw(heap, self.raw(), &raw)?.into_obj())
+        with_own_args(heap, args, |args| call_raw(heap, self.raw(), args)).map(ObjRef::into_obj)
     }
 }

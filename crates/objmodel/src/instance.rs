@@ -431,27 +431,63 @@ pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
 
 /// Drops the references held in an instance's slots and attributes (not
 /// its payload's).
+///
+/// Everything is detached from the instance before the first decref, since
+/// what a decref runs (a value's `__del__`) may look at the instance. The
+/// detached references wait on the stack (a class with more slots than
+/// [`INLINE_SLOTS`] spills them to the heap) and in the values array, which
+/// is freed after.
 fn drop_references(heap: &Heap, o: ObjRef) {
-    let ty = o.ty();
-    let mut dropped = Vec::new();
-    for &offset in &ty.layout.slots {
-        // SAFETY: the slot cell lies inside the instance.
-        if let Some(v) = unsafe { crate::func::slot_cell(o, offset).as_ptr().replace(None) } {
-            dropped.push(v);
+    const INLINE_SLOTS: usize = 8;
+    let slots = &o.ty().layout.slots;
+    if slots.is_empty() {
+        if pair(o).is_none_or(|p| p.shape.get().is_null()) {
+            return; // nothing to drop: no slots, no attribute yet
         }
+        return drop_attributes(heap, o, &mut []);
     }
+    if slots.len() <= INLINE_SLOTS {
+        drop_attributes(heap, o, &mut [None; INLINE_SLOTS][..slots.len()]);
+    } else {
+        drop_attributes(heap, o, &mut vec![None; slots.len()]);
+    }
+}
+
+/// [`drop_references`] with room in `taken` for the values of the slots.
+fn drop_attributes(heap: &Heap, o: ObjRef, taken: &mut [Option<ObjRef>]) {
+    for (cell, &offset) in taken.iter_mut().zip(&o.ty().layout.slots) {
+        // SAFETY: the slot cell lies inside the instance.
+        *cell = unsafe { crate::func::slot_cell(o, offset).as_ptr().replace(None) };
+    }
+    let mut dict = None;
+    let mut values = (core::ptr::null_mut::<ObjRef>(), 0);
     if let Some(p) = pair(o) {
         let s = p.shape.get();
         if s == dict_mode() {
-            dropped.push(dict_of(p));
-            p.shape.set(core::ptr::null());
-            p.values.set(core::ptr::null_mut());
+            dict = Some(dict_of(p));
         } else if !s.is_null() {
-            dropped.extend(take_values(heap, p, unsafe_shape(s).keys.len()));
+            values = (p.values.get(), unsafe_shape(s).keys.len());
         }
+        p.shape.set(core::ptr::null());
+        p.values.set(core::ptr::null_mut());
     }
-    for v in dropped {
+    for v in taken.iter().flatten() {
         v.decref();
+    }
+    if let Some(d) = dict {
+        d.decref();
+    }
+    let (cells, n) = values;
+    if n > 0 {
+        (0..n).for_each(|i| unsafe_cell(cells, i).decref());
+        // SAFETY: the array was allocated with capacity(n) cells, and the
+        // instance no longer points at it.
+        unsafe {
+            heap.free_raw(
+                NonNull::new_unchecked(cells.cast()),
+                capacity(n) * size_of::<ObjRef>(),
+            )
+        };
     }
 }
 
