@@ -9,7 +9,9 @@
 # are listed once, below; an operation a program does not know ("unknown
 # op") is shown as `-` in its column.
 # `ci/callgrind-ops.sh [LIBDIR]` measures the libobjffi.a in LIBDIR instead
-# (e.g. another checkout's target/release, to compare two versions).
+# (e.g. another checkout's target/release, to compare two versions), with
+# that checkout's header given as OPS_INCLUDE=DIR (ops.c leaves out the
+# call-site cache operations when the header has no OBJ_ATTR_CACHE_INIT).
 # The release build goes to $CARGO_TARGET_DIR if set. About 1-2 minutes
 # after the release build.
 set -euo pipefail
