@@ -188,7 +188,8 @@ impl Heap {
         let heap = Box::new(Heap {
             mem: UnsafeCell::new(objheap::Heap::new()),
             builtins: UnsafeCell::new(MaybeUninit::uninit()),
-            interned: UnsafeCell::new(InternTable::default()),
+            // Replaced below once the heap has its address.
+            interned: UnsafeCell::new(InternTable::new_in(HeapAlloc(NonNull::dangling()))),
             method_cache: UnsafeCell::new(
                 vec![
                     CacheEntry {
@@ -218,6 +219,8 @@ impl Heap {
         let heap = HeapBox {
             ptr: NonNull::from(Box::leak(heap)),
         };
+        // SAFETY: nothing has used the table yet; the heap no longer moves.
+        unsafe { *heap.interned.get() = InternTable::new_in(heap.allocator()) };
         heap.gate.give_up_on_exit();
         types::bootstrap(&heap).expect("memory for the built-in objects");
         heap
@@ -561,6 +564,9 @@ impl Drop for Heap {
     fn drop(&mut self) {
         // Every block of memory goes with `mem`; only Rust-side memory of the
         // objects still alive needs releasing here.
+        // The name table's memory goes with the rest, below.
+        let alloc = self.allocator();
+        core::mem::replace(self.interned.get_mut(), InternTable::new_in(alloc)).forget();
         let owners = core::mem::take(self.owners.get_mut());
         for o in owners {
             // SAFETY: the object is alive (owners leave the set when freed) and

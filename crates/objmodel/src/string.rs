@@ -22,8 +22,8 @@ use core::cell::Cell;
 
 use hashbrown::HashTable;
 
-use crate::error::Result;
-use crate::heap::Heap;
+use crate::error::{Error, ErrorKind, Result};
+use crate::heap::{Heap, HeapAlloc};
 use crate::object::{Obj, ObjHeader, ObjRef};
 
 #[repr(C)]
@@ -119,17 +119,28 @@ const RECENT: usize = 64;
 /// keyed by the address and length of the caller's text: hosts name
 /// attributes with string literals, whose addresses repeat, so the common
 /// lookup is a compare of a few bytes instead of a hash and a probe.
+///
+/// The table lives in the heap's own memory (contract 1.1: the memory
+/// limit bounds the name tables too), and goes with it: the heap forgets
+/// it rather than drop it ([`InternTable::forget`]).
 pub(crate) struct InternTable {
-    table: HashTable<ObjRef>,
+    table: HashTable<ObjRef, HeapAlloc>,
     recent: [(usize, Option<ObjRef>); RECENT],
 }
 
-impl Default for InternTable {
-    fn default() -> Self {
+impl InternTable {
+    /// An empty table allocating from `alloc` (nothing until the first name).
+    pub(crate) fn new_in(alloc: HeapAlloc) -> Self {
         Self {
-            table: HashTable::new(),
+            table: HashTable::new_in(alloc),
             recent: [(0, None); RECENT],
         }
+    }
+
+    /// Leaves the table's memory to the heap's, which is released whole
+    /// right after (freeing it block by block first would be wasted work).
+    pub(crate) fn forget(self) {
+        core::mem::forget(self.table);
     }
 }
 
@@ -169,10 +180,14 @@ pub(crate) fn intern(heap: &Heap, text: &str) -> Result<ObjRef> {
         return Ok(o);
     }
     let o = new_str(heap, text)?;
-    obj(o).interned.set(1);
-    o.make_immortal();
     // SAFETY: single-threaded; the table is not borrowed across calls that intern.
     let table = unsafe { &mut *heap.interned.get() };
+    if table.table.try_reserve(1, |&k| hash(k)).is_err() {
+        o.decref();
+        return Err(Error::new(ErrorKind::NoMemory, "name table: out of memory"));
+    }
+    obj(o).interned.set(1);
+    o.make_immortal();
     table.table.insert_unique(hash(o), o, |&k| hash(k));
     table.recent[recent_slot(text)] = (text.as_ptr().addr(), Some(o));
     Ok(o)

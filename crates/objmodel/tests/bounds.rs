@@ -229,3 +229,43 @@ fn slot_names_must_be_identifiers() {
         "__slots__ must be identifiers"
     );
 }
+
+#[test]
+fn the_name_table_is_inside_the_memory_limit() {
+    // Interned names cost their strs and their entries in the name table,
+    // both in the heap's memory: more than the same strs uninterned.
+    let n = if cfg!(miri) { 200 } else { 20_000 };
+    let texts: Vec<String> = (0..n).map(|i| format!("name_{i}")).collect();
+    let plain_heap = Heap::new();
+    let base = plain_heap.stats().memory.bytes_in_use;
+    let plain: Vec<_> = texts.iter().map(|t| plain_heap.str(t).unwrap()).collect();
+    let plain_bytes = plain_heap.stats().memory.bytes_in_use - base;
+    let heap = Heap::new();
+    let base = heap.stats().memory.bytes_in_use;
+    for t in &texts {
+        heap.intern(t).unwrap();
+    }
+    let interned_bytes = heap.stats().memory.bytes_in_use - base;
+    assert!(
+        interned_bytes >= plain_bytes + n * 8,
+        "{interned_bytes} bytes interned, {plain_bytes} plain"
+    );
+    drop(plain);
+
+    // Past the limit, interning fails cleanly and the heap stays usable.
+    heap.set_memory_limit(Some(heap.stats().memory.bytes_reserved + (256 << 10)));
+    let mut refused = None;
+    for i in 0.. {
+        if let Err(e) = heap.intern(&format!("more_{i}")) {
+            refused = Some((i, e.kind));
+            break;
+        }
+    }
+    let (made, kind) = refused.expect("the limit was reached");
+    assert_eq!(kind, ErrorKind::NoMemory);
+    assert!(made > 100, "{made} names fit");
+    assert_eq!(heap.intern("name_7").unwrap().repr().unwrap(), "'name_7'");
+    heap.set_memory_limit(None);
+    assert!(heap.intern(&format!("more_{made}")).is_ok());
+    heap.check().unwrap();
+}
