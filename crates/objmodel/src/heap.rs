@@ -29,6 +29,7 @@ use core::cell::{Cell, UnsafeCell};
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use std::collections::HashSet;
+use std::collections::hash_map::RandomState;
 
 use allocator_api2::alloc::{AllocError, Allocator, Layout};
 
@@ -78,6 +79,9 @@ pub(crate) struct Names {
     pub(crate) bases: ObjRef,
     pub(crate) mro: ObjRef,
 }
+
+/// For each object with weak references, the oldest and the newest of them.
+pub(crate) type WeakrefTable = hashbrown::HashMap<ObjRef, (ObjRef, ObjRef), RandomState, HeapAlloc>;
 
 /// One entry of the method cache: what `(type version, name)` resolves to.
 #[derive(Clone, Copy)]
@@ -147,8 +151,10 @@ pub struct Heap {
     owners: UnsafeCell<HashSet<ObjRef>>,
     /// The cycle collector of this heap's containers.
     pub(crate) collector: objgc::Collector,
-    /// Weak references of each object that has some, oldest first.
-    weakrefs: UnsafeCell<std::collections::HashMap<ObjRef, Vec<ObjRef>>>,
+    /// The weak references of each object that has some: the oldest and
+    /// the newest of a list linked through the weak references themselves
+    /// (`weakref.rs`), in the heap's memory.
+    weakrefs: UnsafeCell<WeakrefTable>,
     /// Weak references whose callbacks a collection queued.
     pub(crate) queued_callbacks: UnsafeCell<Vec<ObjRef>>,
     /// Who may touch the heap now, and what other threads handed over.
@@ -210,7 +216,11 @@ impl Heap {
             in_traverse_hook: Cell::new(false),
             owners: UnsafeCell::new(HashSet::new()),
             collector: objgc::Collector::new(),
-            weakrefs: UnsafeCell::new(std::collections::HashMap::new()),
+            // Replaced below once the heap has its address.
+            weakrefs: UnsafeCell::new(WeakrefTable::with_hasher_in(
+                RandomState::new(),
+                HeapAlloc(NonNull::dangling()),
+            )),
             queued_callbacks: UnsafeCell::new(Vec::new()),
             gate: objgc::Gate::new(objgc::thread_token(), true),
         });
@@ -220,7 +230,11 @@ impl Heap {
             ptr: NonNull::from(Box::leak(heap)),
         };
         // SAFETY: nothing has used the table yet; the heap no longer moves.
-        unsafe { *heap.interned.get() = InternTable::new_in(heap.allocator()) };
+        unsafe {
+            *heap.interned.get() = InternTable::new_in(heap.allocator());
+            *heap.weakrefs.get() =
+                WeakrefTable::with_hasher_in(RandomState::new(), heap.allocator());
+        }
         heap.gate.give_up_on_exit();
         types::bootstrap(&heap).expect("memory for the built-in objects");
         heap
@@ -346,29 +360,12 @@ impl Heap {
         unsafe { (*self.builtins.get()).assume_init_mut() }
     }
 
-    /// The weak references to `target`, to add one.
+    /// The weak-reference table, for `weakref.rs`, which keeps each list.
     #[allow(clippy::mut_from_ref)]
-    pub(crate) fn weakrefs_of(&self, target: ObjRef) -> &mut Vec<ObjRef> {
-        // SAFETY: single-threaded; the caller pushes and lets go.
-        unsafe { (*self.weakrefs.get()).entry(target).or_default() }
-    }
-
-    /// Takes the list of weak references to a dying `target`.
-    pub(crate) fn take_weakrefs(&self, target: ObjRef) -> Vec<ObjRef> {
-        // SAFETY: single-threaded, not reentrant.
-        unsafe { (*self.weakrefs.get()).remove(&target).unwrap_or_default() }
-    }
-
-    /// Takes a dying weak reference off its target's list.
-    pub(crate) fn forget_weakref(&self, target: ObjRef, w: ObjRef) {
-        // SAFETY: single-threaded, not reentrant.
-        let table = unsafe { &mut *self.weakrefs.get() };
-        if let Some(list) = table.get_mut(&target) {
-            list.retain(|&x| x != w);
-            if list.is_empty() {
-                table.remove(&target);
-            }
-        }
+    pub(crate) fn weakref_table(&self) -> &mut WeakrefTable {
+        // SAFETY: single-threaded; callers use the table and let go before
+        // anything else can reach it (no host code runs meanwhile).
+        unsafe { &mut *self.weakrefs.get() }
     }
 
     pub(crate) fn note_object_allocated(&self) {
@@ -567,6 +564,10 @@ impl Drop for Heap {
         // The name table's memory goes with the rest, below.
         let alloc = self.allocator();
         core::mem::replace(self.interned.get_mut(), InternTable::new_in(alloc)).forget();
+        core::mem::forget(core::mem::replace(
+            self.weakrefs.get_mut(),
+            WeakrefTable::with_hasher_in(RandomState::new(), alloc),
+        ));
         let owners = core::mem::take(self.owners.get_mut());
         for o in owners {
             // SAFETY: the object is alive (owners leave the set when freed) and

@@ -2,11 +2,15 @@
 //! optional callback called with the weak reference when the target dies.
 //!
 //! ```text
-//!  weakref  | links | header | target or null (no count) | callback or null |
+//!  weakref  | links | header | target or null (no count) | callback or null | older | newer |
 //! ```
 //!
-//! The heap keeps, for each object that has weak references, the list of
-//! them (`Heap::weakrefs`): objects without weak references pay nothing.
+//! The weak references to one object form a list, oldest to newest, linked
+//! through their `older`/`newer` fields (no counts); the heap's table maps
+//! each object that has weak references to the ends of its list
+//! (`Heap::weakref_table`, in the heap's memory), so objects without weak
+//! references pay nothing, and a weak reference that dies leaves its list
+//! in constant time, however many others its target has.
 //! When a target dies — by refcount or as cyclic garbage — every weak
 //! reference to it is cleared *before* it is freed, then the callbacks of
 //! the weak references that are still alive run, newest first (CPython's
@@ -18,7 +22,7 @@
 
 use core::cell::Cell;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::heap::Heap;
 use crate::object::{HAS_WEAKREFS, Obj, ObjHeader, ObjRef};
 use crate::types::Kind;
@@ -28,6 +32,10 @@ pub(crate) struct WeakRefObj {
     header: ObjHeader,
     pub(crate) target: Cell<Option<ObjRef>>,
     pub(crate) callback: Option<ObjRef>,
+    /// The previous weak reference to the same target (older), if any.
+    older: Cell<Option<ObjRef>>,
+    /// The next weak reference to the same target (newer), if any.
+    newer: Cell<Option<ObjRef>>,
 }
 
 pub(crate) fn weakref(o: ObjRef) -> &'static WeakRefObj {
@@ -43,19 +51,91 @@ pub(crate) fn new_weakref(heap: &Heap, target: ObjRef, callback: Option<ObjRef>)
             target.ty().name_str()
         )));
     }
-    let w = heap.alloc_object(heap.b().weakref, size_of::<WeakRefObj>())?;
+    // Room in the table first: nothing is half-done if there is none.
+    let table = heap.weakref_table();
+    table
+        .try_reserve(1)
+        .map_err(|_| Error::new(ErrorKind::NoMemory, "weak reference table: out of memory"))?;
+    let w = heap
+        .alloc_object(heap.b().weakref, size_of::<WeakRefObj>())
+        .inspect_err(|_| shrink_if_empty(heap))?;
     if let Some(cb) = callback {
         cb.incref();
     }
+    let table = heap.weakref_table();
+    let older = table.get(&target).map(|&(_, newest)| newest);
     // SAFETY: a fresh weakref object; each field written once.
     unsafe {
         let p = w.cast::<WeakRefObj>().as_ptr();
         (&raw mut (*p).target).write(Cell::new(Some(target)));
         (&raw mut (*p).callback).write(callback);
+        (&raw mut (*p).older).write(Cell::new(older));
+        (&raw mut (*p).newer).write(Cell::new(None));
+    }
+    match older {
+        Some(o) => {
+            weakref(o).newer.set(Some(w));
+            table.get_mut(&target).expect("listed").1 = w;
+        }
+        None => {
+            table.insert(target, (w, w));
+        }
     }
     target.set_flag(HAS_WEAKREFS, true);
-    heap.weakrefs_of(target).push(w);
     Ok(w)
+}
+
+/// Takes the dying weak reference `w` off the list of `target`.
+fn unlink(heap: &Heap, target: ObjRef, w: ObjRef) {
+    let wr = weakref(w);
+    let (older, newer) = (wr.older.take(), wr.newer.take());
+    let table = heap.weakref_table();
+    match older {
+        Some(o) => weakref(o).newer.set(newer),
+        None => match newer {
+            Some(n) => table.get_mut(&target).expect("listed").0 = n,
+            None => {
+                forget_target(heap, target);
+                return;
+            }
+        },
+    }
+    match newer {
+        Some(n) => weakref(n).older.set(older),
+        None => table.get_mut(&target).expect("listed").1 = older.expect("not alone"),
+    }
+}
+
+/// Removes `target` from the table, whose memory goes back to the heap
+/// when it was the last; gives back its list's ends.
+fn forget_target(heap: &Heap, target: ObjRef) -> Option<(ObjRef, ObjRef)> {
+    let ends = heap.weakref_table().remove(&target);
+    shrink_if_empty(heap);
+    ends
+}
+
+/// Gives the table's memory back to the heap when no object has weak
+/// references (so a heap that had some returns to its figures).
+fn shrink_if_empty(heap: &Heap) {
+    let table = heap.weakref_table();
+    if table.is_empty() {
+        table.shrink_to(0);
+    }
+}
+
+/// Takes the whole list of a dying `target`, oldest first.
+fn take_list(heap: &Heap, target: ObjRef) -> Vec<ObjRef> {
+    let Some((oldest, _)) = forget_target(heap, target) else {
+        return Vec::new();
+    };
+    let mut refs = Vec::new();
+    let mut next = Some(oldest);
+    while let Some(w) = next {
+        refs.push(w);
+        next = weakref(w).newer.take();
+        weakref(w).older.set(None);
+    }
+    refs
 }
 
 /// Releases what a dead weak reference holds, and takes it off its
@@ -63,7 +143,7 @@ pub(crate) fn new_weakref(heap: &Heap, target: ObjRef, callback: Option<ObjRef>)
 pub(crate) fn clear(heap: &Heap, w: ObjRef) {
     let wr = weakref(w);
     if let Some(t) = wr.target.take() {
-        heap.forget_weakref(t, w);
+        unlink(heap, t, w);
     }
     if let Some(cb) = wr.callback {
         cb.decref();
@@ -80,7 +160,7 @@ pub(crate) fn detach_all(
     if !target.set_flag(HAS_WEAKREFS, false) {
         return Vec::new(); // none ever: no table lookup
     }
-    let refs = heap.take_weakrefs(target);
+    let refs = take_list(heap, target);
     let mut queued = Vec::new();
     // Newest first, as CPython calls them.
     for &w in refs.iter().rev() {

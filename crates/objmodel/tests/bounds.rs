@@ -269,3 +269,45 @@ fn the_name_table_is_inside_the_memory_limit() {
     assert!(heap.intern(&format!("more_{made}")).is_ok());
     heap.check().unwrap();
 }
+
+#[test]
+fn weak_references_leave_their_target_in_constant_time() {
+    // Many weak references to one object, dropped from the oldest, the
+    // newest and the middle: each leaves its list at once (a list linked
+    // through the weak references; the old per-target Vec made this
+    // quadratic). The survivors' callbacks still run newest first.
+    let n: usize = if cfg!(miri) { 60 } else { 60_000 };
+    let heap = Heap::new();
+    let cls = heap.new_type("T", &[], &TypeSpec::dict()).unwrap();
+    let target = cls.call(&[]).unwrap();
+    let calls = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let log = calls.clone();
+    let callback = heap
+        .function("cb", move |h, args| {
+            log.borrow_mut().push(args[0].as_ptr().addr());
+            Ok(h.none())
+        })
+        .unwrap();
+    let mut refs: Vec<_> = (0..n)
+        .map(|_| Some(target.weakref(Some(&callback)).unwrap()))
+        .collect();
+    let keep = |i: usize| i % 1000 == 500;
+    let order = (0..n / 3)
+        .chain((2 * n / 3..n).rev())
+        .chain(n / 3..2 * n / 3);
+    for i in order {
+        if !keep(i) {
+            refs[i] = None;
+        }
+    }
+    let newest_first: Vec<usize> = (0..n)
+        .rev()
+        .filter(|&i| keep(i))
+        .map(|i| refs[i].as_ref().unwrap().as_ptr().addr())
+        .collect();
+    drop(target);
+    assert_eq!(*calls.borrow(), newest_first);
+    for w in refs.iter().flatten() {
+        assert_eq!(w.weakref_get().unwrap().repr().unwrap(), "None");
+    }
+}
