@@ -253,7 +253,9 @@ fn the_name_table_is_inside_the_memory_limit() {
     drop(plain);
 
     // Past the limit, interning fails cleanly and the heap stays usable.
-    heap.set_memory_limit(Some(heap.stats().memory.bytes_reserved + (256 << 10)));
+    // A small headroom under miri: each name costs it milliseconds.
+    let headroom = if cfg!(miri) { 16 << 10 } else { 256 << 10 };
+    heap.set_memory_limit(Some(heap.stats().memory.bytes_reserved + headroom));
     let mut refused = None;
     for i in 0.. {
         if let Err(e) = heap.intern(&format!("more_{i}")) {
@@ -263,7 +265,7 @@ fn the_name_table_is_inside_the_memory_limit() {
     }
     let (made, kind) = refused.expect("the limit was reached");
     assert_eq!(kind, ErrorKind::NoMemory);
-    assert!(made > 100, "{made} names fit");
+    assert!(made > 10, "{made} names fit");
     assert_eq!(heap.intern("name_7").unwrap().repr().unwrap(), "'name_7'");
     heap.set_memory_limit(None);
     assert!(heap.intern(&format!("more_{made}")).is_ok());
