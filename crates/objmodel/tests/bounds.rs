@@ -231,7 +231,10 @@ fn slot_names_must_be_identifiers() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "thousands of names fill an arena before the limit bites")]
+#[cfg_attr(
+    miri,
+    ignore = "thousands of names fill an arena before the limit bites"
+)]
 fn the_name_table_is_inside_the_memory_limit() {
     // Interned names cost their strs and their entries in the name table,
     // both in the heap's memory: more than the same strs uninterned.
