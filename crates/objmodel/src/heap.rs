@@ -83,6 +83,11 @@ pub(crate) struct Names {
 /// For each object with weak references, the oldest and the newest of them.
 pub(crate) type WeakrefTable = hashbrown::HashMap<ObjRef, (ObjRef, ObjRef), RandomState, HeapAlloc>;
 
+/// An empty weak-reference table allocating from `alloc`.
+fn new_weakref_table(alloc: HeapAlloc) -> WeakrefTable {
+    WeakrefTable::with_hasher_in(RandomState::new(), alloc)
+}
+
 /// One entry of the method cache: what `(type version, name)` resolves to.
 #[derive(Clone, Copy)]
 pub(crate) struct CacheEntry {
@@ -217,10 +222,7 @@ impl Heap {
             owners: UnsafeCell::new(HashSet::new()),
             collector: objgc::Collector::new(),
             // Replaced below once the heap has its address.
-            weakrefs: UnsafeCell::new(WeakrefTable::with_hasher_in(
-                RandomState::new(),
-                HeapAlloc(NonNull::dangling()),
-            )),
+            weakrefs: UnsafeCell::new(new_weakref_table(HeapAlloc(NonNull::dangling()))),
             queued_callbacks: UnsafeCell::new(Vec::new()),
             gate: objgc::Gate::new(objgc::thread_token(), true),
         });
@@ -232,8 +234,7 @@ impl Heap {
         // SAFETY: nothing has used the table yet; the heap no longer moves.
         unsafe {
             *heap.interned.get() = InternTable::new_in(heap.allocator());
-            *heap.weakrefs.get() =
-                WeakrefTable::with_hasher_in(RandomState::new(), heap.allocator());
+            *heap.weakrefs.get() = new_weakref_table(heap.allocator());
         }
         heap.gate.give_up_on_exit();
         types::bootstrap(&heap).expect("memory for the built-in objects");
@@ -561,12 +562,16 @@ impl Drop for Heap {
     fn drop(&mut self) {
         // Every block of memory goes with `mem`; only Rust-side memory of the
         // objects still alive needs releasing here.
-        // The name table's memory goes with the rest, below.
+        // The name and weak-reference tables live in `mem` too: forgotten,
+        // not dropped (freeing them block by block would be wasted work).
         let alloc = self.allocator();
-        core::mem::replace(self.interned.get_mut(), InternTable::new_in(alloc)).forget();
+        core::mem::forget(core::mem::replace(
+            self.interned.get_mut(),
+            InternTable::new_in(alloc),
+        ));
         core::mem::forget(core::mem::replace(
             self.weakrefs.get_mut(),
-            WeakrefTable::with_hasher_in(RandomState::new(), alloc),
+            new_weakref_table(alloc),
         ));
         let owners = core::mem::take(self.owners.get_mut());
         for o in owners {

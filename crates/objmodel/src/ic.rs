@@ -45,10 +45,10 @@ use crate::object::{Obj, ObjRef};
 use crate::types::Kind;
 use crate::{attr, call, string};
 
-/// How a name was found, in the low bits of [`SiteCache::found`].
+/// How a name was found, in the low bits of [`SiteCache::found`] (0: an
+/// empty entry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Found {
-    Nothing = 0,
     /// An instance attribute at index `payload` of the recorded shape.
     InstanceValue = 1,
     /// A slot at byte offset `payload`.
@@ -88,8 +88,19 @@ impl SiteCache {
         found: 0,
     };
 
-    fn tag(&self) -> u64 {
-        self.found & TAG_MASK
+    /// How the entry's name was found, if it holds one.
+    fn found(&self) -> Option<Found> {
+        const INSTANCE_VALUE: u64 = Found::InstanceValue as u64;
+        const SLOT: u64 = Found::Slot as u64;
+        const CLASS_ATTR: u64 = Found::ClassAttr as u64;
+        const METHOD: u64 = Found::Method as u64;
+        match self.found & TAG_MASK {
+            INSTANCE_VALUE => Some(Found::InstanceValue),
+            SLOT => Some(Found::Slot),
+            CLASS_ATTR => Some(Found::ClassAttr),
+            METHOD => Some(Found::Method),
+            _ => None,
+        }
     }
 
     fn payload(&self) -> usize {
@@ -120,21 +131,33 @@ impl SiteCache {
     }
 
     /// On a hit for storing `name` on `o` (an instance value or a slot),
-    /// stores `value` (counted) and gives back what the cell held, for the
-    /// caller to decref; `None` on a miss.
+    /// stores `value` (counted) and drops the value the cell held (which
+    /// may run its `__del__`); false, having done nothing, on a miss.
+    #[inline]
+    fn store(&self, o: ObjRef, name: ObjRef, value: ObjRef) -> bool {
+        match self.replace(o, name, value) {
+            Some(old) => {
+                if let Some(old) = old {
+                    old.decref();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// [`SiteCache::store`] up to the drop: what the cell held, counted.
     #[inline]
     fn replace(&self, o: ObjRef, name: ObjRef, value: ObjRef) -> Option<Option<ObjRef>> {
         if !self.matches(o, name) {
             return None;
         }
-        const INSTANCE_VALUE: u64 = Found::InstanceValue as u64;
-        const SLOT: u64 = Found::Slot as u64;
-        match self.tag() {
-            INSTANCE_VALUE if self.shape_matches(o) => {
+        match self.found()? {
+            Found::InstanceValue if self.shape_matches(o) => {
                 value.incref();
                 Some(Some(instance::replace_value_at(o, self.payload(), value)))
             }
-            SLOT => {
+            Found::Slot => {
                 value.incref();
                 // SAFETY: the type (same version) has a slot at this offset.
                 Some(unsafe {
@@ -153,20 +176,16 @@ impl SiteCache {
         if !self.matches(o, name) {
             return None;
         }
-        const INSTANCE_VALUE: u64 = Found::InstanceValue as u64;
-        const SLOT: u64 = Found::Slot as u64;
-        const CLASS_ATTR: u64 = Found::ClassAttr as u64;
-        const METHOD: u64 = Found::Method as u64;
-        match self.tag() {
-            INSTANCE_VALUE if self.shape_matches(o) => {
+        match self.found()? {
+            Found::InstanceValue if self.shape_matches(o) => {
                 Some(Hit::Value(instance::value_at(o, self.payload())))
             }
-            SLOT => {
+            Found::Slot => {
                 // SAFETY: the type (same version) has a slot at this offset.
                 unsafe { *func::slot_cell(o, self.payload()).as_ptr() }.map(Hit::Value)
             }
-            CLASS_ATTR if self.shape_matches(o) => Some(Hit::Value(self.object())),
-            METHOD if self.shape_matches(o) => Some(Hit::Method(self.object())),
+            Found::ClassAttr if self.shape_matches(o) => Some(Hit::Value(self.object())),
+            Found::Method if self.shape_matches(o) => Some(Hit::Method(self.object())),
             _ => None,
         }
     }
@@ -198,15 +217,7 @@ impl SiteCache {
         if !core::ptr::eq(value.ty().heap(), o.ty().heap()) {
             return false; // the full path gives the mismatch
         }
-        match self.replace(o, ObjRef(name.cast()), value) {
-            Some(old) => {
-                if let Some(old) = old {
-                    old.decref();
-                }
-                true
-            }
-            None => false,
-        }
+        self.store(o, ObjRef(name.cast()), value)
     }
 
     /// Records how `name` (interned) is found on `o`, if it is a cacheable
@@ -253,7 +264,6 @@ impl SiteCache {
             name: name.addr() as u64,
             found: payload << TAG_BITS | tag as u64,
         };
-        debug_assert!(tag != Found::Nothing);
     }
 }
 
@@ -308,10 +318,7 @@ impl<'h> Obj<'h> {
         heap.check_own(name.raw())?;
         heap.check_own(value.raw())?;
         let (o, name, value) = (self.raw(), name.raw(), value.raw());
-        if let Some(old) = cache.replace(o, name, value) {
-            if let Some(old) = old {
-                old.decref();
-            }
+        if cache.store(o, name, value) {
             return Ok(());
         }
         let interned = attr::intern_name(heap, name)?;
@@ -385,7 +392,7 @@ mod tests {
             let name = heap.intern(name).unwrap();
             let mut cache = SiteCache::EMPTY;
             let first = o.getattr_site(&name, &mut cache).unwrap();
-            assert_eq!(cache.tag(), found as u64, "{name:?}");
+            assert_eq!(cache.found(), Some(found), "{name:?}");
             let hit = cache.hit(o.raw(), name.raw()).expect("a hit");
             let again = o.getattr_site(&name, &mut cache).unwrap();
             assert_eq!(first.repr().unwrap(), again.repr().unwrap());

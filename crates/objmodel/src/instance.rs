@@ -297,32 +297,39 @@ pub(crate) fn materialize_dict(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
                 return Err(e);
             }
         }
-        take_values(heap, p, shape.keys.len())
-            .into_iter()
-            .for_each(ObjRef::decref);
     }
+    let (cells, n) = (p.values.get(), shape_len(s));
     p.shape.set(dict_mode());
     p.values.set(d.cast::<ObjRef>().as_ptr());
+    release_values(heap, cells, n);
     Ok(d)
 }
 
-/// Takes the `n` values of a shape-mode instance out (their counts go to
-/// the caller), frees the array, and leaves the pair with no attribute.
-fn take_values(heap: &Heap, p: &DictPair, n: usize) -> Vec<ObjRef> {
-    let cells = p.values.get();
-    let vals: Vec<ObjRef> = (0..n).map(|i| unsafe_cell(cells, i)).collect();
-    if n > 0 {
-        // SAFETY: the array was allocated with capacity(n) cells.
-        unsafe {
-            heap.free_raw(
-                NonNull::new_unchecked(cells.cast()),
-                capacity(n) * size_of::<ObjRef>(),
-            )
-        };
+/// Keys of the shape an instance points at (`s`: null for none yet).
+fn shape_len(s: *const Shape) -> usize {
+    if s.is_null() {
+        0
+    } else {
+        unsafe_shape(s).keys.len()
     }
-    p.values.set(core::ptr::null_mut());
-    p.shape.set(core::ptr::null());
-    vals
+}
+
+/// Drops the counts a values array detached from its instance holds for
+/// `n` keys (which may run host code: the instance no longer points at
+/// the array), then frees it.
+fn release_values(heap: &Heap, cells: *mut ObjRef, n: usize) {
+    if n == 0 {
+        return;
+    }
+    (0..n).for_each(|i| unsafe_cell(cells, i).decref());
+    // SAFETY: the array was allocated with capacity(n) cells, and nothing
+    // points at it any more.
+    unsafe {
+        heap.free_raw(
+            NonNull::new_unchecked(cells.cast()),
+            capacity(n) * size_of::<ObjRef>(),
+        )
+    };
 }
 
 fn unsafe_cell(cells: *mut ObjRef, i: usize) -> ObjRef {
@@ -465,8 +472,8 @@ fn drop_attributes(heap: &Heap, o: ObjRef, taken: &mut [Option<ObjRef>]) {
         let s = p.shape.get();
         if s == dict_mode() {
             dict = Some(dict_of(p));
-        } else if !s.is_null() {
-            values = (p.values.get(), unsafe_shape(s).keys.len());
+        } else {
+            values = (p.values.get(), shape_len(s));
         }
         p.shape.set(core::ptr::null());
         p.values.set(core::ptr::null_mut());
@@ -477,18 +484,7 @@ fn drop_attributes(heap: &Heap, o: ObjRef, taken: &mut [Option<ObjRef>]) {
     if let Some(d) = dict {
         d.decref();
     }
-    let (cells, n) = values;
-    if n > 0 {
-        (0..n).for_each(|i| unsafe_cell(cells, i).decref());
-        // SAFETY: the array was allocated with capacity(n) cells, and the
-        // instance no longer points at it.
-        unsafe {
-            heap.free_raw(
-                NonNull::new_unchecked(cells.cast()),
-                capacity(n) * size_of::<ObjRef>(),
-            )
-        };
-    }
+    release_values(heap, values.0, values.1);
 }
 
 /// Releases everything a dead instance holds: its payload's clear and

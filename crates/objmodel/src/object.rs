@@ -111,19 +111,17 @@ impl ObjRef {
     /// Drops one count; frees the object when it was the last.
     #[inline]
     pub(crate) fn decref(self) {
-        let after = self.header().rc.decref(|| self.owned_here());
-        if after != Decref::Alive {
-            self.after_decref(after);
+        if let Some(rest) = self.drop_count() {
+            rest.finish();
         }
     }
 
-    /// Frees the object that `after` says is dead, or hands it to its
-    /// owner's merge queue.
-    fn after_decref(self, after: Decref) {
-        match after {
-            Decref::Alive => {}
-            Decref::Dead => crate::heap::release(self),
-            Decref::Queue(h) => self.ty().heap().gate.queue_merge(self.0.cast(), h),
+    /// Drops one count; what is left to do when it was not the plain case.
+    #[inline]
+    fn drop_count(self) -> Option<DecrefRest> {
+        match self.header().rc.decref(|| self.owned_here()) {
+            Decref::Alive => None,
+            after => Some(DecrefRest(self, after)),
         }
     }
 
@@ -269,11 +267,7 @@ impl<'h> Obj<'h> {
     /// As for [`Obj::decref_ptr`].
     #[inline]
     pub unsafe fn drop_count_ptr(p: NonNull<u8>) -> Option<DecrefRest> {
-        let o = ObjRef(p.cast());
-        match o.header().rc.decref(|| o.owned_here()) {
-            Decref::Alive => None,
-            after => Some(DecrefRest(o, after)),
-        }
+        ObjRef(p.cast()).drop_count()
     }
 }
 
@@ -286,8 +280,11 @@ pub struct DecrefRest(ObjRef, Decref);
 impl DecrefRest {
     /// Frees the object or queues it, as the decref found.
     pub fn finish(self) {
-        let DecrefRest(o, after) = self;
-        o.after_decref(after);
+        match self {
+            DecrefRest(_, Decref::Alive) => {}
+            DecrefRest(o, Decref::Dead) => crate::heap::release(o),
+            DecrefRest(o, Decref::Queue(h)) => o.ty().heap().gate.queue_merge(o.0.cast(), h),
+        }
     }
 }
 

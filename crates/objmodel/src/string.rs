@@ -122,7 +122,7 @@ const RECENT: usize = 64;
 ///
 /// The table lives in the heap's own memory (contract 1.1: the memory
 /// limit bounds the name tables too), and goes with it: the heap forgets
-/// it rather than drop it ([`InternTable::forget`]).
+/// it rather than drop it.
 pub(crate) struct InternTable {
     table: HashTable<ObjRef, HeapAlloc>,
     recent: [(usize, Option<ObjRef>); RECENT],
@@ -137,24 +137,16 @@ impl InternTable {
         }
     }
 
-    /// Leaves the table's memory to the heap's, which is released whole
-    /// right after (freeing it block by block first would be wasted work).
-    pub(crate) fn forget(self) {
-        core::mem::forget(self.table);
-    }
-}
-
-fn recent_slot(text: &str) -> usize {
-    (text.as_ptr().addr() >> 3 ^ text.len()) % RECENT
-}
-
-impl InternTable {
     /// The interned str equal to `text`, if any.
     pub(crate) fn find(&self, text: &str) -> Option<ObjRef> {
         self.table
             .find(hash_text(text), |&o| as_str(o) == text)
             .copied()
     }
+}
+
+fn recent_slot(text: &str) -> usize {
+    (text.as_ptr().addr() >> 3 ^ text.len()) % RECENT
 }
 
 /// The interned str equal to `text`, if there is one (nothing is added).
