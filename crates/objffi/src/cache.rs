@@ -49,74 +49,44 @@ unsafe fn try_cache<'a>(cache: *mut obj_attr_cache_t, func: &str) -> Result<&'a 
     Ok(unsafe { cache.cast::<SiteCache>().as_mut() })
 }
 
-/// The value of a `getattr` hit that needs no allocation, counted for the
-/// caller; `None` for anything else (the caller takes the full path).
+/// Runs `hit` with the cache and the object arguments (`objs[0]` the
+/// object whose heap the call works in) inside that heap, when the quick
+/// path may run: no pointer is NULL, none is an object debug builds know
+/// was freed, and the heap is not inside a traverse hook. `None` otherwise,
+/// or when `hit` misses: the caller then takes the full path, which gives
+/// each refusal its status and message.
 ///
 /// # Safety
-/// As for [`obj_getattr_cached`].
+/// Each of `objs` is NULL or a live object; `cache` is NULL or a cache no
+/// other thread uses meanwhile.
 #[inline]
-unsafe fn getattr_hit(
-    o: *mut obj_t,
-    name: *mut obj_t,
+unsafe fn quick<const N: usize, R>(
+    objs: [*mut obj_t; N],
     cache: *mut obj_attr_cache_t,
-) -> Option<*mut obj_t> {
-    let (o, name) = (NonNull::new(o)?.cast(), NonNull::new(name)?.cast());
+    hit: impl FnOnce(&SiteCache, [NonNull<u8>; N]) -> Option<R>,
+) -> Option<R> {
+    if objs.iter().any(|o| o.is_null()) {
+        return None;
+    }
+    // SAFETY: none is NULL (checked above).
+    let ptrs = objs.map(|o| unsafe { NonNull::new_unchecked(o) }.cast());
     // SAFETY: NULL or a valid cache (the caller's promise); plain words.
     let cache = unsafe { cache.cast::<SiteCache>().as_ref() }?;
     if cfg!(debug_assertions)
-        && (objmodel::freed_object_type(o).is_some() || objmodel::freed_object_type(name).is_some())
-    {
-        return None; // the full path names the freed object
-    }
-    // SAFETY: `o` is a live object (the caller's promise); the view owns no count.
-    let obj = unsafe { Obj::borrow_ptr(o) };
-    let heap = obj.heap();
-    let _inside = heap.enter();
-    if heap.in_traverse_hook() {
-        return None; // refused, with its message, by the full path
-    }
-    // SAFETY: live objects, and the calling thread is inside their heap.
-    let value = unsafe { cache.borrowed_value(o, name) }?;
-    // SAFETY: a live object of the heap; the caller gets this count.
-    unsafe { Obj::incref_ptr(value) };
-    Some(value.cast().as_ptr())
-}
-
-/// Whether `obj_setattr_cached(o, name, value, cache)` was done by a hit
-/// (see [`getattr_hit`]); false for anything else, done by the full path.
-///
-/// # Safety
-/// As for [`obj_setattr_cached`].
-#[inline]
-unsafe fn setattr_hit(
-    o: *mut obj_t,
-    name: *mut obj_t,
-    value: *mut obj_t,
-    cache: *mut obj_attr_cache_t,
-) -> bool {
-    let (Some(o), Some(name), Some(value)) =
-        (NonNull::new(o), NonNull::new(name), NonNull::new(value))
-    else {
-        return false;
-    };
-    let (o, name, value) = (o.cast(), name.cast(), value.cast());
-    // SAFETY: NULL or a valid cache (the caller's promise); plain words.
-    let Some(cache) = (unsafe { cache.cast::<SiteCache>().as_ref() }) else {
-        return false;
-    };
-    if cfg!(debug_assertions)
-        && [o, name, value]
+        && ptrs
             .iter()
             .any(|&p| objmodel::freed_object_type(p).is_some())
     {
-        return false; // the full path names the freed object
+        return None;
     }
-    // SAFETY: `o` is a live object (the caller's promise); the view owns no count.
-    let obj = unsafe { Obj::borrow_ptr(o) };
+    // SAFETY: a live object (the caller's promise); the view owns no count.
+    let obj = unsafe { Obj::borrow_ptr(ptrs[0]) };
     let heap = obj.heap();
     let _inside = heap.enter();
-    // SAFETY: live objects, and the calling thread is inside `o`'s heap.
-    !heap.in_traverse_hook() && unsafe { cache.store_hit(o, name, value) }
+    if heap.in_traverse_hook() {
+        return None;
+    }
+    hit(cache, ptrs)
 }
 
 /// `obj_getattr` through a call site's cache: the same results, statuses,
@@ -137,11 +107,18 @@ pub unsafe extern "C" fn obj_getattr_cached(
 ) -> RawStatus {
     const F: &str = "obj_getattr_cached";
     ffi_boundary(F, || -> Result<()> {
+        let hit = |cache: &SiteCache, [o, name]: [NonNull<u8>; 2]| {
+            // SAFETY: live objects, inside their heap.
+            let value = unsafe { cache.borrowed_value(o, name) }?;
+            // SAFETY: a live object of the heap; the caller gets this count.
+            unsafe { Obj::incref_ptr(value) };
+            Some(value)
+        };
         if !out.is_null() {
             // SAFETY: forwarded from the caller.
-            if let Some(value) = unsafe { getattr_hit(o, name, cache) } {
+            if let Some(value) = unsafe { quick([o, name], cache, hit) } {
                 // SAFETY: the caller passes a pointer valid for one write.
-                unsafe { out.write(value) };
+                unsafe { out.write(value.cast().as_ptr()) };
                 return Ok(());
             }
         }
@@ -176,8 +153,12 @@ pub unsafe extern "C" fn obj_setattr_cached(
 ) -> RawStatus {
     const F: &str = "obj_setattr_cached";
     ffi_boundary(F, || -> Result<()> {
+        let hit = |cache: &SiteCache, [o, name, value]: [NonNull<u8>; 3]| {
+            // SAFETY: live objects, inside `o`'s heap.
+            unsafe { cache.store_hit(o, name, value) }.then_some(())
+        };
         // SAFETY: forwarded from the caller.
-        if unsafe { setattr_hit(o, name, value, cache) } {
+        if unsafe { quick([o, name, value], cache, hit) }.is_some() {
             return Ok(());
         }
         // SAFETY: the caller passes NULL or live objects.
