@@ -111,14 +111,20 @@ static obj_status_t returns_two(void *data, obj_t *const *args, size_t nargs, ob
     return obj_int_new(heap, 2, result);
 }
 
-/* Each kind of attribute, and each way a cached answer goes stale. */
-static int getattr_kinds(void) {
-    int failures = 0;
-    const char *slots[] = {"s"};
+/* A class spec: one slot, `s`, and a __dict__. */
+static obj_type_spec_t slot_s_and_dict(void) {
+    static const char *const slots[] = {"s"};
     obj_type_spec_t spec = {0};
     spec.slots = slots;
     spec.nslots = 1;
     spec.has_dict = true;
+    return spec;
+}
+
+/* Each kind of attribute, and each way a cached answer goes stale. */
+static int getattr_kinds(void) {
+    int failures = 0;
+    obj_type_spec_t spec = slot_s_and_dict();
 
     obj_t *base = NULL, *cls = NULL, *o = NULL, *other = NULL, *f = NULL;
     CHECK_STATUS(failures, obj_type_new(heap, "Base", NULL, 0, NULL, &base), OBJ_OK);
@@ -211,15 +217,12 @@ static int getattr_kinds(void) {
     return failures;
 }
 
-/* setattr through a cache: values replaced, slots set, a property's setter
- * and read-only errors as obj_setattr gives them. */
+/* setattr through a cache: values replaced, slots set, a class's
+ * namespace changed, and the errors obj_setattr gives (a read-only
+ * built-in, a name that is no str). */
 static int setattr_kinds(void) {
     int failures = 0;
-    const char *slots[] = {"s"};
-    obj_type_spec_t spec = {0};
-    spec.slots = slots;
-    spec.nslots = 1;
-    spec.has_dict = true;
+    obj_type_spec_t spec = slot_s_and_dict();
     obj_t *cls = NULL, *o = NULL;
     CHECK_STATUS(failures, obj_type_new(heap, "S", NULL, 0, &spec, &cls), OBJ_OK);
     CHECK_STATUS(failures, obj_call(cls, NULL, 0, &o), OBJ_OK);
