@@ -15,7 +15,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
-trap 'echo "valgrind-ffi: took $((SECONDS - start)) s"' EXIT
 target_dir=target/valgrind-ffi
 
 name=valgrind-ffi
@@ -29,10 +28,31 @@ export PROPTEST_CASES=32
 memcheck=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
     --show-leak-kinds=definite --track-origins=yes)
 
+# Memcheck runs a program's threads one at a time, so each test runs in its
+# own memcheck process, as many at once as there are cores; a failing
+# test's output is shown, with its name.
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"; echo "valgrind-ffi: took $((SECONDS - start)) s"' EXIT
+jobs=()
 for exe in "${tests[@]}"; do
-    echo "$0: running ${exe#"$PWD"/}"
-    "${memcheck[@]}" "$exe"
+    while IFS= read -r line; do
+        jobs+=("$exe" "${line%: test}")
+    done < <("$exe" --list --format terse | grep ': test$')
 done
-echo "valgrind-ffi: the C and C++ test programs are clean"
-"${memcheck[@]}" "$tour" >/dev/null
-echo "valgrind-ffi: the tour is clean"
+jobs+=("$tour" "")
+echo "valgrind-ffi: ${#jobs[@]} / 2 runs under memcheck, $(nproc) at a time"
+run_one() {
+    local exe=$1 test=$2 log
+    log=$logs/$(basename "$exe").${test:-all}
+    if [[ -n "$test" ]]; then
+        "${memcheck[@]}" "$exe" --exact "$test" >"$log" 2>&1
+    else
+        "${memcheck[@]}" "$exe" >"$log" 2>&1
+    fi || { echo "valgrind-ffi: FAILED: ${exe#"$PWD"/} $test" >&2; cat "$log" >&2; return 1; }
+}
+export -f run_one
+export logs
+export MEMCHECK="${memcheck[*]}"
+printf '%s\0' "${jobs[@]}" |
+    xargs -0 -n 2 -P "$(nproc)" bash -c 'memcheck=($MEMCHECK); run_one "$@"' _
+echo "valgrind-ffi: the C and C++ test programs and the tour are clean"

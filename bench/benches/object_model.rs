@@ -329,14 +329,12 @@ fn getattr(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("getattr/inline_cache");
     group.throughput(Throughput::Elements(BATCH as u64));
-    let mut cache = heap.attr_cache("x").expect("cache");
+    let cache = heap.attr_cache("x").expect("cache");
     group.bench_function("objrt", |b| {
         b.iter(|| {
             for _ in 0..BATCH {
                 drop(black_box(
-                    black_box(&ours)
-                        .getattr_cached(&mut cache)
-                        .expect("attribute"),
+                    black_box(&ours).getattr_cached(&cache).expect("attribute"),
                 ));
             }
         })

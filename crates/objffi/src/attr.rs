@@ -9,7 +9,11 @@
 //! host function gives its status unchanged.
 
 use core::ffi::c_char;
+use core::ptr::NonNull;
 
+use objmodel::SiteCache;
+
+use crate::cache::{getattr_hit, quick, setattr_hit};
 use crate::error::{RawStatus, Result};
 use crate::object::{new_ref, obj_t, try_obj, try_obj_in};
 use crate::panic::ffi_boundary;
@@ -33,6 +37,17 @@ pub unsafe extern "C" fn obj_getattr(
     out: *mut *mut obj_t,
 ) -> RawStatus {
     ffi_boundary("obj_getattr", || -> Result<()> {
+        if !out.is_null() {
+            // SAFETY: live objects inside their heap (`quick`).
+            let site =
+                |[o, name]: [NonNull<u8>; 2]| Some(unsafe { SiteCache::shared_for(o, name) });
+            // SAFETY: the caller passes NULL or live objects.
+            if let Some(value) = unsafe { quick([o, name], site, getattr_hit) } {
+                // SAFETY: the caller passes a pointer valid for one write.
+                unsafe { out.write(value.cast().as_ptr()) };
+                return Ok(());
+            }
+        }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, "obj_getattr", "o") }?;
         // SAFETY: as above.
@@ -85,6 +100,12 @@ pub unsafe extern "C" fn obj_setattr(
     value: *mut obj_t,
 ) -> RawStatus {
     ffi_boundary("obj_setattr", || -> Result<()> {
+        // SAFETY: live objects inside their heap (`quick`).
+        let site = |[o, name, _]: [NonNull<u8>; 3]| Some(unsafe { SiteCache::shared_for(o, name) });
+        // SAFETY: the caller passes NULL or live objects.
+        if unsafe { quick([o, name, value], site, setattr_hit) }.is_some() {
+            return Ok(());
+        }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, "obj_setattr", "o") }?;
         // SAFETY: as above.

@@ -7,7 +7,9 @@
 //! path of checks and conversions: only loads and compares inside the
 //! heap's gate (which a nested call, from host code the library runs,
 //! already holds); leaving the gate may free what other threads dropped,
-//! so it runs inside the panic boundary too. Anything else (a miss, a NULL, a bound
+//! so it runs inside the panic boundary too. `obj_getattr` and
+//! `obj_setattr` take the same quick path with the heap's own cache (see
+//! objmodel's `ic.rs`). Anything else (a miss, a NULL, a bound
 //! method to allocate, a value to free) goes the way of `obj_getattr` &
 //! co., with their statuses and messages, and fills the cache.
 //!
@@ -17,6 +19,7 @@
 //! run the same call site on different heaps gives each thread its own
 //! cache (`static _Thread_local`).
 
+use core::cell::Cell;
 use core::ptr::NonNull;
 
 use objmodel::{Obj, SiteCache};
@@ -41,37 +44,40 @@ const _: () = assert!(align_of::<obj_attr_cache_t>() == align_of::<SiteCache>())
 /// The cache behind `cache`, or `OBJ_ERR_NULL_ARG`.
 ///
 /// # Safety
-/// `cache` is NULL or valid for reads and writes, used by no other thread.
-unsafe fn try_cache<'a>(cache: *mut obj_attr_cache_t, func: &str) -> Result<&'a mut SiteCache> {
+/// `cache` is NULL or valid for reads and writes, used by no other thread
+/// for `'a`.
+unsafe fn try_cache<'a>(cache: *mut obj_attr_cache_t, func: &str) -> Result<&'a Cell<SiteCache>> {
     let cache = NonNull::new(cache).ok_or_else(|| null_arg(func, "cache"))?;
-    // SAFETY: valid and unshared (the caller's promise); `SiteCache` has the
-    // same size and alignment and is plain words, any bit pattern valid.
-    Ok(unsafe { cache.cast::<SiteCache>().as_mut() })
+    // SAFETY: valid, and used by this thread only (the caller's promise):
+    // host code the call runs may use the same cache, which a `Cell`
+    // allows. `Cell<SiteCache>` has the layout of `SiteCache`, which has
+    // the same size and alignment and is plain words, any bit pattern valid.
+    Ok(unsafe { cache.cast::<Cell<SiteCache>>().as_ref() })
 }
 
-/// Runs `hit` with the cache and the object arguments (`objs[0]` the
-/// object whose heap the call works in) inside that heap, when the quick
-/// path may run: no pointer is NULL, none is an object debug builds know
-/// was freed, and the heap is not inside a traverse hook. `None` otherwise,
-/// or when `hit` misses: the caller then takes the full path, which gives
-/// each refusal its status and message.
+/// Runs `hit` with the cache `site` reads and the object arguments
+/// (`objs[0]` the object whose heap the call works in) inside that heap,
+/// when the quick path may run: no pointer is NULL, none is an object debug
+/// builds know was freed, and the heap is not inside a traverse hook.
+/// `None` otherwise, or when `hit` misses: the caller then takes the full
+/// path, which gives each refusal its status and message.
+///
+/// `site` gives a copy of the cache: a call site's (`host_site`) or the
+/// heap's own (`SiteCache::shared_for`), read inside the heap.
 ///
 /// # Safety
-/// Each of `objs` is NULL or a live object; `cache` is NULL or a cache no
-/// other thread uses meanwhile.
+/// Each of `objs` is NULL or a live object; `site` reads a valid cache.
 #[inline]
-unsafe fn quick<const N: usize, R>(
+pub(crate) unsafe fn quick<const N: usize, R>(
     objs: [*mut obj_t; N],
-    cache: *mut obj_attr_cache_t,
-    hit: impl FnOnce(&SiteCache, [NonNull<u8>; N]) -> Option<R>,
+    site: impl FnOnce([NonNull<u8>; N]) -> Option<SiteCache>,
+    hit: impl FnOnce(SiteCache, [NonNull<u8>; N]) -> Option<R>,
 ) -> Option<R> {
     if objs.iter().any(|o| o.is_null()) {
         return None;
     }
     // SAFETY: none is NULL (checked above).
     let ptrs = objs.map(|o| unsafe { NonNull::new_unchecked(o) }.cast());
-    // SAFETY: NULL or a valid cache (the caller's promise); plain words.
-    let cache = unsafe { cache.cast::<SiteCache>().as_ref() }?;
     if cfg!(debug_assertions)
         && ptrs
             .iter()
@@ -86,7 +92,34 @@ unsafe fn quick<const N: usize, R>(
     if heap.in_traverse_hook() {
         return None;
     }
-    hit(cache, ptrs)
+    hit(site(ptrs)?, ptrs)
+}
+
+/// A copy of the call site's cache `cache`, if it is not NULL.
+///
+/// # Safety
+/// `cache` is NULL or a valid cache that no other thread uses meanwhile.
+#[inline]
+pub(crate) unsafe fn host_site(cache: *mut obj_attr_cache_t) -> Option<SiteCache> {
+    // SAFETY: the caller's promise; plain words, read once.
+    Some(unsafe { NonNull::new(cache)?.cast::<SiteCache>().read() })
+}
+
+/// The hit of a `getattr` quick path: the value, counted for the caller.
+#[inline]
+pub(crate) fn getattr_hit(site: SiteCache, [o, name]: [NonNull<u8>; 2]) -> Option<NonNull<u8>> {
+    // SAFETY: live objects, inside their heap (`quick`).
+    let value = unsafe { site.borrowed_value(o, name) }?;
+    // SAFETY: a live object of the heap; the caller gets this count.
+    unsafe { Obj::incref_ptr(value) };
+    Some(value)
+}
+
+/// The hit of a `setattr` quick path: the value stored.
+#[inline]
+pub(crate) fn setattr_hit(site: SiteCache, [o, name, value]: [NonNull<u8>; 3]) -> Option<()> {
+    // SAFETY: live objects, inside `o`'s heap (`quick`).
+    unsafe { site.store_hit(o, name, value) }.then_some(())
 }
 
 /// `obj_getattr` through a call site's cache: the same results, statuses,
@@ -107,16 +140,11 @@ pub unsafe extern "C" fn obj_getattr_cached(
 ) -> RawStatus {
     const F: &str = "obj_getattr_cached";
     ffi_boundary(F, || -> Result<()> {
-        let hit = |cache: &SiteCache, [o, name]: [NonNull<u8>; 2]| {
-            // SAFETY: live objects, inside their heap.
-            let value = unsafe { cache.borrowed_value(o, name) }?;
-            // SAFETY: a live object of the heap; the caller gets this count.
-            unsafe { Obj::incref_ptr(value) };
-            Some(value)
-        };
         if !out.is_null() {
             // SAFETY: forwarded from the caller.
-            if let Some(value) = unsafe { quick([o, name], cache, hit) } {
+            let site = |_| unsafe { host_site(cache) };
+            // SAFETY: forwarded from the caller.
+            if let Some(value) = unsafe { quick([o, name], site, getattr_hit) } {
                 // SAFETY: the caller passes a pointer valid for one write.
                 unsafe { out.write(value.cast().as_ptr()) };
                 return Ok(());
@@ -153,12 +181,10 @@ pub unsafe extern "C" fn obj_setattr_cached(
 ) -> RawStatus {
     const F: &str = "obj_setattr_cached";
     ffi_boundary(F, || -> Result<()> {
-        let hit = |cache: &SiteCache, [o, name, value]: [NonNull<u8>; 3]| {
-            // SAFETY: live objects, inside `o`'s heap.
-            unsafe { cache.store_hit(o, name, value) }.then_some(())
-        };
         // SAFETY: forwarded from the caller.
-        if unsafe { quick([o, name, value], cache, hit) }.is_some() {
+        let site = |_| unsafe { host_site(cache) };
+        // SAFETY: forwarded from the caller.
+        if unsafe { quick([o, name, value], site, setattr_hit) }.is_some() {
             return Ok(());
         }
         // SAFETY: the caller passes NULL or live objects.

@@ -63,7 +63,7 @@ impl<'a> core::ops::Deref for Borrowed<'a> {
 /// # Safety
 ///
 /// `p` is NULL or a live object of a live heap, alive for `'a`.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn try_obj<'a>(p: *const obj_t, func: &str, arg: &str) -> Result<Borrowed<'a>> {
     // SAFETY: forwarded from the caller.
     let obj = unsafe { borrow_arg(p, func, arg) }?;

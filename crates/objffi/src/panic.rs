@@ -100,6 +100,7 @@ impl FfiReturn for () {
 
 /// Runs the body of the export `func`, converting its result for C and
 /// stopping any panic there.
+#[inline(always)]
 pub(crate) fn ffi_boundary<R: FfiReturn>(func: &'static str, body: impl FnOnce() -> R) -> R::C {
     // Unwind safety: after a panic the library's state may be inconsistent, but
     // the caller only learns `OBJ_ERR_PANIC`; the contract calls that a bug.

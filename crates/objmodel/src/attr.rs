@@ -33,7 +33,7 @@ use crate::func;
 use crate::heap::Heap;
 use crate::object::{Obj, ObjRef};
 use crate::types::{Kind, TypeObject, as_type};
-use crate::{call, instance, string, values};
+use crate::{call, ic, instance, string, values};
 
 /// The last type version handed out, in the whole process: a version names
 /// one type with one namespace, whatever its heap, so caches that outlive a
@@ -395,7 +395,10 @@ impl<'h> Obj<'h> {
     /// heap as it was.
     pub fn getattr(&self, name: &str) -> Result<Obj<'h>> {
         let heap = self.heap();
-        with_lookup_name(heap, name, |name| getattr(heap, self.raw(), name)).map(ObjRef::into_obj)
+        with_lookup_name(heap, name, |name| {
+            ic::getattr_shared(heap, self.raw(), name)
+        })
+        .map(ObjRef::into_obj)
     }
 
     /// `getattr(self, name)` with a str object as the name (passed as it is
@@ -403,14 +406,14 @@ impl<'h> Obj<'h> {
     pub fn getattr_obj(&self, name: &Obj<'h>) -> Result<Obj<'h>> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
-        Ok(getattr(heap, self.raw(), lookup_name(heap, name.raw())?)?.into_obj())
+        Ok(ic::getattr_shared(heap, self.raw(), lookup_name(heap, name.raw())?)?.into_obj())
     }
 
     /// `setattr(self, name, value)`.
     pub fn setattr(&self, name: &str, value: &Obj<'h>) -> Result<()> {
         let heap = self.heap();
         heap.check_own(value.raw())?;
-        setattr(heap, self.raw(), self.interned(name)?, Some(value.raw()))
+        ic::setattr_shared(heap, self.raw(), self.interned(name)?, value.raw())
     }
 
     /// `setattr(self, name, value)` with a str object as the name.
@@ -418,11 +421,11 @@ impl<'h> Obj<'h> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
         heap.check_own(value.raw())?;
-        setattr(
+        ic::setattr_shared(
             heap,
             self.raw(),
             intern_name(heap, name.raw())?,
-            Some(value.raw()),
+            value.raw(),
         )
     }
 

@@ -99,6 +99,11 @@ pub(crate) struct CacheEntry {
 /// log2 of the method cache's entries (CPython uses 12 too).
 const METHOD_CACHE_BITS: u32 = 12;
 
+/// log2 of the entries of the heap's attribute cache: the call-site
+/// caches (`ic.rs`) that lookups without a site of their own share,
+/// chosen by type version and name.
+const ATTR_SITES_BITS: u32 = 9;
+
 /// The owner of a [`Heap`]: derefs to it, and frees it (every object of
 /// it, and all its memory) when dropped. The heap never moves, because
 /// every type points back to it.
@@ -138,6 +143,7 @@ pub struct Heap {
     builtins: UnsafeCell<MaybeUninit<Builtins>>,
     pub(crate) interned: UnsafeCell<InternTable>,
     method_cache: UnsafeCell<Box<[CacheEntry]>>,
+    attr_sites: Box<[Cell<crate::SiteCache>]>,
     next_serial: Cell<u64>,
     /// Levels of nested work in progress (`nesting.rs`).
     pub(crate) depth: Cell<u32>,
@@ -212,6 +218,8 @@ impl Heap {
                 ]
                 .into_boxed_slice(),
             ),
+            attr_sites: vec![Cell::new(crate::SiteCache::EMPTY); 1 << ATTR_SITES_BITS]
+                .into_boxed_slice(),
             next_serial: Cell::new(1),
             depth: Cell::new(0),
             stack_floor: Cell::new((0, 0)),
@@ -492,6 +500,16 @@ impl Heap {
         // SAFETY: single-threaded; the caller uses the entry and lets go
         // before any other cache access.
         unsafe { &mut (&mut *self.method_cache.get())[i] }
+    }
+
+    /// The entry of the heap's attribute cache for looking up `name` on an
+    /// instance of `ty` (Fibonacci hashing of the type's version and the
+    /// name's address).
+    #[inline]
+    pub(crate) fn attr_site(&self, ty: &TypeObject, name: ObjRef) -> &Cell<crate::SiteCache> {
+        let key = ty.version.get() ^ (name.addr() >> 4) as u64;
+        let i = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (u64::BITS - ATTR_SITES_BITS);
+        &self.attr_sites[i as usize]
     }
 
     /// Counts of objects and memory.

@@ -4,8 +4,14 @@
 //! `obj_attr_cache_t`.
 //!
 //! A call site keeps one [`SiteCache`] (four words, the C struct's layout;
-//! [`AttrCache`] adds the name for Rust users). A lookup that misses runs
-//! the full algorithm of `attr.rs` and records how the answer was found:
+//! [`AttrCache`] adds the name for Rust users). Lookups without a site of
+//! their own (`getattr`, `setattr` on an instance with an interned name)
+//! share the heap's table of them, chosen by type version and name
+//! (`Heap::attr_site`), so that a repeated uncached lookup costs a hash and
+//! a hit. A cache is kept in a `Cell`: read before a lookup and written after
+//! it, never borrowed across the host code a lookup may run, which may use
+//! the same cache. A lookup that misses runs the full algorithm of
+//! `attr.rs` and records how the answer was found:
 //!
 //! | found as                        | the next hit costs                      |
 //! |---------------------------------|-----------------------------------------|
@@ -35,6 +41,7 @@
 //! dict-mode instances, types, names that are not interned) goes the slow
 //! way every time. A cache holds no counts and never keeps anything alive.
 
+use core::cell::Cell;
 use core::ptr::NonNull;
 
 use crate::error::Result;
@@ -220,29 +227,40 @@ impl SiteCache {
         self.store(o, ObjRef(name.cast()), value)
     }
 
-    /// Records how `name` (interned) is found on `o`, if it is a cacheable
-    /// way; empties the entry otherwise.
-    fn fill(&mut self, o: ObjRef, name: ObjRef) {
-        *self = SiteCache::EMPTY;
+    /// A copy of the entry of the heap's attribute cache that a lookup of
+    /// `name` on `o` without a call site of its own uses.
+    ///
+    /// # Safety
+    /// `o` and `name` are live objects; the caller is inside `o`'s heap.
+    #[inline]
+    pub unsafe fn shared_for(o: NonNull<u8>, name: NonNull<u8>) -> SiteCache {
+        let ty = ObjRef(o.cast()).ty();
+        ty.heap().attr_site(ty, ObjRef(name.cast())).get()
+    }
+
+    /// The entry recording how `name` is found on `o`: empty if `name`
+    /// is not interned or not found in a cacheable way.
+    fn filled(o: ObjRef, name: ObjRef) -> SiteCache {
+        let empty = SiteCache::EMPTY;
         let ty = o.ty();
         if ty.kind != Kind::Object || !string::is_interned(name) {
-            return;
+            return empty;
         }
         let descr = attr::lookup_in_mro(ty, name);
         let shape = instance::current_shape(o);
         let has_dict = instance::has_dict(o);
         if has_dict && shape.is_null() {
-            return; // dict mode
+            return empty; // dict mode
         }
         let (tag, payload) = match descr.map(|d| d.ty().kind) {
             Some(Kind::Member) => {
                 let m = func::member(descr.expect("matched"));
                 if !func::member_applies(m, ty) {
-                    return; // the generic path raises the TypeError
+                    return empty; // the generic path raises the TypeError
                 }
                 (Found::Slot, m.offset as u64)
             }
-            Some(Kind::Property) => return,
+            Some(Kind::Property) => return empty,
             _ => {
                 // SAFETY: a non-null shape pointer is a live shape of the class.
                 let index = (has_dict)
@@ -254,16 +272,16 @@ impl SiteCache {
                         (Found::Method, address_payload(d))
                     }
                     (None, Some(d)) => (Found::ClassAttr, address_payload(d)),
-                    (None, None) => return, // __getattr__ answered
+                    (None, None) => return empty, // __getattr__ answered
                 }
             }
         };
-        *self = SiteCache {
+        SiteCache {
             version: attr::version(ty),
             shape: shape.addr() as u64,
             name: name.addr() as u64,
             found: payload << TAG_BITS | tag as u64,
-        };
+        }
     }
 }
 
@@ -278,7 +296,7 @@ fn address_payload(o: ObjRef) -> u64 {
 #[derive(Debug)]
 pub struct AttrCache {
     name: ObjRef,
-    site: SiteCache,
+    site: Cell<SiteCache>,
 }
 
 impl Heap {
@@ -286,7 +304,7 @@ impl Heap {
     pub fn attr_cache(&self, name: &str) -> Result<AttrCache> {
         Ok(AttrCache {
             name: string::intern(self, name)?,
-            site: SiteCache::EMPTY,
+            site: Cell::new(SiteCache::EMPTY),
         })
     }
 }
@@ -294,13 +312,13 @@ impl Heap {
 impl<'h> Obj<'h> {
     /// `getattr(self, name)` through a call site's cache (see [`AttrCache`]).
     #[inline]
-    pub fn getattr_cached(&self, cache: &mut AttrCache) -> Result<Obj<'h>> {
-        getattr_site(self.heap(), self.raw(), cache.name, &mut cache.site).map(ObjRef::into_obj)
+    pub fn getattr_cached(&self, cache: &AttrCache) -> Result<Obj<'h>> {
+        getattr_site(self.heap(), self.raw(), cache.name, &cache.site).map(ObjRef::into_obj)
     }
 
     /// `getattr(self, name)` through the call-site cache `cache`: answers,
     /// errors and side effects are those of [`Obj::getattr_obj`].
-    pub fn getattr_site(&self, name: &Obj<'h>, cache: &mut SiteCache) -> Result<Obj<'h>> {
+    pub fn getattr_site(&self, name: &Obj<'h>, cache: &Cell<SiteCache>) -> Result<Obj<'h>> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
         getattr_site(heap, self.raw(), name.raw(), cache).map(ObjRef::into_obj)
@@ -312,21 +330,12 @@ impl<'h> Obj<'h> {
         &self,
         name: &Obj<'h>,
         value: &Obj<'h>,
-        cache: &mut SiteCache,
+        cache: &Cell<SiteCache>,
     ) -> Result<()> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
         heap.check_own(value.raw())?;
-        let (o, name, value) = (self.raw(), name.raw(), value.raw());
-        if cache.store(o, name, value) {
-            return Ok(());
-        }
-        let interned = attr::intern_name(heap, name)?;
-        attr::setattr(heap, o, interned, Some(value))?;
-        if interned == name {
-            cache.fill(o, name);
-        }
-        Ok(())
+        setattr_site(heap, self.raw(), name.raw(), value.raw(), cache)
     }
 
     /// `self.name(*args)` through the call-site cache `cache`, as
@@ -336,25 +345,32 @@ impl<'h> Obj<'h> {
         &self,
         name: &Obj<'h>,
         args: &[&Obj<'h>],
-        cache: &mut SiteCache,
+        cache: &Cell<SiteCache>,
     ) -> Result<Obj<'h>> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
         let o = self.raw();
-        if let Some(Hit::Method(f)) = cache.hit(o, name.raw()) {
+        if let Some(Hit::Method(f)) = cache.get().hit(o, name.raw()) {
             return call::with_own_args(heap, args, |args| call::call_with_self(heap, f, o, args))
                 .map(ObjRef::into_obj);
         }
         let r = self.call_method_obj(name, args)?;
-        cache.fill(o, name.raw());
+        cache.set(SiteCache::filled(o, name.raw()));
         Ok(r)
     }
 }
 
-/// `getattr(o, name)` through `cache`; a new reference.
+/// `getattr(o, name)` through `cache`; a new reference. The cache is read
+/// before and written after the lookup, never borrowed across it: host
+/// code the lookup runs may use the same cache.
 #[inline]
-fn getattr_site(heap: &Heap, o: ObjRef, name: ObjRef, cache: &mut SiteCache) -> Result<ObjRef> {
-    match cache.hit(o, name) {
+pub(crate) fn getattr_site(
+    heap: &Heap,
+    o: ObjRef,
+    name: ObjRef,
+    cache: &Cell<SiteCache>,
+) -> Result<ObjRef> {
+    match cache.get().hit(o, name) {
         Some(Hit::Value(v)) => {
             v.incref();
             Ok(v)
@@ -365,10 +381,53 @@ fn getattr_site(heap: &Heap, o: ObjRef, name: ObjRef, cache: &mut SiteCache) -> 
 }
 
 #[cold]
-fn getattr_slow(heap: &Heap, o: ObjRef, name: ObjRef, cache: &mut SiteCache) -> Result<ObjRef> {
+fn getattr_slow(heap: &Heap, o: ObjRef, name: ObjRef, cache: &Cell<SiteCache>) -> Result<ObjRef> {
     let value = attr::getattr(heap, o, attr::lookup_name(heap, name)?)?;
-    cache.fill(o, name);
+    cache.set(SiteCache::filled(o, name));
     Ok(value)
+}
+
+/// `setattr(o, name, value)` through `cache` (read and written as
+/// [`getattr_site`] does); `name` is any str.
+pub(crate) fn setattr_site(
+    heap: &Heap,
+    o: ObjRef,
+    name: ObjRef,
+    value: ObjRef,
+    cache: &Cell<SiteCache>,
+) -> Result<()> {
+    if cache.get().store(o, name, value) {
+        return Ok(());
+    }
+    let interned = attr::intern_name(heap, name)?;
+    attr::setattr(heap, o, interned, Some(value))?;
+    if interned == name {
+        cache.set(SiteCache::filled(o, name));
+    }
+    Ok(())
+}
+
+/// `getattr(o, name)` (`name` from [`attr::lookup_name`]) through the
+/// heap's attribute cache when `o` is an instance and `name` interned:
+/// what a lookup without a call site of its own does.
+#[inline]
+pub(crate) fn getattr_shared(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
+    if o.ty().kind == Kind::Object && string::is_interned(name) {
+        getattr_site(heap, o, name, heap.attr_site(o.ty(), name))
+    } else {
+        attr::getattr(heap, o, name)
+    }
+}
+
+/// `setattr(o, name, value)` (`name` interned) through the heap's attribute
+/// cache when `o` is an instance, as [`getattr_shared`].
+#[inline]
+pub(crate) fn setattr_shared(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result<()> {
+    if o.ty().kind == Kind::Object {
+        setattr_site(heap, o, name, value, heap.attr_site(o.ty(), name))
+    } else {
+        attr::setattr(heap, o, name, Some(value))
+    }
 }
 
 #[cfg(test)]
@@ -390,15 +449,43 @@ mod tests {
             ("m", Found::Method),
         ] {
             let name = heap.intern(name).unwrap();
-            let mut cache = SiteCache::EMPTY;
-            let first = o.getattr_site(&name, &mut cache).unwrap();
-            assert_eq!(cache.found(), Some(found), "{name:?}");
-            let hit = cache.hit(o.raw(), name.raw()).expect("a hit");
-            let again = o.getattr_site(&name, &mut cache).unwrap();
+            let cache = Cell::new(SiteCache::EMPTY);
+            let first = o.getattr_site(&name, &cache).unwrap();
+            assert_eq!(cache.get().found(), Some(found), "{name:?}");
+            let hit = cache.get().hit(o.raw(), name.raw()).expect("a hit");
+            let again = o.getattr_site(&name, &cache).unwrap();
             assert_eq!(first.repr().unwrap(), again.repr().unwrap());
             if let Hit::Value(v) = hit {
                 assert_eq!(v, first.raw());
             }
         }
+    }
+
+    #[test]
+    fn lookups_without_a_site_share_the_heaps_cache_and_see_every_change() {
+        let heap = Heap::new();
+        let cls = heap.new_type("P", &[], &crate::TypeSpec::dict()).unwrap();
+        cls.setattr("c", &heap.int(1).unwrap()).unwrap();
+        let o = cls.call(&[]).unwrap();
+        let c = heap.intern("c").unwrap();
+        let entry = || heap.attr_site(o.raw().ty(), c.raw()).get();
+        assert_eq!(o.getattr("c").unwrap().as_int(), Some(1));
+        assert_eq!(
+            entry().found(),
+            Some(Found::ClassAttr),
+            "filled by the lookup"
+        );
+        // The class changes: a new version, so the entry no longer answers.
+        cls.setattr("c", &heap.int(2).unwrap()).unwrap();
+        assert_eq!(o.getattr("c").unwrap().as_int(), Some(2));
+        // The instance shadows it: a new shape.
+        o.setattr("c", &heap.int(3).unwrap()).unwrap();
+        assert_eq!(o.getattr("c").unwrap().as_int(), Some(3));
+        assert_eq!(entry().found(), Some(Found::InstanceValue));
+        // A store through the entry, then a read through it.
+        o.setattr("c", &heap.int(4).unwrap()).unwrap();
+        assert_eq!(o.getattr("c").unwrap().as_int(), Some(4));
+        o.delattr("c").unwrap();
+        assert_eq!(o.getattr("c").unwrap().as_int(), Some(2));
     }
 }

@@ -657,36 +657,32 @@ fn inline_caches_answer_as_getattr_does_and_notice_changes() {
     x.setattr("own", &heap.int(3).unwrap()).unwrap();
     let y = b.call(&[]).unwrap();
     y.setattr("own", &heap.int(4).unwrap()).unwrap(); // same shape as x
-    let mut own = heap.attr_cache("own").unwrap();
-    let mut shared = heap.attr_cache("shared").unwrap();
-    let mut m = heap.attr_cache("m").unwrap();
+    let own = heap.attr_cache("own").unwrap();
+    let shared = heap.attr_cache("shared").unwrap();
+    let m = heap.attr_cache("m").unwrap();
     for _ in 0..3 {
-        assert_eq!(x.getattr_cached(&mut own).unwrap().as_int(), Some(3));
-        assert_eq!(y.getattr_cached(&mut own).unwrap().as_int(), Some(4));
-        assert_eq!(x.getattr_cached(&mut shared).unwrap().as_int(), Some(1));
+        assert_eq!(x.getattr_cached(&own).unwrap().as_int(), Some(3));
+        assert_eq!(y.getattr_cached(&own).unwrap().as_int(), Some(4));
+        assert_eq!(x.getattr_cached(&shared).unwrap().as_int(), Some(1));
         assert_eq!(
-            x.getattr_cached(&mut m)
-                .unwrap()
-                .call(&[])
-                .unwrap()
-                .as_int(),
+            x.getattr_cached(&m).unwrap().call(&[]).unwrap().as_int(),
             Some(2)
         );
     }
     // The instance shadows the class attribute: a new shape, a miss, the right answer.
     x.setattr("shared", &heap.int(10).unwrap()).unwrap();
-    assert_eq!(x.getattr_cached(&mut shared).unwrap().as_int(), Some(10));
-    assert_eq!(y.getattr_cached(&mut shared).unwrap().as_int(), Some(1));
+    assert_eq!(x.getattr_cached(&shared).unwrap().as_int(), Some(10));
+    assert_eq!(y.getattr_cached(&shared).unwrap().as_int(), Some(1));
     // A class change through the base: the version moves on.
     a.setattr("shared", &heap.int(100).unwrap()).unwrap();
-    assert_eq!(y.getattr_cached(&mut shared).unwrap().as_int(), Some(100));
+    assert_eq!(y.getattr_cached(&shared).unwrap().as_int(), Some(100));
     // A property appearing on the class beats the cached instance attribute.
     b.setattr(
         "own",
         &heap.property(&returns(&heap, "own", 7), None).unwrap(),
     )
     .unwrap();
-    assert_eq!(y.getattr_cached(&mut own).unwrap().as_int(), Some(7));
+    assert_eq!(y.getattr_cached(&own).unwrap().as_int(), Some(7));
     // Slots.
     let s = heap
         .new_type(
@@ -699,14 +695,14 @@ fn inline_caches_answer_as_getattr_does_and_notice_changes() {
         )
         .unwrap();
     let si = s.call(&[]).unwrap();
-    let mut v = heap.attr_cache("v").unwrap();
-    assert_eq!(err_of(si.getattr_cached(&mut v)).0, ErrorKind::Attribute);
+    let v = heap.attr_cache("v").unwrap();
+    assert_eq!(err_of(si.getattr_cached(&v)).0, ErrorKind::Attribute);
     si.setattr("v", &heap.int(5).unwrap()).unwrap();
-    assert_eq!(si.getattr_cached(&mut v).unwrap().as_int(), Some(5));
-    assert_eq!(si.getattr_cached(&mut v).unwrap().as_int(), Some(5));
+    assert_eq!(si.getattr_cached(&v).unwrap().as_int(), Some(5));
+    assert_eq!(si.getattr_cached(&v).unwrap().as_int(), Some(5));
     si.delattr("v").unwrap();
     assert_eq!(
-        err_of(si.getattr_cached(&mut v)).1,
+        err_of(si.getattr_cached(&v)).1,
         "'S' object has no attribute 'v'"
     );
 }
