@@ -40,7 +40,7 @@ for exe in "${tests[@]}"; do
     done < <("$exe" --list --format terse | grep ': test$')
 done
 jobs+=("$tour" "")
-echo "valgrind-ffi: ${#jobs[@]} / 2 runs under memcheck, $(nproc) at a time"
+echo "valgrind-ffi: $((${#jobs[@]} / 2)) runs under memcheck, $(nproc) at a time"
 run_one() {
     local exe=$1 test=$2 log
     log=$logs/$(basename "$exe").${test:-all}
