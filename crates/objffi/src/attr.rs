@@ -39,8 +39,9 @@ pub unsafe extern "C" fn obj_getattr(
     ffi_boundary("obj_getattr", || -> Result<()> {
         if !out.is_null() {
             // SAFETY: live objects inside their heap (`quick`).
-            let site =
-                |[o, name]: [NonNull<u8>; 2]| Some(unsafe { SiteCache::shared_for(o, name) });
+            let site = |[o, name]: [NonNull<u8>; 2]| {
+                Some(unsafe { SiteCache::shared_for(o, name, false) })
+            };
             // SAFETY: the caller passes NULL or live objects.
             if let Some(value) = unsafe { quick([o, name], site, getattr_hit) } {
                 // SAFETY: the caller passes a pointer valid for one write.
@@ -101,10 +102,11 @@ pub unsafe extern "C" fn obj_setattr(
 ) -> RawStatus {
     ffi_boundary("obj_setattr", || -> Result<()> {
         // SAFETY: live objects inside their heap (`quick`).
-        let site = |[o, name, _]: [NonNull<u8>; 3]| Some(unsafe { SiteCache::shared_for(o, name) });
+        let site =
+            |[o, name, _]: [NonNull<u8>; 3]| Some(unsafe { SiteCache::shared_for(o, name, true) });
         // SAFETY: the caller passes NULL or live objects.
-        if unsafe { quick([o, name, value], site, setattr_hit) }.is_some() {
-            return Ok(());
+        if let Some(stored) = unsafe { quick([o, name, value], site, setattr_hit) } {
+            return Ok(stored?);
         }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, "obj_setattr", "o") }?;

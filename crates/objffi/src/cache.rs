@@ -115,11 +115,14 @@ pub(crate) fn getattr_hit(site: SiteCache, [o, name]: [NonNull<u8>; 2]) -> Optio
     Some(value)
 }
 
-/// The hit of a `setattr` quick path: the value stored.
+/// The hit of a `setattr` quick path: the store's result.
 #[inline]
-pub(crate) fn setattr_hit(site: SiteCache, [o, name, value]: [NonNull<u8>; 3]) -> Option<()> {
+pub(crate) fn setattr_hit(
+    site: SiteCache,
+    [o, name, value]: [NonNull<u8>; 3],
+) -> Option<objmodel::Result<()>> {
     // SAFETY: live objects, inside `o`'s heap (`quick`).
-    unsafe { site.store_hit(o, name, value) }.then_some(())
+    unsafe { site.store_hit(o, name, value) }
 }
 
 /// `obj_getattr` through a call site's cache: the same results, statuses,
@@ -184,8 +187,8 @@ pub unsafe extern "C" fn obj_setattr_cached(
         // SAFETY: forwarded from the caller.
         let site = |_| unsafe { host_site(cache) };
         // SAFETY: forwarded from the caller.
-        if unsafe { quick([o, name, value], site, setattr_hit) }.is_some() {
-            return Ok(());
+        if let Some(stored) = unsafe { quick([o, name, value], site, setattr_hit) } {
+            return Ok(stored?);
         }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, F, "o") }?;

@@ -503,11 +503,16 @@ impl Heap {
     }
 
     /// The entry of the heap's attribute cache for looking up `name` on an
-    /// instance of `ty` (Fibonacci hashing of the type's version and the
-    /// name's address).
+    /// instance of `ty` with `salt` (Fibonacci hashing of the type's
+    /// version, the name's address and the salt).
     #[inline]
-    pub(crate) fn attr_site(&self, ty: &TypeObject, name: ObjRef) -> &Cell<crate::SiteCache> {
-        let key = ty.version.get() ^ (name.addr() >> 4) as u64;
+    pub(crate) fn attr_site(
+        &self,
+        ty: &TypeObject,
+        name: ObjRef,
+        salt: usize,
+    ) -> &Cell<crate::SiteCache> {
+        let key = ty.version.get() ^ (name.addr() >> 4) as u64 ^ (salt as u64).rotate_left(17);
         let i = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (u64::BITS - ATTR_SITES_BITS);
         &self.attr_sites[i as usize]
     }

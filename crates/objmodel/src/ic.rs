@@ -19,6 +19,7 @@
 //! | slot                            | version + name check, one load          |
 //! | class attribute                 | version + name + shape check            |
 //! | method                          | version + name + shape check, and the bound method's allocation (none for a call) |
+//! | attribute added by a store      | version + name + shape check, one store (and the values array's growth every other key) |
 //!
 //! ```text
 //!   SiteCache (32 bytes)
@@ -26,7 +27,8 @@
 //!   | version | shape | name | found: payload << 3 | Found tag (3b)|
 //!   +---------+-------+------+-------------------------------------+
 //!     type       instance    interned   index / slot offset, or the
-//!     version    shape       str        class attribute's address
+//!     version    shape       str        class attribute's address, or
+//!                                       the shape after an addition
 //! ```
 //!
 //! Why a hit is right: type versions are unique in the process
@@ -64,6 +66,10 @@ enum Found {
     ClassAttr = 3,
     /// A function of the class at address `payload << 3`.
     Method = 4,
+    /// For a store only: the name is not on the instance yet, and adding it
+    /// moves the instance from the recorded shape to the shape at address
+    /// `payload << 3` (one key more).
+    Added = 5,
 }
 
 const TAG_BITS: u32 = 3;
@@ -101,11 +107,13 @@ impl SiteCache {
         const SLOT: u64 = Found::Slot as u64;
         const CLASS_ATTR: u64 = Found::ClassAttr as u64;
         const METHOD: u64 = Found::Method as u64;
+        const ADDED: u64 = Found::Added as u64;
         match self.found & TAG_MASK {
             INSTANCE_VALUE => Some(Found::InstanceValue),
             SLOT => Some(Found::Slot),
             CLASS_ATTR => Some(Found::ClassAttr),
             METHOD => Some(Found::Method),
+            ADDED => Some(Found::Added),
             _ => None,
         }
     }
@@ -114,15 +122,15 @@ impl SiteCache {
         (self.found >> TAG_BITS) as usize
     }
 
+    /// The address the payload records (exposed by [`address_payload`]).
+    fn object_ptr(&self) -> *mut u8 {
+        core::ptr::with_exposed_provenance_mut((self.found & !TAG_MASK) as usize)
+    }
+
     fn object(&self) -> ObjRef {
         // SAFETY (of the address): recorded from a live object, which the
         // type's namespace keeps alive while the version matches.
-        ObjRef(
-            NonNull::new(core::ptr::with_exposed_provenance_mut(
-                (self.found & !TAG_MASK) as usize,
-            ))
-            .expect("a recorded address"),
-        )
+        ObjRef(NonNull::new(self.object_ptr().cast()).expect("a recorded address"))
     }
 
     /// Whether the entry is for `o`'s type as it is now and for `name`.
@@ -137,44 +145,44 @@ impl SiteCache {
         instance::current_shape(o).addr() as u64 == self.shape
     }
 
-    /// On a hit for storing `name` on `o` (an instance value or a slot),
-    /// stores `value` (counted) and drops the value the cell held (which
-    /// may run its `__del__`); false, having done nothing, on a miss.
+    /// On a hit for storing `name` on `o` (an instance value, a slot, or
+    /// a value to add), stores `value` (counted) and drops the value the
+    /// cell held (which may run its `__del__`), or fails as the full path
+    /// would (adding, with no memory for a larger values array; the
+    /// instance is as it was); `None`, having done nothing, on a miss.
     #[inline]
-    fn store(&self, o: ObjRef, name: ObjRef, value: ObjRef) -> bool {
-        match self.replace(o, name, value) {
-            Some(old) => {
-                if let Some(old) = old {
-                    old.decref();
-                }
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// [`SiteCache::store`] up to the drop: what the cell held, counted.
-    #[inline]
-    fn replace(&self, o: ObjRef, name: ObjRef, value: ObjRef) -> Option<Option<ObjRef>> {
+    fn store(&self, o: ObjRef, name: ObjRef, value: ObjRef) -> Option<Result<()>> {
         if !self.matches(o, name) {
             return None;
         }
-        match self.found()? {
-            Found::InstanceValue if self.shape_matches(o) => {
+        let old = match self.found() {
+            Some(Found::InstanceValue) if self.shape_matches(o) => {
                 value.incref();
-                Some(Some(instance::replace_value_at(o, self.payload(), value)))
+                Some(instance::replace_value_at(o, self.payload(), value))
             }
-            Found::Slot => {
+            Some(Found::Slot) => {
                 value.incref();
                 // SAFETY: the type (same version) has a slot at this offset.
-                Some(unsafe {
+                unsafe {
                     func::slot_cell(o, self.payload())
                         .as_ptr()
                         .replace(Some(value))
-                })
+                }
             }
-            _ => None,
+            Some(Found::Added) if self.shape_matches(o) => {
+                // SAFETY: recorded from a child shape of the class, which
+                // lives as long as the class (same version: still alive).
+                let child = unsafe { &*self.object_ptr().cast::<instance::Shape>() };
+                let heap = o.ty().heap();
+                let n = child.keys.len() - 1;
+                return Some(instance::append_value(heap, o, n, child, value));
+            }
+            _ => return None,
+        };
+        if let Some(old) = old {
+            old.decref();
         }
+        Some(Ok(()))
     }
 
     /// What `getattr(o, name)` finds by this entry, borrowed, if it is a hit.
@@ -210,32 +218,59 @@ impl SiteCache {
         }
     }
 
-    /// Stores `value` as `o.name` when this entry says where (an instance
-    /// value or a slot) and `value` belongs to `o`'s heap, dropping the old
-    /// value (which may run its `__del__`); false, having done nothing,
-    /// otherwise.
+    /// Stores `value` as `o.name` when this entry says how (an instance
+    /// value, a slot, or a value to add) and `value` belongs to `o`'s heap,
+    /// dropping the old value (which may run its `__del__`): the result of
+    /// the store (adding may find no memory, as the full path would).
+    /// `None`, having done nothing, otherwise.
     ///
     /// # Safety
     /// `o`, `name` and `value` are live objects; the caller is inside `o`'s
     /// heap.
     #[inline]
-    pub unsafe fn store_hit(&self, o: NonNull<u8>, name: NonNull<u8>, value: NonNull<u8>) -> bool {
+    pub unsafe fn store_hit(
+        &self,
+        o: NonNull<u8>,
+        name: NonNull<u8>,
+        value: NonNull<u8>,
+    ) -> Option<Result<()>> {
         let (o, value) = (ObjRef(o.cast()), ObjRef(value.cast()));
         if !core::ptr::eq(value.ty().heap(), o.ty().heap()) {
-            return false; // the full path gives the mismatch
+            return None; // the full path gives the mismatch
         }
         self.store(o, ObjRef(name.cast()), value)
     }
 
-    /// A copy of the entry of the heap's attribute cache that a lookup of
-    /// `name` on `o` without a call site of its own uses.
+    /// A copy of the entry of the heap's attribute cache that a lookup
+    /// (`store`: a store) of `name` on `o` without a call site of its own
+    /// uses.
     ///
     /// # Safety
     /// `o` and `name` are live objects; the caller is inside `o`'s heap.
     #[inline]
-    pub unsafe fn shared_for(o: NonNull<u8>, name: NonNull<u8>) -> SiteCache {
-        let ty = ObjRef(o.cast()).ty();
-        ty.heap().attr_site(ty, ObjRef(name.cast())).get()
+    pub unsafe fn shared_for(o: NonNull<u8>, name: NonNull<u8>, store: bool) -> SiteCache {
+        shared_site(ObjRef(o.cast()), ObjRef(name.cast()), store).get()
+    }
+
+    /// The entry recording that storing `name` (interned) on `o` added it,
+    /// moving `o` from shape `before` to a child of it, if it did.
+    fn added(o: ObjRef, name: ObjRef, before: *const instance::Shape) -> Option<SiteCache> {
+        let after = instance::current_shape(o);
+        if before.is_null() || after.is_null() || after == before {
+            return None; // dict mode before or after, or nothing added
+        }
+        // SAFETY: non-null shapes other than the no-dict marker (which
+        // would not have changed) are live shapes of `o`'s class.
+        let (b, a) = unsafe { (&*before, &*after) };
+        if a.keys.len() != b.keys.len() + 1 || a.keys.last() != Some(&name) {
+            return None;
+        }
+        Some(SiteCache {
+            version: attr::version(o.ty()),
+            shape: before.addr() as u64,
+            name: name.addr() as u64,
+            found: address_payload(after) << TAG_BITS | Found::Added as u64,
+        })
     }
 
     /// The entry recording how `name` is found on `o`: empty if `name`
@@ -269,9 +304,9 @@ impl SiteCache {
                 match (index, descr) {
                     (Some(i), _) => (Found::InstanceValue, i as u64),
                     (None, Some(d)) if d.ty().kind == Kind::Function => {
-                        (Found::Method, address_payload(d))
+                        (Found::Method, address_payload(d.0.as_ptr()))
                     }
-                    (None, Some(d)) => (Found::ClassAttr, address_payload(d)),
+                    (None, Some(d)) => (Found::ClassAttr, address_payload(d.0.as_ptr())),
                     (None, None) => return empty, // __getattr__ answered
                 }
             }
@@ -285,10 +320,10 @@ impl SiteCache {
     }
 }
 
-/// The payload recording the address of `o` (exposed: [`SiteCache::object`]
-/// makes it a pointer again).
-fn address_payload(o: ObjRef) -> u64 {
-    (o.0.as_ptr().expose_provenance() as u64) >> TAG_BITS
+/// The payload recording the address `p` (8-aligned; exposed:
+/// [`SiteCache::object_ptr`] makes it a pointer again).
+fn address_payload<T>(p: *const T) -> u64 {
+    (p.expose_provenance() as u64) >> TAG_BITS
 }
 
 /// A call site's cache for `getattr` of one name, for Rust callers (the
@@ -396,15 +431,27 @@ pub(crate) fn setattr_site(
     value: ObjRef,
     cache: &Cell<SiteCache>,
 ) -> Result<()> {
-    if cache.get().store(o, name, value) {
-        return Ok(());
+    if let Some(stored) = cache.get().store(o, name, value) {
+        return stored;
     }
     let interned = attr::intern_name(heap, name)?;
+    let before = instance::current_shape(o);
     attr::setattr(heap, o, interned, Some(value))?;
     if interned == name {
-        cache.set(SiteCache::filled(o, name));
+        cache.set(SiteCache::added(o, name, before).unwrap_or_else(|| SiteCache::filled(o, name)));
     }
     Ok(())
+}
+
+/// The entry of the heap's attribute cache for a lookup (`store`: a store)
+/// of `name` on `o`: chosen by type version, name, shape and `store`, so
+/// that the entry of each is fixed by its key (the shape says whether a
+/// store replaces or adds, and whether a read finds an instance value).
+#[inline]
+fn shared_site(o: ObjRef, name: ObjRef, store: bool) -> &'static Cell<SiteCache> {
+    let ty = o.ty();
+    let shape = instance::current_shape(o).addr();
+    ty.heap().attr_site(ty, name, shape ^ usize::from(store))
 }
 
 /// `getattr(o, name)` (`name` from [`attr::lookup_name`]) through the
@@ -413,7 +460,7 @@ pub(crate) fn setattr_site(
 #[inline]
 pub(crate) fn getattr_shared(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
     if o.ty().kind == Kind::Object && string::is_interned(name) {
-        getattr_site(heap, o, name, heap.attr_site(o.ty(), name))
+        getattr_site(heap, o, name, shared_site(o, name, false))
     } else {
         attr::getattr(heap, o, name)
     }
@@ -424,7 +471,7 @@ pub(crate) fn getattr_shared(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<Obj
 #[inline]
 pub(crate) fn setattr_shared(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result<()> {
     if o.ty().kind == Kind::Object {
-        setattr_site(heap, o, name, value, heap.attr_site(o.ty(), name))
+        setattr_site(heap, o, name, value, shared_site(o, name, true))
     } else {
         attr::setattr(heap, o, name, Some(value))
     }
@@ -468,7 +515,7 @@ mod tests {
         cls.setattr("c", &heap.int(1).unwrap()).unwrap();
         let o = cls.call(&[]).unwrap();
         let c = heap.intern("c").unwrap();
-        let entry = || heap.attr_site(o.raw().ty(), c.raw()).get();
+        let entry = || shared_site(o.raw(), c.raw(), false).get();
         assert_eq!(o.getattr("c").unwrap().as_int(), Some(1));
         assert_eq!(
             entry().found(),
@@ -487,5 +534,30 @@ mod tests {
         assert_eq!(o.getattr("c").unwrap().as_int(), Some(4));
         o.delattr("c").unwrap();
         assert_eq!(o.getattr("c").unwrap().as_int(), Some(2));
+    }
+
+    #[test]
+    fn adding_an_attribute_is_recorded_and_repeated_from_the_entry() {
+        let heap = Heap::new();
+        let cls = heap.new_type("P", &[], &crate::TypeSpec::dict()).unwrap();
+        let (x, one, two) = (
+            heap.intern("x").unwrap(),
+            heap.int(1).unwrap(),
+            heap.int(2).unwrap(),
+        );
+        let cache = Cell::new(SiteCache::EMPTY);
+        let a = cls.call(&[]).unwrap();
+        a.setattr_site(&x, &one, &cache).unwrap();
+        assert_eq!(cache.get().found(), Some(Found::Added));
+        // A fresh instance is added to by the entry, into the same shape.
+        let b = cls.call(&[]).unwrap();
+        let stored = cache.get().store(b.raw(), x.raw(), two.raw());
+        assert!(matches!(stored, Some(Ok(()))), "a hit");
+        assert_eq!(b.getattr("x").unwrap().as_int(), Some(2));
+        let shape = instance::current_shape;
+        assert_eq!(shape(a.raw()), shape(b.raw()));
+        // `b` has `x` now: its shape moved on, and the entry misses.
+        assert!(cache.get().store(b.raw(), x.raw(), one.raw()).is_none());
+        assert_eq!(b.getattr("x").unwrap().as_int(), Some(2));
     }
 }

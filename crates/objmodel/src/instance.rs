@@ -235,7 +235,21 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
         let d = materialize_dict(heap, o)?;
         return values::dict_set(d, name, value);
     };
-    let n = shape.keys.len();
+    append_value(heap, o, shape.keys.len(), child, value)
+}
+
+/// Adds `value` (which gains a count) to an instance in shape mode with `n`
+/// attributes, moving it to `child`, the child of its shape that appends
+/// one key. On failure (no memory for a larger values array) the instance
+/// is as it was.
+pub(crate) fn append_value(
+    heap: &Heap,
+    o: ObjRef,
+    n: usize,
+    child: *const Shape,
+    value: ObjRef,
+) -> Result<()> {
+    let p = pair(o).expect("shape mode");
     let mut cells = p.values.get();
     if n + 1 > capacity(n) {
         let new = heap
