@@ -299,8 +299,15 @@ pub unsafe extern "C" fn obj_decref(o: *mut obj_t) {
     // the count runs no host code; freeing (or queueing) the object may, so
     // only that half runs inside the panic boundary.
     if let Some(rest) = unsafe { Obj::drop_count_ptr(p.cast()) } {
-        ffi_boundary("obj_decref", || rest.finish());
+        finish_decref(rest);
     }
+}
+
+/// The half of `obj_decref` that frees (or queues) the object: out of
+/// line, so that the counting half stays a few instructions.
+#[inline(never)]
+fn finish_decref(rest: objmodel::DecrefRest) {
+    ffi_boundary("obj_decref", || rest.finish());
 }
 
 /// In debug builds: records and reports that `p` was freed already (see
