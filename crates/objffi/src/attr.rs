@@ -38,14 +38,14 @@ pub unsafe extern "C" fn obj_getattr(
 ) -> RawStatus {
     ffi_boundary("obj_getattr", || -> Result<()> {
         if !out.is_null() {
-            // SAFETY: live objects inside their heap (`quick`).
             let site = |[o, name]: [NonNull<u8>; 2]| {
+                // SAFETY: live objects inside their heap (`quick`).
                 Some(unsafe { SiteCache::shared_for(o, name, false) })
             };
             // SAFETY: the caller passes NULL or live objects.
             if let Some(value) = unsafe { quick([o, name], site, getattr_hit) } {
                 // SAFETY: the caller passes a pointer valid for one write.
-                unsafe { out.write(value.cast().as_ptr()) };
+                unsafe { out.write(value?.cast().as_ptr()) };
                 return Ok(());
             }
         }

@@ -105,14 +105,15 @@ pub(crate) unsafe fn host_site(cache: *mut obj_attr_cache_t) -> Option<SiteCache
     Some(unsafe { NonNull::new(cache)?.cast::<SiteCache>().read() })
 }
 
-/// The hit of a `getattr` quick path: the value, counted for the caller.
+/// The hit of a `getattr` quick path: the value (or a new bound method),
+/// counted for the caller.
 #[inline]
-pub(crate) fn getattr_hit(site: SiteCache, [o, name]: [NonNull<u8>; 2]) -> Option<NonNull<u8>> {
+pub(crate) fn getattr_hit(
+    site: SiteCache,
+    [o, name]: [NonNull<u8>; 2],
+) -> Option<objmodel::Result<NonNull<u8>>> {
     // SAFETY: live objects, inside their heap (`quick`).
-    let value = unsafe { site.borrowed_value(o, name) }?;
-    // SAFETY: a live object of the heap; the caller gets this count.
-    unsafe { Obj::incref_ptr(value) };
-    Some(value)
+    unsafe { site.getattr_hit(o, name) }
 }
 
 /// The hit of a `setattr` quick path: the store's result.
@@ -149,7 +150,7 @@ pub unsafe extern "C" fn obj_getattr_cached(
             // SAFETY: forwarded from the caller.
             if let Some(value) = unsafe { quick([o, name], site, getattr_hit) } {
                 // SAFETY: the caller passes a pointer valid for one write.
-                unsafe { out.write(value.cast().as_ptr()) };
+                unsafe { out.write(value?.cast().as_ptr()) };
                 return Ok(());
             }
         }

@@ -20,7 +20,7 @@ use objmodel::{ErrorKind, Heap, Obj};
 
 use crate::error::{RawStatus, Result, error_serial, last_error_string, obj_status_t, status_name};
 use crate::heap::{obj_heap_t, try_heap};
-use crate::object::{as_c, as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in};
+use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in};
 use crate::panic::ffi_boundary;
 use crate::ptr::{null_arg, try_cstr, try_out};
 
@@ -40,9 +40,6 @@ pub type obj_cfunc_t = Option<
         result: *mut *mut obj_t,
     ) -> RawStatus,
 >;
-
-/// Arguments passed on the stack up to this many; more take a `Vec`.
-const INLINE_ARGS: usize = 8;
 
 /// The objmodel kind of a host function's failing status: its own
 /// `ErrorKind::Host`, so it reaches the caller unchanged, except for
@@ -66,22 +63,14 @@ struct HostFunction {
 
 impl HostFunction {
     fn call<'h>(&self, _heap: &'h Heap, args: &[Obj<'h>]) -> objmodel::Result<Obj<'h>> {
-        let mut inline = [core::ptr::null_mut(); INLINE_ARGS];
-        let spilled: Vec<*mut obj_t>;
-        let ptrs: &[*mut obj_t] = if args.len() <= INLINE_ARGS {
-            for (slot, a) in inline.iter_mut().zip(args) {
-                *slot = as_c(a);
-            }
-            &inline[..args.len()]
-        } else {
-            spilled = args.iter().map(as_c).collect();
-            &spilled
-        };
+        // An `Obj` is a non-null object pointer (its documented layout):
+        // the slice is the C array of borrowed arguments as it is.
+        let ptrs: *const *mut obj_t = args.as_ptr().cast();
         let mut result: *mut obj_t = core::ptr::null_mut();
         let serial = error_serial();
         // SAFETY: the host promised (obj_function_new) that `func` may be
         // called with its `data`, borrowed live arguments, and a result slot.
-        let status = unsafe { (self.func)(self.data, ptrs.as_ptr(), ptrs.len(), &mut result) };
+        let status = unsafe { (self.func)(self.data, ptrs, args.len(), &mut result) };
         if status != obj_status_t::OBJ_OK {
             let message = if error_serial() != serial {
                 last_error_string()

@@ -488,7 +488,7 @@ impl<'h> Obj<'h> {
         heap.check_own(name.raw())?;
         let name = lookup_name(heap, name.raw())?;
         call::with_own_args(heap, args, |args| {
-            call::call_method(heap, self.raw(), name, args)
+            ic::call_method_shared(heap, self.raw(), name, args)
         })
         .map(ObjRef::into_obj)
     }

@@ -14,7 +14,11 @@ pub(crate) fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjR
     const INLINE: usize = 8;
     if args.len() < INLINE {
         let mut buf = [first; INLINE];
-        buf[1..=args.len()].copy_from_slice(args);
+        // A loop, not `copy_from_slice`: a call of `memcpy` costs more
+        // than the few handles there are to copy.
+        for (slot, &a) in buf[1..].iter_mut().zip(args) {
+            *slot = a;
+        }
         f(&buf[..=args.len()])
     } else {
         let mut v = Vec::with_capacity(args.len() + 1);

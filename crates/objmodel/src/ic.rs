@@ -205,17 +205,21 @@ impl SiteCache {
         }
     }
 
-    /// The value `getattr(o, name)` gives, borrowed, when this entry answers
-    /// it without allocating (not for methods, which need a bound method).
+    /// What `getattr(o, name)` gives (a new reference: the value, or a
+    /// new bound method, whose allocation may fail) when this entry
+    /// answers it; `None` on a miss.
     ///
     /// # Safety
     /// `o` and `name` are live objects; the caller is inside `o`'s heap.
     #[inline]
-    pub unsafe fn borrowed_value(&self, o: NonNull<u8>, name: NonNull<u8>) -> Option<NonNull<u8>> {
-        match self.hit(ObjRef(o.cast()), ObjRef(name.cast()))? {
-            Hit::Value(v) => Some(v.0.cast()),
-            Hit::Method(_) => None,
-        }
+    pub unsafe fn getattr_hit(
+        &self,
+        o: NonNull<u8>,
+        name: NonNull<u8>,
+    ) -> Option<Result<NonNull<u8>>> {
+        let o = ObjRef(o.cast());
+        let hit = self.hit(o, ObjRef(name.cast()))?;
+        Some(answer(o.ty().heap(), o, hit).map(|v| v.0.cast()))
     }
 
     /// Stores `value` as `o.name` when this entry says how (an instance
@@ -384,15 +388,28 @@ impl<'h> Obj<'h> {
     ) -> Result<Obj<'h>> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
-        let o = self.raw();
-        if let Some(Hit::Method(f)) = cache.get().hit(o, name.raw()) {
-            return call::with_own_args(heap, args, |args| call::call_with_self(heap, f, o, args))
-                .map(ObjRef::into_obj);
-        }
-        let r = self.call_method_obj(name, args)?;
-        cache.set(SiteCache::filled(o, name.raw()));
-        Ok(r)
+        let (o, name) = (self.raw(), name.raw());
+        call::with_own_args(heap, args, |args| match cache.get().hit(o, name) {
+            Some(Hit::Method(f)) => call::call_with_self(heap, f, o, args),
+            _ => call_method_slow(heap, o, name, args, cache),
+        })
+        .map(ObjRef::into_obj)
     }
+}
+
+/// `o.name(*args)` through `cache` after a miss: the full path, then the
+/// cache filled.
+#[cold]
+fn call_method_slow(
+    heap: &Heap,
+    o: ObjRef,
+    name: ObjRef,
+    args: &[ObjRef],
+    cache: &Cell<SiteCache>,
+) -> Result<ObjRef> {
+    let r = call::call_method(heap, o, attr::lookup_name(heap, name)?, args)?;
+    cache.set(SiteCache::filled(o, name));
+    Ok(r)
 }
 
 /// `getattr(o, name)` through `cache`; a new reference. The cache is read
@@ -406,12 +423,20 @@ pub(crate) fn getattr_site(
     cache: &Cell<SiteCache>,
 ) -> Result<ObjRef> {
     match cache.get().hit(o, name) {
-        Some(Hit::Value(v)) => {
+        Some(hit) => answer(heap, o, hit),
+        None => getattr_slow(heap, o, name, cache),
+    }
+}
+
+/// What a hit for `getattr(o, ...)` gives: a new reference.
+#[inline]
+fn answer(heap: &Heap, o: ObjRef, hit: Hit) -> Result<ObjRef> {
+    match hit {
+        Hit::Value(v) => {
             v.incref();
             Ok(v)
         }
-        Some(Hit::Method(f)) => func::new_method(heap, f, o),
-        None => getattr_slow(heap, o, name, cache),
+        Hit::Method(f) => func::new_method(heap, f, o),
     }
 }
 
@@ -463,6 +488,25 @@ pub(crate) fn getattr_shared(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<Obj
         getattr_site(heap, o, name, shared_site(o, name, false))
     } else {
         attr::getattr(heap, o, name)
+    }
+}
+
+/// `o.name(*args)` (`name` from [`attr::lookup_name`]) through the heap's
+/// attribute cache, as [`getattr_shared`].
+#[inline]
+pub(crate) fn call_method_shared(
+    heap: &Heap,
+    o: ObjRef,
+    name: ObjRef,
+    args: &[ObjRef],
+) -> Result<ObjRef> {
+    if o.ty().kind != Kind::Object || !string::is_interned(name) {
+        return call::call_method(heap, o, name, args);
+    }
+    let site = shared_site(o, name, false);
+    match site.get().hit(o, name) {
+        Some(Hit::Method(f)) => call::call_with_self(heap, f, o, args),
+        _ => call_method_slow(heap, o, name, args, site),
     }
 }
 

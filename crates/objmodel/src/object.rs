@@ -169,6 +169,10 @@ impl ObjRef {
 ///
 /// `Clone` adds a reference, `Drop` removes one; the last one frees the
 /// object (and, without recursion, whatever only it kept alive).
+///
+/// Layout: a non-null pointer to the object (`repr(transparent)`, a
+/// promise), so a slice of them is an array of object pointers, as a C
+/// host function receives its arguments.
 #[repr(transparent)]
 pub struct Obj<'h> {
     pub(crate) ptr: ObjRef,
