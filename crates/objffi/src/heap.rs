@@ -71,7 +71,7 @@ pub(crate) unsafe fn try_heap<'a>(heap: *const obj_heap_t, func: &str) -> Result
 
 /// Enters `heap` for an export; inside a payload's traverse hook every call
 /// that enters the heap is refused (`OBJ_ERR_VALUE`).
-#[inline]
+#[inline(always)]
 pub(crate) fn enter(heap: &Heap) -> Result<Entered<'_>> {
     let entered = heap.enter();
     if heap.in_traverse_hook() {

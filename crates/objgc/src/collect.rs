@@ -183,11 +183,22 @@ impl Collector {
     }
 
     /// The generation an automatic collection should examine now, if any.
+    #[inline]
     pub fn due(&self) -> Option<usize> {
-        if !self.enabled.get() || self.collecting.get() || self.thresholds[0].get() == 0 {
+        // The common answer in one compare, inline: the youngest generation
+        // has not passed its threshold.
+        if self.counts[0].get() <= self.thresholds[0].get() {
             return None;
         }
-        if self.counts[0].get() <= self.thresholds[0].get() {
+        self.due_past_threshold()
+    }
+
+    /// The rest of [`Collector::due`], once the youngest generation has
+    /// passed its threshold.
+    #[cold]
+    #[inline(never)]
+    fn due_past_threshold(&self) -> Option<usize> {
+        if !self.enabled.get() || self.collecting.get() || self.thresholds[0].get() == 0 {
             return None;
         }
         // Garbage that reached the oldest generation waits for a full
@@ -209,6 +220,7 @@ impl Collector {
     }
 
     /// Runs an automatic collection if one is due; returns what it found.
+    #[inline]
     pub fn maybe_collect(&self, host: &impl GcHost) -> Option<usize> {
         let g = self.due()?;
         Some(self.collect(host, g))

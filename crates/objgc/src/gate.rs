@@ -369,16 +369,25 @@ impl Gate {
 
     /// Frees the dead object `o` with `free`, now if `me` holds the gate or
     /// can take it, otherwise through the holder.
-    pub fn release(&self, me: usize, o: NonNull<u8>, free: &mut dyn FnMut(NonNull<u8>)) {
+    #[inline]
+    pub fn release(&self, me: usize, o: NonNull<u8>, mut free: impl FnMut(NonNull<u8>)) {
         if self.is_held_by(me) {
             free(o);
             return;
         }
         if self.try_enter(me) {
             free(o);
-            self.leave(me, free);
+            self.leave(me, &mut free);
             return;
         }
+        self.release_to_holder(me, o, &mut free);
+    }
+
+    /// The half of [`Gate::release`] for a gate another thread holds: the
+    /// object goes to the holder, unless the gate comes free meanwhile.
+    #[cold]
+    #[inline(never)]
+    fn release_to_holder(&self, me: usize, o: NonNull<u8>, free: &mut dyn FnMut(NonNull<u8>)) {
         self.pending.push(Handed(o));
         let mut now = self.state.load(Ordering::Relaxed);
         loop {

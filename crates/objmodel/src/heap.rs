@@ -629,7 +629,7 @@ pub(crate) fn release(o: ObjRef) {
         dealloc(o);
     } else {
         heap.gate
-            .release(me, o.0.cast(), &mut |p| dealloc(ObjRef(p.cast())));
+            .release(me, o.0.cast(), |p| dealloc(ObjRef(p.cast())));
     }
 }
 

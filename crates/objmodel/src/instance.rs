@@ -369,10 +369,18 @@ pub(crate) fn run_finalizer(heap: &Heap, o: ObjRef) {
 /// Runs `__del__` before an instance whose count reached zero is freed.
 /// Returns false if the finaliser resurrected the object (it then stays
 /// alive, intact, with the references the finaliser gave it).
+#[inline]
 pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
     if !has_del(heap, o.ty()) || o.has_flag(FINALIZED) {
         return true;
     }
+    finalize_now(heap, o)
+}
+
+/// The half of [`finalize`] that runs `__del__`.
+#[cold]
+#[inline(never)]
+fn finalize_now(heap: &Heap, o: ObjRef) -> bool {
     run_revived(heap, o, || run_finalizer(heap, o))
 }
 
@@ -385,6 +393,13 @@ fn has_del(heap: &Heap, ty: &TypeObject) -> bool {
     if version == ty.version.get() && version != 0 {
         return known;
     }
+    look_up_del(heap, ty)
+}
+
+/// The half of [`has_del`] that looks `__del__` up, for a new type version.
+#[cold]
+#[inline(never)]
+fn look_up_del(heap: &Heap, ty: &TypeObject) -> bool {
     let found = crate::attr::lookup_in_mro(ty, heap.b().names.del).is_some();
     // The lookup gave the type a version if it had none.
     ty.has_del.set((ty.version.get(), found));
@@ -458,8 +473,8 @@ pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
 /// detached references wait on the stack (a class with more slots than
 /// [`INLINE_SLOTS`] spills them to the heap) and in the values array, which
 /// is freed after.
+#[inline]
 fn drop_references(heap: &Heap, o: ObjRef) {
-    const INLINE_SLOTS: usize = 8;
     let slots = &o.ty().layout.slots;
     if slots.is_empty() {
         if pair(o).is_none_or(|p| p.shape.get().is_null()) {
@@ -467,10 +482,17 @@ fn drop_references(heap: &Heap, o: ObjRef) {
         }
         return drop_attributes(heap, o, &mut []);
     }
-    if slots.len() <= INLINE_SLOTS {
-        drop_attributes(heap, o, &mut [None; INLINE_SLOTS][..slots.len()]);
+    drop_slots_and_attributes(heap, o, slots.len());
+}
+
+/// [`drop_references`] for an instance with `n` slots.
+#[inline(never)]
+fn drop_slots_and_attributes(heap: &Heap, o: ObjRef, n: usize) {
+    const INLINE_SLOTS: usize = 8;
+    if n <= INLINE_SLOTS {
+        drop_attributes(heap, o, &mut [None; INLINE_SLOTS][..n]);
     } else {
-        drop_attributes(heap, o, &mut vec![None; slots.len()]);
+        drop_attributes(heap, o, &mut vec![None; n]);
     }
 }
 
