@@ -314,6 +314,53 @@ static int call_method_kinds(void) {
         CHECK(failures, got == (i == 1 ? 1 : 2));
         obj_decref(r);
     }
+    /* A warm call site refuses bad arguments as the full path does: NULL
+     * in the array, an object of another heap, a NULL array or result. */
+    obj_heap_t *other = obj_heap_new();
+    obj_t *theirs = NULL;
+    CHECK_STATUS(failures, obj_int_new(other, 1, &theirs), OBJ_OK);
+    obj_t *ok_args[] = {arg}, *null_args[] = {NULL}, *their_args[] = {theirs};
+    obj_t *o3 = NULL;
+    CHECK_STATUS(failures, obj_call(cls, NULL, 0, &o3), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(cls, "m", f), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(o3, "base", base), OBJ_OK);
+    obj_attr_cache_t cw = OBJ_ATTR_CACHE_INIT;
+    struct {
+        obj_t **args;
+        size_t nargs;
+        int null_result;
+        const char *want;
+    } calls[] = {
+        {ok_args, 1, 0, "ok: 105"},
+        {ok_args, 1, 0, "ok: 105"},
+        {null_args, 1, 0, "OBJ_ERR_NULL_ARG: obj_call_method: argument 'args[0]' is NULL"},
+        {their_args, 1, 0, "OBJ_ERR_HEAP_MISMATCH: objects of two heaps cannot be mixed"},
+        {NULL, 1, 0, "OBJ_ERR_NULL_ARG: obj_call_method: argument 'args' is NULL"},
+        {ok_args, 1, 1, "OBJ_ERR_NULL_ARG: obj_call_method: argument 'result' is NULL"},
+        {ok_args, 1, 0, "ok: 105"},
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; ++i) {
+        obj_t *got = NULL;
+        obj_t **out = calls[i].null_result ? NULL : &got;
+        obj_status_t st = obj_call_method(o3, m, calls[i].args, calls[i].nargs, out);
+        char *plain = outcome(st, got);
+        CHECK_STR(failures, plain, calls[i].want);
+        got = NULL;
+        st = obj_call_method_cached(o3, m, calls[i].args, calls[i].nargs, &cw, out);
+        char *cached = outcome(st, got);
+        /* The same, but for the function's name in the message. */
+        const char *cached_want = strstr(calls[i].want, "obj_call_method:") != NULL
+                                      ? NULL
+                                      : calls[i].want;
+        if (cached_want != NULL) CHECK_STR(failures, cached, cached_want);
+        else CHECK(failures, strstr(cached, "obj_call_method_cached:") != NULL);
+        free(plain);
+        free(cached);
+    }
+    obj_decref(o3);
+    obj_decref(theirs);
+    obj_heap_free(other);
+
     /* A missing method: obj_call_method's error. */
     obj_t *r = NULL;
     obj_t *nope = interned("nope");

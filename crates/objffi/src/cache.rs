@@ -116,6 +116,45 @@ pub(crate) fn getattr_hit(
     unsafe { site.getattr_hit(o, name) }
 }
 
+/// The arguments of a quick call: the C array `args` of `nargs` pointers
+/// as object pointers, if each is a live object of `o`'s heap (not NULL,
+/// not one debug builds know was freed); `None` otherwise, for the full
+/// path to report. Inside the heap.
+///
+/// # Safety
+/// `o` is a live object; `args` is NULL or points to `nargs` pointers, each
+/// NULL or a live object, valid for `'a`.
+#[inline]
+pub(crate) unsafe fn quick_args<'a>(
+    o: NonNull<u8>,
+    args: *const *mut obj_t,
+    nargs: usize,
+) -> Option<&'a [NonNull<u8>]> {
+    if nargs == 0 {
+        return Some(&[]);
+    }
+    if args.is_null() {
+        return None;
+    }
+    // SAFETY: `nargs` pointers (the caller's promise).
+    let ptrs = unsafe { core::slice::from_raw_parts(args, nargs) };
+    // SAFETY: a live object; the view owns no count.
+    let heap = unsafe { Obj::borrow_ptr(o) }.heap();
+    let own = |&p: &*mut obj_t| match NonNull::new(p) {
+        Some(p) if !(cfg!(debug_assertions) && objmodel::freed_object_type(p.cast()).is_some()) => {
+            // SAFETY: a live object (the caller's promise).
+            core::ptr::eq(unsafe { Obj::borrow_ptr(p.cast()) }.heap(), heap)
+        }
+        _ => false,
+    };
+    if !ptrs.iter().all(own) {
+        return None;
+    }
+    // SAFETY: none is NULL, and `*mut obj_t` and `NonNull<u8>` have the
+    // same layout.
+    Some(unsafe { core::slice::from_raw_parts(args.cast::<NonNull<u8>>(), nargs) })
+}
+
 /// The hit of a `setattr` quick path: the store's result.
 #[inline]
 pub(crate) fn setattr_hit(
@@ -225,6 +264,22 @@ pub unsafe extern "C" fn obj_call_method_cached(
 ) -> RawStatus {
     const F: &str = "obj_call_method_cached";
     ffi_boundary(F, || -> Result<()> {
+        if !result.is_null() {
+            // SAFETY: forwarded from the caller.
+            let site = |_| unsafe { host_site(cache) };
+            let hit = |site: SiteCache, [o, name]: [NonNull<u8>; 2]| {
+                // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
+                let args = unsafe { quick_args(o, args, nargs) }?;
+                // SAFETY: live objects of `o`'s heap, inside it (`quick`).
+                unsafe { site.call_method_hit(o, name, args) }
+            };
+            // SAFETY: the caller passes NULL or live objects.
+            if let Some(r) = unsafe { quick([o, name], site, hit) } {
+                // SAFETY: the caller passes a pointer valid for one write.
+                unsafe { result.write(r?.cast().as_ptr()) };
+                return Ok(());
+            }
+        }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, F, "o") }?;
         // SAFETY: as above.

@@ -222,6 +222,31 @@ impl SiteCache {
         Some(answer(o.ty().heap(), o, hit).map(|v| v.0.cast()))
     }
 
+    /// What `o.name(*args)` gives (a new reference, or the call's error)
+    /// when this entry has `name` as a function of `o`'s class, called
+    /// without a bound method; `None`, having called nothing, otherwise.
+    ///
+    /// # Safety
+    /// `o`, `name` and each of `args` are live objects of `o`'s heap; the
+    /// caller is inside that heap.
+    #[inline]
+    pub unsafe fn call_method_hit(
+        &self,
+        o: NonNull<u8>,
+        name: NonNull<u8>,
+        args: &[NonNull<u8>],
+    ) -> Option<Result<NonNull<u8>>> {
+        let o = ObjRef(o.cast());
+        let Hit::Method(f) = self.hit(o, ObjRef(name.cast()))? else {
+            return None;
+        };
+        // SAFETY: `ObjRef` is a `repr(transparent)` non-null pointer, as
+        // `NonNull<u8>` is; the slice is only read.
+        let args =
+            unsafe { core::slice::from_raw_parts(args.as_ptr().cast::<ObjRef>(), args.len()) };
+        Some(call::call_with_self(o.ty().heap(), f, o, args).map(|r| r.0.cast()))
+    }
+
     /// Stores `value` as `o.name` when this entry says how (an instance
     /// value, a slot, or a value to add) and `value` belongs to `o`'s heap,
     /// dropping the old value (which may run its `__del__`): the result of
