@@ -62,7 +62,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bench::cpython::{PyRef, Python, TWO_ATTRIBUTE_CLASSES};
+use bench::cpython::{PyRef, Python};
 use bench::objrt::{Classes, GcClasses};
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use objmodel::{Heap, Obj};
@@ -83,91 +83,9 @@ const CHURN: (usize, usize, usize, usize) = (200_000, 500, 20_000, 1_000);
 /// Instances alive at once when measuring bytes per instance.
 const MEMORY_INSTANCES: usize = 1_000_000;
 
-/// Classes of the benchmarks, besides [`TWO_ATTRIBUTE_CLASSES`]
-/// (`Dict2`, `Slots2`).
-const CLASSES: &str = "\
-class Obj:
-    kind = 'class attribute'
-    def __init__(self):
-        self.x = 1
-        self.y = 2
-    def get_x(self):
-        return self.x
-
-class Level0:
-    deep = 'five levels up'
-    def __init__(self):
-        self.x = 1
-        self.y = 2
-class Level1(Level0): pass
-class Level2(Level1): pass
-class Level3(Level2): pass
-class Level4(Level3): pass
-class Level5(Level4): pass
-
-class Node:
-    pass
-
-class TreeNode:
-    __slots__ = ('left', 'right', 'parent')
-
-def make_garbage_pairs(n_pairs):
-    for _ in range(n_pairs):
-        a = Node()
-        b = Node()
-        a.other = b
-        b.other = a
-
-def make_live_pairs(n_pairs):
-    nodes = []
-    for _ in range(n_pairs):
-        a = Node()
-        b = Node()
-        a.other = b
-        b.other = a
-        nodes.append(a)
-        nodes.append(b)
-    return nodes
-
-def tracked_objects():
-    import gc
-    gc.collect()
-    return len(gc.get_objects())
-
-def churn_peak(steps, ring_size, long_lived, every):
-    # Worst live/reachable ratio (x1000) of the churn GcClasses.churn_peak
-    # runs in objrt, counting the objects the collector tracks.
-    import gc
-    gc.collect()
-    base = len(gc.get_objects())
-    keep = [Node() for _ in range(long_lived)]
-    ring = [None] * ring_size
-    worst = 0.0
-    for step in range(steps):
-        a = Node()
-        b = Node()
-        a.other = b
-        b.other = a
-        ring[step % ring_size] = a
-        del a, b
-        if step % every == every - 1:
-            reachable = long_lived + 2 * min(step + 1, ring_size)
-            live = len(gc.get_objects()) - base - 2  # less `keep` and `ring`
-            worst = max(worst, live / reachable)
-    del keep, ring
-    gc.collect()
-    return int(worst * 1000)
-";
-
-/// The interpreter with the benchmark classes defined (once per process).
+/// The interpreter with the benchmark classes defined.
 fn python() -> Python {
-    let py = Python::init();
-    let defined = py.eval("'Level5' in globals()");
-    if py.int_value(&defined) == 0 {
-        py.run(TWO_ATTRIBUTE_CLASSES);
-        py.run(CLASSES);
-    }
-    py
+    Python::with_bench_classes()
 }
 
 /// Prints CPython's memory per instance and its baseline of tracked objects.

@@ -419,6 +419,82 @@ class Slots2:
         self.y = 2
 ";
 
+/// Classes of the benchmarks, besides [`TWO_ATTRIBUTE_CLASSES`]
+/// (`Dict2`, `Slots2`).
+pub const BENCH_CLASSES: &str = "\
+class Obj:
+    kind = 'class attribute'
+    def __init__(self):
+        self.x = 1
+        self.y = 2
+    def get_x(self):
+        return self.x
+
+class Level0:
+    deep = 'five levels up'
+    def __init__(self):
+        self.x = 1
+        self.y = 2
+class Level1(Level0): pass
+class Level2(Level1): pass
+class Level3(Level2): pass
+class Level4(Level3): pass
+class Level5(Level4): pass
+
+class Node:
+    pass
+
+class TreeNode:
+    __slots__ = ('left', 'right', 'parent')
+
+def make_garbage_pairs(n_pairs):
+    for _ in range(n_pairs):
+        a = Node()
+        b = Node()
+        a.other = b
+        b.other = a
+
+def make_live_pairs(n_pairs):
+    nodes = []
+    for _ in range(n_pairs):
+        a = Node()
+        b = Node()
+        a.other = b
+        b.other = a
+        nodes.append(a)
+        nodes.append(b)
+    return nodes
+
+def tracked_objects():
+    import gc
+    gc.collect()
+    return len(gc.get_objects())
+
+def churn_peak(steps, ring_size, long_lived, every):
+    # Worst live/reachable ratio (x1000) of the churn GcClasses.churn_peak
+    # runs in objrt, counting the objects the collector tracks.
+    import gc
+    gc.collect()
+    base = len(gc.get_objects())
+    keep = [Node() for _ in range(long_lived)]
+    ring = [None] * ring_size
+    worst = 0.0
+    for step in range(steps):
+        a = Node()
+        b = Node()
+        a.other = b
+        b.other = a
+        ring[step % ring_size] = a
+        del a, b
+        if step % every == every - 1:
+            reachable = long_lived + 2 * min(step + 1, ring_size)
+            live = len(gc.get_objects()) - base - 2  # less `keep` and `ring`
+            worst = max(worst, live / reachable)
+    del keep, ring
+    gc.collect()
+    return int(worst * 1000)
+";
+
 /// The Python side of [`Python::bytes_per_instance`].
 const BYTES_PER_INSTANCE: &str = "\
 def _objrt_bench_bytes_per_instance(cls, n):
@@ -474,6 +550,18 @@ impl Python {
         Python {
             _owner_thread_only: PhantomData,
         }
+    }
+
+    /// [`Python::init`], with [`TWO_ATTRIBUTE_CLASSES`] and
+    /// [`BENCH_CLASSES`] defined (once per process).
+    pub fn with_bench_classes() -> Python {
+        let py = Python::init();
+        let defined = py.eval("'Level5' in globals()");
+        if py.int_value(&defined) == 0 {
+            py.run(TWO_ATTRIBUTE_CLASSES);
+            py.run(BENCH_CLASSES);
+        }
+        py
     }
 
     /// Runs Python statements in `__main__`'s namespace.

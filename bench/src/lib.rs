@@ -2,6 +2,7 @@
 //! side by side, and deterministic workloads for them.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod c_abi;
 pub mod cpython;
 pub mod objrt;
 pub mod peers;
