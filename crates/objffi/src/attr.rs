@@ -9,11 +9,8 @@
 //! host function gives its status unchanged.
 
 use core::ffi::c_char;
-use core::ptr::NonNull;
 
-use objmodel::SiteCache;
-
-use crate::cache::{getattr_hit, quick, setattr_hit};
+use crate::cache::{Site, quick_getattr, quick_setattr};
 use crate::error::{RawStatus, Result};
 use crate::object::{new_ref, obj_t, try_obj, try_obj_in};
 use crate::panic::ffi_boundary;
@@ -37,17 +34,9 @@ pub unsafe extern "C" fn obj_getattr(
     out: *mut *mut obj_t,
 ) -> RawStatus {
     ffi_boundary("obj_getattr", || -> Result<()> {
-        if !out.is_null() {
-            let site = |[o, name]: [NonNull<u8>; 2]| {
-                // SAFETY: live objects inside their heap (`quick`).
-                Some(unsafe { SiteCache::shared_for(o, name, false) })
-            };
-            // SAFETY: the caller passes NULL or live objects.
-            if let Some(value) = unsafe { quick([o, name], site, getattr_hit) } {
-                // SAFETY: the caller passes a pointer valid for one write.
-                unsafe { out.write(value?.cast().as_ptr()) };
-                return Ok(());
-            }
+        // SAFETY: forwarded from the caller.
+        if let Some(r) = unsafe { quick_getattr(o, name, out, Site::Heap) } {
+            return r;
         }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, "obj_getattr", "o") }?;
@@ -101,12 +90,9 @@ pub unsafe extern "C" fn obj_setattr(
     value: *mut obj_t,
 ) -> RawStatus {
     ffi_boundary("obj_setattr", || -> Result<()> {
-        // SAFETY: live objects inside their heap (`quick`).
-        let site =
-            |[o, name, _]: [NonNull<u8>; 3]| Some(unsafe { SiteCache::shared_for(o, name, true) });
-        // SAFETY: the caller passes NULL or live objects.
-        if let Some(stored) = unsafe { quick([o, name, value], site, setattr_hit) } {
-            return Ok(stored?);
+        // SAFETY: forwarded from the caller.
+        if let Some(r) = unsafe { quick_setattr(o, name, value, Site::Heap) } {
+            return r;
         }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, "obj_setattr", "o") }?;

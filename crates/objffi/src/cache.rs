@@ -55,24 +55,49 @@ unsafe fn try_cache<'a>(cache: *mut obj_attr_cache_t, func: &str) -> Result<&'a 
     Ok(unsafe { cache.cast::<Cell<SiteCache>>().as_ref() })
 }
 
-/// Runs `hit` with the cache `site` reads and the object arguments
-/// (`objs[0]` the object whose heap the call works in) inside that heap,
-/// when the quick path may run: no pointer is NULL, none is an object debug
+/// The cache a quick path reads: the heap's own (`SiteCache::shared_for`,
+/// for `obj_getattr` & co.) or a call site's.
+#[derive(Clone, Copy)]
+pub(crate) enum Site {
+    Heap,
+    Host(*mut obj_attr_cache_t),
+}
+
+impl Site {
+    /// A copy of the entry for looking up (`store`: storing) `name` on `o`;
+    /// `None` for a NULL call-site cache.
+    ///
+    /// # Safety
+    /// `o` and `name` are live objects, inside `o`'s heap; a `Host` cache
+    /// is NULL or valid, and no other thread uses it meanwhile.
+    #[inline]
+    unsafe fn read(self, o: NonNull<u8>, name: NonNull<u8>, store: bool) -> Option<SiteCache> {
+        match self {
+            // SAFETY: forwarded from the caller.
+            Site::Heap => Some(unsafe { SiteCache::shared_for(o, name, store) }),
+            // SAFETY: forwarded from the caller; plain words, read once.
+            Site::Host(cache) => Some(unsafe { NonNull::new(cache)?.cast::<SiteCache>().read() }),
+        }
+    }
+}
+
+/// Runs `hit` with the entry of `site` for `objs[0].objs[1]` (`store`: for
+/// a store) and the object arguments inside the heap of `objs[0]`, when
+/// the quick path may run: no pointer is NULL, none is an object debug
 /// builds know was freed, and the heap is not inside a traverse hook.
 /// `None` otherwise, or when `hit` misses: the caller then takes the full
 /// path, which gives each refusal its status and message.
 ///
-/// `site` gives a copy of the cache: a call site's (`host_site`) or the
-/// heap's own (`SiteCache::shared_for`), read inside the heap.
-///
 /// # Safety
-/// Each of `objs` is NULL or a live object; `site` reads a valid cache.
+/// Each of `objs` is NULL or a live object; `site` as for [`Site::read`].
 #[inline]
-pub(crate) unsafe fn quick<const N: usize, R>(
+unsafe fn quick<const N: usize, R>(
     objs: [*mut obj_t; N],
-    site: impl FnOnce([NonNull<u8>; N]) -> Option<SiteCache>,
+    site: Site,
+    store: bool,
     hit: impl FnOnce(SiteCache, [NonNull<u8>; N]) -> Option<R>,
 ) -> Option<R> {
+    const { assert!(N >= 2) };
     if objs.iter().any(|o| o.is_null()) {
         return None;
     }
@@ -92,28 +117,94 @@ pub(crate) unsafe fn quick<const N: usize, R>(
     if heap.in_traverse_hook() {
         return None;
     }
-    hit(site(ptrs)?, ptrs)
+    // SAFETY: live objects, inside the heap; `site` forwarded.
+    let entry = unsafe { site.read(ptrs[0], ptrs[1], store) }?;
+    hit(entry, ptrs)
 }
 
-/// A copy of the call site's cache `cache`, if it is not NULL.
+/// The quick path of `getattr(o, name)` into `*out`: the export's result
+/// when it ran (see [`quick`]).
 ///
 /// # Safety
-/// `cache` is NULL or a valid cache that no other thread uses meanwhile.
+/// `o` and `name` are NULL or live objects; `out` is NULL or valid for one
+/// write; `site` as for [`Site::read`].
 #[inline]
-pub(crate) unsafe fn host_site(cache: *mut obj_attr_cache_t) -> Option<SiteCache> {
-    // SAFETY: the caller's promise; plain words, read once.
-    Some(unsafe { NonNull::new(cache)?.cast::<SiteCache>().read() })
+pub(crate) unsafe fn quick_getattr(
+    o: *mut obj_t,
+    name: *mut obj_t,
+    out: *mut *mut obj_t,
+    site: Site,
+) -> Option<Result<()>> {
+    if out.is_null() {
+        return None;
+    }
+    let hit = |entry: SiteCache, [o, name]: [NonNull<u8>; 2]| {
+        // SAFETY: live objects, inside their heap (`quick`).
+        unsafe { entry.getattr_hit(o, name) }
+    };
+    // SAFETY: forwarded from the caller.
+    let value = unsafe { quick([o, name], site, false, hit) }?;
+    // SAFETY: the caller passes a pointer valid for one write.
+    Some(
+        value
+            .map(|v| unsafe { out.write(v.cast().as_ptr()) })
+            .map_err(Into::into),
+    )
 }
 
-/// The hit of a `getattr` quick path: the value (or a new bound method),
-/// counted for the caller.
+/// The quick path of `setattr(o, name, value)`: the export's result when
+/// it ran (see [`quick`]).
+///
+/// # Safety
+/// `o`, `name` and `value` are NULL or live objects; `site` as for
+/// [`Site::read`].
 #[inline]
-pub(crate) fn getattr_hit(
-    site: SiteCache,
-    [o, name]: [NonNull<u8>; 2],
-) -> Option<objmodel::Result<NonNull<u8>>> {
-    // SAFETY: live objects, inside their heap (`quick`).
-    unsafe { site.getattr_hit(o, name) }
+pub(crate) unsafe fn quick_setattr(
+    o: *mut obj_t,
+    name: *mut obj_t,
+    value: *mut obj_t,
+    site: Site,
+) -> Option<Result<()>> {
+    let hit = |entry: SiteCache, [o, name, value]: [NonNull<u8>; 3]| {
+        // SAFETY: live objects, inside `o`'s heap (`quick`).
+        unsafe { entry.store_hit(o, name, value) }
+    };
+    // SAFETY: forwarded from the caller.
+    let stored = unsafe { quick([o, name, value], site, true, hit) }?;
+    Some(stored.map_err(Into::into))
+}
+
+/// The quick path of `o.name(*args)` into `*result`: the export's result
+/// when it ran (see [`quick`]).
+///
+/// # Safety
+/// `o` and `name` are NULL or live objects; `args` is NULL or points to
+/// `nargs` pointers, each NULL or a live object; `result` is NULL or valid
+/// for one write; `site` as for [`Site::read`].
+#[inline]
+pub(crate) unsafe fn quick_call_method(
+    o: *mut obj_t,
+    name: *mut obj_t,
+    (args, nargs): (*const *mut obj_t, usize),
+    result: *mut *mut obj_t,
+    site: Site,
+) -> Option<Result<()>> {
+    if result.is_null() {
+        return None;
+    }
+    let hit = |entry: SiteCache, [o, name]: [NonNull<u8>; 2]| {
+        // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
+        let args = unsafe { quick_args(o, args, nargs) }?;
+        // SAFETY: live objects of `o`'s heap, inside it (`quick`).
+        unsafe { entry.call_method_hit(o, name, args) }
+    };
+    // SAFETY: forwarded from the caller.
+    let r = unsafe { quick([o, name], site, false, hit) }?;
+    // SAFETY: the caller passes a pointer valid for one write.
+    Some(
+        r.map(|v| unsafe { result.write(v.cast().as_ptr()) })
+            .map_err(Into::into),
+    )
 }
 
 /// The arguments of a quick call: the C array `args` of `nargs` pointers
@@ -125,7 +216,7 @@ pub(crate) fn getattr_hit(
 /// `o` is a live object; `args` is NULL or points to `nargs` pointers, each
 /// NULL or a live object, valid for `'a`.
 #[inline]
-pub(crate) unsafe fn quick_args<'a>(
+unsafe fn quick_args<'a>(
     o: NonNull<u8>,
     args: *const *mut obj_t,
     nargs: usize,
@@ -155,16 +246,6 @@ pub(crate) unsafe fn quick_args<'a>(
     Some(unsafe { core::slice::from_raw_parts(args.cast::<NonNull<u8>>(), nargs) })
 }
 
-/// The hit of a `setattr` quick path: the store's result.
-#[inline]
-pub(crate) fn setattr_hit(
-    site: SiteCache,
-    [o, name, value]: [NonNull<u8>; 3],
-) -> Option<objmodel::Result<()>> {
-    // SAFETY: live objects, inside `o`'s heap (`quick`).
-    unsafe { site.store_hit(o, name, value) }
-}
-
 /// `obj_getattr` through a call site's cache: the same results, statuses,
 /// messages and side effects; a repeated lookup of the same name on objects
 /// of the same type and attribute layout is answered from `cache`. NULL
@@ -183,15 +264,9 @@ pub unsafe extern "C" fn obj_getattr_cached(
 ) -> RawStatus {
     const F: &str = "obj_getattr_cached";
     ffi_boundary(F, || -> Result<()> {
-        if !out.is_null() {
-            // SAFETY: forwarded from the caller.
-            let site = |_| unsafe { host_site(cache) };
-            // SAFETY: forwarded from the caller.
-            if let Some(value) = unsafe { quick([o, name], site, getattr_hit) } {
-                // SAFETY: the caller passes a pointer valid for one write.
-                unsafe { out.write(value?.cast().as_ptr()) };
-                return Ok(());
-            }
+        // SAFETY: forwarded from the caller.
+        if let Some(r) = unsafe { quick_getattr(o, name, out, Site::Host(cache)) } {
+            return r;
         }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, F, "o") }?;
@@ -225,10 +300,8 @@ pub unsafe extern "C" fn obj_setattr_cached(
     const F: &str = "obj_setattr_cached";
     ffi_boundary(F, || -> Result<()> {
         // SAFETY: forwarded from the caller.
-        let site = |_| unsafe { host_site(cache) };
-        // SAFETY: forwarded from the caller.
-        if let Some(stored) = unsafe { quick([o, name, value], site, setattr_hit) } {
-            return Ok(stored?);
+        if let Some(r) = unsafe { quick_setattr(o, name, value, Site::Host(cache)) } {
+            return r;
         }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, F, "o") }?;
@@ -264,21 +337,10 @@ pub unsafe extern "C" fn obj_call_method_cached(
 ) -> RawStatus {
     const F: &str = "obj_call_method_cached";
     ffi_boundary(F, || -> Result<()> {
-        if !result.is_null() {
-            // SAFETY: forwarded from the caller.
-            let site = |_| unsafe { host_site(cache) };
-            let hit = |site: SiteCache, [o, name]: [NonNull<u8>; 2]| {
-                // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
-                let args = unsafe { quick_args(o, args, nargs) }?;
-                // SAFETY: live objects of `o`'s heap, inside it (`quick`).
-                unsafe { site.call_method_hit(o, name, args) }
-            };
-            // SAFETY: the caller passes NULL or live objects.
-            if let Some(r) = unsafe { quick([o, name], site, hit) } {
-                // SAFETY: the caller passes a pointer valid for one write.
-                unsafe { result.write(r?.cast().as_ptr()) };
-                return Ok(());
-            }
+        let site = Site::Host(cache);
+        // SAFETY: forwarded from the caller.
+        if let Some(r) = unsafe { quick_call_method(o, name, (args, nargs), result, site) } {
+            return r;
         }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, F, "o") }?;

@@ -16,9 +16,9 @@
 use core::ffi::{c_char, c_void};
 use core::ptr::NonNull;
 
-use objmodel::{ErrorKind, Heap, Obj, SiteCache};
+use objmodel::{ErrorKind, Heap, Obj};
 
-use crate::cache::{quick, quick_args};
+use crate::cache::{Site, quick_call_method};
 use crate::error::{RawStatus, Result, error_serial, last_error_string, obj_status_t, status_name};
 use crate::heap::{obj_heap_t, try_heap};
 use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in};
@@ -227,23 +227,9 @@ pub unsafe extern "C" fn obj_call_method(
 ) -> RawStatus {
     const F: &str = "obj_call_method";
     ffi_boundary(F, || -> Result<()> {
-        if !result.is_null() {
-            let site = |[o, name]: [NonNull<u8>; 2]| {
-                // SAFETY: live objects inside their heap (`quick`).
-                Some(unsafe { SiteCache::shared_for(o, name, false) })
-            };
-            let hit = |site: SiteCache, [o, name]: [NonNull<u8>; 2]| {
-                // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
-                let args = unsafe { quick_args(o, args, nargs) }?;
-                // SAFETY: live objects of `o`'s heap, inside it (`quick`).
-                unsafe { site.call_method_hit(o, name, args) }
-            };
-            // SAFETY: the caller passes NULL or live objects.
-            if let Some(r) = unsafe { quick([o, name], site, hit) } {
-                // SAFETY: the caller passes a pointer valid for one write.
-                unsafe { result.write(r?.cast().as_ptr()) };
-                return Ok(());
-            }
+        // SAFETY: forwarded from the caller.
+        if let Some(r) = unsafe { quick_call_method(o, name, (args, nargs), result, Site::Heap) } {
+            return r;
         }
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, F, "o") }?;
