@@ -200,7 +200,9 @@ typedef struct obj_type_spec_t {
      hooks run again when it next dies). `traverse` runs inside a
      collection and may only report: calls that enter the heap give
      `OBJ_ERR_VALUE` there (counting up and down with `obj_incref` /
-     `obj_decref` is allowed; dropping a reference it does not own is not).
+     `obj_decref` is allowed, and so is dropping a reference the payload
+     owns, even the last one: that object is freed once the collection
+     is over; dropping a reference it does not own is not).
      */
     void (*traverse)(struct obj_t *self_, void *payload, obj_visit_t visit, void *arg);
     /*

@@ -189,6 +189,62 @@ static int test_traverse_hooks_only_report(obj_heap_t *heap) {
     return failures;
 }
 
+/* A traverse hook that drops the reference its payload owns (allowed: it
+ * owns it), the last one to a container the collection examines. Freed at
+ * once, it would leave the collector's lists while their links hold the
+ * collection's tags: the heap keeps it until the collection is over, then
+ * frees it. 100 holders, each with its own. */
+static int dropped_in_traverse;
+
+static void dropping_traverse(obj_t *self, void *payload, obj_visit_t visit, void *arg) {
+    struct held *h = payload;
+    (void)self;
+    (void)visit;
+    (void)arg;
+    obj_t *r = h->ref;
+    h->ref = NULL;
+    if (r) {
+        ++dropped_in_traverse;
+        obj_decref(r);
+    }
+}
+
+static int test_traverse_hook_drops_its_last_reference(obj_heap_t *heap) {
+    int failures = 0;
+    size_t base = test_live(heap);
+    obj_type_spec_t spec = {.payload_size = sizeof(struct held), .has_dict = true,
+                            .traverse = dropping_traverse, .clear = held_clear};
+    obj_t *cls = NULL, *plain = NULL;
+    CHECK_STATUS(failures, obj_type_new(heap, "Dropper", NULL, 0, &spec, &cls), OBJ_OK);
+    CHECK_STATUS(failures, obj_type_new(heap, "Plain", NULL, 0, NULL, &plain), OBJ_OK);
+    enum { N = 100 };
+    obj_t *holders[N], *watch[N];
+    for (int i = 0; i < N; ++i) {
+        obj_t *x = NULL;
+        CHECK_STATUS(failures, obj_alloc(cls, &holders[i]), OBJ_OK);
+        CHECK_STATUS(failures, obj_alloc(plain, &x), OBJ_OK);
+        CHECK_STATUS(failures, obj_weakref_new(x, NULL, &watch[i]), OBJ_OK);
+        ((struct held *)obj_payload(holders[i]))->ref = x; /* its only reference */
+    }
+    dropped_in_traverse = 0;
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, NULL), OBJ_OK);
+    CHECK(failures, dropped_in_traverse == N);
+    for (int i = 0; i < N; ++i) {
+        obj_t *target = NULL;
+        CHECK_STATUS(failures, obj_weakref_get(watch[i], &target), OBJ_OK);
+        CHECK(failures, target == obj_none(heap)); /* freed after the collection */
+        obj_decref(target);
+        obj_decref(watch[i]);
+        obj_decref(holders[i]);
+    }
+    obj_decref(cls);
+    obj_decref(plain);
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, NULL), OBJ_OK);
+    CHECK_STATUS(failures, obj_heap_check(heap), OBJ_OK);
+    CHECK(failures, test_live(heap) == base);
+    return failures;
+}
+
 /* A subclass that declares only `finalize` keeps its base's `traverse` and
  * `clear`: a cycle through the payload is collected, and the payload's
  * reference is released. */
@@ -505,7 +561,7 @@ int objffi_c_test_host_code(void) {
     static const char *const names[] = {
         "Hooked", "meth", "me", "n", "Resurrected", "Helper", "init_once", "getattr_once",
         "getter_once", "callback_once", "T", "__init__", "__getattr__", "prop", "tag",
-        "missing", "Deep", "still_missing", "HeldBase", "HeldSub", "Meddler", "__name__"};
+        "missing", "Deep", "still_missing", "HeldBase", "HeldSub", "Meddler", "__name__", "Dropper", "Plain"};
     obj_t *interned[sizeof names / sizeof names[0]];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
         CHECK_STATUS(failures, obj_intern(heap, names[i], strlen(names[i]), &interned[i]), OBJ_OK);
@@ -513,6 +569,7 @@ int objffi_c_test_host_code(void) {
     failures += test_hooks_touching_self(heap);
     failures += test_hooks_are_inherited_one_by_one(heap);
     failures += test_traverse_hooks_only_report(heap);
+    failures += test_traverse_hook_drops_its_last_reference(heap);
     failures += test_running_code_loses_its_last_reference(heap);
     failures += test_deep_nesting(heap);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) obj_decref(interned[i]);

@@ -77,7 +77,9 @@ pub struct obj_type_spec_t {
     /// hooks run again when it next dies). `traverse` runs inside a
     /// collection and may only report: calls that enter the heap give
     /// `OBJ_ERR_VALUE` there (counting up and down with `obj_incref` /
-    /// `obj_decref` is allowed; dropping a reference it does not own is not).
+    /// `obj_decref` is allowed, and so is dropping a reference the payload
+    /// owns, even the last one: that object is freed once the collection
+    /// is over; dropping a reference it does not own is not).
     pub traverse: Option<
         unsafe extern "C" fn(
             self_: *mut obj_t,

@@ -10,8 +10,11 @@
 //! ```
 //!
 //! so finding whether a reference points into the examined set, and where,
-//! costs one load. No host code runs while the tags are in place, and every
-//! examined object is relinked (real pointers again) before any does.
+//! costs one load. The only host code that runs while the tags are in place
+//! is [`GcHost::traverse`], which must not track, untrack or free anything
+//! (objmodel holds what its hooks drop until the collection is over); every
+//! examined object is relinked (real pointers again) before any other host
+//! code runs.
 
 use core::cell::{Cell, RefCell};
 

@@ -108,7 +108,9 @@ pub trait GcHost {
     /// The object's reference count.
     fn refcount(&self, o: Gc) -> usize;
     /// Calls `visit` once for each reference `o` holds to a tracked object.
-    /// Runs no host code beyond reporting.
+    /// Runs while the collector's tags are in place: it must not track,
+    /// untrack or free any object (a host whose traversal runs its users'
+    /// code holds what that code drops until the collection is over).
     fn traverse(&self, o: Gc, visit: &mut dyn FnMut(Gc));
     /// Adds a reference to `o`.
     fn incref(&self, o: Gc);

@@ -194,7 +194,7 @@ impl Heap {
         if self.is_owner_thread() {
             self.merge_handed_counts();
         }
-        self.gc().collect(&Host(self), generation)
+        self.collecting(|| self.gc().collect(&Host(self), generation))
     }
 
     /// The cycle collector (thresholds, statistics, enabling).

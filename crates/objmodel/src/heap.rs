@@ -157,6 +157,10 @@ pub struct Heap {
     /// A payload's traverse hook is running (inside a collection, whose
     /// tags are in place): the heap must not change (`in_traverse_hook`).
     pub(crate) in_traverse_hook: Cell<bool>,
+    /// Objects whose last reference a traverse hook dropped (its own, as
+    /// the contract allows): each revived with one count, held here until
+    /// the collection is over, then dropped ([`Heap::collecting`]).
+    dropped_in_hooks: UnsafeCell<Vec<ObjRef>>,
     /// Live objects that own Rust-side memory (types, functions), freed
     /// with the heap if still alive then.
     owners: UnsafeCell<HashSet<ObjRef>>,
@@ -227,6 +231,7 @@ impl Heap {
             pending: UnsafeCell::new(Vec::new()),
             deallocating: Cell::new(false),
             in_traverse_hook: Cell::new(false),
+            dropped_in_hooks: UnsafeCell::new(Vec::new()),
             owners: UnsafeCell::new(HashSet::new()),
             collector: objgc::Collector::new(),
             // Replaced below once the heap has its address.
@@ -431,7 +436,7 @@ impl Heap {
         if owner {
             self.merge_handed_counts();
         }
-        self.collector.maybe_collect(&crate::gc::Host(self));
+        self.collecting(|| self.collector.maybe_collect(&crate::gc::Host(self)));
         let o = self.alloc_block(crate::types::as_type(ty).kind, size, owner)?;
         o.header().ty.set(ty.cast::<TypeObject>().as_ptr());
         ty.incref();
@@ -626,6 +631,9 @@ pub(crate) fn release(o: ObjRef) {
     let heap = o.ty().heap();
     let me = objgc::thread_token();
     if heap.gate.is_held_by(me) {
+        if heap.in_traverse_hook.get() {
+            return heap.hold_until_collected(o);
+        }
         dealloc(o);
     } else {
         heap.gate
@@ -654,6 +662,29 @@ fn dealloc(o: ObjRef) {
 }
 
 impl Heap {
+    /// Runs `collection` (the collector's, which runs traverse hooks while
+    /// its tags are in place), then drops what the hooks dropped.
+    pub(crate) fn collecting<R>(&self, collection: impl FnOnce() -> R) -> R {
+        let r = collection();
+        // SAFETY: single-threaded (inside the gate); taken out before any
+        // decref, which may run host code.
+        let held = core::mem::take(unsafe { &mut *self.dropped_in_hooks.get() });
+        held.into_iter().for_each(ObjRef::decref);
+        r
+    }
+
+    /// `o`'s count reached zero in a traverse hook: freeing it now would
+    /// unlink it from the collector's tagged lists, so it is revived with
+    /// one count, which [`Heap::collecting`] drops once the collection is
+    /// over. (To the collection the reference moved from the hook's payload
+    /// to this list: an outside reference, so `o` survives it.)
+    #[cold]
+    fn hold_until_collected(&self, o: ObjRef) {
+        o.header().rc.revive(o.owned_here());
+        // SAFETY: single-threaded (inside the gate); not borrowed across calls.
+        unsafe { (*self.dropped_in_hooks.get()).push(o) };
+    }
+
     /// How many objects wait on `pending`: a mark for [`Heap::free_pending_since`].
     pub(crate) fn pending_mark(&self) -> usize {
         // SAFETY: single-threaded; not borrowed across calls.
