@@ -194,7 +194,9 @@ impl Heap {
         if self.is_owner_thread() {
             self.merge_handed_counts();
         }
-        self.collecting(|| self.gc().collect(&Host(self), generation))
+        let found = self.gc().collect(&Host(self), generation);
+        self.collected();
+        found
     }
 
     /// The cycle collector (thresholds, statistics, enabling).

@@ -159,7 +159,7 @@ pub struct Heap {
     pub(crate) in_traverse_hook: Cell<bool>,
     /// Objects whose last reference a traverse hook dropped (its own, as
     /// the contract allows): each revived with one count, held here until
-    /// the collection is over, then dropped ([`Heap::collecting`]).
+    /// the collection is over, then dropped ([`Heap::collected`]).
     dropped_in_hooks: UnsafeCell<Vec<ObjRef>>,
     /// Live objects that own Rust-side memory (types, functions), freed
     /// with the heap if still alive then.
@@ -436,7 +436,13 @@ impl Heap {
         if owner {
             self.merge_handed_counts();
         }
-        self.collecting(|| self.collector.maybe_collect(&crate::gc::Host(self)));
+        if self
+            .collector
+            .maybe_collect(&crate::gc::Host(self))
+            .is_some()
+        {
+            self.collected();
+        }
         let o = self.alloc_block(crate::types::as_type(ty).kind, size, owner)?;
         o.header().ty.set(ty.cast::<TypeObject>().as_ptr());
         ty.incref();
@@ -631,9 +637,6 @@ pub(crate) fn release(o: ObjRef) {
     let heap = o.ty().heap();
     let me = objgc::thread_token();
     if heap.gate.is_held_by(me) {
-        if heap.in_traverse_hook.get() {
-            return heap.hold_until_collected(o);
-        }
         dealloc(o);
     } else {
         heap.gate
@@ -645,6 +648,9 @@ pub(crate) fn release(o: ObjRef) {
 /// kept alive, without recursion. Inside the heap's gate.
 fn dealloc(o: ObjRef) {
     let heap = o.ty().heap();
+    if heap.in_traverse_hook.get() {
+        return heap.hold_until_collected(o);
+    }
     // Dead objects leave the collector at once: a collection that runs
     // before this one is freed (from a finaliser) must not see it.
     if crate::gc::is_container(o.ty().kind) {
@@ -662,20 +668,20 @@ fn dealloc(o: ObjRef) {
 }
 
 impl Heap {
-    /// Runs `collection` (the collector's, which runs traverse hooks while
-    /// its tags are in place), then drops what the hooks dropped.
-    pub(crate) fn collecting<R>(&self, collection: impl FnOnce() -> R) -> R {
-        let r = collection();
+    /// After a collection (which runs traverse hooks while its tags are in
+    /// place): drops what the hooks dropped.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn collected(&self) {
         // SAFETY: single-threaded (inside the gate); taken out before any
         // decref, which may run host code.
         let held = core::mem::take(unsafe { &mut *self.dropped_in_hooks.get() });
         held.into_iter().for_each(ObjRef::decref);
-        r
     }
 
     /// `o`'s count reached zero in a traverse hook: freeing it now would
     /// unlink it from the collector's tagged lists, so it is revived with
-    /// one count, which [`Heap::collecting`] drops once the collection is
+    /// one count, which [`Heap::collected`] drops once the collection is
     /// over. (To the collection the reference moved from the hook's payload
     /// to this list: an outside reference, so `o` survives it.)
     #[cold]
