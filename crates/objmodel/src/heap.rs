@@ -101,7 +101,7 @@ const METHOD_CACHE_BITS: u32 = 12;
 
 /// log2 of the entries of the heap's attribute cache: the call-site
 /// caches (`ic.rs`) that lookups without a site of their own share,
-/// chosen by type version and name.
+/// chosen by type version, name, shape and read-or-store.
 const ATTR_SITES_BITS: u32 = 9;
 
 /// The owner of a [`Heap`]: derefs to it, and frees it (every object of

@@ -5,13 +5,14 @@
 //!
 //! A call site keeps one [`SiteCache`] (four words, the C struct's layout;
 //! [`AttrCache`] adds the name for Rust users). Lookups without a site of
-//! their own (`getattr`, `setattr` on an instance with an interned name)
-//! share the heap's table of them, chosen by type version and name
-//! (`Heap::attr_site`), so that a repeated uncached lookup costs a hash and
-//! a hit. A cache is kept in a `Cell`: read before a lookup and written after
-//! it, never borrowed across the host code a lookup may run, which may use
-//! the same cache. A lookup that misses runs the full algorithm of
-//! `attr.rs` and records how the answer was found:
+//! their own (`getattr`, `setattr` and method calls on an instance, with
+//! an interned name) share the heap's table of them (`Heap::attr_site`),
+//! chosen by type version, name, shape and read-or-store, so that each key
+//! has one answer and a repeated uncached lookup costs a hash and a hit. A
+//! cache is kept in a `Cell`: read before a lookup and written after it,
+//! never borrowed across the host code a lookup may run, which may use the
+//! same cache. A lookup that misses runs the full algorithm of `attr.rs`
+//! and records how the answer was found:
 //!
 //! | found as                        | the next hit costs                      |
 //! |---------------------------------|-----------------------------------------|
