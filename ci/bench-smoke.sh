@@ -7,4 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 cargo bench -p bench -- --quick >/dev/null
+ci/callgrind-ops.sh --smoke
 echo "bench-smoke: every benchmark ran ($((SECONDS - start)) s)"

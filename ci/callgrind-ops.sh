@@ -14,8 +14,17 @@
 # call-site cache operations when the header has no OBJ_ATTR_CACHE_INIT).
 # The release build goes to $CARGO_TARGET_DIR if set. About 1-2 minutes
 # after the release build.
+# `ci/callgrind-ops.sh --smoke` (ci/bench-smoke.sh runs it) builds both
+# programs and runs every operation a few times without callgrind: the
+# programs check every call they make, so a broken operation fails here;
+# no figure is printed or asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+smoke=false
+if [[ "${1:-}" == --smoke ]]; then
+    smoke=true
+    shift
+fi
 ops=(alloc call_init getattr_instance getattr_class getattr_5_up getattr_method
     getattr_slot setattr_instance call_method incref_decref
     getattr_cached_instance getattr_cached_class getattr_cached_method getattr_cached_slot
@@ -37,6 +46,17 @@ python_version=$(pkg-config --modversion python3-embed)
 cc -O2 -std=c11 -no-pie $(pkg-config --cflags python3-embed) bench/callgrind/ops_cpython.c \
     "$(pkg-config --variable=libdir python3-embed)/libpython$python_version.a" \
     -lexpat -lz -ldl -lm -o "$out/ops_cpython"
+if $smoke; then
+    for op in "${ops[@]}"; do
+        "$out/ops" "$op" 3 >/dev/null
+        # CPython has no call-site caches: those operations are unknown there.
+        if ! err=$("$out/ops_cpython" "$op" 3 2>&1 >/dev/null); then
+            [[ "$err" == "unknown op $op" ]] || { echo "ops_cpython $op: $err" >&2; exit 1; }
+        fi
+    done
+    echo "callgrind-ops: every operation ran on both sides (smoke, no figures)"
+    exit 0
+fi
 n=200000
 instructions() {
     valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 |
