@@ -142,14 +142,19 @@ pub(crate) unsafe fn quick_getattr(
         // SAFETY: live objects, inside their heap (`quick`).
         unsafe { entry.getattr_hit(o, name) }
     };
-    // SAFETY: forwarded from the caller.
-    let value = unsafe { quick([o, name], site, false, hit) }?;
-    // SAFETY: the caller passes a pointer valid for one write.
-    Some(
-        value
-            .map(|v| unsafe { out.write(v.cast().as_ptr()) })
-            .map_err(Into::into),
-    )
+    // SAFETY: forwarded from the caller; `out` is valid for one write.
+    unsafe { quick([o, name], site, false, hit).map(|value| deliver(value, out)) }
+}
+
+/// A quick path's new reference written to `*out`, or its error.
+///
+/// # Safety
+/// `out` is valid for one write.
+#[inline]
+unsafe fn deliver(value: objmodel::Result<NonNull<u8>>, out: *mut *mut obj_t) -> Result<()> {
+    // SAFETY: the caller's promise.
+    unsafe { out.write(value?.cast().as_ptr()) };
+    Ok(())
 }
 
 /// The quick path of `setattr(o, name, value)`: the export's result when
@@ -198,13 +203,8 @@ pub(crate) unsafe fn quick_call_method(
         // SAFETY: live objects of `o`'s heap, inside it (`quick`).
         unsafe { entry.call_method_hit(o, name, args) }
     };
-    // SAFETY: forwarded from the caller.
-    let r = unsafe { quick([o, name], site, false, hit) }?;
-    // SAFETY: the caller passes a pointer valid for one write.
-    Some(
-        r.map(|v| unsafe { result.write(v.cast().as_ptr()) })
-            .map_err(Into::into),
-    )
+    // SAFETY: forwarded from the caller; `result` is valid for one write.
+    unsafe { quick([o, name], site, false, hit).map(|r| deliver(r, result)) }
 }
 
 /// The arguments of a quick call: the C array `args` of `nargs` pointers

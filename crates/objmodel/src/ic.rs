@@ -415,11 +415,27 @@ impl<'h> Obj<'h> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
         let (o, name) = (self.raw(), name.raw());
-        call::with_own_args(heap, args, |args| match cache.get().hit(o, name) {
-            Some(Hit::Method(f)) => call::call_with_self(heap, f, o, args),
-            _ => call_method_slow(heap, o, name, args, cache),
+        call::with_own_args(heap, args, |args| {
+            call_method_via(heap, o, name, args, cache)
         })
         .map(ObjRef::into_obj)
+    }
+}
+
+/// `o.name(*args)` through `cache` (read and written as [`getattr_site`]
+/// does): a function of the class it knows is called without a bound
+/// method.
+#[inline]
+fn call_method_via(
+    heap: &Heap,
+    o: ObjRef,
+    name: ObjRef,
+    args: &[ObjRef],
+    cache: &Cell<SiteCache>,
+) -> Result<ObjRef> {
+    match cache.get().hit(o, name) {
+        Some(Hit::Method(f)) => call::call_with_self(heap, f, o, args),
+        _ => call_method_slow(heap, o, name, args, cache),
     }
 }
 
@@ -529,11 +545,7 @@ pub(crate) fn call_method_shared(
     if o.ty().kind != Kind::Object || !string::is_interned(name) {
         return call::call_method(heap, o, name, args);
     }
-    let site = shared_site(o, name, false);
-    match site.get().hit(o, name) {
-        Some(Hit::Method(f)) => call::call_with_self(heap, f, o, args),
-        _ => call_method_slow(heap, o, name, args, site),
-    }
+    call_method_via(heap, o, name, args, shared_site(o, name, false))
 }
 
 /// `setattr(o, name, value)` (`name` interned) through the heap's attribute
