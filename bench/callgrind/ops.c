@@ -5,7 +5,17 @@
  * The operations are those of the C-ABI budget (issue 12): allocation,
  * calling a class with a host __init__, attribute reads of each kind,
  * attribute writes, method calls, and counting; the `_cached` ones go
- * through a call-site cache (obj_attr_cache_t). */
+ * through a call-site cache (obj_attr_cache_t).
+ *
+ * The collector's rows (issue 13): `gc_dead` and `gc_live` build N
+ * instances with automatic collection off, as N/2 dead 2-cycles or as N
+ * live instances each pointing at the one before, and run one full
+ * collection: ci/callgrind-ops.sh counts only the instructions inside
+ * obj_gc_collect for them (callgrind's --toggle-collect), so the figure is
+ * per object collected or examined. `gc_tree` builds a complete binary tree
+ * of N nodes with parent links, drops it and collects (per node, all
+ * counted); `gc_churn` makes and drops a 2-cycle per step with automatic
+ * collection on (per step). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +52,27 @@ static void must(obj_status_t st, const char *what) {
         fprintf(stderr, "%s: %s (%s)\n", what, obj_status_name(st), obj_last_error());
         exit(2);
     }
+}
+
+/* A full collection that must find `expected` unreachable objects. */
+static void collect_expecting(size_t expected, const char *what) {
+    size_t found = 0;
+    must(obj_gc_collect(heap, -1, &found), what);
+    if (found != expected) {
+        fprintf(stderr, "%s: collected %zu, expected %zu\n", what, found, expected);
+        exit(2);
+    }
+}
+
+/* Two new instances of `cls` pointing at each other through `attr`, dropped. */
+static void drop_a_2_cycle(obj_t *cls, obj_t *attr) {
+    obj_t *a = NULL, *b = NULL;
+    must(obj_alloc(cls, &a), "cycle a");
+    must(obj_alloc(cls, &b), "cycle b");
+    must(obj_setattr(a, attr, b), "a.x = b");
+    must(obj_setattr(b, attr, a), "b.x = a");
+    obj_decref(a);
+    obj_decref(b);
 }
 
 int main(int argc, char **argv) {
@@ -145,6 +176,40 @@ int main(int argc, char **argv) {
             obj_incref(o);
             obj_decref(o);
         }
+    } else if (strcmp(op, "gc_dead") == 0) {
+        obj_gc_disable(heap);
+        for (long i = 0; i < n / 2; ++i) drop_a_2_cycle(p, x);
+        collect_expecting((size_t)(n / 2 * 2), op);
+    } else if (strcmp(op, "gc_live") == 0) {
+        obj_gc_disable(heap);
+        obj_t *last = obj_none(heap);
+        for (long i = 0; i < n; ++i) {
+            obj_t *t = NULL;
+            must(obj_alloc(p, &t), op);
+            must(obj_setattr(t, x, last), op);
+            obj_decref(last);
+            last = t;
+        }
+        collect_expecting(0, op);
+        obj_decref(last);
+    } else if (strcmp(op, "gc_tree") == 0) {
+        /* node i's parent is node (i - 1) / 2, its children 2i + 1, 2i + 2 */
+        obj_t *left = name("left"), *right = name("right"), *parent = name("parent");
+        obj_t **nodes = malloc(sizeof *nodes * (size_t)(n + 1));
+        if (nodes == NULL) exit(2);
+        for (long i = 0; i < n; ++i) {
+            must(obj_alloc(p, &nodes[i]), op);
+            if (i > 0) {
+                obj_t *up_node = nodes[(i - 1) / 2];
+                must(obj_setattr(nodes[i], parent, up_node), op);
+                must(obj_setattr(up_node, i % 2 ? left : right, nodes[i]), op);
+            }
+        }
+        for (long i = 0; i < n; ++i) obj_decref(nodes[i]);
+        free(nodes);
+        collect_expecting((size_t)(n > 1 ? n : 0), op);
+    } else if (strcmp(op, "gc_churn") == 0) {
+        for (long i = 0; i < n; ++i) drop_a_2_cycle(p, x);
     } else {
         fprintf(stderr, "unknown op %s\n", op);
         return 2;

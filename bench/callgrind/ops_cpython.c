@@ -36,6 +36,26 @@ static PyObject *must(PyObject *o, const char *what) {
     return o;
 }
 
+/* A full collection that must find at least `expected` unreachable objects
+ * (CPython counts each instance's dict too, where one was made). */
+static void collect_expecting(Py_ssize_t expected, const char *what) {
+    PyGC_Enable(); /* PyGC_Collect does nothing while collection is off */
+    Py_ssize_t found = PyGC_Collect();
+    if (found < expected) {
+        fprintf(stderr, "%s: collected %zd, expected %zd\n", what, found, expected);
+        exit(2);
+    }
+}
+
+/* Two new instances of `cls` pointing at each other through `attr`, dropped. */
+static void drop_a_2_cycle(PyObject *cls, PyObject *attr) {
+    PyObject *a = must(PyObject_CallNoArgs(cls), "cycle a");
+    PyObject *b = must(PyObject_CallNoArgs(cls), "cycle b");
+    if (PyObject_SetAttr(a, attr, b) < 0 || PyObject_SetAttr(b, attr, a) < 0) fail("cycle");
+    Py_DECREF(a);
+    Py_DECREF(b);
+}
+
 static PyObject *init_xy(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "__init__ takes 2 arguments");
@@ -162,6 +182,45 @@ __attribute__((hot)) int main(int argc, char **argv) {
             __asm__ volatile("" : : "r"(o) : "memory");
             Py_DECREF(o);
         }
+    } else if (strcmp(op, "gc_dead") == 0) {
+        PyGC_Disable();
+        for (long i = 0; i < n / 2; ++i) drop_a_2_cycle(p, x);
+        collect_expecting(n / 2 * 2, op);
+    } else if (strcmp(op, "gc_live") == 0) {
+        PyGC_Disable();
+        PyObject *last = Py_NewRef(Py_None);
+        for (long i = 0; i < n; ++i) {
+            PyObject *t = must(PyObject_CallNoArgs(p), op);
+            if (PyObject_SetAttr(t, x, last) < 0) fail(op);
+            Py_DECREF(last);
+            last = t;
+        }
+        collect_expecting(0, op);
+        Py_DECREF(last);
+    } else if (strcmp(op, "gc_tree") == 0) {
+        /* node i's parent is node (i - 1) / 2, its children 2i + 1, 2i + 2 */
+        PyObject *left = PyUnicode_InternFromString("left"),
+                 *right = PyUnicode_InternFromString("right"),
+                 *parent = PyUnicode_InternFromString("parent");
+        PyObject **nodes = malloc(sizeof *nodes * (size_t)(n + 1));
+        if (!left || !right || !parent || nodes == NULL) fail(op);
+        for (long i = 0; i < n; ++i) {
+            nodes[i] = must(PyObject_CallNoArgs(p), op);
+            if (i > 0) {
+                PyObject *up_node = nodes[(i - 1) / 2];
+                if (PyObject_SetAttr(nodes[i], parent, up_node) < 0 ||
+                    PyObject_SetAttr(up_node, i % 2 ? left : right, nodes[i]) < 0)
+                    fail(op);
+            }
+        }
+        for (long i = 0; i < n; ++i) Py_DECREF(nodes[i]);
+        free(nodes);
+        collect_expecting(n > 1 ? n : 0, op);
+        Py_DECREF(left);
+        Py_DECREF(right);
+        Py_DECREF(parent);
+    } else if (strcmp(op, "gc_churn") == 0) {
+        for (long i = 0; i < n; ++i) drop_a_2_cycle(p, x);
     } else {
         fprintf(stderr, "unknown op %s\n", op);
         return 2;

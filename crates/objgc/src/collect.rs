@@ -2,19 +2,24 @@
 //! collection (see the crate documentation for the algorithm).
 //!
 //! During phases 1-3 (and again in the resurrection check) each examined
-//! object's `prev` link holds a tagged index into the collection's arrays:
+//! object's `prev` link holds, instead of a pointer, its count less the
+//! references the other examined objects hold to it (CPython's
+//! `gc_refs`), and two flags:
 //!
 //! ```text
-//!   prev = (index << 1) | 1      odd: "examined, at this index"
-//!   prev = pointer               even (links are 8-aligned): anything else
+//!   prev = refs << 2 | REACHABLE | EXAMINED     (EXAMINED = 1: odd)
+//!   prev = pointer                             even (links are 8-aligned):
+//!                                              not examined
 //! ```
 //!
-//! so finding whether a reference points into the examined set, and where,
-//! costs one load. The only host code that runs while the tags are in place
-//! is [`GcHost::traverse`], which must not track, untrack or free anything
-//! (objmodel holds what its hooks drop until the collection is over); every
-//! examined object is relinked (real pointers again) before any other host
-//! code runs.
+//! so the examined set needs no memory of its own, and whether a reference
+//! points into it, and what its object's figures are, costs one load. The
+//! examined objects stay chained by their `next` links, which phases 1-3
+//! never change. The only host code that runs while the tags are in place
+//! is [`GcHost::traverse`] (and [`GcHost::clear_weakrefs`], which only
+//! detaches), which must not track, untrack or free anything (objmodel
+//! holds what its hooks drop until the collection is over); every examined
+//! object is relinked (real pointers again) before any other host code runs.
 
 use core::cell::{Cell, RefCell};
 
@@ -72,15 +77,43 @@ impl Default for Collector {
     }
 }
 
-fn tag(i: usize) -> *mut crate::GcLinks {
-    core::ptr::without_provenance_mut((i << 1) | 1)
+/// The `prev` flag of an examined object (odd: no pointer is).
+const EXAMINED: usize = 1;
+/// The `prev` flag of an examined object found reachable.
+const REACHABLE: usize = 2;
+/// One reference in an examined object's `prev` word.
+const ONE_REF: usize = 4;
+/// The largest count a `prev` word holds (larger ones are as good as
+/// infinite: no examined set holds that many references).
+const MAX_REFS: usize = usize::MAX >> 3;
+
+/// The `prev` word of `o`, if `o` is examined.
+#[inline(always)]
+fn examined(o: Gc) -> Option<usize> {
+    // SAFETY: `o` is a tracked object the host reported: its links are live.
+    let w = unsafe { o.as_ref() }.prev.get().addr();
+    (w & EXAMINED != 0).then_some(w)
 }
 
-/// The index an examined object's `prev` holds, if `o` is examined.
-fn index_of(o: Gc) -> Option<usize> {
-    // SAFETY: `o` is a tracked object the host reported: its links are live.
-    let p = unsafe { o.as_ref() }.prev.get().addr();
-    (p & 1 == 1).then_some(p >> 1)
+/// Sets the `prev` word of an examined object.
+#[inline(always)]
+fn set_word(o: Gc, w: usize) {
+    // SAFETY: as in `examined`.
+    unsafe { o.as_ref() }
+        .prev
+        .set(core::ptr::without_provenance_mut(w));
+}
+
+/// Whether the references from outside in a `prev` word are more than none
+/// (a count that the host misreported below zero reads as none).
+#[inline(always)]
+fn has_outside_refs(w: usize) -> bool {
+    (w as isize) >> 2 > 0
+}
+
+/// Whether `o` is examined and was not found reachable.
+fn is_unreachable(o: Gc) -> bool {
+    examined(o).is_some_and(|w| w & REACHABLE == 0)
 }
 
 impl Collector {
@@ -250,50 +283,46 @@ impl Collector {
         let older = &self.gens[(g + 1).min(GENERATIONS - 1)];
 
         // Phases 1-3: which examined objects are reachable from outside.
-        let examined: Vec<Gc> = self.gens[g].iter().collect();
-        let reachable = find_reachable(host, &examined, |o| host.refcount(o) as isize);
-        self.gens[g].reset();
-        let unreachable = List::new();
-        // SAFETY: every examined object is live.
-        let survivors = unsafe { relink(&examined, &reachable, older, &unreachable) };
-        drop(examined);
+        find_reachable(host, &self.gens[g], 0);
+        // The garbage leaves the lists still tagged, so that the weak
+        // references to it can tell garbage from reachable objects.
+        let mut garbage: Vec<Gc> = Vec::new();
+        // SAFETY: the generation was just tagged.
+        let survivors = unsafe { split(&self.gens[g], older, |o| garbage.push(o)) };
         if g == 1 {
             self.long_lived_pending
                 .set(self.long_lived_pending.get() + survivors);
         }
 
         // Phases 4-6, with every piece of garbage held so none is freed midway.
-        let garbage: Vec<Gc> = unreachable.iter().collect();
+        for &o in &garbage {
+            host.clear_weakrefs(o, &is_unreachable);
+        }
+        let unreachable = List::new();
         for &o in &garbage {
             host.incref(o);
-        }
-        // Weak references: cleared with the garbage tagged (so the host can
-        // tell which weak references are garbage too), callbacks after.
-        for (i, o) in garbage.iter().enumerate() {
-            // SAFETY: held, so live; relinked below before any host code runs.
-            unsafe { o.as_ref() }.prev.set(tag(i));
-        }
-        for &o in &garbage {
-            host.clear_weakrefs(o, &|w| index_of(w).is_some());
-        }
-        unreachable.reset();
-        for &o in &garbage {
-            // SAFETY: held, so live.
+            // SAFETY: held, so live, and in no list; this restores its
+            // links before any host code runs.
             unsafe { unreachable.push(o) };
         }
-        host.run_weakref_callbacks();
+        // Weak-reference callbacks and finalisers are host code: they may
+        // resurrect garbage. If none ran, nothing was resurrected.
+        let mut ran_host_code = host.run_weakref_callbacks();
         for &o in &garbage {
-            host.finalize(o);
+            ran_host_code |= host.finalize(o);
         }
-        let suspects: Vec<Gc> = unreachable.iter().collect();
-        let resurrected = find_reachable(host, &suspects, |o| host.refcount(o) as isize - 1);
-        unreachable.reset();
-        // SAFETY: held, so live.
-        unsafe { relink(&suspects, &resurrected, older, &unreachable) };
+        if ran_host_code {
+            find_reachable(host, &unreachable, 1);
+            let doomed = List::new();
+            // SAFETY: the list was just tagged; every object in it is held.
+            unsafe { split(&unreachable, older, |o| doomed.push(o)) };
+            unreachable.append(&doomed);
+        }
         let doomed: Vec<Gc> = unreachable.iter().collect();
         for &o in &doomed {
             host.clear(o);
         }
+        drop(doomed);
         for &o in &garbage {
             host.decref(o); // the last reference of a cleared object: freed and untracked
         }
@@ -314,59 +343,69 @@ impl Collector {
     }
 }
 
-/// Relinks each of `objs` (whose links `find_reachable` tagged) into
-/// `reachable_to` or `unreachable_to`, as `reachable` says; returns how many
-/// were reachable.
+/// Moves each object of `list`, which [`find_reachable`] tagged, to
+/// `reachable_to` if it was found reachable, and hands the others, still
+/// tagged and in no list, to `unreachable`; `list` ends empty. Returns how
+/// many were reachable.
 ///
 /// # Safety
-/// Every object of `objs` is live and in no list.
-unsafe fn relink(
-    objs: &[Gc],
-    reachable: &[bool],
-    reachable_to: &List,
-    unreachable_to: &List,
-) -> usize {
+/// `list` was tagged by `find_reachable` and not changed since; every one
+/// of its objects is live; `unreachable` relinks or keeps each object it
+/// gets before any host code other than `clear_weakrefs` runs.
+unsafe fn split(list: &List, reachable_to: &List, mut unreachable: impl FnMut(Gc)) -> usize {
     let mut n = 0;
-    for (&o, &r) in objs.iter().zip(reachable) {
-        let to = if r { reachable_to } else { unreachable_to };
-        n += usize::from(r);
-        // SAFETY: the caller guarantees `o` is live and unlinked; pushing
-        // restores real pointers in its links.
-        unsafe { to.push(o) };
+    // `reachable_to` may be `list` itself (a full collection's survivors
+    // stay in the oldest generation): `drain` allows that.
+    for o in list.drain() {
+        if examined(o).is_some_and(|w| w & REACHABLE != 0) {
+            n += 1;
+            // SAFETY: `o` is live and out of `list`; pushing restores real
+            // pointers in its links.
+            unsafe { reachable_to.push(o) };
+        } else {
+            unreachable(o);
+        }
     }
     n
 }
 
-/// Phases 1-3 over `objs`: which of them are reachable from outside the set,
-/// given each one's count (`count`). Tags `prev` links; the caller relinks
-/// every object afterwards.
-fn find_reachable(host: &impl GcHost, objs: &[Gc], count: impl Fn(Gc) -> isize) -> Vec<bool> {
+/// Phases 1-3 over the objects of `list`: tags each one's `prev` with its
+/// count (less `held` references the caller holds), subtracts the
+/// references between them, and marks `REACHABLE` those that references
+/// from outside reach. The `next` links are left alone; the caller
+/// relinks every object afterwards ([`split`]).
+fn find_reachable(host: &impl GcHost, list: &List, held: usize) {
     // 1. update refs
-    let mut refs: Vec<isize> = objs.iter().map(|&o| count(o)).collect();
-    for (i, o) in objs.iter().enumerate() {
-        // SAFETY: examined objects are live; their links are relinked by the caller.
-        unsafe { o.as_ref() }.prev.set(tag(i));
+    for o in list.iter() {
+        let refs = host.refcount(o).saturating_sub(held).min(MAX_REFS);
+        set_word(o, (refs * ONE_REF) | EXAMINED);
     }
     // 2. subtract refs
-    for &o in objs {
-        host.traverse(o, &mut |c| {
-            if let Some(j) = index_of(c) {
-                refs[j] -= 1;
+    for o in list.iter() {
+        host.traverse(o, |c| {
+            if let Some(w) = examined(c) {
+                set_word(c, w.wrapping_sub(ONE_REF));
             }
         });
     }
-    // 3. move unreachable: what outside references reach, iteratively.
-    let mut reachable: Vec<bool> = refs.iter().map(|&r| r > 0).collect();
-    let mut stack: Vec<usize> = (0..objs.len()).filter(|&i| reachable[i]).collect();
-    while let Some(i) = stack.pop() {
-        host.traverse(objs[i], &mut |c| {
-            if let Some(j) = index_of(c) {
-                if !reachable[j] {
-                    reachable[j] = true;
-                    stack.push(j);
+    // 3. mark what outside references reach, with an explicit stack.
+    let mut stack: Vec<Gc> = Vec::new();
+    for o in list.iter() {
+        let w = examined(o).expect("tagged above");
+        if w & REACHABLE != 0 || !has_outside_refs(w) {
+            continue;
+        }
+        set_word(o, w | REACHABLE);
+        stack.push(o);
+        while let Some(x) = stack.pop() {
+            host.traverse(x, |c| {
+                if let Some(w) = examined(c) {
+                    if w & REACHABLE == 0 {
+                        set_word(c, w | REACHABLE);
+                        stack.push(c);
+                    }
                 }
-            }
-        });
+            });
+        }
     }
-    reachable
 }

@@ -78,7 +78,9 @@
 //! Key invariant: a tracked object is in exactly one generation list (or,
 //! during phases 4-6, in the collection's private unreachable list), and
 //! `GcLinks::prev` is a real pointer except during phases 1-3 and 5, when
-//! the collector, which runs no host code then, keeps an index there.
+//! the collector, which runs no host code then, keeps the object's
+//! `gc_refs` and flags there. Phase 5 is skipped when no weak-reference
+//! callback and no finaliser ran.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -107,11 +109,14 @@ pub type Gc = NonNull<GcLinks>;
 pub trait GcHost {
     /// The object's reference count.
     fn refcount(&self, o: Gc) -> usize;
-    /// Calls `visit` once for each reference `o` holds to a tracked object.
+    /// Calls `visit` once for each reference `o` holds to a tracked object
+    /// (references to untracked objects that carry links may be reported
+    /// too: the collector ignores them).
     /// Runs while the collector's tags are in place: it must not track,
     /// untrack or free any object (a host whose traversal runs its users'
     /// code holds what that code drops until the collection is over).
-    fn traverse(&self, o: Gc, visit: &mut dyn FnMut(Gc));
+    /// Generic, so that each phase's visit is inlined into the traversal.
+    fn traverse(&self, o: Gc, visit: impl FnMut(Gc));
     /// Adds a reference to `o`.
     fn incref(&self, o: Gc);
     /// Drops a reference to `o`; at zero the host frees it (and untracks it).
@@ -121,10 +126,18 @@ pub trait GcHost {
     /// for [`GcHost::run_weakref_callbacks`]; the others are never called.
     /// Must run no host code (the collector's tags are in place).
     fn clear_weakrefs(&self, _o: Gc, _is_garbage: &dyn Fn(Gc) -> bool) {}
-    /// Runs the callbacks that `clear_weakrefs` queued.
-    fn run_weakref_callbacks(&self) {}
-    /// Runs `o`'s finaliser if it has one that has not run yet (PEP 442).
-    fn finalize(&self, _o: Gc) {}
+    /// Runs the callbacks that `clear_weakrefs` queued; returns whether
+    /// any ran (host code that may have resurrected garbage).
+    fn run_weakref_callbacks(&self) -> bool {
+        false
+    }
+    /// Runs `o`'s finaliser if it has one that has not run yet (PEP 442);
+    /// returns whether one ran. When neither this nor
+    /// [`GcHost::run_weakref_callbacks`] ran host code, the collector skips
+    /// the resurrection check: nothing can have been resurrected.
+    fn finalize(&self, _o: Gc) -> bool {
+        false
+    }
     /// Drops the references `o` holds, breaking the cycles through it.
     fn clear(&self, o: Gc);
 }

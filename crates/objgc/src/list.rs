@@ -17,7 +17,7 @@ use crate::Gc;
 #[derive(Debug)]
 pub struct GcLinks {
     pub(crate) next: Cell<*mut GcLinks>,
-    /// The previous object; during phases 1-3 a tagged index instead (see `collect.rs`).
+    /// The previous object; during phases 1-3 the object's `gc_refs` and flags instead (see `collect.rs`).
     pub(crate) prev: Cell<*mut GcLinks>,
 }
 
@@ -123,6 +123,24 @@ impl List {
             }
             let o = NonNull::new(p).expect("list links are never null");
             // SAFETY: `p` is a live element of the list.
+            p = unsafe { (*p).next.get() };
+            Some(o)
+        })
+    }
+
+    /// Empties the list and yields its former elements in order. Each
+    /// element's `next` is read before it is yielded, so the caller may push
+    /// it onto any list (this one included); its `prev` is not read.
+    pub(crate) fn drain(&self) -> impl Iterator<Item = Gc> + '_ {
+        let head = self.head();
+        let mut p = self.links().next.get();
+        self.reset();
+        core::iter::from_fn(move || {
+            if p == head {
+                return None;
+            }
+            let o = NonNull::new(p).expect("list links are never null");
+            // SAFETY: `p` is a live former element, not yet yielded.
             p = unsafe { (*p).next.get() };
             Some(o)
         })

@@ -97,7 +97,7 @@ impl GcHost for World {
     fn refcount(&self, o: Gc) -> usize {
         node(o).refcount.get()
     }
-    fn traverse(&self, o: Gc, visit: &mut dyn FnMut(Gc)) {
+    fn traverse(&self, o: Gc, mut visit: impl FnMut(Gc)) {
         for &c in node(o).children.borrow().iter() {
             visit(c);
         }
@@ -112,7 +112,7 @@ impl GcHost for World {
             self.free(o);
         }
     }
-    fn finalize(&self, o: Gc) {
+    fn finalize(&self, o: Gc) -> bool {
         let n = node(o);
         if n.finalized.get() == 0 {
             n.finalized.set(1);
@@ -123,6 +123,7 @@ impl GcHost for World {
         } else {
             n.finalized.set(n.finalized.get() + 1);
         }
+        true
     }
     fn clear(&self, o: Gc) {
         for c in node(o).children.take() {

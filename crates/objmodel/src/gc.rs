@@ -64,7 +64,8 @@ pub(crate) fn object(g: Gc) -> ObjRef {
 pub(crate) struct Host<'a>(pub(crate) &'a Heap);
 
 /// Calls `visit` with each reference `o` holds (to any object).
-pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
+#[inline]
+pub(crate) fn for_each_reference(o: ObjRef, mut visit: impl FnMut(ObjRef)) {
     let ty = o.ty();
     match ty.kind {
         Kind::Object => {
@@ -104,9 +105,12 @@ impl GcHost for Host<'_> {
         object(g).refcount().max(1)
     }
 
-    fn traverse(&self, g: Gc, visit: &mut dyn FnMut(Gc)) {
-        for_each_reference(object(g), &mut |r| {
-            if is_container(r.ty().kind) && !r.is_immortal() {
+    #[inline]
+    fn traverse(&self, g: Gc, mut visit: impl FnMut(Gc)) {
+        // Untracked containers (immortal built-ins) carry links too, which
+        // the collector ignores.
+        for_each_reference(object(g), |r| {
+            if is_container(r.ty().kind) {
                 visit(links(r));
             }
         });
@@ -122,24 +126,26 @@ impl GcHost for Host<'_> {
 
     fn clear_weakrefs(&self, g: Gc, is_garbage: &dyn Fn(Gc) -> bool) {
         let o = object(g);
-        if matches!(o.ty().kind, Kind::Object | Kind::Type) {
+        if o.has_flag(crate::object::HAS_WEAKREFS)
+            && matches!(o.ty().kind, Kind::Object | Kind::Type)
+        {
             let queued = weakref::detach_all(self.0, o, |w| !is_garbage(links(w)));
             // SAFETY: single-threaded; not borrowed across calls.
             unsafe { (*self.0.queued_callbacks.get()).extend(queued) };
         }
     }
 
-    fn run_weakref_callbacks(&self) {
+    fn run_weakref_callbacks(&self) -> bool {
         // SAFETY: single-threaded; taken out before any callback runs.
         let queued = core::mem::take(unsafe { &mut *self.0.queued_callbacks.get() });
+        let any = !queued.is_empty();
         weakref::run_callbacks(self.0, queued);
+        any
     }
 
-    fn finalize(&self, g: Gc) {
+    fn finalize(&self, g: Gc) -> bool {
         let o = object(g);
-        if o.ty().kind == Kind::Object {
-            instance::run_finalizer(self.0, o);
-        }
+        o.ty().kind == Kind::Object && instance::run_finalizer(self.0, o)
     }
 
     fn clear(&self, g: Gc) {

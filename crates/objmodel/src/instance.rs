@@ -354,16 +354,21 @@ fn unsafe_cell(cells: *mut ObjRef, i: usize) -> ObjRef {
 /// Runs `__del__` if the class has one and it has not run for `o` yet
 /// (PEP 442: once per object). The caller holds a count on `o`; errors
 /// raised by `__del__` are ignored, as CPython ignores them.
-pub(crate) fn run_finalizer(heap: &Heap, o: ObjRef) {
+/// Returns whether it ran.
+pub(crate) fn run_finalizer(heap: &Heap, o: ObjRef) -> bool {
+    if !has_del(heap, o.ty()) {
+        return false;
+    }
     let Some(f) = crate::attr::lookup_in_mro(o.ty(), heap.b().names.del) else {
-        return;
+        return false;
     };
     if o.set_flag(FINALIZED, true) {
-        return; // it ran before
+        return false; // it ran before
     }
     if let Ok(r) = crate::call::call_raw(heap, f, &[o]) {
         r.decref();
     }
+    true
 }
 
 /// Runs `__del__` before an instance whose count reached zero is freed.
@@ -381,7 +386,9 @@ pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
 #[cold]
 #[inline(never)]
 fn finalize_now(heap: &Heap, o: ObjRef) -> bool {
-    run_revived(heap, o, || run_finalizer(heap, o))
+    run_revived(heap, o, || {
+        run_finalizer(heap, o);
+    })
 }
 
 /// Whether `ty` has a `__del__`: looked up once per type version (a change
@@ -430,7 +437,8 @@ fn run_revived(heap: &Heap, o: ObjRef, run: impl FnOnce()) -> bool {
 
 /// Calls `visit` with each reference an instance holds (not its type):
 /// slots, attribute values (or its dict), and what its payload reports.
-pub(crate) fn for_each_reference(o: ObjRef, visit: &mut dyn FnMut(ObjRef)) {
+#[inline]
+pub(crate) fn for_each_reference(o: ObjRef, mut visit: impl FnMut(ObjRef)) {
     let ty = o.ty();
     for &offset in &ty.layout.slots {
         // SAFETY: the slot cell lies inside the instance.
