@@ -311,25 +311,30 @@ impl Collector {
         for &o in &garbage {
             ran_host_code |= host.finalize(o);
         }
-        if ran_host_code {
+        let mut resurrected = 0;
+        let not_resurrected: Vec<Gc>;
+        let doomed = if ran_host_code {
             find_reachable(host, &unreachable, 1);
             let doomed = List::new();
             // SAFETY: the list was just tagged; every object in it is held.
-            unsafe { split(&unreachable, older, |o| doomed.push(o)) };
+            resurrected = unsafe { split(&unreachable, older, |o| doomed.push(o)) };
             unreachable.append(&doomed);
-        }
-        let doomed: Vec<Gc> = unreachable.iter().collect();
-        for &o in &doomed {
+            not_resurrected = unreachable.iter().collect();
+            &not_resurrected
+        } else {
+            &garbage
+        };
+        for &o in doomed {
             host.clear(o);
         }
-        drop(doomed);
         for &o in &garbage {
             host.decref(o); // the last reference of a cleared object: freed and untracked
         }
         let left = unreachable.len();
         older.append(&unreachable);
         if g == GENERATIONS - 1 {
-            self.long_lived_total.set(self.gens[g].len());
+            // What the oldest generation holds now (counted, not walked).
+            self.long_lived_total.set(survivors + resurrected + left);
             self.long_lived_pending.set(0);
         }
         let mut s = self.stats[g].get();

@@ -198,6 +198,7 @@ impl RefCount {
     /// called by the owner while no other thread counts the object and
     /// nothing waits on its merge queue (the references an entry holds
     /// count until the owner merges it); a snapshot otherwise.
+    #[inline]
     pub fn count(&self) -> Option<usize> {
         let l = self.local.load(Ordering::Relaxed);
         let s = self.shared.load(Ordering::Acquire);

@@ -145,7 +145,9 @@ impl GcHost for Host<'_> {
 
     fn finalize(&self, g: Gc) -> bool {
         let o = object(g);
-        o.ty().kind == Kind::Object && instance::run_finalizer(self.0, o)
+        o.ty().kind == Kind::Object
+            && instance::has_del(self.0, o.ty())
+            && instance::run_finalizer(self.0, o)
     }
 
     fn clear(&self, g: Gc) {

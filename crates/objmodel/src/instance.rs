@@ -356,9 +356,6 @@ fn unsafe_cell(cells: *mut ObjRef, i: usize) -> ObjRef {
 /// raised by `__del__` are ignored, as CPython ignores them.
 /// Returns whether it ran.
 pub(crate) fn run_finalizer(heap: &Heap, o: ObjRef) -> bool {
-    if !has_del(heap, o.ty()) {
-        return false;
-    }
     let Some(f) = crate::attr::lookup_in_mro(o.ty(), heap.b().names.del) else {
         return false;
     };
@@ -395,7 +392,7 @@ fn finalize_now(heap: &Heap, o: ObjRef) -> bool {
 /// of the namespace along the MRO gives a new version), so deallocating an
 /// instance of a class without one costs a compare.
 #[inline]
-fn has_del(heap: &Heap, ty: &TypeObject) -> bool {
+pub(crate) fn has_del(heap: &Heap, ty: &TypeObject) -> bool {
     let (version, known) = ty.has_del.get();
     if version == ty.version.get() && version != 0 {
         return known;
