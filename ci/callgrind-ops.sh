@@ -28,10 +28,10 @@ fi
 ops=(alloc call_init getattr_instance getattr_class getattr_5_up getattr_method
     getattr_slot setattr_instance call_method incref_decref
     getattr_cached_instance getattr_cached_class getattr_cached_method getattr_cached_slot
-    setattr_cached_instance call_method_cached gc_dead gc_live gc_tree gc_churn)
-# Operations measured only inside one function of each program (callgrind's
-# --toggle-collect): the collection itself, not the building of the heap.
-declare -A collect_only=([gc_dead]=1 [gc_live]=1)
+    setattr_cached_instance call_method_cached gc_dead gc_live gc_young gc_tree gc_churn)
+# Operations whose programs mark the part to count (the collection itself,
+# not the building of the heap): callgrind starts with counting off.
+declare -A marked=([gc_dead]=1 [gc_live]=1 [gc_young]=1)
 libdir=${1:-}
 if [[ -z "$libdir" ]]; then
     cargo build --release -p objffi
@@ -61,20 +61,19 @@ if $smoke; then
     exit 0
 fi
 n=200000
-# Instructions of `$2 $3 $4` (program, operation, N), all of them or, if $1
-# names a function, only those inside it.
+# Instructions of `$2 $3 $4` (program, operation, N): all of them, or with
+# $1 = marked only those in the parts the program marks.
 instructions() {
-    local toggle=()
-    [[ -z "$1" ]] || toggle=(--toggle-collect="$1")
+    local start=()
+    [[ "$1" != marked ]] || start=(--collect-atstart=no)
     local log
     # A program that fails (a check of its own) fails the run.
-    log=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "${toggle[@]}" "${@:2}" 2>&1) ||
+    log=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "${start[@]}" "${@:2}" 2>&1) ||
         { echo "$log" >&2; return 1; }
     awk '/Collected :/ { print $NF }' <<<"$log"
 }
 # Instructions per operation of program $1 for operation $2, or `-` if the
-# program does not know the operation; $3 is the program's collection
-# function, for the operations that count only inside it.
+# program does not know the operation.
 per_op() {
     local err
     if ! err=$("$1" "$2" 0 2>&1 >/dev/null); then
@@ -82,10 +81,10 @@ per_op() {
         echo -
         return
     fi
-    local base full toggle=
-    [[ -z "${collect_only[$2]:-}" ]] || toggle=$3
-    base=$(instructions "$toggle" "$1" "$2" 0)
-    full=$(instructions "$toggle" "$1" "$2" "$n")
+    local base full what=all
+    [[ -z "${marked[$2]:-}" ]] || what=marked
+    base=$(instructions "$what" "$1" "$2" 0)
+    full=$(instructions "$what" "$1" "$2" "$n")
     echo "($full - $base) / $n" | bc -l
 }
 # $1 with $2 decimals, or `-` as it is.
@@ -95,8 +94,8 @@ decimals() {
 echo "instructions per operation (callgrind, N = $n), objrt beside CPython $python_version"
 printf '%-20s %12s %14s %14s\n' operation 'objrt Ir/op' 'CPython Ir/op' objrt/CPython
 for op in "${ops[@]}"; do
-    objrt=$(per_op "$out/ops" "$op" obj_gc_collect)
-    cpython=$(per_op "$out/ops_cpython" "$op" PyGC_Collect)
+    objrt=$(per_op "$out/ops" "$op")
+    cpython=$(per_op "$out/ops_cpython" "$op")
     ratio=-
     [[ "$objrt" == - || "$cpython" == - ]] || ratio=$(echo "$objrt / $cpython" | bc -l)
     printf '%-20s %12s %14s %14s\n' "$op" "$(decimals "$objrt" 1)" "$(decimals "$cpython" 1)" \

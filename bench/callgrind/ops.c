@@ -10,17 +10,32 @@
  * The collector's rows (issue 13): `gc_dead` and `gc_live` build N
  * instances with automatic collection off, as N/2 dead 2-cycles or as N
  * live instances each pointing at the one before, and run one full
- * collection: ci/callgrind-ops.sh counts only the instructions inside
- * obj_gc_collect for them (callgrind's --toggle-collect), so the figure is
- * per object collected or examined. `gc_tree` builds a complete binary tree
- * of N nodes with parent links, drops it and collects (per node, all
- * counted); `gc_churn` makes and drops a 2-cycle per step with automatic
- * collection on (per step). */
+ * collection, the only part counted (between MEASURED_BEGIN and
+ * MEASURED_END: ci/callgrind-ops.sh runs these rows with callgrind's
+ * collection off at the start), so the figure is per object collected or
+ * examined. `gc_young` builds 100,000 live instances that automatic
+ * collections age, then N new ones in rounds of 700, each round followed
+ * by a counted young collection: per young object, with an old heap 140
+ * times the young one (a young collection whose cost grew with the heap
+ * would show here). `gc_tree` builds a complete binary tree of N nodes
+ * with parent links, drops it and collects (per node, all counted);
+ * `gc_churn` makes and drops a 2-cycle per step with automatic collection
+ * on (per step). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <valgrind/callgrind.h>
+
 #include "objffi.h"
+
+/* The counted part of a row that callgrind runs with collection off. */
+#define MEASURED_BEGIN CALLGRIND_TOGGLE_COLLECT
+#define MEASURED_END CALLGRIND_TOGGLE_COLLECT
+
+/* gc_young: the old heap, and the new objects per young collection. */
+#define OLD_OBJECTS 100000
+#define YOUNG_ROUND 700
 
 static obj_heap_t *heap;
 
@@ -54,14 +69,29 @@ static void must(obj_status_t st, const char *what) {
     }
 }
 
-/* A full collection that must find `expected` unreachable objects. */
-static void collect_expecting(size_t expected, const char *what) {
+/* A collection of `generation` that must find `expected` unreachable
+ * objects. */
+static void collect_expecting(int generation, size_t expected, const char *what) {
     size_t found = 0;
-    must(obj_gc_collect(heap, -1, &found), what);
+    must(obj_gc_collect(heap, generation, &found), what);
     if (found != expected) {
         fprintf(stderr, "%s: collected %zu, expected %zu\n", what, found, expected);
         exit(2);
     }
+}
+
+/* `n` new instances of `cls`, each pointing through `attr` at the one
+ * made before it, the first at `last` (whose reference this takes);
+ * returns the newest. */
+static obj_t *live_chain(obj_t *cls, obj_t *attr, obj_t *last, long n) {
+    for (long i = 0; i < n; ++i) {
+        obj_t *t = NULL;
+        must(obj_alloc(cls, &t), "chain");
+        must(obj_setattr(t, attr, last), "chain");
+        obj_decref(last);
+        last = t;
+    }
+    return last;
 }
 
 /* Two new instances of `cls` pointing at each other through `attr`, dropped. */
@@ -179,18 +209,26 @@ int main(int argc, char **argv) {
     } else if (strcmp(op, "gc_dead") == 0) {
         obj_gc_disable(heap);
         for (long i = 0; i < n / 2; ++i) drop_a_2_cycle(p, x);
-        collect_expecting((size_t)(n / 2 * 2), op);
+        MEASURED_BEGIN;
+        collect_expecting(-1, (size_t)(n / 2 * 2), op);
+        MEASURED_END;
     } else if (strcmp(op, "gc_live") == 0) {
         obj_gc_disable(heap);
-        obj_t *last = obj_none(heap);
-        for (long i = 0; i < n; ++i) {
-            obj_t *t = NULL;
-            must(obj_alloc(p, &t), op);
-            must(obj_setattr(t, x, last), op);
-            obj_decref(last);
-            last = t;
+        obj_t *last = live_chain(p, x, obj_none(heap), n);
+        MEASURED_BEGIN;
+        collect_expecting(-1, 0, op);
+        MEASURED_END;
+        obj_decref(last);
+    } else if (strcmp(op, "gc_young") == 0) {
+        obj_t *last = live_chain(p, x, obj_none(heap), OLD_OBJECTS); /* aged by automatic collections */
+        obj_gc_disable(heap);
+        must(obj_gc_collect(heap, 0, NULL), op); /* the young leftovers of building, uncounted */
+        for (long made = 0; made < n; made += YOUNG_ROUND) {
+            last = live_chain(p, x, last, n - made < YOUNG_ROUND ? n - made : YOUNG_ROUND);
+            MEASURED_BEGIN;
+            collect_expecting(0, 0, op);
+            MEASURED_END;
         }
-        collect_expecting(0, op);
         obj_decref(last);
     } else if (strcmp(op, "gc_tree") == 0) {
         /* node i's parent is node (i - 1) / 2, its children 2i + 1, 2i + 2 */
@@ -207,7 +245,7 @@ int main(int argc, char **argv) {
         }
         for (long i = 0; i < n; ++i) obj_decref(nodes[i]);
         free(nodes);
-        collect_expecting((size_t)(n > 1 ? n : 0), op);
+        collect_expecting(-1, (size_t)(n > 1 ? n : 0), op);
     } else if (strcmp(op, "gc_churn") == 0) {
         for (long i = 0; i < n; ++i) drop_a_2_cycle(p, x);
     } else {

@@ -25,6 +25,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <valgrind/callgrind.h>
+
+/* The counted part of a row that callgrind runs with collection off. */
+#define MEASURED_BEGIN CALLGRIND_TOGGLE_COLLECT
+#define MEASURED_END CALLGRIND_TOGGLE_COLLECT
+
+/* gc_young (as in ops.c): the old heap, and the new objects per young collection. */
+#define OLD_OBJECTS 100000
+#define YOUNG_ROUND 700
+
 static void fail(const char *what) {
     fprintf(stderr, "%s failed\n", what);
     if (PyErr_Occurred()) PyErr_Print();
@@ -45,6 +55,29 @@ static void collect_expecting(Py_ssize_t expected, const char *what) {
         fprintf(stderr, "%s: collected %zd, expected %zd\n", what, found, expected);
         exit(2);
     }
+}
+
+/* `n` new instances of `cls`, each pointing through `attr` at the one
+ * made before it, the first at `last` (whose reference this takes);
+ * returns the newest. */
+static PyObject *live_chain(PyObject *cls, PyObject *attr, PyObject *last, long n) {
+    for (long i = 0; i < n; ++i) {
+        PyObject *t = must(PyObject_CallNoArgs(cls), "chain");
+        if (PyObject_SetAttr(t, attr, last) < 0) fail("chain");
+        Py_DECREF(last);
+        last = t;
+    }
+    return last;
+}
+
+/* `gc.collect(0)`: a young collection (the C API has only full ones). */
+static void collect_young(PyObject *collect, int counted) {
+    PyObject *zero = must(PyLong_FromLong(0), "0");
+    if (counted) MEASURED_BEGIN;
+    PyObject *found = PyObject_CallOneArg(collect, zero);
+    if (counted) MEASURED_END;
+    Py_DECREF(must(found, "gc.collect(0)"));
+    Py_DECREF(zero);
 }
 
 /* Two new instances of `cls` pointing at each other through `attr`, dropped. */
@@ -185,18 +218,29 @@ __attribute__((hot)) int main(int argc, char **argv) {
     } else if (strcmp(op, "gc_dead") == 0) {
         PyGC_Disable();
         for (long i = 0; i < n / 2; ++i) drop_a_2_cycle(p, x);
+        MEASURED_BEGIN;
         collect_expecting(n / 2 * 2, op);
+        MEASURED_END;
     } else if (strcmp(op, "gc_live") == 0) {
         PyGC_Disable();
-        PyObject *last = Py_NewRef(Py_None);
-        for (long i = 0; i < n; ++i) {
-            PyObject *t = must(PyObject_CallNoArgs(p), op);
-            if (PyObject_SetAttr(t, x, last) < 0) fail(op);
-            Py_DECREF(last);
-            last = t;
-        }
+        PyObject *last = live_chain(p, x, Py_NewRef(Py_None), n);
+        MEASURED_BEGIN;
         collect_expecting(0, op);
+        MEASURED_END;
         Py_DECREF(last);
+    } else if (strcmp(op, "gc_young") == 0) {
+        PyObject *gc = must(PyImport_ImportModule("gc"), "gc");
+        PyObject *collect = must(PyObject_GetAttrString(gc, "collect"), "gc.collect");
+        PyObject *last = live_chain(p, x, Py_NewRef(Py_None), OLD_OBJECTS); /* aged by automatic collections */
+        PyGC_Disable();
+        collect_young(collect, 0); /* the young leftovers of building, uncounted */
+        for (long made = 0; made < n; made += YOUNG_ROUND) {
+            last = live_chain(p, x, last, n - made < YOUNG_ROUND ? n - made : YOUNG_ROUND);
+            collect_young(collect, 1);
+        }
+        Py_DECREF(last);
+        Py_DECREF(collect);
+        Py_DECREF(gc);
     } else if (strcmp(op, "gc_tree") == 0) {
         /* node i's parent is node (i - 1) / 2, its children 2i + 1, 2i + 2 */
         PyObject *left = PyUnicode_InternFromString("left"),
