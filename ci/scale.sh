@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The collector at scale (issue 13), not part of .ci/run: builds
+# bench/scale/scale.c against the release libobjffi.a and runs it at 1M,
+# 10M and 100M live objects (`ci/scale.sh 1000000 ...` picks the sizes),
+# one process per size, printing a Markdown table: build time and full
+# collection time per object, the pause of one full collection, the ratio
+# of the time per object to the first size's, and peak RSS against the
+# bytes the heap has in objects. 100M objects take about 6.5 GB and a few
+# minutes in all on the CI machine's kind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[[ ${#sizes[@]} -gt 0 ]] || sizes=(1000000 10000000 100000000)
+cargo build --release -p objffi
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cc -O2 -std=c11 -Iinclude bench/scale/scale.c "${CARGO_TARGET_DIR:-target}/release/libobjffi.a" \
+    -lpthread -ldl -lm -o "$out/scale"
+echo "| objects | build ns/object | full collection pause | collection ns/object | vs first size | MiB in objects | peak RSS MiB |"
+echo "|--:|--:|--:|--:|--:|--:|--:|"
+first=
+for n in "${sizes[@]}"; do
+    read -r objects build pause per_object mib rss < <("$out/scale" "$n")
+    [[ -n "$first" ]] || first=$per_object
+    printf '| %s | %s | %s s | %s | %.2f | %s | %s |\n' "$objects" "$build" "$pause" "$per_object" \
+        "$(echo "$per_object / $first" | bc -l)" "$mib" "$rss"
+done
