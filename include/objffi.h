@@ -1149,6 +1149,22 @@ bool obj_gc_is_enabled(const struct obj_heap_t *heap);
 obj_status_t obj_gc_set_threshold(struct obj_heap_t *heap, size_t t0, size_t t1, size_t t2);
 
 /*
+ Sets how much the tracked objects must grow since the last full
+ collection, in percent of what it left, for a full collection to be
+ due on that ground alone (33 by default: under churn, live objects stay
+ within about 4/3 of the reachable ones). A heap that only grows
+ collects in full less often with a larger value; 0 turns the rule off,
+ leaving CPython's (a full collection waits until a quarter more
+ long-lived objects than the last one left have piled up). NULL gives
+ `OBJ_ERR_NULL`.
+
+ # Safety
+
+ `heap` is NULL or a live heap that no other call is using.
+ */
+obj_status_t obj_gc_set_full_growth(struct obj_heap_t *heap, size_t percent);
+
+/*
  Writes the collector's figures to `*out` (written only on `OBJ_OK`).
 
  # Safety

@@ -138,6 +138,32 @@ pub unsafe extern "C" fn obj_gc_set_threshold(
     })
 }
 
+/// Sets how much the tracked objects must grow since the last full
+/// collection, in percent of what it left, for a full collection to be
+/// due on that ground alone (33 by default: under churn, live objects stay
+/// within about 4/3 of the reachable ones). A heap that only grows
+/// collects in full less often with a larger value; 0 turns the rule off,
+/// leaving CPython's (a full collection waits until a quarter more
+/// long-lived objects than the last one left have piled up). NULL gives
+/// `OBJ_ERR_NULL`.
+///
+/// # Safety
+///
+/// `heap` is NULL or a live heap that no other call is using.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_gc_set_full_growth(
+    heap: *mut obj_heap_t,
+    percent: usize,
+) -> RawStatus {
+    const F: &str = "obj_gc_set_full_growth";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or a live heap.
+        let heap = unsafe { try_heap(heap, F) }?;
+        heap.gc().set_full_growth_percent(percent);
+        Ok(())
+    })
+}
+
 /// Writes the collector's figures to `*out` (written only on `OBJ_OK`).
 ///
 /// # Safety

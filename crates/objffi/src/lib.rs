@@ -83,8 +83,8 @@ pub use containers::{
 };
 pub use error::{RawStatus, obj_last_error, obj_set_last_error, obj_status_name, obj_status_t};
 pub use gc::{
-    obj_gc_collect, obj_gc_disable, obj_gc_enable, obj_gc_is_enabled, obj_gc_set_threshold,
-    obj_gc_stats, obj_gc_stats_t,
+    obj_gc_collect, obj_gc_disable, obj_gc_enable, obj_gc_is_enabled, obj_gc_set_full_growth,
+    obj_gc_set_threshold, obj_gc_stats, obj_gc_stats_t,
 };
 pub use heap::{
     obj_heap_adopt, obj_heap_check, obj_heap_fail_allocation, obj_heap_free, obj_heap_new,

@@ -29,6 +29,9 @@ use crate::{Gc, GcHost};
 /// Number of generations.
 pub const GENERATIONS: usize = 3;
 
+/// The default of [`Collector::set_full_growth_percent`]: a third.
+pub const DEFAULT_FULL_GROWTH_PERCENT: usize = 33;
+
 /// Figures of one generation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GcStats {
@@ -68,6 +71,9 @@ pub struct Collector {
     long_lived_pending: Cell<usize>,
     /// Objects tracked in all generations.
     tracked_total: Cell<usize>,
+    /// The growth of the tracked objects since the last full collection,
+    /// in percent of what it left, that makes another one due (0: never).
+    full_growth_percent: Cell<usize>,
     callback: RefCell<Option<Callback>>,
 }
 
@@ -129,6 +135,7 @@ impl Collector {
             long_lived_total: Cell::new(0),
             long_lived_pending: Cell::new(0),
             tracked_total: Cell::new(0),
+            full_growth_percent: Cell::new(DEFAULT_FULL_GROWTH_PERCENT),
             callback: RefCell::new(None),
         }
     }
@@ -186,6 +193,23 @@ impl Collector {
         }
     }
 
+    /// How much the tracked objects must grow since the last full
+    /// collection, in percent of what it left, for the growth alone to
+    /// make a full collection due.
+    pub fn full_growth_percent(&self) -> usize {
+        self.full_growth_percent.get()
+    }
+
+    /// Sets that growth ([`DEFAULT_FULL_GROWTH_PERCENT`] by default, which
+    /// keeps live objects within about 4/3 of the reachable ones under
+    /// churn). Larger values trade memory for fewer full collections in a
+    /// heap that only grows; 0 turns the rule off, leaving CPython's rules
+    /// alone (a full collection waits for a quarter more long-lived
+    /// objects than the last one left).
+    pub fn set_full_growth_percent(&self, percent: usize) {
+        self.full_growth_percent.set(percent);
+    }
+
     /// The counts that the thresholds are compared with.
     pub fn counts(&self) -> [usize; GENERATIONS] {
         [0, 1, 2].map(|i| self.counts[i].get())
@@ -239,10 +263,17 @@ impl Collector {
         }
         // Garbage that reached the oldest generation waits for a full
         // collection: one is also due once the tracked objects have grown by
-        // a third since the last one left `long_lived_total`, so live
-        // objects stay within about 4/3 of the reachable ones under churn.
+        // `full_growth_percent` (a third by default) since the last one left
+        // `long_lived_total`, so live objects stay within about 4/3 of the
+        // reachable ones under churn.
         let total = self.long_lived_total.get();
-        let grown = self.tracked_total.get() > total + total / 3 + self.thresholds[0].get();
+        let percent = self.full_growth_percent.get();
+        let growth = total.saturating_mul(percent) / 100;
+        let grown = percent != 0
+            && self.tracked_total.get()
+                > total
+                    .saturating_add(growth)
+                    .saturating_add(self.thresholds[0].get());
         (0..GENERATIONS).rev().find(|&g| {
             let over = self.counts[g].get() > self.thresholds[g].get();
             if g == GENERATIONS - 1 {

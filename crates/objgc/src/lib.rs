@@ -50,7 +50,8 @@
 //! last one, so a heap of mostly long-lived objects is not scanned again and
 //! again (CPython's rule). One more rule bounds memory under churn: a full
 //! collection is also due when the tracked objects have grown by a third
-//! (plus the generation-0 threshold) since the last full collection, so
+//! (plus the generation-0 threshold; the fraction is a setting,
+//! [`Collector::set_full_growth_percent`]) since the last full collection, so
 //! garbage old enough to reach the oldest generation cannot pile up for
 //! tens of thousands of allocations. (With CPython's rules alone, a 2-cycle
 //! churn over 20,000 live objects peaked at 1.88x the reachable objects;
@@ -91,7 +92,7 @@ mod refcount;
 mod scope;
 mod sync;
 
-pub use collect::{Collector, GENERATIONS, GcStats, Phase};
+pub use collect::{Collector, DEFAULT_FULL_GROWTH_PERCENT, GENERATIONS, GcStats, Phase};
 pub use gate::{Gate, thread_token};
 pub use list::GcLinks;
 pub use refcount::{Decref, FLAG_A, FLAG_B, Handoff, RefCount, SHARED_SATURATE};
