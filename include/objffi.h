@@ -240,8 +240,9 @@ typedef struct obj_type_layout_t {
      */
     size_t payload_size;
     /*
-     Where the `__dict__` attributes are found (a shape pointer and a
-     values pointer), or 0 when instances have no `__dict__`.
+     Where the `__dict__` attributes are found (a shape pointer, a
+     values pointer, and the cells of the first two values), or 0 when
+     instances have no `__dict__`.
      */
     size_t dict_offset;
     /*

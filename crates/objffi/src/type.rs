@@ -110,8 +110,9 @@ pub struct obj_type_layout_t {
     pub payload_offset: usize,
     /// Bytes of host data asked for per instance, or 0 when none.
     pub payload_size: usize,
-    /// Where the `__dict__` attributes are found (a shape pointer and a
-    /// values pointer), or 0 when instances have no `__dict__`.
+    /// Where the `__dict__` attributes are found (a shape pointer, a
+    /// values pointer, and the cells of the first two values), or 0 when
+    /// instances have no `__dict__`.
     pub dict_offset: usize,
     /// Slots of an instance, inherited ones first.
     pub nslots: usize,

@@ -2,20 +2,23 @@
 //!
 //! Instances of one class that get the same attributes in the same order
 //! share one shape: the names live once in the shape, and each instance
-//! stores only a pointer to its shape and an array of values (PEP 412's
-//! key-sharing, V8's hidden classes):
+//! stores only a pointer to its shape and its values (PEP 412's
+//! key-sharing, V8's hidden classes). The first [`INLINE_VALUES`] values
+//! live in the instance itself, after the pair (CPython 3.13's inline
+//! values), so an instance with up to that many attributes is one block:
 //!
 //! ```text
-//!  instance                          shape (per class, shared)
-//!  +--------+-----+-------+--------+      +----------------+
-//!  | header | ... | shape | values |----->| keys: x, name  |
-//!  +--------+-----+-------+--------+      +----------------+
-//!                            |
-//!                            v
-//!                     +-------+-------+
-//!                     |  'x'  | 'Ан…' |   values in key order
-//!                     +-------+-------+   (capacity: keys rounded up to even)
+//!  instance                                          shape (per class, shared)
+//!  +--------+-----+-------+--------+-------+-------+      +----------------+
+//!  | header | ... | shape | values |  'x'  | 'Ан…' |  --> | keys: x, name  |
+//!  +--------+-----+-------+--------+-------+-------+      +----------------+
+//!                             |    ^ inline cells: values in key order
+//!                             +----+ (values points at them)
 //! ```
+//!
+//! An instance given more attributes moves its values to an array of its
+//! own (capacity: keys rounded up to even), and `values` points there; the
+//! inline cells are then unused.
 //!
 //! Shapes form a tree per class: adding attribute `k` to an instance of
 //! shape `S` moves it to `S`'s child for `k` (made once, then shared).
@@ -31,7 +34,9 @@
 //! most `MAX_SHAPE_KEYS` keys.
 //!
 //! Key invariant: in shape mode, `values` has `capacity(keys.len())` cells
-//! and cell `i` holds a counted reference to the value of `keys[i]`.
+//! (the inline ones while `keys.len() <= INLINE_VALUES`, else an array of
+//! the heap's) and cell `i` holds a counted reference to the value of
+//! `keys[i]`.
 
 use core::cell::{Cell, RefCell};
 use core::ptr::NonNull;
@@ -53,7 +58,13 @@ pub(crate) const MAX_SHAPE_KEYS: usize = 30;
 pub(crate) const MAX_SHAPES: usize = 1024;
 
 /// Bytes of the `shape|values` pair in an instance.
-pub(crate) const DICT_PAIR_SIZE: usize = size_of::<DictPair>();
+const DICT_PAIR_SIZE: usize = size_of::<DictPair>();
+
+/// Value cells inside the instance, after the pair.
+pub(crate) const INLINE_VALUES: usize = 2;
+
+/// Bytes of an instance's attribute area: the pair and the inline cells.
+pub(crate) const DICT_AREA_SIZE: usize = DICT_PAIR_SIZE + INLINE_VALUES * size_of::<ObjRef>();
 
 #[repr(C)]
 pub(crate) struct DictPair {
@@ -146,9 +157,26 @@ impl ShapeTree {
     }
 }
 
-/// Cells of the values array for `n` keys.
+/// Cells of the values for `n` keys: the inline ones, or an array's.
 fn capacity(n: usize) -> usize {
-    n.next_multiple_of(2)
+    if is_inline(n) {
+        INLINE_VALUES
+    } else {
+        n.next_multiple_of(2)
+    }
+}
+
+/// Whether the values for `n` keys live in the instance's inline cells.
+fn is_inline(n: usize) -> bool {
+    n <= INLINE_VALUES
+}
+
+/// The inline value cells of an instance with a pair.
+fn inline_cells(o: ObjRef) -> *mut ObjRef {
+    let offset = o.ty().layout.dict_offset.expect("an instance with a pair");
+    // SAFETY: the layout puts the inline cells right after the pair, inside
+    // the instance.
+    unsafe { o.cast::<u8>().as_ptr().add(offset + DICT_PAIR_SIZE).cast() }
 }
 
 fn pair(o: ObjRef) -> Option<&'static DictPair> {
@@ -240,8 +268,8 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
 
 /// Adds `value` (which gains a count) to an instance in shape mode with `n`
 /// attributes, moving it to `child`, the child of its shape that appends
-/// one key. On failure (no memory for a larger values array) the instance
-/// is as it was.
+/// one key. On failure (no memory for a values array) the instance is as
+/// it was.
 pub(crate) fn append_value(
     heap: &Heap,
     o: ObjRef,
@@ -251,15 +279,19 @@ pub(crate) fn append_value(
 ) -> Result<()> {
     let p = pair(o).expect("shape mode");
     let mut cells = p.values.get();
-    if n + 1 > capacity(n) {
+    if n == 0 {
+        cells = inline_cells(o);
+        p.values.set(cells);
+    } else if n + 1 > capacity(n) {
         let new = heap
             .alloc_raw(capacity(n + 1) * size_of::<ObjRef>())?
             .cast::<ObjRef>()
             .as_ptr();
-        if n > 0 {
-            // SAFETY: both arrays have room for `n` cells; the old one is freed after the move.
-            unsafe {
-                new.copy_from_nonoverlapping(cells, n);
+        // SAFETY: both have room for `n` cells; an old array is freed after
+        // the move (inline cells stay, unused).
+        unsafe {
+            new.copy_from_nonoverlapping(cells, n);
+            if !is_inline(n) {
                 heap.free_raw(
                     NonNull::new_unchecked(cells.cast()),
                     capacity(n) * size_of::<ObjRef>(),
@@ -328,11 +360,20 @@ fn shape_len(s: *const Shape) -> usize {
     }
 }
 
-/// Drops the counts a values array detached from its instance holds for
-/// `n` keys (which may run host code: the instance no longer points at
-/// the array), then frees it.
+/// Drops the counts the values detached from their instance hold for `n`
+/// keys (which may run host code: the instance no longer points at them),
+/// then frees their array, if they had one.
 fn release_values(heap: &Heap, cells: *mut ObjRef, n: usize) {
     if n == 0 {
+        return;
+    }
+    if is_inline(n) {
+        // The cells are in the instance, which the host code a decref runs
+        // may give attributes again (reusing them): copied out first.
+        // SAFETY: `cells` are the inline cells, all in the instance, and
+        // `Option<ObjRef>` is an `ObjRef` or null; the first `n` are set.
+        let taken = unsafe { cells.cast::<[Option<ObjRef>; INLINE_VALUES]>().read() };
+        taken[..n].iter().flatten().for_each(|v| v.decref());
         return;
     }
     (0..n).for_each(|i| unsafe_cell(cells, i).decref());

@@ -8,16 +8,17 @@
 //! [`Layout`] says, each level of the hierarchy appending to its base's:
 //!
 //! ```text
-//!  0        16                    16+P          +8*S        +16
-//!  +--------+---------------------+-------------+-------------+
-//!  | header | host payload (P)    | slots (S)   | shape|values|
-//!  +--------+---------------------+-------------+-------------+
+//!  0        16                    16+P          +8*S          +16          +16
+//!  +--------+---------------------+-------------+-------------+------------+
+//!  | header | host payload (P)    | slots (S)   | shape|values| 2 values   |
+//!  +--------+---------------------+-------------+-------------+------------+
 //!           ^ payload_offset      ^ slot i at a fixed offset  ^ dict_offset
 //! ```
 //!
 //! Only one class on a hierarchy's line may add a payload or slots (else
-//! the bases' layouts conflict, as in CPython). The `shape|values` pair (see
-//! `instance.rs`) exists when instances have a `__dict__`.
+//! the bases' layouts conflict, as in CPython). The `shape|values` pair and
+//! the inline value cells after it (see `instance.rs`) exist when
+//! instances have a `__dict__`.
 //!
 //! Each type has a version tag for the method caches: `0` means "none yet";
 //! tags are unique in the process (see `attr::version`), so a cache entry
@@ -615,7 +616,7 @@ fn layout_for(bases: &[ObjRef], spec: &TypeSpec<'_>) -> Result<(Layout, Option<O
         .any(|&b| as_type(b).layout.dict_offset.is_some());
     if layout.dict_offset.is_none() && (spec.has_dict || base_has_dict) {
         layout.dict_offset = Some(layout.size);
-        layout.size += crate::instance::DICT_PAIR_SIZE;
+        layout.size += crate::instance::DICT_AREA_SIZE;
     }
     let solid = if adds {
         None
