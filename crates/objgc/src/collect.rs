@@ -16,10 +16,12 @@
 //! points into it, and what its object's figures are, costs one load. The
 //! examined objects stay chained by their `next` links, which phases 1-3
 //! never change. The only host code that runs while the tags are in place
-//! is [`GcHost::traverse`] (and [`GcHost::clear_weakrefs`], which only
-//! detaches), which must not track, untrack or free anything (objmodel
-//! holds what its hooks drop until the collection is over); every examined
-//! object is relinked (real pointers again) before any other host code runs.
+//! is [`GcHost::traverse`], which must not track, untrack or free anything
+//! (objmodel holds what its hooks drop until the collection is over); every
+//! examined object is relinked (real pointers again) before any other host
+//! code runs, and a traversal that panics has the tags undone on the way
+//! out. Host code that panics later leaves the garbage it interrupted
+//! alive, in the oldest generation: leaked, never unsound.
 
 use core::cell::{Cell, RefCell};
 
@@ -117,9 +119,55 @@ fn has_outside_refs(w: usize) -> bool {
     (w as isize) >> 2 > 0
 }
 
-/// Whether `o` is examined and was not found reachable.
-fn is_unreachable(o: Gc) -> bool {
-    examined(o).is_some_and(|w| w & REACHABLE == 0)
+/// The garbage of a collection, to ask whether an object is part of it
+/// (sorted on first use: only objects with weak references ask).
+struct GarbageSet<'a> {
+    garbage: &'a [Gc],
+    sorted: core::cell::OnceCell<Vec<Gc>>,
+}
+
+impl<'a> GarbageSet<'a> {
+    fn new(garbage: &'a [Gc]) -> Self {
+        Self {
+            garbage,
+            sorted: core::cell::OnceCell::new(),
+        }
+    }
+
+    fn contains(&self, o: Gc) -> bool {
+        let sorted = self.sorted.get_or_init(|| {
+            let mut v = self.garbage.to_vec();
+            v.sort_unstable();
+            v
+        });
+        sorted.binary_search(&o).is_ok()
+    }
+}
+
+/// Moves the elements of `from` to the end of `to` when dropped, so that a
+/// collection's private list never outlives its elements' links (on a
+/// panic in host code, or with what a collection could not free).
+struct AppendOnDrop<'a> {
+    from: &'a List,
+    to: &'a List,
+}
+
+impl Drop for AppendOnDrop<'_> {
+    fn drop(&mut self) {
+        self.to.append(self.from);
+    }
+}
+
+/// Gives the objects of a list real `prev` links again when dropped
+/// unless forgotten: [`find_reachable`] holds one while the tags are in
+/// place, so that a panicking [`GcHost::traverse`] leaves the list as
+/// sound as before the collection.
+struct UntagOnUnwind<'a>(&'a List);
+
+impl Drop for UntagOnUnwind<'_> {
+    fn drop(&mut self) {
+        self.0.relink_prev();
+    }
 }
 
 impl Collector {
@@ -315,26 +363,37 @@ impl Collector {
 
         // Phases 1-3: which examined objects are reachable from outside.
         find_reachable(host, &self.gens[g], 0);
-        // The garbage leaves the lists still tagged, so that the weak
-        // references to it can tell garbage from reachable objects.
+        let unreachable = List::new();
+        // If host code panics from here on, what is left of the garbage
+        // goes back to the heap's lists (alive: the references the
+        // collection holds are never dropped), so no link points at the
+        // collection's own list once it is gone.
+        let rescue = AppendOnDrop {
+            from: &unreachable,
+            to: older,
+        };
         let mut garbage: Vec<Gc> = Vec::new();
-        // SAFETY: the generation was just tagged.
-        let survivors = unsafe { split(&self.gens[g], older, |o| garbage.push(o)) };
+        // SAFETY: the generation was just tagged; each piece of garbage is
+        // live, and pushing it gives it real links again.
+        let survivors = unsafe {
+            split(&self.gens[g], older, |o| {
+                garbage.push(o);
+                unreachable.push(o);
+            })
+        };
         if g == 1 {
             self.long_lived_pending
                 .set(self.long_lived_pending.get() + survivors);
         }
 
         // Phases 4-6, with every piece of garbage held so none is freed midway.
+        let is_garbage = GarbageSet::new(&garbage);
         for &o in &garbage {
-            host.clear_weakrefs(o, &is_unreachable);
+            host.clear_weakrefs(o, &|w| is_garbage.contains(w));
         }
-        let unreachable = List::new();
+        drop(is_garbage);
         for &o in &garbage {
             host.incref(o);
-            // SAFETY: held, so live, and in no list; this restores its
-            // links before any host code runs.
-            unsafe { unreachable.push(o) };
         }
         // Weak-reference callbacks and finalisers are host code: they may
         // resurrect garbage. If none ran, nothing was resurrected.
@@ -362,7 +421,7 @@ impl Collector {
             host.decref(o); // the last reference of a cleared object: freed and untracked
         }
         let left = unreachable.len();
-        older.append(&unreachable);
+        drop(rescue); // what could not be freed joins `older`
         if g == GENERATIONS - 1 {
             // What the oldest generation holds now (counted, not walked).
             self.long_lived_total.set(survivors + resurrected + left);
@@ -386,8 +445,8 @@ impl Collector {
 ///
 /// # Safety
 /// `list` was tagged by `find_reachable` and not changed since; every one
-/// of its objects is live; `unreachable` relinks or keeps each object it
-/// gets before any host code other than `clear_weakrefs` runs.
+/// of its objects is live; `unreachable` puts each object it gets in a
+/// list (which gives it real links) before returning.
 unsafe fn split(list: &List, reachable_to: &List, mut unreachable: impl FnMut(Gc)) -> usize {
     let mut n = 0;
     // `reachable_to` may be `list` itself (a full collection's survivors
@@ -411,6 +470,7 @@ unsafe fn split(list: &List, reachable_to: &List, mut unreachable: impl FnMut(Gc
 /// from outside reach. The `next` links are left alone; the caller
 /// relinks every object afterwards ([`split`]).
 fn find_reachable(host: &impl GcHost, list: &List, held: usize) {
+    let untag_on_unwind = UntagOnUnwind(list);
     // 1. update refs
     for o in list.iter() {
         let refs = host.refcount(o).saturating_sub(held).min(MAX_REFS);
@@ -444,4 +504,5 @@ fn find_reachable(host: &impl GcHost, list: &List, held: usize) {
             });
         }
     }
+    core::mem::forget(untag_on_unwind);
 }

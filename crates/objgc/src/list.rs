@@ -146,6 +146,24 @@ impl List {
         })
     }
 
+    /// Gives every element a real `prev` link again (the previous element,
+    /// found through the `next` links, which stay intact while `prev`
+    /// links hold a collection's tags).
+    pub(crate) fn relink_prev(&self) {
+        let head = self.head();
+        let mut prev = head;
+        let mut p = self.links().next.get();
+        while p != head {
+            // SAFETY: `p` is a live element reached through the chain.
+            unsafe {
+                (*p).prev.set(prev);
+                prev = p;
+                p = (*p).next.get();
+            }
+        }
+        self.links().prev.set(prev);
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.iter().count()
     }

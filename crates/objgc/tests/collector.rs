@@ -23,6 +23,8 @@ struct World {
     live: Cell<usize>,
     freed: Cell<usize>,
     saved: RefCell<Vec<Gc>>,
+    /// `traverse` panics after this many more calls (none: never).
+    traversals_before_panic: Cell<Option<usize>>,
 }
 
 fn node(o: Gc) -> &'static Node {
@@ -37,6 +39,7 @@ impl World {
             live: Cell::new(0),
             freed: Cell::new(0),
             saved: RefCell::new(Vec::new()),
+            traversals_before_panic: Cell::new(None),
         }
     }
 
@@ -98,6 +101,10 @@ impl GcHost for World {
         node(o).refcount.get()
     }
     fn traverse(&self, o: Gc, mut visit: impl FnMut(Gc)) {
+        if let Some(n) = self.traversals_before_panic.get() {
+            assert!(n > 0, "a traversal fails");
+            self.traversals_before_panic.set(Some(n - 1));
+        }
         for &c in node(o).children.borrow().iter() {
             visit(c);
         }
@@ -299,4 +306,45 @@ fn callbacks_see_the_start_and_end_of_each_collection() {
         seen.borrow().as_slice(),
         &[(Phase::Start, 1, 0), (Phase::Stop, 1, 4)]
     );
+}
+
+/// A traversal that panics in the middle of a collection (a host's bug, or
+/// its way of failing) leaves no tag behind: the lists stay sound, and the
+/// next collection finds the same garbage and frees it.
+#[test]
+fn a_traversal_that_panics_leaves_the_lists_sound() {
+    let w = World::new();
+    w.gc.set_enabled(false);
+    let live_pair = || {
+        let (keep, other) = (w.alloc(false), w.alloc(false));
+        w.link(keep, other);
+        w.decref(other);
+        keep
+    };
+    let mut keep = live_pair();
+    garbage_pairs(&w, 50);
+    // Phase 2 traverses each of the 102 objects once, phase 3 the live ones:
+    // failing at 40, 101 and 103 interrupts phase 2 early, at its end, and
+    // phase 3.
+    for fail_after in [40, 101, 103] {
+        w.traversals_before_panic.set(Some(fail_after));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.gc.collect(&w, 2)));
+        assert!(r.is_err(), "the traversal panicked through the collection");
+        w.traversals_before_panic.set(None);
+        assert_eq!(w.live.get(), 102, "nothing was freed");
+        assert_eq!(
+            w.gc.tracked().iter().sum::<usize>(),
+            102,
+            "nothing was lost"
+        );
+        // Freeing unlinks through `prev`: a tag left there would corrupt memory.
+        w.decref(keep);
+        assert_eq!(w.live.get(), 100);
+        keep = live_pair();
+    }
+    assert_eq!(w.gc.collect(&w, 2), 100);
+    assert_eq!(w.live.get(), 2);
+    w.decref(keep);
+    assert_eq!(w.live.get(), 0);
+    assert_eq!(w.gc.tracked(), [0, 0, 0]);
 }
