@@ -1,4 +1,4 @@
-//! The Rust cycle collectors gcmodule 0.3.3, dumpster 2.1.0 and
+//! The Rust cycle collectors gcmodule 0.3.3, dumpster 2.1.0, rust-cc 0.6.2 and
 //! bacon_rajan_cc 0.4.0 on the graphs of the `gc/*` workloads of
 //! `object_model.rs`, under the same group names, so that
 //! `gc/<workload>/<crate>` sits beside `gc/<workload>/cpython` and
@@ -41,7 +41,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use bench::peers::{self, BaconRajan, Dumpster, GcModule, Peer};
+use bench::peers::{self, BaconRajan, Dumpster, GcModule, Peer, RustCc};
 use criterion::measurement::WallTime;
 use criterion::{
     BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
@@ -60,6 +60,7 @@ macro_rules! for_each_peer {
         $bench::<GcModule>($group);
         $bench::<Dumpster>($group);
         $bench::<BaconRajan>($group);
+        $bench::<RustCc>($group);
     };
 }
 
@@ -86,8 +87,9 @@ fn check(_c: &mut Criterion) {
     peers::check::<GcModule>(PAIRS, TREE_DEPTH);
     peers::check::<Dumpster>(PAIRS, TREE_DEPTH);
     peers::check::<BaconRajan>(PAIRS, TREE_DEPTH);
+    peers::check::<RustCc>(PAIRS, TREE_DEPTH);
     println!(
-        "gc_peers: gcmodule, dumpster and bacon_rajan_cc each freed exactly the garbage of \
+        "gc_peers: gcmodule, dumpster, bacon_rajan_cc and rust-cc each freed exactly the garbage of \
          every workload at full size"
     );
 }

@@ -1,7 +1,8 @@
 //! The Rust cycle collectors measured beside objgc, on the graphs of the
 //! `gc/*` workloads of `benches/object_model.rs`: gcmodule 0.3.3,
-//! dumpster 2.1.0 (its single-threaded `unsync` collector) and
-//! bacon_rajan_cc 0.4.0. `benches/gc_peers.rs` times them.
+//! dumpster 2.1.0 (its single-threaded `unsync` collector),
+//! bacon_rajan_cc 0.4.0 and rust-cc 0.6.2 (without its automatic
+//! collection and finalisation features). `benches/gc_peers.rs` times them.
 //!
 //! # The graphs
 //!
@@ -44,8 +45,12 @@
 //!   decrement to a non-zero count buffers the object as a possible root;
 //!   `collect_cycles` trial-deletes from the buffered roots only. It has no
 //!   automatic collection.
+//! - **rust-cc** also buffers possible roots on decrements to a non-zero
+//!   count and trial-deletes from them in `collect_cycles`, with its own
+//!   list and counting layout; built here without its `auto-collect`
+//!   feature, so it collects only when asked.
 //!
-//! So dumpster's and bacon_rajan_cc's collections cost the part of the graph
+//! So dumpster's, bacon_rajan_cc's and rust-cc's collections cost the part of the graph
 //! reachable from the candidates, not the heap: a collection right after a
 //! graph is built (its builders drop handles, which makes candidates of
 //! every pair) examines the whole graph, but a second one over an untouched
@@ -283,6 +288,49 @@ pub mod bacon_rajan_graphs {
     traced_nodes!();
 }
 
+/// The graphs with rust-cc's `Cc` (its `Trace` takes a `Context`, so the
+/// nodes are written out here rather than by `traced_nodes!`).
+pub mod rust_cc_graphs {
+    use rust_cc::{Cc, Context, Finalize, Trace};
+
+    graphs!(Cc);
+
+    /// One node of a 2-cycle.
+    pub struct Pair<const COUNTED: bool> {
+        /// The other node of the cycle.
+        pub other: Option<PairRef<COUNTED>>,
+    }
+
+    /// A node of a binary tree with parent pointers.
+    pub struct TreeNode<const COUNTED: bool> {
+        /// Left child.
+        pub left: Option<TreeRef<COUNTED>>,
+        /// Right child.
+        pub right: Option<TreeRef<COUNTED>>,
+        /// Parent (`None` at the root).
+        pub parent: Option<TreeRef<COUNTED>>,
+    }
+
+    impl<const COUNTED: bool> Finalize for Pair<COUNTED> {}
+    impl<const COUNTED: bool> Finalize for TreeNode<COUNTED> {}
+
+    // SAFETY: each traces every `Cc` it holds, once, and nothing else.
+    unsafe impl<const COUNTED: bool> Trace for Pair<COUNTED> {
+        fn trace(&self, ctx: &mut Context<'_>) {
+            self.other.trace(ctx);
+        }
+    }
+
+    // SAFETY: as above.
+    unsafe impl<const COUNTED: bool> Trace for TreeNode<COUNTED> {
+        fn trace(&self, ctx: &mut Context<'_>) {
+            self.left.trace(ctx);
+            self.right.trace(ctx);
+            self.parent.trace(ctx);
+        }
+    }
+}
+
 /// Forwards the graph builders of `Peer` to a module made by `graphs!`.
 macro_rules! forward_graphs {
     ($module:ident) => {
@@ -355,6 +403,22 @@ impl Peer for BaconRajan {
     }
     fn candidates() -> Option<usize> {
         Some(bacon_rajan_cc::number_of_roots_buffered())
+    }
+    fn set_automatic_collection(_enabled: bool) {}
+}
+
+/// rust-cc 0.6.2: `Cc<RefCell<_>>`, `rust_cc::collect_cycles()`.
+pub struct RustCc;
+
+impl Peer for RustCc {
+    const NAME: &'static str = "rust-cc";
+    forward_graphs!(rust_cc_graphs);
+
+    fn collect() {
+        rust_cc::collect_cycles();
+    }
+    fn candidates() -> Option<usize> {
+        None
     }
     fn set_automatic_collection(_enabled: bool) {}
 }
@@ -451,6 +515,11 @@ mod tests {
     #[test]
     fn bacon_rajan_cc_collects_exactly_the_garbage() {
         check::<BaconRajan>(PAIRS, DEPTH);
+    }
+
+    #[test]
+    fn rust_cc_collects_exactly_the_garbage() {
+        check::<RustCc>(PAIRS, DEPTH);
     }
 
     #[test]
