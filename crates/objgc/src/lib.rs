@@ -107,7 +107,47 @@ pub type Gc = NonNull<GcLinks>;
 ///
 /// Every method gets tracked objects only (the links of objects that were
 /// passed to [`Collector::track`] and not yet untracked).
-pub trait GcHost {
+///
+/// # Safety
+///
+/// The collector follows the links the host reports and frees through the
+/// host what it finds unreachable, so an implementation promises, for the
+/// objects of the collector it is passed to:
+///
+/// 1. **Counts are true.** [`GcHost::refcount`] is at least the number of
+///    references to the object that exist (a count the host reports too
+///    high only keeps garbage alive; too low frees live objects).
+/// 2. **Traversal is complete and real.** [`GcHost::traverse`] reports
+///    every reference the object holds to a tracked object, once per
+///    reference, and reports only links of live objects that carry links
+///    (tracked, or untracked with null links).
+/// 3. **Traversal changes nothing.** While it runs (the collector's tags
+///    are in `prev` links), it tracks, untracks and frees nothing, and
+///    calls into the collector not at all. It may panic: the collector
+///    undoes its tags on the way out.
+/// 4. **Counting is honest.** [`GcHost::incref`] and [`GcHost::decref`]
+///    change the count `refcount` reports by one; a `decref` to zero
+///    untracks the object ([`Collector::untrack`]) before freeing it.
+/// 5. **Clearing breaks cycles.** After [`GcHost::clear`], the object no
+///    longer holds the references it held (a host that keeps some makes
+///    them uncollectable, never unsound).
+/// 6. **One thread.** All calls for one collector come from the thread
+///    running its collection (the collector is not `Sync`).
+///
+/// Safe code cannot make a host:
+///
+/// ```compile_fail,E0200
+/// use objgc::{Gc, GcHost};
+/// struct Liar;
+/// impl GcHost for Liar {
+///     fn refcount(&self, _: Gc) -> usize { 0 }
+///     fn traverse(&self, _: Gc, _: impl FnMut(Gc)) {}
+///     fn incref(&self, _: Gc) {}
+///     fn decref(&self, _: Gc) {}
+///     fn clear(&self, _: Gc) {}
+/// }
+/// ```
+pub unsafe trait GcHost {
     /// The object's reference count.
     fn refcount(&self, o: Gc) -> usize;
     /// Calls `visit` once for each reference `o` holds to a tracked object

@@ -96,7 +96,10 @@ impl Drop for World {
     }
 }
 
-impl GcHost for World {
+// SAFETY: a node's count is its count; `traverse` reports its children,
+// which are live nodes (a node holds a count on each); `decref` untracks
+// before freeing (`World::free`); all on the test's thread.
+unsafe impl GcHost for World {
     fn refcount(&self, o: Gc) -> usize {
         node(o).refcount.get()
     }

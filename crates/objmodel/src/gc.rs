@@ -97,7 +97,17 @@ pub(crate) fn for_each_reference(o: ObjRef, mut visit: impl FnMut(ObjRef)) {
     }
 }
 
-impl GcHost for Host<'_> {
+// SAFETY: the rules of `GcHost`, one by one: 1. the count is the header's, merged
+// counts of other threads included, and a dying object reads as held;
+// 2. `for_each_reference` reports every field that holds a reference
+// (type, slots, values or dict, items, payload hooks), and only containers
+// (which carry links) are passed on; 3. payload hooks that drop references
+// have what they drop held until the collection is over
+// (`Heap::hold_until_collected`), and objffi refuses calls into a heap
+// from inside a hook; 4. `decref` at zero reaches `dealloc`, which
+// untracks first; 5. `clear` drops slots, attributes, items and payload
+// references; 6. a heap is used inside its gate by one thread at a time.
+unsafe impl GcHost for Host<'_> {
     fn refcount(&self, g: Gc) -> usize {
         // An object at zero is dying: another thread dropped its last
         // reference during the collection and handed it to the gate, which
@@ -202,13 +212,67 @@ impl Heap {
         if self.is_owner_thread() {
             self.merge_handed_counts();
         }
-        let found = self.gc().collect(&Host(self), generation);
+        let found = self.collector.collect(&Host(self), generation);
         self.collected();
         found
     }
 
-    /// The cycle collector (thresholds, statistics, enabling).
-    pub fn gc(&self) -> &objgc::Collector {
-        &self.collector
+    /// The cycle collector's settings and figures (collections themselves
+    /// go through [`Heap::collect`], which knows the heap's objects).
+    pub fn gc(&self) -> GcControl<'_> {
+        GcControl(&self.collector)
+    }
+}
+
+/// A heap's cycle collector as its users see it: switched on and off,
+/// tuned, and read; never run against anything but its heap.
+#[derive(Clone, Copy)]
+pub struct GcControl<'h>(&'h objgc::Collector);
+
+impl GcControl<'_> {
+    /// Whether automatic collection is on.
+    pub fn is_enabled(&self) -> bool {
+        self.0.is_enabled()
+    }
+
+    /// Turns automatic collection on or off ([`Heap::collect`] still works).
+    pub fn set_enabled(&self, on: bool) {
+        self.0.set_enabled(on);
+    }
+
+    /// The thresholds of the three generations (700, 10, 10 by default).
+    pub fn thresholds(&self) -> [usize; objgc::GENERATIONS] {
+        self.0.thresholds()
+    }
+
+    /// Sets the thresholds; a generation-0 threshold of 0 stops automatic
+    /// collection.
+    pub fn set_thresholds(&self, t: [usize; objgc::GENERATIONS]) {
+        self.0.set_thresholds(t);
+    }
+
+    /// See [`objgc::Collector::full_growth_percent`].
+    pub fn full_growth_percent(&self) -> usize {
+        self.0.full_growth_percent()
+    }
+
+    /// See [`objgc::Collector::set_full_growth_percent`].
+    pub fn set_full_growth_percent(&self, percent: usize) {
+        self.0.set_full_growth_percent(percent);
+    }
+
+    /// The counts that the thresholds are compared with.
+    pub fn counts(&self) -> [usize; objgc::GENERATIONS] {
+        self.0.counts()
+    }
+
+    /// Figures per generation.
+    pub fn stats(&self) -> [objgc::GcStats; objgc::GENERATIONS] {
+        self.0.stats()
+    }
+
+    /// Objects tracked per generation.
+    pub fn tracked(&self) -> [usize; objgc::GENERATIONS] {
+        self.0.tracked()
     }
 }

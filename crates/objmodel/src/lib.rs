@@ -19,9 +19,10 @@
 //! ```
 //!
 //! An instance's slots sit at fixed offsets, so reading one is a load at
-//! that offset; its `__dict__` attributes live in a values array whose key
-//! layout (the *shape*) is shared by every instance of the class that got
-//! the same names in the same order (`instance.rs`).
+//! that offset; its `__dict__` attributes live in value cells (the first two
+//! inside the instance, more in an array) whose key layout (the *shape*) is
+//! shared by every instance of the class that got the same names in the
+//! same order (`instance.rs`).
 //!
 //! ## Lookup order
 //!
@@ -51,6 +52,43 @@
 //! // ...and, where the instance has none, on the parent class.
 //! assert!(other.getattr("name").unwrap().is_none());
 //! ```
+//!
+//! ## What the types promise
+//!
+//! A heap and its objects belong to one thread at a time: an [`Obj`] is
+//! not `Send` (its count is the owner thread's, without atomics),
+//!
+//! ```compile_fail,E0277
+//! fn send<T: Send>(_: T) {}
+//! let heap = objmodel::Heap::new();
+//! send(heap.none());
+//! ```
+//!
+//! and a [`Heap`] is not `Sync` (two threads would use its pools at once):
+//!
+//! ```compile_fail,E0277
+//! fn shared<T: Sync>(_: &T) {}
+//! let heap = objmodel::Heap::new();
+//! shared(&*heap);
+//! ```
+//!
+//! An object does not outlive its heap:
+//!
+//! ```compile_fail,E0597
+//! let o = {
+//!     let heap = objmodel::Heap::new();
+//!     heap.none()
+//! };
+//! ```
+//!
+//! The cycle collector runs only over its own heap's objects: a heap hands
+//! out its settings ([`GcControl`]), not the collector, so no other
+//! [`objgc::GcHost`] can be run against its lists:
+//!
+//! ```compile_fail,E0308
+//! let heap = objmodel::Heap::new();
+//! let collector: &objgc::Collector = heap.gc();
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -76,9 +114,11 @@ mod weakref;
 pub use error::{Error, ErrorKind, Result};
 pub use freed::freed_object_type;
 pub use func::NativeFn;
+pub use gc::GcControl;
 pub use heap::{Entered, Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
 pub use ic::{AttrCache, SiteCache};
 pub use object::{DecrefRest, HEADER_SIZE, Obj};
+pub use objgc::GcStats;
 /// The allocator objects live in (its statistics are part of [`Stats`]).
 pub use objheap;
 pub use types::{Hook, PayloadHooks, TypeSpec};

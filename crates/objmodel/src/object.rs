@@ -315,16 +315,22 @@ impl PartialEq for Obj<'_> {
 
 impl Eq for Obj<'_> {}
 
+/// Runs no host code (a `Debug` may be called anywhere, a panic handler
+/// included): a value whose `repr` is the library's own (None, bool, int,
+/// float, str) shows it, anything else its type and address, as CPython's
+/// default `repr` does. [`Obj::repr`] is the one that calls `__repr__`.
 impl fmt::Debug for Obj<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match crate::repr::repr_string(self.ptr) {
-            Ok(s) => f.write_str(&s),
-            Err(_) => write!(
-                f,
-                "<{} object at {:p}>",
-                self.ptr.ty().name_str(),
-                self.as_ptr()
-            ),
+        use crate::types::Kind;
+        let ty = self.ptr.ty();
+        if matches!(
+            ty.kind,
+            Kind::NoneType | Kind::Bool | Kind::Int | Kind::Float | Kind::Str
+        ) {
+            if let Ok(s) = crate::repr::repr_string(self.ptr) {
+                return f.write_str(&s);
+            }
         }
+        write!(f, "<{} object at {:p}>", ty.name_str(), self.as_ptr())
     }
 }
