@@ -100,3 +100,8 @@ pub use value::{
     obj_object_type, obj_str_data, obj_str_new, obj_true,
 };
 pub use weakref::{obj_weakref_get, obj_weakref_new};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

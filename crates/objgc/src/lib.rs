@@ -182,3 +182,8 @@ pub unsafe trait GcHost {
     /// Drops the references `o` holds, breaking the cycles through it.
     fn clear(&self, o: Gc);
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

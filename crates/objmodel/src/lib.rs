@@ -131,3 +131,8 @@ pub struct Stats {
     /// The allocator's figures.
     pub memory: objheap::HeapStats,
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
