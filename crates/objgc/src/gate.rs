@@ -239,7 +239,7 @@ impl Gate {
         }
     }
 
-    /// The owner's thread token, or [`NO_OWNER`] (0) once it has exited
+    /// The owner's thread token, or 0 (no owner) once it has exited
     /// and until a thread adopts the gate. Relaxed: see [`Gate::adopt`] for
     /// the ordering a new owner needs.
     #[inline]
@@ -269,7 +269,7 @@ impl Gate {
 
     /// Makes thread `me`, inside the gate, the owner: from now on it
     /// counts locally and merges. The previous owner has exited (the owner
-    /// word read [`NO_OWNER`]), or its counting happens before this call (a
+    /// word read 0, no owner), or its counting happens before this call (a
     /// host's handover).
     pub fn adopt(&self, me: usize) {
         debug_assert!(self.is_held_by(me), "adopted from outside the gate");
