@@ -76,6 +76,16 @@ pub struct Collector {
     /// The growth of the tracked objects since the last full collection,
     /// in percent of what it left, that makes another one due (0: never).
     full_growth_percent: Cell<usize>,
+    /// Objects [`Collector::freeze`] moved out of the generations
+    /// (CPython's permanent generation): tracked, never examined, not in
+    /// `tracked_total`.
+    permanent: List,
+    /// Keep unreachable objects instead of freeing them (CPython's
+    /// `DEBUG_SAVEALL`).
+    save_unreachable: Cell<bool>,
+    /// What collections found unreachable while `save_unreachable` was on,
+    /// each held by one reference of the collector's.
+    saved: List,
     callback: RefCell<Option<Callback>>,
 }
 
@@ -184,6 +194,9 @@ impl Collector {
             long_lived_pending: Cell::new(0),
             tracked_total: Cell::new(0),
             full_growth_percent: Cell::new(DEFAULT_FULL_GROWTH_PERCENT),
+            permanent: List::new(),
+            save_unreachable: Cell::new(false),
+            saved: List::new(),
             callback: RefCell::new(None),
         }
     }
@@ -211,7 +224,8 @@ impl Collector {
             unsafe { list::unlink(o) };
             let c = &self.counts[0];
             c.set(c.get().saturating_sub(1));
-            let total = self.tracked_total.get() - 1;
+            // Saturating: a frozen object is tracked but not in the total.
+            let total = self.tracked_total.get().saturating_sub(1);
             self.tracked_total.set(total);
             if total < self.long_lived_total.get() {
                 self.long_lived_total.set(total);
@@ -271,6 +285,87 @@ impl Collector {
     /// Objects tracked per generation.
     pub fn tracked(&self) -> [usize; GENERATIONS] {
         [0, 1, 2].map(|i| self.gens[i].len())
+    }
+
+    /// Whether `o` is tracked (by this or any collector).
+    pub fn is_tracked(&self, o: Gc) -> bool {
+        // SAFETY: the caller hands a live object's links (the `Gc` contract).
+        unsafe { o.as_ref() }.is_tracked()
+    }
+
+    /// The objects of generation `generation` (0..=2), oldest first; all
+    /// tracked objects, frozen and saved ones included, for `None`.
+    pub fn objects(&self, generation: Option<usize>) -> Vec<Gc> {
+        match generation {
+            Some(g) => self.gens[g.min(GENERATIONS - 1)].iter().collect(),
+            None => self
+                .gens
+                .iter()
+                .chain([&self.permanent, &self.saved])
+                .flat_map(List::iter)
+                .collect(),
+        }
+    }
+
+    /// Moves every tracked object to the permanent generation, which no
+    /// collection examines (CPython's `gc.freeze`: after start-up, so that
+    /// the objects a program keeps for good cost no collection again).
+    pub fn freeze(&self) {
+        for g in &self.gens {
+            self.permanent.append(g);
+        }
+        for c in &self.counts {
+            c.set(0);
+        }
+        self.tracked_total.set(0);
+        self.long_lived_total.set(0);
+        self.long_lived_pending.set(0);
+    }
+
+    /// Moves the permanent generation back into the oldest one (`gc.unfreeze`).
+    pub fn unfreeze(&self) {
+        let n = self.permanent.len();
+        self.gens[GENERATIONS - 1].append(&self.permanent);
+        self.tracked_total.set(self.tracked_total.get() + n);
+        self.long_lived_pending
+            .set(self.long_lived_pending.get() + n);
+    }
+
+    /// Objects in the permanent generation (`gc.get_freeze_count`).
+    pub fn freeze_count(&self) -> usize {
+        self.permanent.len()
+    }
+
+    /// Whether collections keep what they find unreachable (see
+    /// [`Collector::set_save_unreachable`]).
+    pub fn saves_unreachable(&self) -> bool {
+        self.save_unreachable.get()
+    }
+
+    /// With `on`, collections keep the objects they find unreachable
+    /// instead of clearing and freeing them (CPython's `DEBUG_SAVEALL`):
+    /// weak references to them are cleared and finalisers run as usual,
+    /// then each is kept, held by the collector, for the host to look at
+    /// ([`Collector::saved`]) until [`Collector::release_saved`].
+    pub fn set_save_unreachable(&self, on: bool) {
+        self.save_unreachable.set(on);
+    }
+
+    /// The objects kept by collections run with
+    /// [`Collector::set_save_unreachable`] (CPython's `gc.garbage`).
+    pub fn saved(&self) -> Vec<Gc> {
+        self.saved.iter().collect()
+    }
+
+    /// Drops the collector's references to the saved objects (they join
+    /// the oldest generation first; cycles among them wait for the next
+    /// full collection).
+    pub fn release_saved(&self, host: &impl GcHost) {
+        let saved: Vec<Gc> = self.saved.iter().collect();
+        self.gens[GENERATIONS - 1].append(&self.saved);
+        for o in saved {
+            host.decref(o);
+        }
     }
 
     /// Sets the function called at the start and end of each collection.
@@ -401,30 +496,40 @@ impl Collector {
         for &o in &garbage {
             ran_host_code |= host.finalize(o);
         }
-        let mut resurrected = 0;
+        let mut resurrected: Vec<Gc> = Vec::new();
         let not_resurrected: Vec<Gc>;
         let doomed = if ran_host_code {
             find_reachable(host, &unreachable, 1);
-            let doomed = List::new();
+            let (doomed, revived) = (List::new(), List::new());
             // SAFETY: the list was just tagged; every object in it is held.
-            resurrected = unsafe { split(&unreachable, older, |o| doomed.push(o)) };
+            unsafe { split(&unreachable, &revived, |o| doomed.push(o)) };
+            resurrected = revived.iter().collect();
+            older.append(&revived);
             unreachable.append(&doomed);
             not_resurrected = unreachable.iter().collect();
             &not_resurrected
         } else {
             &garbage
         };
-        for &o in doomed {
-            host.clear(o);
-        }
-        for &o in &garbage {
-            host.decref(o); // the last reference of a cleared object: freed and untracked
+        if self.save_unreachable.get() {
+            // Kept, with the references taken above; the resurrected ones
+            // are let go.
+            self.saved.append(&unreachable);
+            resurrected.iter().for_each(|&o| host.decref(o));
+        } else {
+            for &o in doomed {
+                host.clear(o);
+            }
+            for &o in &garbage {
+                host.decref(o); // the last reference of a cleared object: freed and untracked
+            }
         }
         let left = unreachable.len();
         drop(rescue); // what could not be freed joins `older`
         if g == GENERATIONS - 1 {
             // What the oldest generation holds now (counted, not walked).
-            self.long_lived_total.set(survivors + resurrected + left);
+            self.long_lived_total
+                .set(survivors + resurrected.len() + left);
             self.long_lived_pending.set(0);
         }
         let mut s = self.stats[g].get();

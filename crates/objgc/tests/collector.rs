@@ -351,3 +351,63 @@ fn a_traversal_that_panics_leaves_the_lists_sound() {
     assert_eq!(w.live.get(), 0);
     assert_eq!(w.gc.tracked(), [0, 0, 0]);
 }
+
+/// `freeze` moves everything out of the collector's sight (CPython's
+/// permanent generation): garbage frozen with it is not found until
+/// `unfreeze`; objects made afterwards are collected as usual.
+#[test]
+fn frozen_objects_are_not_examined_until_unfrozen() {
+    let w = World::new();
+    w.gc.set_enabled(false);
+    garbage_pairs(&w, 10);
+    let kept = w.alloc(false);
+    w.gc.freeze();
+    assert_eq!(w.gc.freeze_count(), 21);
+    assert_eq!(w.gc.tracked(), [0, 0, 0]);
+    garbage_pairs(&w, 3);
+    assert_eq!(w.gc.collect(&w, 2), 6, "only what came after the freeze");
+    assert_eq!(w.live.get(), 21);
+    assert!(w.gc.is_tracked(kept));
+    assert_eq!(w.gc.objects(None).len(), 21);
+    w.gc.unfreeze();
+    assert_eq!(w.gc.freeze_count(), 0);
+    assert_eq!(w.gc.tracked(), [0, 0, 21]);
+    assert_eq!(w.gc.collect(&w, 2), 20);
+    w.decref(kept);
+    assert_eq!(w.live.get(), 0);
+}
+
+/// With save-unreachable on (CPython's DEBUG_SAVEALL), a collection finds
+/// the garbage, runs its finalisers and keeps it, uncleared, for the host
+/// to look at; releasing it lets the next collection free it.
+#[test]
+fn saved_garbage_is_kept_until_released() {
+    let w = World::new();
+    w.gc.set_enabled(false);
+    w.gc.set_save_unreachable(true);
+    garbage_pairs(&w, 5);
+    assert_eq!(w.gc.collect(&w, 2), 10);
+    assert_eq!(w.live.get(), 10, "kept, not freed");
+    let saved = w.gc.saved();
+    assert_eq!(saved.len(), 10);
+    for &o in &saved {
+        assert_eq!(node(o).children.borrow().len(), 1, "not cleared");
+        assert_eq!(node(o).finalized.get(), 1, "finalised once");
+        assert_eq!(
+            node(o).refcount.get(),
+            2,
+            "its partner's and the collector's"
+        );
+    }
+    assert_eq!(
+        w.gc.collect(&w, 2),
+        0,
+        "saved objects are not examined again"
+    );
+    w.gc.set_save_unreachable(false);
+    w.gc.release_saved(&w);
+    assert!(w.gc.saved().is_empty());
+    assert_eq!(w.live.get(), 10, "still a cycle each");
+    assert_eq!(w.gc.collect(&w, 2), 10);
+    assert_eq!(w.live.get(), 0);
+}
