@@ -1,5 +1,7 @@
-//! Generates `$OUT_DIR/objffi.h` with cbindgen and tells dependents (through
-//! `links = "objffi"`, as `DEP_OBJFFI_INCLUDE`) where the committed header lives.
+//! Generates `$OUT_DIR/objffi.h` with cbindgen, tells dependents (through
+//! `links = "objffi"`, as `DEP_OBJFFI_INCLUDE`) where the committed header
+//! lives, and gives the shared library its soname (`libobjffi.so.1`, the
+//! major version of the C contract).
 //!
 //! The committed copy is `include/objffi.h` at the workspace root;
 //! `tests/header.rs` checks that it equals the generated one.
@@ -24,6 +26,13 @@ fn main() {
     let include_dir = crate_dir.join("../../include");
     let include_dir = include_dir.canonicalize().unwrap_or(include_dir);
     println!("cargo:include={}", include_dir.display());
+
+    if env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux") {
+        println!(
+            "cargo:rustc-cdylib-link-arg=-Wl,-soname,libobjffi.so.{}",
+            CONTRACT_VERSION.0
+        );
+    }
 
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cannot read cbindgen.toml");
