@@ -2,6 +2,8 @@
 # The install step works: ci/install.sh into a temporary prefix, then a C
 # program and a C++ one build against it with pkg-config alone (shared
 # library), and the C one again with the static library; all three run.
+# The shared library is versioned (soname libobjffi.so.1, the file
+# libobjffi.so.1.C.P, two symlinks) and exports nothing but obj_* functions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,9 +12,26 @@ trap 'rm -rf "$tmp"' EXIT
 ci/install.sh "$tmp/prefix"
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 
-for f in include/objffi.h include/objffi.hpp lib/libobjffi.a lib/libobjffi.so lib/pkgconfig/objffi.pc; do
+for f in include/objffi.h include/objffi.hpp lib/libobjffi.a lib/libobjffi.so lib/libobjffi.so.1 \
+    lib/pkgconfig/objffi.pc lib/cmake/objrt/objrtConfig.cmake lib/cmake/objrt/objrtConfigVersion.cmake; do
     [[ -f "$tmp/prefix/$f" ]] || { echo "install-check: $f was not installed" >&2; exit 1; }
 done
+
+shared=$(readlink -f "$tmp/prefix/lib/libobjffi.so")
+[[ "$(readlink "$tmp/prefix/lib/libobjffi.so")" == libobjffi.so.1 ]]
+[[ "$shared" == "$tmp/prefix/lib/libobjffi.so.1."* && ! -L "$shared" ]]
+if ! readelf -d "$shared" | grep -q 'SONAME.*\[libobjffi\.so\.1\]'; then
+    echo "install-check: $shared has no soname libobjffi.so.1" >&2
+    exit 1
+fi
+# Defined dynamic symbols: "ADDRESS TYPE NAME"; version nodes have no name
+# of ours and would be type A.
+others=$(nm -D --defined-only "$shared" | awk '$3 !~ /^obj_/ && $2 != "A"')
+if [[ -n "$others" ]]; then
+    echo "install-check: $shared exports more than obj_*:" >&2
+    echo "$others" >&2
+    exit 1
+fi
 [[ "$(pkg-config --modversion objffi)" == "$(awk '/^#define OBJFFI_VERSION_(MAJOR|MINOR|PATCH) / { print $3 }' include/objffi.h | paste -sd.)" ]]
 
 cat > "$tmp/prog.c" <<'C'

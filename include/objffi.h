@@ -1,3 +1,37 @@
+/*
+ * objffi.h: the C interface of objrt, Python-style objects for C and C++.
+ *
+ * Conventions (contract version 1.1; OBJFFI_CONTRACT_VERSION_* below)
+ *
+ * Handles. Every object is an obj_t *, every heap an obj_heap_t *; both are
+ * opaque. A heap owns its objects: obj_heap_free releases all of them.
+ *
+ * Ownership. An obj_t ** out-parameter receives a NEW reference: the caller
+ * owns it and gives it back with obj_decref. Arguments are BORROWED: the
+ * library increfs what it keeps. Functions that return obj_t * directly
+ * (obj_none, obj_true, obj_false, obj_object_type, obj_type_of) return
+ * BORROWED references; obj_type_mro fills its buffer with borrowed ones.
+ * obj_heap_new returns a heap the caller releases with obj_heap_free.
+ *
+ * Statuses. A call that can fail returns an obj_status_t: OBJ_OK (0) on
+ * success, an OBJ_ERR_* code on failure, or a host function's own non-zero
+ * code passed through unchanged. Out-parameters are written only on OBJ_OK.
+ * After a failure, obj_last_error() gives a message for the calling thread.
+ * Results that must not be ignored (statuses, new references) are marked
+ * OBJ_MUST_USE. To ignore one on purpose, test it or pass it on: GCC's C
+ * warning is not silenced by a (void) cast (C++17's [[nodiscard]] is).
+ *
+ * Bad input. A NULL where an object is required gives OBJ_ERR_NULL_ARG, a
+ * wrong kind of object OBJ_ERR_TYPE, text that is not UTF-8 OBJ_ERR_VALUE,
+ * objects of two heaps mixed OBJ_ERR_HEAP_MISMATCH; a bug in the library
+ * gives OBJ_ERR_PANIC. Nothing crashes and nothing leaks.
+ *
+ * Threads. obj_incref and obj_decref may be called from any thread at any
+ * time. Every other call on one heap may come from any thread, one call at a
+ * time per heap: the host serialises them (as with a Lua state). Different
+ * heaps are independent. obj_heap_adopt hints that a thread takes a heap over.
+ */
+
 #ifndef OBJFFI_H
 #define OBJFFI_H
 
@@ -10,87 +44,109 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of the library. */
 #define OBJFFI_VERSION_MAJOR 0
 #define OBJFFI_VERSION_MINOR 1
 #define OBJFFI_VERSION_PATCH 0
+
+/* The version of the C contract it implements; the shared library's
+   soname is libobjffi.so.MAJOR. */
+#define OBJFFI_CONTRACT_VERSION_MAJOR 1
+#define OBJFFI_CONTRACT_VERSION_MINOR 1
+
+/* Marks a function whose result must not be ignored: a status or a new
+   reference. Define it (empty, say) before including this header to change it. */
+#ifndef OBJ_MUST_USE
+#if defined(__cplusplus) && __cplusplus >= 201703L
+#define OBJ_MUST_USE [[nodiscard]]
+#elif defined(__GNUC__) || defined(__clang__)
+#define OBJ_MUST_USE __attribute__((warn_unused_result))
+#else
+#define OBJ_MUST_USE
+#endif
+#endif
 
 /* The value of an empty obj_attr_cache_t. */
 #define OBJ_ATTR_CACHE_INIT {{0, 0, 0, 0}}
 
 /* ========================================================================
- * Types: status codes, handles, structs, callbacks
+ * Status codes: the named values of obj_status_t
  * ======================================================================== */
 
 /*
- The result of every call that can fail.
-
- `OBJ_OK` is 0. Values are stable: a code is never renumbered, and a retired
- code is never reused. On any value but `OBJ_OK`, out-parameters are left
- untouched and `obj_last_error()` describes the failure.
-
- A host function (`obj_cfunc_t`) may fail with a code of its own, any
- non-zero value: it reaches the caller of `obj_call` (or of whatever ran
- the function) unchanged, and `obj_status_name` calls it `"OBJ_UNKNOWN"`.
+ Success: out-parameters have been written.
  */
-typedef enum obj_status_t {
-    /*
-     Success: out-parameters have been written.
-     */
-    OBJ_OK = 0,
-    /*
-     A pointer argument that must not be NULL was NULL.
-     */
-    OBJ_ERR_NULL_ARG = 1,
-    /*
-     An object of the wrong kind, or a type that cannot be built (Python's `TypeError`).
-     */
-    OBJ_ERR_TYPE = 2,
-    /*
-     A bad value, such as text that is not UTF-8 (Python's `ValueError`).
-     */
-    OBJ_ERR_VALUE = 3,
-    /*
-     No such attribute (Python's `AttributeError`).
-     */
-    OBJ_ERR_ATTRIBUTE = 4,
-    /*
-     No such dict key (Python's `KeyError`).
-     */
-    OBJ_ERR_KEY = 5,
-    /*
-     Index out of range (Python's `IndexError`).
-     */
-    OBJ_ERR_INDEX = 6,
-    /*
-     No consistent C3 method resolution order exists for the bases.
-     */
-    OBJ_ERR_MRO = 7,
-    /*
-     The heap's memory limit, or the system, refused the memory (Python's `MemoryError`).
-     */
-    OBJ_ERR_NO_MEMORY = 8,
-    /*
-     A host callback failed.
-     */
-    OBJ_ERR_CALLBACK = 9,
-    /*
-     Objects of two different heaps were mixed.
-     */
-    OBJ_ERR_HEAP_MISMATCH = 10,
-    /*
-     A bug: Rust code panicked. The panic was stopped at the C boundary.
-     */
-    OBJ_ERR_PANIC = 11,
-    /*
-     `obj_gc_collect` was called while another thread is inside a call on the same heap.
-     */
-    OBJ_ERR_THREAD = 12,
-    /*
-     Nesting went too deep: host functions calling back into the library,
-     chains of `__getattr__`, `repr` of nested containers (Python's `RecursionError`).
-     */
-    OBJ_ERR_RECURSION = 13,
-} obj_status_t;
+#define OBJ_OK 0
+
+/*
+ A pointer argument that must not be NULL was NULL.
+ */
+#define OBJ_ERR_NULL_ARG 1
+
+/*
+ An object of the wrong kind, or a type that cannot be built (Python's `TypeError`).
+ */
+#define OBJ_ERR_TYPE 2
+
+/*
+ A bad value, such as text that is not UTF-8 (Python's `ValueError`).
+ */
+#define OBJ_ERR_VALUE 3
+
+/*
+ No such attribute (Python's `AttributeError`).
+ */
+#define OBJ_ERR_ATTRIBUTE 4
+
+/*
+ No such dict key (Python's `KeyError`).
+ */
+#define OBJ_ERR_KEY 5
+
+/*
+ Index out of range (Python's `IndexError`).
+ */
+#define OBJ_ERR_INDEX 6
+
+/*
+ No consistent C3 method resolution order exists for the bases.
+ */
+#define OBJ_ERR_MRO 7
+
+/*
+ The heap's memory limit, or the system, refused the memory (Python's `MemoryError`).
+ */
+#define OBJ_ERR_NO_MEMORY 8
+
+/*
+ A host callback failed.
+ */
+#define OBJ_ERR_CALLBACK 9
+
+/*
+ Objects of two different heaps were mixed.
+ */
+#define OBJ_ERR_HEAP_MISMATCH 10
+
+/*
+ A bug: Rust code panicked. The panic was stopped at the C boundary.
+ */
+#define OBJ_ERR_PANIC 11
+
+/*
+ `obj_gc_collect` was called while another thread is inside a call on the same heap.
+ */
+#define OBJ_ERR_THREAD 12
+
+/*
+ Nesting went too deep: host functions calling back into the library,
+ chains of `__getattr__`, `repr` of nested containers (Python's `RecursionError`).
+ */
+#define OBJ_ERR_RECURSION 13
+
+/* ========================================================================
+ * Types: handles, statuses, structs, callbacks
+ * ======================================================================== */
 
 /*
  A heap: the memory of a set of objects, and their owner.
@@ -107,6 +163,22 @@ typedef struct obj_heap_t obj_heap_t;
  one heap and dies with it at the latest.
  */
 typedef struct obj_t obj_t;
+
+/*
+ The result of every call that can fail: a 32-bit integer, `OBJ_OK` (0)
+ on success, one of the `OBJ_ERR_*` constants on failure, or a host
+ function's own failing code.
+
+ Values are stable: a code is never renumbered, and a retired code is
+ never reused. On any value but `OBJ_OK`, out-parameters are left
+ untouched and `obj_last_error()` describes the failure.
+
+ A host function (`obj_cfunc_t`) may fail with a code of its own, any
+ non-zero value: it reaches the caller of `obj_call` (or of whatever ran
+ the function) unchanged, and `obj_status_name` calls it `"OBJ_UNKNOWN"`.
+ That is why the type is an integer and not an enum: any value is valid.
+ */
+typedef int32_t obj_status_t;
 
 /*
  Statistics of a heap, filled in by `obj_heap_stats`. All figures are
@@ -305,7 +377,7 @@ extern "C" {
 #endif // __cplusplus
 
 /* ========================================================================
- * Status codes and messages (error.rs)
+ * Errors: status codes and messages
  * ======================================================================== */
 
 /*
@@ -326,7 +398,7 @@ const char *obj_last_error(void);
  `message` is borrowed and copied; bytes that are not UTF-8 are replaced
  by U+FFFD. NULL is ignored.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `message` is NULL or a NUL-terminated string.
  */
@@ -341,7 +413,7 @@ void obj_set_last_error(const char *message);
 const char *obj_status_name(obj_status_t s);
 
 /* ========================================================================
- * Heaps (heap.rs)
+ * Heaps
  * ======================================================================== */
 
 /*
@@ -350,7 +422,7 @@ const char *obj_status_name(obj_status_t s);
  The caller owns the heap and releases it with `obj_heap_free`. Returns NULL
  only when out of memory (`obj_last_error()` then says so).
  */
-struct obj_heap_t *obj_heap_new(void);
+OBJ_MUST_USE struct obj_heap_t *obj_heap_new(void);
 
 /*
  Releases a heap: every object allocated from it, and all its memory.
@@ -359,7 +431,7 @@ struct obj_heap_t *obj_heap_new(void);
  it, whatever references the host still holds (they are not decref'd and
  no finaliser runs). NULL is ignored.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a heap returned by `obj_heap_new` that has not been freed,
  and no other call on it is running (nor any host function it called).
@@ -374,12 +446,12 @@ void obj_heap_free(struct obj_heap_t *heap);
 
  `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap from `obj_heap_new`, and no other call on it
  is running.
  */
-obj_status_t obj_heap_set_memory_limit(struct obj_heap_t *heap, size_t max_bytes);
+OBJ_MUST_USE obj_status_t obj_heap_set_memory_limit(struct obj_heap_t *heap, size_t max_bytes);
 
 /*
  Fault injection, for testing a host's out-of-memory paths: the `n`th
@@ -390,12 +462,15 @@ obj_status_t obj_heap_set_memory_limit(struct obj_heap_t *heap, size_t max_bytes
 
  `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap from `obj_heap_new`; `pending` is NULL or
  valid for writing one `bool`.
  */
-obj_status_t obj_heap_fail_allocation(struct obj_heap_t *heap, uint64_t n, bool *pending);
+OBJ_MUST_USE
+obj_status_t obj_heap_fail_allocation(struct obj_heap_t *heap,
+                                      uint64_t n,
+                                      bool *pending);
 
 /*
  A hint: the calling thread uses `heap` from now on, so it should get the
@@ -405,7 +480,7 @@ obj_status_t obj_heap_fail_allocation(struct obj_heap_t *heap, uint64_t n, bool 
 
  `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap from `obj_heap_new`. The thread that used
  the heap before is not counting references of its objects
@@ -413,7 +488,7 @@ obj_status_t obj_heap_fail_allocation(struct obj_heap_t *heap, uint64_t n, bool 
  before it counts again, as it does when the heap is handed over through a
  mutex, a queue or a thread join.
  */
-obj_status_t obj_heap_adopt(struct obj_heap_t *heap);
+OBJ_MUST_USE obj_status_t obj_heap_adopt(struct obj_heap_t *heap);
 
 /*
  Checks the heap's allocator structures (every arena, pool and free list,
@@ -423,11 +498,11 @@ obj_status_t obj_heap_adopt(struct obj_heap_t *heap);
 
  `heap` is borrowed. Returns `OBJ_ERR_NULL_ARG` when `heap` is NULL.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap from `obj_heap_new`.
  */
-obj_status_t obj_heap_check(struct obj_heap_t *heap);
+OBJ_MUST_USE obj_status_t obj_heap_check(struct obj_heap_t *heap);
 
 /*
  Writes the heap's statistics to `*out`.
@@ -435,15 +510,17 @@ obj_status_t obj_heap_check(struct obj_heap_t *heap);
  `heap` is borrowed; `*out` is written only on `OBJ_OK`. Returns
  `OBJ_ERR_NULL_ARG` when `heap` or `out` is NULL.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap from `obj_heap_new` that no other call is
  changing; `out` is NULL or valid for writing one `obj_heap_stats_t`.
  */
-obj_status_t obj_heap_stats(const struct obj_heap_t *heap, struct obj_heap_stats_t *out);
+OBJ_MUST_USE
+obj_status_t obj_heap_stats(const struct obj_heap_t *heap,
+                            struct obj_heap_stats_t *out);
 
 /* ========================================================================
- * Objects: reference counts, type, repr (object.rs)
+ * Objects: reference counts, type, repr
  * ======================================================================== */
 
 /*
@@ -452,7 +529,7 @@ obj_status_t obj_heap_stats(const struct obj_heap_t *heap, struct obj_heap_stats
  Any thread may call it at any time. A debug build of the library
  refuses an object already freed, naming its type in `obj_last_error()`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object.
  */
@@ -466,7 +543,7 @@ void obj_incref(struct obj_t *o);
  call returns. A debug build of the library catches a double decref (of
  an object already freed) and names its type in `obj_last_error()`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object, and the caller owns the reference it gives back.
  */
@@ -476,17 +553,17 @@ void obj_decref(struct obj_t *o);
  The reference count of `o`, borrowed; 0 for NULL. Immortal objects report
  a count of at least 2^63 that never changes.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object.
  */
 size_t obj_refcount(const struct obj_t *o);
 
 /*
- `type(o)`: a **borrowed** reference (the object keeps its type alive).
+ `type(o)`: a borrowed reference (the object keeps its type alive).
  NULL for NULL (`obj_last_error()` then says so).
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object.
  */
@@ -498,20 +575,20 @@ struct obj_t *obj_type_of(const struct obj_t *o);
  function's status is returned unchanged; a non-str result gives
  `OBJ_ERR_TYPE`).
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object; `out_str` is NULL or valid for writing one pointer.
  */
-obj_status_t obj_repr(struct obj_t *o, struct obj_t **out_str);
+OBJ_MUST_USE obj_status_t obj_repr(struct obj_t *o, struct obj_t **out_str);
 
 /* ========================================================================
- * Built-in values (value.rs)
+ * Built-in values
  * ======================================================================== */
 
 /*
  `None`: a borrowed reference (immortal). NULL only for a NULL heap.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap.
  */
@@ -520,7 +597,7 @@ struct obj_t *obj_none(struct obj_heap_t *heap);
 /*
  `True`: a borrowed reference (immortal). NULL only for a NULL heap.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap.
  */
@@ -529,7 +606,7 @@ struct obj_t *obj_true(struct obj_heap_t *heap);
 /*
  `False`: a borrowed reference (immortal). NULL only for a NULL heap.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap.
  */
@@ -539,7 +616,7 @@ struct obj_t *obj_false(struct obj_heap_t *heap);
  The root class `object`: a borrowed reference (immortal). NULL only for
  a NULL heap.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap.
  */
@@ -548,78 +625,86 @@ struct obj_t *obj_object_type(struct obj_heap_t *heap);
 /*
  An int: `*out` receives a new reference. -5..=256 are shared and immortal.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
  */
-obj_status_t obj_int_new(struct obj_heap_t *heap, int64_t v, struct obj_t **out);
+OBJ_MUST_USE obj_status_t obj_int_new(struct obj_heap_t *heap, int64_t v, struct obj_t **out);
 
 /*
  The value of an int (`True` and `False` are 1 and 0, as in Python).
  Any other kind gives `OBJ_ERR_TYPE`. `o` is borrowed.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object; `out` is NULL or valid for writing one `int64_t`.
  */
-obj_status_t obj_int_value(const struct obj_t *o, int64_t *out);
+OBJ_MUST_USE obj_status_t obj_int_value(const struct obj_t *o, int64_t *out);
 
 /*
  A float: `*out` receives a new reference.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
  */
-obj_status_t obj_float_new(struct obj_heap_t *heap, double v, struct obj_t **out);
+OBJ_MUST_USE obj_status_t obj_float_new(struct obj_heap_t *heap, double v, struct obj_t **out);
 
 /*
  The value of a float; an int or bool converts, as CPython's
  `PyFloat_AsDouble` does. Any other kind gives `OBJ_ERR_TYPE`. `o` is borrowed.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object; `out` is NULL or valid for writing one `double`.
  */
-obj_status_t obj_float_value(const struct obj_t *o, double *out);
+OBJ_MUST_USE obj_status_t obj_float_value(const struct obj_t *o, double *out);
 
 /*
  A str of the `len` bytes of UTF-8 at `utf8` (which may hold NULs; NULL
  is allowed when `len` is 0): `*out` receives a new reference. Bytes that
  are not UTF-8 give `OBJ_ERR_VALUE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap; `utf8` is NULL or valid for reading `len`
  bytes; `out` is NULL or valid for writing one pointer.
  */
-obj_status_t obj_str_new(struct obj_heap_t *heap, const char *utf8, size_t len, struct obj_t **out);
+OBJ_MUST_USE
+obj_status_t obj_str_new(struct obj_heap_t *heap,
+                         const char *utf8,
+                         size_t len,
+                         struct obj_t **out);
 
 /*
  The interned str equal to the `len` bytes of UTF-8 at `utf8`: equal
  text gives the same object (immortal). `*out` receives a new reference.
  Bytes that are not UTF-8 give `OBJ_ERR_VALUE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  As for `obj_str_new`.
  */
-obj_status_t obj_intern(struct obj_heap_t *heap, const char *utf8, size_t len, struct obj_t **out);
+OBJ_MUST_USE
+obj_status_t obj_intern(struct obj_heap_t *heap,
+                        const char *utf8,
+                        size_t len,
+                        struct obj_t **out);
 
 /*
  The text of a str: `*utf8` receives its UTF-8 bytes, followed by a NUL
  (borrowed: valid while `o` lives), `*len` their count (without the NUL).
  Any other kind gives `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object; `utf8` and `len` are NULL or valid for
  writing one pointer and one `size_t`.
  */
-obj_status_t obj_str_data(const struct obj_t *o, const char **utf8, size_t *len);
+OBJ_MUST_USE obj_status_t obj_str_data(const struct obj_t *o, const char **utf8, size_t *len);
 
 /* ========================================================================
- * Containers: tuple, list, dict (containers.rs)
+ * Containers: tuple, list, dict
  * ======================================================================== */
 
 /*
@@ -627,11 +712,12 @@ obj_status_t obj_str_data(const struct obj_t *o, const char **utf8, size_t *len)
  `*out` receives a new reference; each item gains a reference. An item
  of another heap gives `OBJ_ERR_HEAP_MISMATCH`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap; `items` is NULL or points to `n` pointers,
  each NULL or a live object; `out` is NULL or valid for writing one pointer.
  */
+OBJ_MUST_USE
 obj_status_t obj_tuple_new(struct obj_heap_t *heap,
                            struct obj_t *const *items,
                            size_t n,
@@ -640,95 +726,95 @@ obj_status_t obj_tuple_new(struct obj_heap_t *heap,
 /*
  An empty list: `*out` receives a new reference.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
  */
-obj_status_t obj_list_new(struct obj_heap_t *heap, struct obj_t **out);
+OBJ_MUST_USE obj_status_t obj_list_new(struct obj_heap_t *heap, struct obj_t **out);
 
 /*
  `list.append(item)`; the list takes a reference to `item`. A non-list
  gives `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `list` and `item` are NULL or live objects.
  */
-obj_status_t obj_list_append(struct obj_t *list, struct obj_t *item);
+OBJ_MUST_USE obj_status_t obj_list_append(struct obj_t *list, struct obj_t *item);
 
 /*
  `list[index] = item` (a negative index counts from the end); the list
  takes a reference to `item` and gives back the old one's. Out of range
  gives `OBJ_ERR_INDEX`, a non-list `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `list` and `item` are NULL or live objects.
  */
-obj_status_t obj_list_set(struct obj_t *list, int64_t index, struct obj_t *item);
+OBJ_MUST_USE obj_status_t obj_list_set(struct obj_t *list, int64_t index, struct obj_t *item);
 
 /*
  `seq[index]` of a tuple or list (a negative index counts from the end):
  `*out` receives a new reference. Out of range gives `OBJ_ERR_INDEX`,
  another kind `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `seq` is NULL or a live object; `out` is NULL or valid for writing one pointer.
  */
-obj_status_t obj_seq_get(struct obj_t *seq, int64_t index, struct obj_t **out);
+OBJ_MUST_USE obj_status_t obj_seq_get(struct obj_t *seq, int64_t index, struct obj_t **out);
 
 /*
  `len(o)`: code points of a str; items of a tuple, list or dict. Another
  kind gives `OBJ_ERR_TYPE`. `o` is borrowed.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object; `out` is NULL or valid for writing one `size_t`.
  */
-obj_status_t obj_len(const struct obj_t *o, size_t *out);
+OBJ_MUST_USE obj_status_t obj_len(const struct obj_t *o, size_t *out);
 
 /*
  An empty dict: `*out` receives a new reference.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
  */
-obj_status_t obj_dict_new(struct obj_heap_t *heap, struct obj_t **out);
+OBJ_MUST_USE obj_status_t obj_dict_new(struct obj_heap_t *heap, struct obj_t **out);
 
 /*
  `dict[key] = value`; the dict takes references to both (an equal key
  already there is kept, and its old value given back). A non-dict gives
  `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `dict`, `key` and `value` are NULL or live objects.
  */
-obj_status_t obj_dict_set(struct obj_t *dict, struct obj_t *key, struct obj_t *value);
+OBJ_MUST_USE obj_status_t obj_dict_set(struct obj_t *dict, struct obj_t *key, struct obj_t *value);
 
 /*
  `dict[key]`: `*out` receives a new reference. Absent gives `OBJ_ERR_KEY`
  (the message is the key's repr, as CPython's `KeyError`), a non-dict
  `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `dict` and `key` are NULL or live objects; `out` is NULL or valid for
  writing one pointer.
  */
-obj_status_t obj_dict_get(struct obj_t *dict, struct obj_t *key, struct obj_t **out);
+OBJ_MUST_USE obj_status_t obj_dict_get(struct obj_t *dict, struct obj_t *key, struct obj_t **out);
 
 /*
  `del dict[key]`: the dict gives back its references to the key and the
  value. Absent gives `OBJ_ERR_KEY`, a non-dict `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `dict` and `key` are NULL or live objects.
  */
-obj_status_t obj_dict_del(struct obj_t *dict, struct obj_t *key);
+OBJ_MUST_USE obj_status_t obj_dict_del(struct obj_t *dict, struct obj_t *key);
 
 /*
  The `i`-th entry of a dict in insertion order: `*key` and `*value`
@@ -736,15 +822,19 @@ obj_status_t obj_dict_del(struct obj_t *dict, struct obj_t *key);
  non-dict `OBJ_ERR_TYPE`; `key` and `value` pointing to the same place
  give `OBJ_ERR_VALUE`, whatever `i` is.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `dict` is NULL or a live object; `key` and `value` are NULL or valid for
  writing one pointer each.
  */
-obj_status_t obj_dict_item(struct obj_t *dict, size_t i, struct obj_t **key, struct obj_t **value);
+OBJ_MUST_USE
+obj_status_t obj_dict_item(struct obj_t *dict,
+                           size_t i,
+                           struct obj_t **key,
+                           struct obj_t **value);
 
 /* ========================================================================
- * Types and instances (type.rs)
+ * Types and instances
  * ======================================================================== */
 
 /*
@@ -759,7 +849,7 @@ obj_status_t obj_dict_item(struct obj_t *dict, size_t i, struct obj_t **key, str
  payload) `OBJ_ERR_TYPE`; a base of another heap `OBJ_ERR_HEAP_MISMATCH`;
  a name or slot name that is not UTF-8 `OBJ_ERR_VALUE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap; `name` is NULL or a NUL-terminated string;
  `bases` is NULL or points to `nbases` pointers, each NULL or a live
@@ -767,6 +857,7 @@ obj_status_t obj_dict_item(struct obj_t *dict, size_t i, struct obj_t **key, str
  to `nslots` NUL-terminated strings (or NULLs); its hooks are safe to call
  as documented; `out` is NULL or valid for writing one pointer.
  */
+OBJ_MUST_USE
 obj_status_t obj_type_new(struct obj_heap_t *heap,
                           const char *name,
                           struct obj_t *const *bases,
@@ -776,28 +867,32 @@ obj_status_t obj_type_new(struct obj_heap_t *heap,
 
 /*
  The method resolution order of `type`, itself first (C3): the first
- `min(cap, length)` classes are written to `buf` as **borrowed**
+ `min(cap, length)` classes are written to `buf` as borrowed
  references (the class keeps them alive), and `*len` receives the full
  length; so `cap` 0 (with `buf` NULL) asks for the length. A non-class
  gives `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `type` is NULL or a live object; `buf` is NULL or valid for writing `cap`
  pointers; `len` is NULL or valid for writing one `size_t`.
  */
-obj_status_t obj_type_mro(struct obj_t *type, struct obj_t **buf, size_t cap, size_t *len);
+OBJ_MUST_USE
+obj_status_t obj_type_mro(struct obj_t *type,
+                          struct obj_t **buf,
+                          size_t cap,
+                          size_t *len);
 
 /*
  `isinstance(o, type)`: `*out` receives whether `o`'s class is `type` or a
  subclass of it. A `type` that is no class gives `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` and `type` are NULL or live objects; `out` is NULL or valid for
  writing one `bool`.
  */
-obj_status_t obj_is_instance(struct obj_t *o, struct obj_t *type, bool *out);
+OBJ_MUST_USE obj_status_t obj_is_instance(struct obj_t *o, struct obj_t *type, bool *out);
 
 /*
  A new instance of the class `type`, without calling `__init__`: slots
@@ -805,18 +900,18 @@ obj_status_t obj_is_instance(struct obj_t *o, struct obj_t *type, bool *out);
  reference. A built-in type other than `object`, or a non-class, gives
  `OBJ_ERR_TYPE`; an instance past the memory limit `OBJ_ERR_NO_MEMORY`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `type` is NULL or a live object; `out` is NULL or valid for writing one pointer.
  */
-obj_status_t obj_alloc(struct obj_t *type, struct obj_t **out);
+OBJ_MUST_USE obj_status_t obj_alloc(struct obj_t *type, struct obj_t **out);
 
 /*
  The host data of an instance whose class (or a base) declared a
  payload: `payload_size` bytes, 16-byte aligned, valid while `o` lives.
  NULL when there is none (and for NULL, which also sets `obj_last_error()`).
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object.
  */
@@ -829,19 +924,20 @@ void *obj_payload(struct obj_t *o);
  `cap` is 0). A built-in type other than `object`, or a non-class, gives
  `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `type` is NULL or a live object; `out` is NULL or valid for writing one
  `obj_type_layout_t`; `slot_offsets` is NULL or valid for writing `cap`
  `size_t`s.
  */
+OBJ_MUST_USE
 obj_status_t obj_type_layout(struct obj_t *type,
                              struct obj_type_layout_t *out,
                              size_t *slot_offsets,
                              size_t cap);
 
 /* ========================================================================
- * Attributes (attr.rs)
+ * Attributes
  * ======================================================================== */
 
 /*
@@ -852,23 +948,23 @@ obj_status_t obj_type_layout(struct obj_t *type,
  `OBJ_ERR_TYPE`. A lookup keeps nothing (it interns no name): failed
  lookups of ever new names leave the heap as it was.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` and `name` are NULL or live objects; `out` is NULL or valid for
  writing one pointer.
  */
-obj_status_t obj_getattr(struct obj_t *o, struct obj_t *name, struct obj_t **out);
+OBJ_MUST_USE obj_status_t obj_getattr(struct obj_t *o, struct obj_t *name, struct obj_t **out);
 
 /*
  `obj_getattr` with the name as a NUL-terminated UTF-8 string (not UTF-8:
  `OBJ_ERR_VALUE`).
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object; `name` is NULL or a NUL-terminated string;
  `out` is NULL or valid for writing one pointer.
  */
-obj_status_t obj_getattr_str(struct obj_t *o, const char *name, struct obj_t **out);
+OBJ_MUST_USE obj_status_t obj_getattr_str(struct obj_t *o, const char *name, struct obj_t **out);
 
 /*
  `setattr(o, name, value)` with `name` a str; `o` takes a reference to
@@ -877,45 +973,45 @@ obj_status_t obj_getattr_str(struct obj_t *o, const char *name, struct obj_t **o
  `__dict__`; an instance with neither a matching slot nor a `__dict__`
  gives `OBJ_ERR_ATTRIBUTE`, a built-in type `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o`, `name` and `value` are NULL or live objects.
  */
-obj_status_t obj_setattr(struct obj_t *o, struct obj_t *name, struct obj_t *value);
+OBJ_MUST_USE obj_status_t obj_setattr(struct obj_t *o, struct obj_t *name, struct obj_t *value);
 
 /*
  `obj_setattr` with the name as a NUL-terminated UTF-8 string (not UTF-8:
  `OBJ_ERR_VALUE`).
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` and `value` are NULL or live objects; `name` is NULL or a
  NUL-terminated string.
  */
-obj_status_t obj_setattr_str(struct obj_t *o, const char *name, struct obj_t *value);
+OBJ_MUST_USE obj_status_t obj_setattr_str(struct obj_t *o, const char *name, struct obj_t *value);
 
 /*
  `delattr(o, name)` with `name` a str: `o` gives back its reference to the
  value. Missing gives `OBJ_ERR_ATTRIBUTE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` and `name` are NULL or live objects.
  */
-obj_status_t obj_delattr(struct obj_t *o, struct obj_t *name);
+OBJ_MUST_USE obj_status_t obj_delattr(struct obj_t *o, struct obj_t *name);
 
 /*
  An addition to the contract: `obj_delattr` with the name as a
  NUL-terminated UTF-8 string (not UTF-8: `OBJ_ERR_VALUE`).
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object; `name` is NULL or a NUL-terminated string.
  */
-obj_status_t obj_delattr_str(struct obj_t *o, const char *name);
+OBJ_MUST_USE obj_status_t obj_delattr_str(struct obj_t *o, const char *name);
 
 /* ========================================================================
- * Attribute caches for call sites (cache.rs)
+ * Attribute caches for call sites
  * ======================================================================== */
 
 /*
@@ -924,11 +1020,12 @@ obj_status_t obj_delattr_str(struct obj_t *o, const char *name);
  of the same type and attribute layout is answered from `cache`. NULL
  `cache`: `OBJ_ERR_NULL_ARG`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` and `name` are NULL or live objects; `cache` is NULL or a cache no
  other thread uses meanwhile; `out` is NULL or valid for writing one pointer.
  */
+OBJ_MUST_USE
 obj_status_t obj_getattr_cached(struct obj_t *o,
                                 struct obj_t *name,
                                 struct obj_attr_cache_t *cache,
@@ -940,11 +1037,12 @@ obj_status_t obj_getattr_cached(struct obj_t *o,
  or a slot that the cache knows skips the lookup. NULL `cache`:
  `OBJ_ERR_NULL_ARG`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o`, `name` and `value` are NULL or live objects; `cache` is NULL or a
  cache no other thread uses meanwhile.
  */
+OBJ_MUST_USE
 obj_status_t obj_setattr_cached(struct obj_t *o,
                                 struct obj_t *name,
                                 struct obj_t *value,
@@ -956,13 +1054,14 @@ obj_status_t obj_setattr_cached(struct obj_t *o,
  cache knows is called without a lookup (and without a bound method).
  NULL `cache`: `OBJ_ERR_NULL_ARG`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` and `name` are NULL or live objects; `args` is NULL or points to
  `nargs` pointers, each NULL or a live object; `cache` is NULL or a cache
  no other thread uses meanwhile; `result` is NULL or valid for writing
  one pointer.
  */
+OBJ_MUST_USE
 obj_status_t obj_call_method_cached(struct obj_t *o,
                                     struct obj_t *name,
                                     struct obj_t *const *args,
@@ -971,7 +1070,7 @@ obj_status_t obj_call_method_cached(struct obj_t *o,
                                     struct obj_t **result);
 
 /* ========================================================================
- * Functions, methods, calls (call.rs)
+ * Functions, methods, calls
  * ======================================================================== */
 
 /*
@@ -983,13 +1082,14 @@ obj_status_t obj_call_method_cached(struct obj_t *o,
  never frees it, so it must outlive the function object (at the latest,
  the heap).
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap; `name` is NULL or a NUL-terminated
  string; `fn` may be called as `obj_cfunc_t` documents, with `data`, as
  long as the function object lives; `out` is NULL or valid for writing
  one pointer.
  */
+OBJ_MUST_USE
 obj_status_t obj_function_new(struct obj_heap_t *heap,
                               const char *name,
                               obj_cfunc_t fn,
@@ -1002,12 +1102,13 @@ obj_status_t obj_function_new(struct obj_heap_t *heap,
  `*out` receives a new reference; the property takes references to its
  accessors. Accessors of another heap give `OBJ_ERR_HEAP_MISMATCH`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap; `getter` is NULL or a live object;
  `setter` is NULL or a live object; `out` is NULL or valid for writing
  one pointer.
  */
+OBJ_MUST_USE
 obj_status_t obj_property_new(struct obj_heap_t *heap,
                               struct obj_t *getter,
                               struct obj_t *setter,
@@ -1021,12 +1122,13 @@ obj_status_t obj_property_new(struct obj_heap_t *heap,
  host function's status is returned unchanged. Arguments of another heap
  give `OBJ_ERR_HEAP_MISMATCH`; a non-callable `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `callable` is NULL or a live object; `args` is NULL or points to `nargs`
  pointers, each NULL or a live object; `result` is NULL or valid for
  writing one pointer.
  */
+OBJ_MUST_USE
 obj_status_t obj_call(struct obj_t *callable,
                       struct obj_t *const *args,
                       size_t nargs,
@@ -1037,12 +1139,13 @@ obj_status_t obj_call(struct obj_t *callable,
  the class has a function of that name: `*result` receives a new
  reference. Otherwise as `obj_getattr` then `obj_call`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` and `name` are NULL or live objects; `args` is NULL or points to
  `nargs` pointers, each NULL or a live object; `result` is NULL or valid
  for writing one pointer.
  */
+OBJ_MUST_USE
 obj_status_t obj_call_method(struct obj_t *o,
                              struct obj_t *name,
                              struct obj_t *const *args,
@@ -1053,12 +1156,13 @@ obj_status_t obj_call_method(struct obj_t *o,
  An addition to the contract: `obj_call_method` with the name as a
  NUL-terminated UTF-8 string (not UTF-8: `OBJ_ERR_VALUE`).
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `o` is NULL or a live object; `name` is NULL or a NUL-terminated string;
  `args` is NULL or points to `nargs` pointers, each NULL or a live
  object; `result` is NULL or valid for writing one pointer.
  */
+OBJ_MUST_USE
 obj_status_t obj_call_method_str(struct obj_t *o,
                                  const char *name,
                                  struct obj_t *const *args,
@@ -1066,7 +1170,7 @@ obj_status_t obj_call_method_str(struct obj_t *o,
                                  struct obj_t **result);
 
 /* ========================================================================
- * Weak references (weakref.rs)
+ * Weak references
  * ======================================================================== */
 
 /*
@@ -1075,26 +1179,29 @@ obj_status_t obj_call_method_str(struct obj_t *o,
  (may be NULL) is called with the weak reference when the target dies, if
  the weak reference is still alive then. `*out` receives a new reference.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `target` is NULL or a live object; `callback` is NULL or a live object;
  `out` is NULL or valid for writing one pointer.
  */
-obj_status_t obj_weakref_new(struct obj_t *target, struct obj_t *callback, struct obj_t **out);
+OBJ_MUST_USE
+obj_status_t obj_weakref_new(struct obj_t *target,
+                             struct obj_t *callback,
+                             struct obj_t **out);
 
 /*
  `*out` receives a new reference to the target of the weak reference
  `ref`, or to None once the target died. A `ref` that is no weak
  reference gives `OBJ_ERR_TYPE`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `ref` is NULL or a live object; `out` is NULL or valid for writing one pointer.
  */
-obj_status_t obj_weakref_get(struct obj_t *ref, struct obj_t **out);
+OBJ_MUST_USE obj_status_t obj_weakref_get(struct obj_t *ref, struct obj_t **out);
 
 /* ========================================================================
- * Cycle collection (gc.rs)
+ * Cycle collection (gc)
  * ======================================================================== */
 
 /*
@@ -1104,17 +1211,20 @@ obj_status_t obj_weakref_get(struct obj_t *ref, struct obj_t **out);
  generation outside -1..=2 gives `OBJ_ERR_VALUE`. Any thread may collect
  (contract 1.1), as any thread may make the heap's other calls.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap that no other call is using; `collected`
  is NULL or valid for writing one `size_t`.
  */
-obj_status_t obj_gc_collect(struct obj_heap_t *heap, int32_t generation, size_t *collected);
+OBJ_MUST_USE
+obj_status_t obj_gc_collect(struct obj_heap_t *heap,
+                            int32_t generation,
+                            size_t *collected);
 
 /*
  Turns automatic collection on (the default). NULL is ignored.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap that no other call is using.
  */
@@ -1123,7 +1233,7 @@ void obj_gc_enable(struct obj_heap_t *heap);
 /*
  Turns automatic collection off; `obj_gc_collect` still works. NULL is ignored.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap that no other call is using.
  */
@@ -1132,7 +1242,7 @@ void obj_gc_disable(struct obj_heap_t *heap);
 /*
  Whether automatic collection is on (false for NULL).
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap that no other call is changing.
  */
@@ -1143,11 +1253,15 @@ bool obj_gc_is_enabled(const struct obj_heap_t *heap);
  `gc.set_threshold`; 700, 10, 10 by default). `t0 == 0` stops automatic
  collection.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap that no other call is using.
  */
-obj_status_t obj_gc_set_threshold(struct obj_heap_t *heap, size_t t0, size_t t1, size_t t2);
+OBJ_MUST_USE
+obj_status_t obj_gc_set_threshold(struct obj_heap_t *heap,
+                                  size_t t0,
+                                  size_t t1,
+                                  size_t t2);
 
 /*
  Sets how much the tracked objects must grow since the last full
@@ -1159,21 +1273,21 @@ obj_status_t obj_gc_set_threshold(struct obj_heap_t *heap, size_t t0, size_t t1,
  long-lived objects than the last one left have piled up). NULL gives
  `OBJ_ERR_NULL`.
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap that no other call is using.
  */
-obj_status_t obj_gc_set_full_growth(struct obj_heap_t *heap, size_t percent);
+OBJ_MUST_USE obj_status_t obj_gc_set_full_growth(struct obj_heap_t *heap, size_t percent);
 
 /*
  Writes the collector's figures to `*out` (written only on `OBJ_OK`).
 
- # Safety
+ Requirements (the behaviour is undefined otherwise):
 
  `heap` is NULL or a live heap that no other call is changing; `out` is
  NULL or valid for writing one `obj_gc_stats_t`.
  */
-obj_status_t obj_gc_stats(const struct obj_heap_t *heap, struct obj_gc_stats_t *out);
+OBJ_MUST_USE obj_status_t obj_gc_stats(const struct obj_heap_t *heap, struct obj_gc_stats_t *out);
 
 #ifdef __cplusplus
 }  // extern "C"

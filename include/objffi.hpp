@@ -13,7 +13,13 @@
 //
 // Errors are exceptions: C++17 has no std::expected, and a status that is
 // ignored by mistake is worse than one that unwinds. Code that must not
-// throw can call the C functions directly on `ref::get()`.
+// throw can call the C functions directly on `ref::get()`. obj_status_t is a
+// plain int32_t, so a host function's own code (any value) travels through
+// obj::error and obj::host_call unchanged.
+//
+// Every member that returns a value is [[nodiscard]], except the calls
+// (`ref::operator()`, `ref::call_method`): calling for the effect alone is
+// common, and the result they drop is a ref that releases itself.
 //
 // Two rules the types cannot enforce:
 //
@@ -55,9 +61,9 @@ public:
         : std::runtime_error(message), status_(status) {}
 
     /// The status the call returned (possibly a host function's own code).
-    obj_status_t status() const noexcept { return status_; }
+    [[nodiscard]] obj_status_t status() const noexcept { return status_; }
     /// The status's name, e.g. "OBJ_ERR_ATTRIBUTE" ("OBJ_UNKNOWN" for a host's code).
-    const char* status_name() const noexcept { return obj_status_name(status_); }
+    [[nodiscard]] const char* status_name() const noexcept { return obj_status_name(status_); }
 
 private:
     obj_status_t status_;
@@ -76,7 +82,7 @@ namespace detail {
 /// Runs `call(&out)`, which writes a new reference to `out` on OBJ_OK, and
 /// adopts it; throws on failure.
 template <class Call>
-ref adopt(Call&& call);
+[[nodiscard]] ref adopt(Call&& call);
 }  // namespace detail
 
 /// One owned reference to an object (or none).
@@ -86,9 +92,9 @@ public:
     ref() noexcept = default;
 
     /// Adopts a new reference (e.g. an `obj_t **out` result).
-    static ref steal(obj_t* p) noexcept { return ref(p); }
+    [[nodiscard]] static ref steal(obj_t* p) noexcept { return ref(p); }
     /// Adds a reference to a borrowed pointer (e.g. an argument of a host function).
-    static ref borrow(obj_t* p) noexcept {
+    [[nodiscard]] static ref borrow(obj_t* p) noexcept {
         obj_incref(p);
         return ref(p);
     }
@@ -102,16 +108,16 @@ public:
     ~ref() { obj_decref(p_); }
 
     /// The object, borrowed (still owned by this ref).
-    obj_t* get() const noexcept { return p_; }
+    [[nodiscard]] obj_t* get() const noexcept { return p_; }
     /// Gives up ownership: the caller now owns the reference.
-    obj_t* release() noexcept { return std::exchange(p_, nullptr); }
-    explicit operator bool() const noexcept { return p_ != nullptr; }
+    [[nodiscard]] obj_t* release() noexcept { return std::exchange(p_, nullptr); }
+    [[nodiscard]] explicit operator bool() const noexcept { return p_ != nullptr; }
     /// Identity, as Python's `is`.
-    bool is(const ref& other) const noexcept { return p_ == other.p_; }
+    [[nodiscard]] bool is(const ref& other) const noexcept { return p_ == other.p_; }
 
-    size_t refcount() const noexcept { return obj_refcount(p_); }
+    [[nodiscard]] size_t refcount() const noexcept { return obj_refcount(p_); }
     /// `type(self)`.
-    ref type() const {
+    [[nodiscard]] ref type() const {
         obj_t* t = obj_type_of(p_);
         if (t == nullptr) {
             throw error(OBJ_ERR_NULL_ARG, obj_last_error());
@@ -120,10 +126,10 @@ public:
     }
 
     // ----- attributes ---------------------------------------------------------
-    ref getattr(const char* name) const {
+    [[nodiscard]] ref getattr(const char* name) const {
         return detail::adopt([&](obj_t** o) { return obj_getattr_str(p_, name, o); });
     }
-    ref getattr(const ref& name) const {
+    [[nodiscard]] ref getattr(const ref& name) const {
         return detail::adopt([&](obj_t** o) { return obj_getattr(p_, name.p_, o); });
     }
     void setattr(const char* name, const ref& value) const {
@@ -154,44 +160,44 @@ public:
     }
 
     // ----- values -----------------------------------------------------------------
-    int64_t as_int() const {
+    [[nodiscard]] int64_t as_int() const {
         int64_t v = 0;
         check(obj_int_value(p_, &v));
         return v;
     }
-    double as_float() const {
+    [[nodiscard]] double as_float() const {
         double v = 0;
         check(obj_float_value(p_, &v));
         return v;
     }
     /// The text of a str, borrowed: valid while the object lives.
-    std::string_view str() const {
+    [[nodiscard]] std::string_view str() const {
         const char* s = nullptr;
         size_t n = 0;
         check(obj_str_data(p_, &s, &n));
         return std::string_view(s, n);
     }
     /// Python's `repr(self)`.
-    std::string repr() const {
+    [[nodiscard]] std::string repr() const {
         ref r = detail::adopt([&](obj_t** o) { return obj_repr(p_, o); });
         return std::string(r.str());
     }
     /// `len(self)`.
-    size_t size() const {
+    [[nodiscard]] size_t size() const {
         size_t n = 0;
         check(obj_len(p_, &n));
         return n;
     }
-    bool isinstance(const ref& type) const {
+    [[nodiscard]] bool isinstance(const ref& type) const {
         bool yes = false;
         check(obj_is_instance(p_, type.p_, &yes));
         return yes;
     }
-    void* payload() const noexcept { return obj_payload(p_); }
+    [[nodiscard]] void* payload() const noexcept { return obj_payload(p_); }
 
     // ----- containers -------------------------------------------------------------
     /// `self[index]` of a tuple or list.
-    ref operator[](int64_t index) const {
+    [[nodiscard]] ref operator[](int64_t index) const {
         return detail::adopt([&](obj_t** o) { return obj_seq_get(p_, index, o); });
     }
     void append(const ref& item) const { check(obj_list_append(p_, item.p_)); }
@@ -201,14 +207,14 @@ public:
     void dict_set(const ref& key, const ref& value) const {
         check(obj_dict_set(p_, key.p_, value.p_));
     }
-    ref dict_get(const ref& key) const {
+    [[nodiscard]] ref dict_get(const ref& key) const {
         return detail::adopt([&](obj_t** o) { return obj_dict_get(p_, key.p_, o); });
     }
     void dict_del(const ref& key) const { check(obj_dict_del(p_, key.p_)); }
 
     // ----- classes ----------------------------------------------------------------
     /// The MRO of a class, itself first.
-    std::vector<ref> mro() const {
+    [[nodiscard]] std::vector<ref> mro() const {
         size_t n = 0;
         check(obj_type_mro(p_, nullptr, 0, &n));
         std::vector<obj_t*> raw(n);
@@ -221,7 +227,7 @@ public:
         return types;
     }
     /// A new instance without calling `__init__`.
-    ref alloc() const { return detail::adopt([&](obj_t** o) { return obj_alloc(p_, o); }); }
+    [[nodiscard]] ref alloc() const { return detail::adopt([&](obj_t** o) { return obj_alloc(p_, o); }); }
 
 private:
     explicit ref(obj_t* p) noexcept : p_(p) {}
@@ -248,9 +254,9 @@ public:
     }
     ~heap() { obj_heap_free(h_); }
 
-    obj_heap_t* get() const noexcept { return h_; }
+    [[nodiscard]] obj_heap_t* get() const noexcept { return h_; }
 
-    obj_heap_stats_t stats() const {
+    [[nodiscard]] obj_heap_stats_t stats() const {
         obj_heap_stats_t s{};
         check(obj_heap_stats(h_, &s));
         return s;
@@ -260,27 +266,27 @@ public:
         check(obj_heap_set_memory_limit(h_, max_bytes));
     }
 
-    ref none() const { return ref::borrow(obj_none(h_)); }
-    ref boolean(bool v) const { return ref::borrow(v ? obj_true(h_) : obj_false(h_)); }
-    ref object_type() const { return ref::borrow(obj_object_type(h_)); }
+    [[nodiscard]] ref none() const { return ref::borrow(obj_none(h_)); }
+    [[nodiscard]] ref boolean(bool v) const { return ref::borrow(v ? obj_true(h_) : obj_false(h_)); }
+    [[nodiscard]] ref object_type() const { return ref::borrow(obj_object_type(h_)); }
 
-    ref integer(int64_t v) const {
+    [[nodiscard]] ref integer(int64_t v) const {
         return detail::adopt([&](obj_t** o) { return obj_int_new(h_, v, o); });
     }
-    ref number(double v) const {
+    [[nodiscard]] ref number(double v) const {
         return detail::adopt([&](obj_t** o) { return obj_float_new(h_, v, o); });
     }
-    ref str(std::string_view text) const {
+    [[nodiscard]] ref str(std::string_view text) const {
         return detail::adopt([&](obj_t** o) {
             return obj_str_new(h_, text.data(), text.size(), o);
         });
     }
-    ref intern(std::string_view text) const {
+    [[nodiscard]] ref intern(std::string_view text) const {
         return detail::adopt([&](obj_t** o) {
             return obj_intern(h_, text.data(), text.size(), o);
         });
     }
-    ref tuple(std::initializer_list<ref> items) const {
+    [[nodiscard]] ref tuple(std::initializer_list<ref> items) const {
         std::vector<obj_t*> raw;
         raw.reserve(items.size());
         for (const ref& item : items) {
@@ -290,11 +296,11 @@ public:
             return obj_tuple_new(h_, raw.data(), raw.size(), o);
         });
     }
-    ref list() const { return detail::adopt([&](obj_t** o) { return obj_list_new(h_, o); }); }
-    ref dict() const { return detail::adopt([&](obj_t** o) { return obj_dict_new(h_, o); }); }
+    [[nodiscard]] ref list() const { return detail::adopt([&](obj_t** o) { return obj_list_new(h_, o); }); }
+    [[nodiscard]] ref dict() const { return detail::adopt([&](obj_t** o) { return obj_dict_new(h_, o); }); }
 
     /// A class; no bases means `object`; no spec: no payload, no slots, a __dict__.
-    ref type(const char* name, std::initializer_list<ref> bases = {},
+    [[nodiscard]] ref type(const char* name, std::initializer_list<ref> bases = {},
              const obj_type_spec_t* spec = nullptr) const {
         std::vector<obj_t*> raw;
         raw.reserve(bases.size());
@@ -306,11 +312,11 @@ public:
         });
     }
     /// A host function (`data` must outlive it; see obj_function_new).
-    ref function(const char* name, obj_cfunc_t fn, void* data = nullptr) const {
+    [[nodiscard]] ref function(const char* name, obj_cfunc_t fn, void* data = nullptr) const {
         return detail::adopt([&](obj_t** o) { return obj_function_new(h_, name, fn, data, o); });
     }
     /// A property; an empty `setter` makes it read-only.
-    ref property(const ref& getter, const ref& setter = ref()) const {
+    [[nodiscard]] ref property(const ref& getter, const ref& setter = ref()) const {
         return detail::adopt([&](obj_t** o) {
             return obj_property_new(h_, getter.get(), setter.get(), o);
         });
@@ -335,7 +341,7 @@ ref detail::adopt(Call&& call) {
 ///       return obj::host_call(result, [&] { return obj::ref::borrow(args[0]).getattr("name"); });
 ///   }
 template <class F>
-obj_status_t host_call(obj_t** result, F&& body) noexcept {
+[[nodiscard]] obj_status_t host_call(obj_t** result, F&& body) noexcept {
     try {
         ref r = body();
         if (!r) {

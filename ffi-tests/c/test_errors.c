@@ -19,7 +19,8 @@ int objffi_c_test_errors(void) {
     CHECK(failures, OBJ_ERR_PANIC == 11);
     CHECK(failures, OBJ_ERR_THREAD == 12);
     CHECK(failures, OBJ_ERR_RECURSION == 13);
-    CHECK(failures, sizeof(obj_status_t) == sizeof(int));
+    CHECK(failures, sizeof(obj_status_t) == sizeof(int32_t));
+    CHECK(failures, (obj_status_t)-1 < 0); /* signed: any host code fits */
 
     static const struct {
         obj_status_t status;

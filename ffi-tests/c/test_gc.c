@@ -28,7 +28,7 @@ static obj_status_t del_hook(void *data, obj_t *const *args, size_t nargs, obj_t
     (void)nargs;
     ++dels_run;
     if (obj_getattr_str(args[0], "home", &home) == OBJ_OK) {
-        obj_list_append(home, args[0]);
+        ignore_status(obj_list_append(home, args[0]));
         obj_decref(home);
     }
     *result = obj_none(heap);
@@ -204,8 +204,8 @@ int objffi_c_test_gc(void) {
     for (int k = 0; k < 2000; ++k) {
         CHECK_STATUS(failures, obj_alloc(node, &a), OBJ_OK);
         CHECK_STATUS(failures, obj_alloc(node, &b), OBJ_OK);
-        obj_setattr(a, name, b);
-        obj_setattr(b, name, a);
+        CHECK_STATUS(failures, obj_setattr(a, name, b), OBJ_OK);
+        CHECK_STATUS(failures, obj_setattr(b, name, a), OBJ_OK);
         obj_decref(a);
         obj_decref(b);
         if (live(heap) - base > peak) peak = live(heap) - base;

@@ -37,7 +37,7 @@ static void list_self_clear(obj_t *self, void *payload) {
     (void)payload;
     ++clears;
     if (obj_list_new(the_heap, &list) != OBJ_OK) return;
-    obj_list_append(list, self);
+    ignore_status(obj_list_append(list, self));
     obj_decref(list);
 }
 
@@ -348,8 +348,8 @@ static obj_status_t callback_once(void *data, obj_t *const *args, size_t nargs,
 static obj_t *bound_helper(obj_t *helper_cls, const char *name) {
     obj_t *h = NULL, *m = NULL;
     if (obj_alloc(helper_cls, &h) != OBJ_OK) return NULL;
-    obj_setattr_str(h, "tag", obj_none(the_heap));
-    obj_getattr_str(h, name, &m);
+    ignore_status(obj_setattr_str(h, "tag", obj_none(the_heap)));
+    ignore_status(obj_getattr_str(h, name, &m));
     obj_decref(h);
     return m;
 }
@@ -451,7 +451,7 @@ static void *deep_on_this_thread(void *arg) {
     for (int i = 0; i < 3000 && outer; ++i) {
         obj_t *l = NULL;
         if (obj_list_new(c->heap, &l) != OBJ_OK) break;
-        obj_list_append(l, outer);
+        ignore_status(obj_list_append(l, outer));
         obj_decref(outer);
         outer = l;
     }
@@ -527,7 +527,7 @@ static int test_deep_nesting(obj_heap_t *heap) {
     for (int i = 0; i < 5000; ++i) {
         obj_t *l = NULL;
         if (obj_list_new(heap, &l) != OBJ_OK) break;
-        obj_list_append(l, outer);
+        ignore_status(obj_list_append(l, outer));
         obj_decref(outer);
         outer = l;
     }

@@ -33,10 +33,10 @@ static obj_status_t busy_del(void *data, obj_t *const *args, size_t nargs, obj_t
     ++dels_busy;
     if (obj_list_new(heap, &list) != OBJ_OK) return OBJ_ERR_CALLBACK;
     if (obj_int_new(heap, 424242, &n) == OBJ_OK) {
-        obj_list_append(list, n);
+        ignore_status(obj_list_append(list, n));
         obj_decref(n);
     }
-    obj_setattr_str(self, "made_in_del", list); /* the dying object holds it */
+    ignore_status(obj_setattr_str(self, "made_in_del", list)); /* the dying object holds it */
     if (obj_call_method_str(self, "twice", NULL, 0, &r) == OBJ_OK) obj_decref(r);
     obj_decref(list);
     *result = obj_none(heap);
@@ -59,7 +59,7 @@ static obj_status_t twice(void *data, obj_t *const *args, size_t nargs, obj_t **
     int64_t v = 0;
     (void)nargs;
     if (obj_getattr_str(args[0], "n", &n) == OBJ_OK) {
-        obj_int_value(n, &v);
+        ignore_status(obj_int_value(n, &v));
         obj_decref(n);
     }
     return obj_int_new((obj_heap_t *)data, 2 * v, result);

@@ -28,7 +28,7 @@ void check(bool ok, const char* what, int line) {
 #define CHECK_THROWS(stmt, want_status, want_message)                                 \
     do {                                                                              \
         try {                                                                         \
-            stmt;                                                                     \
+            (void)(stmt);                                                             \
             check(false, #stmt " did not throw", __LINE__);                           \
         } catch (const obj::error& e) {                                               \
             check(e.status() == (want_status), #stmt ": status", __LINE__);           \
@@ -44,6 +44,23 @@ obj_status_t get_name(void*, obj_t* const* args, size_t nargs, obj_t** result) {
         }
         return obj::ref::borrow(args[0]).getattr("name");
     });
+}
+
+// A host's own failing code, no status of the library's: it must come back
+// through obj::error and obj::host_call as it left.
+constexpr obj_status_t HOST_CODE = 1234;
+
+// Fails with HOST_CODE, written in C style (no wrapper).
+obj_status_t refuse(void*, obj_t* const*, size_t, obj_t** result) {
+    (void)result;
+    obj_set_last_error("refused by the host");
+    return HOST_CODE;
+}
+
+// Calls `data` (a callable) through the wrapper: its failure becomes an
+// obj::error, which host_call turns back into the status and message.
+obj_status_t call_through(void* data, obj_t* const*, size_t, obj_t** result) {
+    return obj::host_call(result, [&] { return obj::ref::borrow(static_cast<obj_t*>(data))(); });
 }
 
 }  // namespace
@@ -129,6 +146,21 @@ int objffi_cpp_test_wrapper() {
             CHECK(e.status() == OBJ_ERR_HEAP_MISMATCH);
             CHECK(std::string(e.status_name()) == "OBJ_ERR_HEAP_MISMATCH");
         }
+    }
+    {
+        // A host's own code, 1234, through obj::error, then through
+        // obj::host_call and obj::error again.
+        obj::ref refusing = h.function("refuse", refuse);
+        CHECK_THROWS(refusing(), HOST_CODE, "refused by the host");
+        try {
+            refusing();
+            CHECK(false);
+        } catch (const obj::error& e) {
+            CHECK(e.status() == 1234);
+            CHECK(std::string(e.status_name()) == "OBJ_UNKNOWN");
+        }
+        obj::ref relaying = h.function("call_through", call_through, refusing.get());
+        CHECK_THROWS(relaying(), HOST_CODE, "refused by the host");
     }
     CHECK(h.stats().objects_live > 0);  // interned names stay
     obj::heap moved = std::move(h);

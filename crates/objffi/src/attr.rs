@@ -27,6 +27,7 @@ use crate::ptr::{try_cstr, try_out};
 ///
 /// `o` and `name` are NULL or live objects; `out` is NULL or valid for
 /// writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_getattr(
     o: *mut obj_t,
@@ -56,6 +57,7 @@ pub unsafe extern "C" fn obj_getattr(
 ///
 /// `o` is NULL or a live object; `name` is NULL or a NUL-terminated string;
 /// `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_getattr_str(
     o: *mut obj_t,
@@ -83,6 +85,7 @@ pub unsafe extern "C" fn obj_getattr_str(
 /// # Safety
 ///
 /// `o`, `name` and `value` are NULL or live objects.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_setattr(
     o: *mut obj_t,
@@ -111,6 +114,7 @@ pub unsafe extern "C" fn obj_setattr(
 ///
 /// `o` and `value` are NULL or live objects; `name` is NULL or a
 /// NUL-terminated string.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_setattr_str(
     o: *mut obj_t,
@@ -134,6 +138,7 @@ pub unsafe extern "C" fn obj_setattr_str(
 /// # Safety
 ///
 /// `o` and `name` are NULL or live objects.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_delattr(o: *mut obj_t, name: *mut obj_t) -> RawStatus {
     ffi_boundary("obj_delattr", || -> Result<()> {
@@ -151,6 +156,7 @@ pub unsafe extern "C" fn obj_delattr(o: *mut obj_t, name: *mut obj_t) -> RawStat
 /// # Safety
 ///
 /// `o` is NULL or a live object; `name` is NULL or a NUL-terminated string.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_delattr_str(o: *mut obj_t, name: *const c_char) -> RawStatus {
     ffi_boundary("obj_delattr_str", || -> Result<()> {

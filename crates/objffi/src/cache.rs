@@ -255,6 +255,7 @@ unsafe fn quick_args<'a>(
 ///
 /// `o` and `name` are NULL or live objects; `cache` is NULL or a cache no
 /// other thread uses meanwhile; `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_getattr_cached(
     o: *mut obj_t,
@@ -290,6 +291,7 @@ pub unsafe extern "C" fn obj_getattr_cached(
 ///
 /// `o`, `name` and `value` are NULL or live objects; `cache` is NULL or a
 /// cache no other thread uses meanwhile.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_setattr_cached(
     o: *mut obj_t,
@@ -326,6 +328,7 @@ pub unsafe extern "C" fn obj_setattr_cached(
 /// `nargs` pointers, each NULL or a live object; `cache` is NULL or a cache
 /// no other thread uses meanwhile; `result` is NULL or valid for writing
 /// one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_call_method_cached(
     o: *mut obj_t,

@@ -113,6 +113,7 @@ impl HostFunction {
 /// string; `fn` may be called as `obj_cfunc_t` documents, with `data`, as
 /// long as the function object lives; `out` is NULL or valid for writing
 /// one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_function_new(
     heap: *mut obj_heap_t,
@@ -151,6 +152,7 @@ pub unsafe extern "C" fn obj_function_new(
 /// `heap` is NULL or a live heap; `getter` is NULL or a live object;
 /// `setter` is NULL or a live object; `out` is NULL or valid for writing
 /// one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_property_new(
     heap: *mut obj_heap_t,
@@ -188,6 +190,7 @@ pub unsafe extern "C" fn obj_property_new(
 /// `callable` is NULL or a live object; `args` is NULL or points to `nargs`
 /// pointers, each NULL or a live object; `result` is NULL or valid for
 /// writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_call(
     callable: *mut obj_t,
@@ -217,6 +220,7 @@ pub unsafe extern "C" fn obj_call(
 /// `o` and `name` are NULL or live objects; `args` is NULL or points to
 /// `nargs` pointers, each NULL or a live object; `result` is NULL or valid
 /// for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_call_method(
     o: *mut obj_t,
@@ -252,6 +256,7 @@ pub unsafe extern "C" fn obj_call_method(
 /// `o` is NULL or a live object; `name` is NULL or a NUL-terminated string;
 /// `args` is NULL or points to `nargs` pointers, each NULL or a live
 /// object; `result` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_call_method_str(
     o: *mut obj_t,

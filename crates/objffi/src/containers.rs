@@ -19,6 +19,7 @@ use crate::ptr::try_out;
 ///
 /// `heap` is NULL or a live heap; `items` is NULL or points to `n` pointers,
 /// each NULL or a live object; `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_tuple_new(
     heap: *mut obj_heap_t,
@@ -43,6 +44,7 @@ pub unsafe extern "C" fn obj_tuple_new(
 /// # Safety
 ///
 /// `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_list_new(heap: *mut obj_heap_t, out: *mut *mut obj_t) -> RawStatus {
     ffi_boundary("obj_list_new", || -> Result<()> {
@@ -61,6 +63,7 @@ pub unsafe extern "C" fn obj_list_new(heap: *mut obj_heap_t, out: *mut *mut obj_
 /// # Safety
 ///
 /// `list` and `item` are NULL or live objects.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_list_append(list: *mut obj_t, item: *mut obj_t) -> RawStatus {
     ffi_boundary("obj_list_append", || -> Result<()> {
@@ -79,6 +82,7 @@ pub unsafe extern "C" fn obj_list_append(list: *mut obj_t, item: *mut obj_t) -> 
 /// # Safety
 ///
 /// `list` and `item` are NULL or live objects.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_list_set(list: *mut obj_t, index: i64, item: *mut obj_t) -> RawStatus {
     ffi_boundary("obj_list_set", || -> Result<()> {
@@ -97,6 +101,7 @@ pub unsafe extern "C" fn obj_list_set(list: *mut obj_t, index: i64, item: *mut o
 /// # Safety
 ///
 /// `seq` is NULL or a live object; `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_seq_get(
     seq: *mut obj_t,
@@ -119,6 +124,7 @@ pub unsafe extern "C" fn obj_seq_get(
 /// # Safety
 ///
 /// `o` is NULL or a live object; `out` is NULL or valid for writing one `size_t`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_len(o: *const obj_t, out: *mut usize) -> RawStatus {
     ffi_boundary("obj_len", || -> Result<()> {
@@ -136,6 +142,7 @@ pub unsafe extern "C" fn obj_len(o: *const obj_t, out: *mut usize) -> RawStatus 
 /// # Safety
 ///
 /// `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_dict_new(heap: *mut obj_heap_t, out: *mut *mut obj_t) -> RawStatus {
     ffi_boundary("obj_dict_new", || -> Result<()> {
@@ -155,6 +162,7 @@ pub unsafe extern "C" fn obj_dict_new(heap: *mut obj_heap_t, out: *mut *mut obj_
 /// # Safety
 ///
 /// `dict`, `key` and `value` are NULL or live objects.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_dict_set(
     dict: *mut obj_t,
@@ -180,6 +188,7 @@ pub unsafe extern "C" fn obj_dict_set(
 ///
 /// `dict` and `key` are NULL or live objects; `out` is NULL or valid for
 /// writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_dict_get(
     dict: *mut obj_t,
@@ -204,6 +213,7 @@ pub unsafe extern "C" fn obj_dict_get(
 /// # Safety
 ///
 /// `dict` and `key` are NULL or live objects.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_dict_del(dict: *mut obj_t, key: *mut obj_t) -> RawStatus {
     ffi_boundary("obj_dict_del", || -> Result<()> {
@@ -224,6 +234,7 @@ pub unsafe extern "C" fn obj_dict_del(dict: *mut obj_t, key: *mut obj_t) -> RawS
 ///
 /// `dict` is NULL or a live object; `key` and `value` are NULL or valid for
 /// writing one pointer each.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_dict_item(
     dict: *mut obj_t,

@@ -1,54 +1,46 @@
 //! Status codes, their names, and the per-thread message of the last failure.
 
-use core::ffi::{CStr, c_char, c_int};
+use core::ffi::{CStr, c_char};
 use std::cell::{Cell, RefCell};
 use std::ffi::CString;
 
-/// The result of every call that can fail.
-///
-/// `OBJ_OK` is 0. Values are stable: a code is never renumbered, and a retired
-/// code is never reused. On any value but `OBJ_OK`, out-parameters are left
-/// untouched and `obj_last_error()` describes the failure.
-///
-/// A host function (`obj_cfunc_t`) may fail with a code of its own, any
-/// non-zero value: it reaches the caller of `obj_call` (or of whatever ran
-/// the function) unchanged, and `obj_status_name` calls it `"OBJ_UNKNOWN"`.
-#[repr(C)]
+/// The named statuses, as Rust code spells them (C has the `OBJ_*`
+/// constants, of the same values).
+#[repr(i32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[expect(
     non_camel_case_types,
-    reason = "the C ABI contract spells the type and its values this way"
+    reason = "the variants are spelled as C spells the constants"
 )]
 pub enum obj_status_t {
-    /// Success: out-parameters have been written.
-    OBJ_OK = 0,
-    /// A pointer argument that must not be NULL was NULL.
-    OBJ_ERR_NULL_ARG = 1,
-    /// An object of the wrong kind, or a type that cannot be built (Python's `TypeError`).
-    OBJ_ERR_TYPE = 2,
-    /// A bad value, such as text that is not UTF-8 (Python's `ValueError`).
-    OBJ_ERR_VALUE = 3,
-    /// No such attribute (Python's `AttributeError`).
-    OBJ_ERR_ATTRIBUTE = 4,
-    /// No such dict key (Python's `KeyError`).
-    OBJ_ERR_KEY = 5,
-    /// Index out of range (Python's `IndexError`).
-    OBJ_ERR_INDEX = 6,
-    /// No consistent C3 method resolution order exists for the bases.
-    OBJ_ERR_MRO = 7,
-    /// The heap's memory limit, or the system, refused the memory (Python's `MemoryError`).
-    OBJ_ERR_NO_MEMORY = 8,
-    /// A host callback failed.
-    OBJ_ERR_CALLBACK = 9,
-    /// Objects of two different heaps were mixed.
-    OBJ_ERR_HEAP_MISMATCH = 10,
-    /// A bug: Rust code panicked. The panic was stopped at the C boundary.
-    OBJ_ERR_PANIC = 11,
-    /// `obj_gc_collect` was called while another thread is inside a call on the same heap.
-    OBJ_ERR_THREAD = 12,
-    /// Nesting went too deep: host functions calling back into the library,
-    /// chains of `__getattr__`, `repr` of nested containers (Python's `RecursionError`).
-    OBJ_ERR_RECURSION = 13,
+    /// See [`OBJ_OK`].
+    OBJ_OK = OBJ_OK,
+    /// See [`OBJ_ERR_NULL_ARG`].
+    OBJ_ERR_NULL_ARG = OBJ_ERR_NULL_ARG,
+    /// See [`OBJ_ERR_TYPE`].
+    OBJ_ERR_TYPE = OBJ_ERR_TYPE,
+    /// See [`OBJ_ERR_VALUE`].
+    OBJ_ERR_VALUE = OBJ_ERR_VALUE,
+    /// See [`OBJ_ERR_ATTRIBUTE`].
+    OBJ_ERR_ATTRIBUTE = OBJ_ERR_ATTRIBUTE,
+    /// See [`OBJ_ERR_KEY`].
+    OBJ_ERR_KEY = OBJ_ERR_KEY,
+    /// See [`OBJ_ERR_INDEX`].
+    OBJ_ERR_INDEX = OBJ_ERR_INDEX,
+    /// See [`OBJ_ERR_MRO`].
+    OBJ_ERR_MRO = OBJ_ERR_MRO,
+    /// See [`OBJ_ERR_NO_MEMORY`].
+    OBJ_ERR_NO_MEMORY = OBJ_ERR_NO_MEMORY,
+    /// See [`OBJ_ERR_CALLBACK`].
+    OBJ_ERR_CALLBACK = OBJ_ERR_CALLBACK,
+    /// See [`OBJ_ERR_HEAP_MISMATCH`].
+    OBJ_ERR_HEAP_MISMATCH = OBJ_ERR_HEAP_MISMATCH,
+    /// See [`OBJ_ERR_PANIC`].
+    OBJ_ERR_PANIC = OBJ_ERR_PANIC,
+    /// See [`OBJ_ERR_THREAD`].
+    OBJ_ERR_THREAD = OBJ_ERR_THREAD,
+    /// See [`OBJ_ERR_RECURSION`].
+    OBJ_ERR_RECURSION = OBJ_ERR_RECURSION,
 }
 
 /// Every status, in the order of its value (`ALL_STATUSES[s as usize] == s`).
@@ -70,7 +62,7 @@ const ALL_STATUSES: [obj_status_t; 14] = [
 ];
 
 impl obj_status_t {
-    /// The enumerator's name as C spells it, e.g. `"OBJ_ERR_ATTRIBUTE"`.
+    /// The status's name as C spells it, e.g. `"OBJ_ERR_ATTRIBUTE"`.
     pub fn name(self) -> &'static CStr {
         match self {
             Self::OBJ_OK => c"OBJ_OK",
@@ -91,22 +83,57 @@ impl obj_status_t {
     }
 }
 
-/// An `obj_status_t` as C hands it to Rust: any `int`.
+/// The result of every call that can fail: a 32-bit integer, `OBJ_OK` (0)
+/// on success, one of the `OBJ_ERR_*` constants on failure, or a host
+/// function's own failing code.
 ///
-/// C may pass (or a host callback may return) a value that is no enumerator;
-/// reading that as the Rust enum would be undefined behaviour, so arguments
-/// arrive as this wrapper and are checked with [`RawStatus::get`]. The header
-/// spells this type `obj_status_t` (see `cbindgen.toml`).
+/// Values are stable: a code is never renumbered, and a retired code is
+/// never reused. On any value but `OBJ_OK`, out-parameters are left
+/// untouched and `obj_last_error()` describes the failure.
+///
+/// A host function (`obj_cfunc_t`) may fail with a code of its own, any
+/// non-zero value: it reaches the caller of `obj_call` (or of whatever ran
+/// the function) unchanged, and `obj_status_name` calls it `"OBJ_UNKNOWN"`.
+/// That is why the type is an integer and not an enum: any value is valid.
+//
+// (Rust: the header spells this type `obj_status_t`, see cbindgen.toml;
+// `RawStatus::get` gives the named status of a value, if it has one.)
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct RawStatus(pub c_int);
+pub struct RawStatus(pub i32);
 
-// The C enum and its raw form are passed the same way.
-const _: () = assert!(size_of::<obj_status_t>() == size_of::<RawStatus>());
-const _: () = assert!(align_of::<obj_status_t>() == align_of::<RawStatus>());
+/// Success: out-parameters have been written.
+pub const OBJ_OK: i32 = 0;
+/// A pointer argument that must not be NULL was NULL.
+pub const OBJ_ERR_NULL_ARG: i32 = 1;
+/// An object of the wrong kind, or a type that cannot be built (Python's `TypeError`).
+pub const OBJ_ERR_TYPE: i32 = 2;
+/// A bad value, such as text that is not UTF-8 (Python's `ValueError`).
+pub const OBJ_ERR_VALUE: i32 = 3;
+/// No such attribute (Python's `AttributeError`).
+pub const OBJ_ERR_ATTRIBUTE: i32 = 4;
+/// No such dict key (Python's `KeyError`).
+pub const OBJ_ERR_KEY: i32 = 5;
+/// Index out of range (Python's `IndexError`).
+pub const OBJ_ERR_INDEX: i32 = 6;
+/// No consistent C3 method resolution order exists for the bases.
+pub const OBJ_ERR_MRO: i32 = 7;
+/// The heap's memory limit, or the system, refused the memory (Python's `MemoryError`).
+pub const OBJ_ERR_NO_MEMORY: i32 = 8;
+/// A host callback failed.
+pub const OBJ_ERR_CALLBACK: i32 = 9;
+/// Objects of two different heaps were mixed.
+pub const OBJ_ERR_HEAP_MISMATCH: i32 = 10;
+/// A bug: Rust code panicked. The panic was stopped at the C boundary.
+pub const OBJ_ERR_PANIC: i32 = 11;
+/// `obj_gc_collect` was called while another thread is inside a call on the same heap.
+pub const OBJ_ERR_THREAD: i32 = 12;
+/// Nesting went too deep: host functions calling back into the library,
+/// chains of `__getattr__`, `repr` of nested containers (Python's `RecursionError`).
+pub const OBJ_ERR_RECURSION: i32 = 13;
 
 impl RawStatus {
-    /// The status this value stands for, or `None` when it is no enumerator.
+    /// The named status of this value, or `None` for a host's own code.
     pub fn get(self) -> Option<obj_status_t> {
         let index = usize::try_from(self.0).ok()?;
         ALL_STATUSES.get(index).copied()
@@ -115,17 +142,17 @@ impl RawStatus {
 
 impl From<obj_status_t> for RawStatus {
     fn from(status: obj_status_t) -> Self {
-        Self(status as c_int)
+        Self(status as i32)
     }
 }
 
 impl PartialEq<obj_status_t> for RawStatus {
     fn eq(&self, other: &obj_status_t) -> bool {
-        self.0 == *other as c_int
+        self.0 == *other as i32
     }
 }
 
-/// The printable name of any status value: the enumerator's, or
+/// The printable name of any status value: the named status's, or
 /// `"OBJ_UNKNOWN"` for a value that is none (a host's own code).
 pub(crate) fn status_name(status: RawStatus) -> &'static CStr {
     status.get().map_or(c"OBJ_UNKNOWN", obj_status_t::name)
@@ -279,15 +306,15 @@ mod tests {
     fn statuses_are_listed_in_value_order() {
         for (i, status) in ALL_STATUSES.into_iter().enumerate() {
             assert_eq!(status as usize, i);
-            assert_eq!(RawStatus(i as c_int).get(), Some(status));
+            assert_eq!(RawStatus(i as i32).get(), Some(status));
             assert_eq!(RawStatus::from(status).get(), Some(status));
         }
         assert_eq!(RawStatus(-1).get(), None);
-        assert_eq!(RawStatus(ALL_STATUSES.len() as c_int).get(), None);
+        assert_eq!(RawStatus(ALL_STATUSES.len() as i32).get(), None);
     }
 
     #[test]
-    fn names_match_the_enumerators() {
+    fn names_match_the_variants() {
         for status in ALL_STATUSES {
             assert_eq!(status.name().to_str().unwrap(), format!("{status:?}"));
         }

@@ -34,6 +34,7 @@ pub struct obj_gc_stats_t {
 ///
 /// `heap` is NULL or a live heap that no other call is using; `collected`
 /// is NULL or valid for writing one `size_t`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_gc_collect(
     heap: *mut obj_heap_t,
@@ -122,6 +123,7 @@ pub unsafe extern "C" fn obj_gc_is_enabled(heap: *const obj_heap_t) -> bool {
 /// # Safety
 ///
 /// `heap` is NULL or a live heap that no other call is using.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_gc_set_threshold(
     heap: *mut obj_heap_t,
@@ -150,6 +152,7 @@ pub unsafe extern "C" fn obj_gc_set_threshold(
 /// # Safety
 ///
 /// `heap` is NULL or a live heap that no other call is using.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_gc_set_full_growth(
     heap: *mut obj_heap_t,
@@ -170,6 +173,7 @@ pub unsafe extern "C" fn obj_gc_set_full_growth(
 ///
 /// `heap` is NULL or a live heap that no other call is changing; `out` is
 /// NULL or valid for writing one `obj_gc_stats_t`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_gc_stats(
     heap: *const obj_heap_t,

@@ -138,6 +138,7 @@ impl obj_heap_stats_t {
 ///
 /// The caller owns the heap and releases it with `obj_heap_free`. Returns NULL
 /// only when out of memory (`obj_last_error()` then says so).
+#[must_use]
 #[unsafe(no_mangle)]
 pub extern "C" fn obj_heap_new() -> *mut obj_heap_t {
     ffi_boundary("obj_heap_new", || -> Result<NonNull<obj_heap_t>> {
@@ -212,6 +213,7 @@ pub unsafe extern "C" fn obj_heap_free(heap: *mut obj_heap_t) {
 ///
 /// `heap` is NULL or a live heap from `obj_heap_new`, and no other call on it
 /// is running.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_heap_set_memory_limit(
     heap: *mut obj_heap_t,
@@ -237,6 +239,7 @@ pub unsafe extern "C" fn obj_heap_set_memory_limit(
 ///
 /// `heap` is NULL or a live heap from `obj_heap_new`; `pending` is NULL or
 /// valid for writing one `bool`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_heap_fail_allocation(
     heap: *mut obj_heap_t,
@@ -270,6 +273,7 @@ pub unsafe extern "C" fn obj_heap_fail_allocation(
 /// (`obj_incref`/`obj_decref`) during the call, and sees the call's effect
 /// before it counts again, as it does when the heap is handed over through a
 /// mutex, a queue or a thread join.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_heap_adopt(heap: *mut obj_heap_t) -> RawStatus {
     const F: &str = "obj_heap_adopt";
@@ -293,6 +297,7 @@ pub unsafe extern "C" fn obj_heap_adopt(heap: *mut obj_heap_t) -> RawStatus {
 /// # Safety
 ///
 /// `heap` is NULL or a live heap from `obj_heap_new`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_heap_check(heap: *mut obj_heap_t) -> RawStatus {
     const F: &str = "obj_heap_check";
@@ -313,6 +318,7 @@ pub unsafe extern "C" fn obj_heap_check(heap: *mut obj_heap_t) -> RawStatus {
 ///
 /// `heap` is NULL or a live heap from `obj_heap_new` that no other call is
 /// changing; `out` is NULL or valid for writing one `obj_heap_stats_t`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_heap_stats(
     heap: *const obj_heap_t,

@@ -9,8 +9,9 @@
 //!
 //! - it runs inside the panic boundary of `panic.rs`, so a Rust panic becomes
 //!   `OBJ_ERR_PANIC` (or NULL, or nothing) and never unwinds into C;
-//! - a failing call records a message for [`obj_last_error`] and returns an
-//!   [`obj_status_t`]; out-parameters are written only on `OBJ_OK`;
+//! - a failing call records a message for [`obj_last_error`] and returns a
+//!   status ([`RawStatus`], the header's `obj_status_t`); out-parameters are
+//!   written only on `OBJ_OK`;
 //! - a NULL where a pointer is required gives `OBJ_ERR_NULL_ARG` (the helpers
 //!   of `ptr.rs`);
 //! - it works inside the heap's gate (`objmodel::Heap::enter`): taking a heap
@@ -81,7 +82,12 @@ pub use containers::{
     obj_dict_del, obj_dict_get, obj_dict_item, obj_dict_new, obj_dict_set, obj_len,
     obj_list_append, obj_list_new, obj_list_set, obj_seq_get, obj_tuple_new,
 };
-pub use error::{RawStatus, obj_last_error, obj_set_last_error, obj_status_name, obj_status_t};
+pub use error::{
+    OBJ_ERR_ATTRIBUTE, OBJ_ERR_CALLBACK, OBJ_ERR_HEAP_MISMATCH, OBJ_ERR_INDEX, OBJ_ERR_KEY,
+    OBJ_ERR_MRO, OBJ_ERR_NO_MEMORY, OBJ_ERR_NULL_ARG, OBJ_ERR_PANIC, OBJ_ERR_RECURSION,
+    OBJ_ERR_THREAD, OBJ_ERR_TYPE, OBJ_ERR_VALUE, OBJ_OK, RawStatus, obj_last_error,
+    obj_set_last_error, obj_status_name, obj_status_t,
+};
 pub use gc::{
     obj_gc_collect, obj_gc_disable, obj_gc_enable, obj_gc_is_enabled, obj_gc_set_full_growth,
     obj_gc_set_threshold, obj_gc_stats, obj_gc_stats_t,

@@ -341,7 +341,7 @@ pub unsafe extern "C" fn obj_refcount(o: *const obj_t) -> usize {
     })
 }
 
-/// `type(o)`: a **borrowed** reference (the object keeps its type alive).
+/// `type(o)`: a borrowed reference (the object keeps its type alive).
 /// NULL for NULL (`obj_last_error()` then says so).
 ///
 /// # Safety
@@ -367,6 +367,7 @@ pub unsafe extern "C" fn obj_type_of(o: *const obj_t) -> *mut obj_t {
 /// # Safety
 ///
 /// `o` is NULL or a live object; `out_str` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_repr(o: *mut obj_t, out_str: *mut *mut obj_t) -> crate::RawStatus {
     ffi_boundary("obj_repr", || -> Result<()> {

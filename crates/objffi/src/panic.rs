@@ -23,7 +23,7 @@ use core::ptr::NonNull;
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::error::{RawStatus, Result, obj_status_t};
+use crate::error::{OBJ_ERR_PANIC, OBJ_OK, RawStatus, Result};
 
 /// What the Rust body of an export returns, and how that reaches C.
 pub(crate) trait FfiReturn {
@@ -37,10 +37,10 @@ pub(crate) trait FfiReturn {
 
 impl FfiReturn for Result<()> {
     type C = RawStatus;
-    const ON_PANIC: RawStatus = RawStatus(obj_status_t::OBJ_ERR_PANIC as core::ffi::c_int);
+    const ON_PANIC: RawStatus = RawStatus(OBJ_ERR_PANIC);
     fn into_c(self) -> RawStatus {
         match self {
-            Ok(()) => obj_status_t::OBJ_OK.into(),
+            Ok(()) => RawStatus(OBJ_OK),
             Err(error) => error.record(),
         }
     }
@@ -130,6 +130,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::obj_status_t;
     use crate::error::{Error, obj_last_error};
     use core::ffi::CStr;
 

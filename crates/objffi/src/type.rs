@@ -235,6 +235,7 @@ impl PayloadHooks for HostHooks {
 /// object; `spec` is NULL or a valid spec whose `slots` is NULL or points
 /// to `nslots` NUL-terminated strings (or NULLs); its hooks are safe to call
 /// as documented; `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_type_new(
     heap: *mut obj_heap_t,
@@ -290,7 +291,7 @@ pub unsafe extern "C" fn obj_type_new(
 }
 
 /// The method resolution order of `type`, itself first (C3): the first
-/// `min(cap, length)` classes are written to `buf` as **borrowed**
+/// `min(cap, length)` classes are written to `buf` as borrowed
 /// references (the class keeps them alive), and `*len` receives the full
 /// length; so `cap` 0 (with `buf` NULL) asks for the length. A non-class
 /// gives `OBJ_ERR_TYPE`.
@@ -299,6 +300,7 @@ pub unsafe extern "C" fn obj_type_new(
 ///
 /// `type` is NULL or a live object; `buf` is NULL or valid for writing `cap`
 /// pointers; `len` is NULL or valid for writing one `size_t`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_type_mro(
     r#type: *mut obj_t,
@@ -332,6 +334,7 @@ pub unsafe extern "C" fn obj_type_mro(
 ///
 /// `o` and `type` are NULL or live objects; `out` is NULL or valid for
 /// writing one `bool`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_is_instance(
     o: *mut obj_t,
@@ -359,6 +362,7 @@ pub unsafe extern "C" fn obj_is_instance(
 /// # Safety
 ///
 /// `type` is NULL or a live object; `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_alloc(r#type: *mut obj_t, out: *mut *mut obj_t) -> RawStatus {
     ffi_boundary("obj_alloc", || -> Result<()> {
@@ -405,6 +409,7 @@ pub unsafe extern "C" fn obj_payload(o: *mut obj_t) -> *mut c_void {
 /// `type` is NULL or a live object; `out` is NULL or valid for writing one
 /// `obj_type_layout_t`; `slot_offsets` is NULL or valid for writing `cap`
 /// `size_t`s.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_type_layout(
     r#type: *mut obj_t,

@@ -92,6 +92,7 @@ pub unsafe extern "C" fn obj_object_type(heap: *mut obj_heap_t) -> *mut obj_t {
 /// # Safety
 ///
 /// `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_int_new(
     heap: *mut obj_heap_t,
@@ -114,6 +115,7 @@ pub unsafe extern "C" fn obj_int_new(
 /// # Safety
 ///
 /// `o` is NULL or a live object; `out` is NULL or valid for writing one `int64_t`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_int_value(o: *const obj_t, out: *mut i64) -> RawStatus {
     ffi_boundary("obj_int_value", || -> Result<()> {
@@ -136,6 +138,7 @@ pub unsafe extern "C" fn obj_int_value(o: *const obj_t, out: *mut i64) -> RawSta
 /// # Safety
 ///
 /// `heap` is NULL or a live heap; `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_float_new(
     heap: *mut obj_heap_t,
@@ -158,6 +161,7 @@ pub unsafe extern "C" fn obj_float_new(
 /// # Safety
 ///
 /// `o` is NULL or a live object; `out` is NULL or valid for writing one `double`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_float_value(o: *const obj_t, out: *mut f64) -> RawStatus {
     ffi_boundary("obj_float_value", || -> Result<()> {
@@ -182,6 +186,7 @@ pub unsafe extern "C" fn obj_float_value(o: *const obj_t, out: *mut f64) -> RawS
 ///
 /// `heap` is NULL or a live heap; `utf8` is NULL or valid for reading `len`
 /// bytes; `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_str_new(
     heap: *mut obj_heap_t,
@@ -208,6 +213,7 @@ pub unsafe extern "C" fn obj_str_new(
 /// # Safety
 ///
 /// As for `obj_str_new`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_intern(
     heap: *mut obj_heap_t,
@@ -235,6 +241,7 @@ pub unsafe extern "C" fn obj_intern(
 ///
 /// `o` is NULL or a live object; `utf8` and `len` are NULL or valid for
 /// writing one pointer and one `size_t`.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_str_data(
     o: *const obj_t,

@@ -14,6 +14,7 @@ use crate::ptr::try_out;
 ///
 /// `target` is NULL or a live object; `callback` is NULL or a live object;
 /// `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_weakref_new(
     target: *mut obj_t,
@@ -45,6 +46,7 @@ pub unsafe extern "C" fn obj_weakref_new(
 /// # Safety
 ///
 /// `ref` is NULL or a live object; `out` is NULL or valid for writing one pointer.
+#[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_weakref_get(r#ref: *mut obj_t, out: *mut *mut obj_t) -> RawStatus {
     const F: &str = "obj_weakref_get";

@@ -1,4 +1,6 @@
-//! The committed `include/objffi.h` must be exactly what cbindgen generates.
+//! The committed `include/objffi.h` must be exactly what cbindgen generates,
+//! and read as a C header: no Rust markup or Rust file names leaking from
+//! the doc comments it is generated from.
 //!
 //! Run `ci/header.sh --bless` (or this test with `OBJFFI_BLESS=1`) to update it.
 
@@ -29,4 +31,30 @@ fn committed_header_is_fresh() {
             first_difference + 1
         );
     }
+}
+
+/// What a C reader should never meet in the header: code fences and
+/// intra-doc links of rustdoc, and names of the crate's Rust files.
+#[test]
+fn header_has_no_rust_markup() {
+    let header = fs::read_to_string(concat!(env!("OUT_DIR"), "/objffi.h"))
+        .expect("build.rs writes objffi.h");
+    let mut problems = Vec::new();
+    for (number, line) in header.lines().enumerate() {
+        for markup in ["```", "[`"] {
+            if line.contains(markup) {
+                problems.push(format!("line {}: {markup}: {line}", number + 1));
+            }
+        }
+        let words = line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'));
+        for word in words.filter(|w| w.len() > 3 && w.ends_with(".rs")) {
+            problems.push(format!("line {}: Rust file {word}: {line}", number + 1));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the header's doc comments (from crates/objffi/src) must be plain C-doc \
+         English:\n{}",
+        problems.join("\n")
+    );
 }
