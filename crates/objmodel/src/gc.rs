@@ -20,7 +20,7 @@ use core::ptr::NonNull;
 use objgc::{Gc, GcHost, GcLinks};
 
 use crate::heap::Heap;
-use crate::object::ObjRef;
+use crate::object::{Obj, ObjRef};
 use crate::types::{Kind, as_type};
 use crate::{func, instance, values, weakref};
 
@@ -217,62 +217,168 @@ impl Heap {
         found
     }
 
-    /// The cycle collector's settings and figures (collections themselves
-    /// go through [`Heap::collect`], which knows the heap's objects).
+    /// The cycle collector's settings, figures and introspection
+    /// (collections themselves go through [`Heap::collect`]).
     pub fn gc(&self) -> GcControl<'_> {
-        GcControl(&self.collector)
+        GcControl(self)
     }
 }
 
 /// A heap's cycle collector as its users see it: switched on and off,
-/// tuned, and read; never run against anything but its heap.
+/// tuned, read and looked into (CPython's `gc` module); never run against
+/// anything but its heap.
 #[derive(Clone, Copy)]
-pub struct GcControl<'h>(&'h objgc::Collector);
+pub struct GcControl<'h>(&'h Heap);
 
-impl GcControl<'_> {
+impl<'h> GcControl<'h> {
+    fn collector(&self) -> &'h objgc::Collector {
+        &self.0.collector
+    }
+
     /// Whether automatic collection is on.
     pub fn is_enabled(&self) -> bool {
-        self.0.is_enabled()
+        self.collector().is_enabled()
     }
 
     /// Turns automatic collection on or off ([`Heap::collect`] still works).
     pub fn set_enabled(&self, on: bool) {
-        self.0.set_enabled(on);
+        self.collector().set_enabled(on);
     }
 
     /// The thresholds of the three generations (700, 10, 10 by default).
     pub fn thresholds(&self) -> [usize; objgc::GENERATIONS] {
-        self.0.thresholds()
+        self.collector().thresholds()
     }
 
     /// Sets the thresholds; a generation-0 threshold of 0 stops automatic
     /// collection.
     pub fn set_thresholds(&self, t: [usize; objgc::GENERATIONS]) {
-        self.0.set_thresholds(t);
+        self.collector().set_thresholds(t);
     }
 
     /// See [`objgc::Collector::full_growth_percent`].
     pub fn full_growth_percent(&self) -> usize {
-        self.0.full_growth_percent()
+        self.collector().full_growth_percent()
     }
 
     /// See [`objgc::Collector::set_full_growth_percent`].
     pub fn set_full_growth_percent(&self, percent: usize) {
-        self.0.set_full_growth_percent(percent);
+        self.collector().set_full_growth_percent(percent);
     }
 
     /// The counts that the thresholds are compared with.
     pub fn counts(&self) -> [usize; objgc::GENERATIONS] {
-        self.0.counts()
+        self.collector().counts()
     }
 
     /// Figures per generation.
     pub fn stats(&self) -> [objgc::GcStats; objgc::GENERATIONS] {
-        self.0.stats()
+        self.collector().stats()
     }
 
     /// Objects tracked per generation.
     pub fn tracked(&self) -> [usize; objgc::GENERATIONS] {
-        self.0.tracked()
+        self.collector().tracked()
+    }
+
+    /// Whether the collector tracks `o` (`gc.is_tracked`): containers are
+    /// tracked from birth to death, immortal built-ins and atoms (int,
+    /// str, ...) never.
+    pub fn is_tracked(&self, o: &Obj<'h>) -> bool {
+        let r = o.raw();
+        is_container(r.ty().kind) && self.collector().is_tracked(links(r))
+    }
+
+    /// The objects the collector tracks, in generation `generation`
+    /// (0..=2), or all of them, frozen and saved ones included, for `None`
+    /// (`gc.get_objects`). Only containers: atoms are never tracked.
+    pub fn objects(&self, generation: Option<usize>) -> Vec<Obj<'h>> {
+        self.collector()
+            .objects(generation)
+            .into_iter()
+            .map(|g| object(g).new_obj())
+            .collect()
+    }
+
+    /// The objects `o` refers to (`gc.get_referents`): its type (for an
+    /// instance), slots, attribute values or dict, items, keys and values,
+    /// and what its payload's traverse hook reports.
+    pub fn referents(&self, o: &Obj<'h>) -> Vec<Obj<'h>> {
+        let mut found = Vec::new();
+        for_each_reference(o.raw(), |r| found.push(r.new_obj()));
+        found
+    }
+
+    /// The tracked objects that refer to `o` (`gc.get_referrers`): a walk
+    /// over every tracked object, so its cost is the heap's size.
+    pub fn referrers(&self, o: &Obj<'h>) -> Vec<Obj<'h>> {
+        let target = o.raw();
+        let mut found = Vec::new();
+        for g in self.collector().objects(None) {
+            let mut refers = false;
+            for_each_reference(object(g), |r| refers |= r == target);
+            if refers {
+                found.push(object(g).new_obj());
+            }
+        }
+        found
+    }
+
+    /// Moves every tracked object to a permanent generation that no
+    /// collection examines (`gc.freeze`: after start-up, the objects a
+    /// program keeps for good then cost collections nothing).
+    pub fn freeze(&self) {
+        self.collector().freeze();
+    }
+
+    /// Moves the permanent generation back to the oldest (`gc.unfreeze`).
+    pub fn unfreeze(&self) {
+        self.collector().unfreeze();
+    }
+
+    /// Objects in the permanent generation (`gc.get_freeze_count`).
+    pub fn freeze_count(&self) -> usize {
+        self.collector().freeze_count()
+    }
+
+    /// Whether collections keep what they find unreachable (`DEBUG_SAVEALL`).
+    pub fn saves_unreachable(&self) -> bool {
+        self.collector().saves_unreachable()
+    }
+
+    /// With `on`, collections keep the objects they find unreachable
+    /// instead of freeing them (CPython's `gc.set_debug(gc.DEBUG_SAVEALL)`):
+    /// weak references to them are cleared and finalisers run, then each
+    /// stays, intact, in [`GcControl::garbage`] until
+    /// [`GcControl::release_garbage`].
+    pub fn set_save_unreachable(&self, on: bool) {
+        self.collector().set_save_unreachable(on);
+    }
+
+    /// What collections kept while saving unreachable objects (`gc.garbage`).
+    pub fn garbage(&self) -> Vec<Obj<'h>> {
+        self.collector()
+            .saved()
+            .into_iter()
+            .map(|g| object(g).new_obj())
+            .collect()
+    }
+
+    /// Lets go of the kept objects (`del gc.garbage[:]`): what is still
+    /// cyclic is freed by the next full collection (unless saving is on).
+    pub fn release_garbage(&self) {
+        self.collector().release_saved(&Host(self.0));
+    }
+
+    /// Sets the function called at the start ([`objgc::Phase::Start`]) and
+    /// end ([`objgc::Phase::Stop`]) of each collection, with the
+    /// generation and that generation's figures (`gc.callbacks`); `None`
+    /// removes it. The callback may use the heap (a collection it asks for
+    /// at the start does nothing: one is running).
+    pub fn set_callback(
+        &self,
+        callback: Option<Box<dyn FnMut(objgc::Phase, usize, &objgc::GcStats)>>,
+    ) {
+        self.collector().set_callback(callback);
     }
 }

@@ -233,3 +233,75 @@ fn a_long_garbage_ring_is_collected_without_deep_recursion() {
     assert_eq!(heap.collect(2), n);
     assert_eq!(heap.stats().objects_live, baseline);
 }
+
+/// What the `gc` module lets a program ask: referents and referrers,
+/// tracked objects and generations, freeze, saved garbage, callbacks.
+#[test]
+fn the_heap_can_be_looked_into() {
+    let heap = Heap::new();
+    let gc = heap.gc();
+    gc.set_enabled(false);
+    let node = class(&heap, "Node");
+    let (a, b) = (node.call(&[]).unwrap(), node.call(&[]).unwrap());
+    let seven = heap.int(7).unwrap();
+    a.setattr("other", &b).unwrap();
+    a.setattr("n", &seven).unwrap();
+    b.setattr("other", &a).unwrap();
+
+    // Referents: the type, then the values in attribute order.
+    let referents = gc.referents(&a);
+    assert_eq!(referents.len(), 3);
+    assert!(referents[0].is(&node) && referents[1].is(&b) && referents[2].is(&seven));
+    let referrers = gc.referrers(&a);
+    assert_eq!(referrers.len(), 1);
+    assert!(referrers[0].is(&b));
+    assert!(gc.is_tracked(&a) && gc.is_tracked(&node));
+    assert!(!gc.is_tracked(&seven), "atoms are never tracked");
+    assert!(!gc.is_tracked(&heap.object_type()), "immortal built-ins are not");
+    let all = gc.objects(None);
+    assert!(all.iter().any(|o| o.is(&a)) && all.iter().any(|o| o.is(&b)));
+    assert!(gc.objects(Some(0)).iter().any(|o| o.is(&a)));
+    drop((all, referents, referrers));
+
+    // Freeze: nothing frozen is examined; unfreeze gives it back.
+    let tracked = gc.tracked().iter().sum::<usize>();
+    gc.freeze();
+    assert_eq!(gc.freeze_count(), tracked);
+    assert_eq!(gc.tracked(), [0, 0, 0]);
+    drop((a, b));
+    assert_eq!(heap.collect(2), 0, "the dropped cycle is frozen");
+    gc.unfreeze();
+    assert_eq!(heap.collect(2), 2);
+
+    // Saved garbage (DEBUG_SAVEALL), and callbacks around each collection.
+    let phases = std::rc::Rc::new(RefCell::new(Vec::new()));
+    let seen = phases.clone();
+    gc.set_callback(Some(Box::new(move |phase, generation, stats| {
+        seen.borrow_mut().push((phase, generation, stats.collected));
+    })));
+    gc.set_save_unreachable(true);
+    let (c, d) = (node.call(&[]).unwrap(), node.call(&[]).unwrap());
+    c.setattr("other", &d).unwrap();
+    d.setattr("other", &c).unwrap();
+    let c_address = c.as_ptr();
+    drop((c, d));
+    assert_eq!(heap.collect(2), 2);
+    let garbage = gc.garbage();
+    assert_eq!(garbage.len(), 2);
+    assert!(garbage.iter().any(|o| o.as_ptr() == c_address));
+    assert!(garbage[0].getattr("other").unwrap().is(&garbage[1]), "kept intact");
+    drop(garbage);
+    gc.set_save_unreachable(false);
+    gc.release_garbage();
+    assert!(gc.garbage().is_empty());
+    assert_eq!(heap.collect(2), 2, "freed once let go");
+    gc.set_callback(None);
+    let phases = phases.borrow();
+    assert_eq!(phases.len(), 4);
+    assert_eq!(phases[0], (objgc_phase_start(), 2, 2));
+    assert_eq!(phases[1].2, 4, "the figures after the first collection");
+}
+
+fn objgc_phase_start() -> objmodel::GcPhase {
+    objmodel::GcPhase::Start
+}
