@@ -144,6 +144,12 @@
  */
 #define OBJ_ERR_RECURSION 13
 
+/*
+ The debug flag of `obj_gc_set_debug` that keeps unreachable objects
+ (CPython's `gc.DEBUG_SAVEALL`, same value).
+ */
+#define OBJ_GC_DEBUG_SAVEALL 32
+
 /* ========================================================================
  * Types: handles, statuses, structs, callbacks
  * ======================================================================== */
@@ -371,6 +377,18 @@ typedef struct obj_gc_stats_t {
      */
     size_t tracked_by_generation[3];
 } obj_gc_stats_t;
+
+/*
+ A function called at the start (`phase` 0) and the end (`phase` 1) of
+ each collection, with the generation collected and, for that
+ generation, the unreachable objects found and those that could not be
+ freed so far (`gc.callbacks`). It may use the heap.
+ */
+typedef void (*obj_gc_callback_t)(void *data,
+                                  int32_t phase,
+                                  int32_t generation,
+                                  size_t collected,
+                                  size_t uncollectable);
 
 #ifdef __cplusplus
 extern "C" {
@@ -1288,6 +1306,140 @@ OBJ_MUST_USE obj_status_t obj_gc_set_full_growth(struct obj_heap_t *heap, size_t
  NULL or valid for writing one `obj_gc_stats_t`.
  */
 OBJ_MUST_USE obj_status_t obj_gc_stats(const struct obj_heap_t *heap, struct obj_gc_stats_t *out);
+
+/*
+ `*out` receives a new list of the objects `o` refers to
+ (`gc.get_referents`): its type (for an instance), slots, attribute
+ values or dict, items, keys and values, and what its payload's traverse
+ hook reports.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `o` is NULL or a live object; `out` is NULL or valid for writing one
+ pointer.
+ */
+OBJ_MUST_USE obj_status_t obj_gc_referents(struct obj_t *o, struct obj_t **out);
+
+/*
+ `*out` receives a new list of the tracked objects that refer to `o`
+ (`gc.get_referrers`). It looks at every tracked object: its cost is the
+ heap's size.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `o` is NULL or a live object; `out` is NULL or valid for writing one
+ pointer.
+ */
+OBJ_MUST_USE obj_status_t obj_gc_referrers(struct obj_t *o, struct obj_t **out);
+
+/*
+ `*out` receives a new list of the objects the collector tracks in
+ `generation` (0, 1 or 2), or of all of them for -1, frozen and saved
+ ones included (`gc.get_objects`). Only containers are tracked (not
+ ints, floats, strs, nor the immortal built-ins); the list itself is not
+ in it. A generation outside -1..=2 gives `OBJ_ERR_VALUE`.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `heap` is NULL or a live heap that no other call is using; `out` is
+ NULL or valid for writing one pointer.
+ */
+OBJ_MUST_USE
+obj_status_t obj_gc_get_objects(struct obj_heap_t *heap,
+                                int32_t generation,
+                                struct obj_t **out);
+
+/*
+ Whether the collector tracks `o` (`gc.is_tracked`); false for NULL.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `o` is NULL or a live object.
+ */
+bool obj_gc_is_tracked(struct obj_t *o);
+
+/*
+ Moves every tracked object to a permanent generation that no
+ collection examines (`gc.freeze`, e.g. after start-up: what a program
+ keeps for good then costs collections nothing); `obj_gc_unfreeze`
+ moves them back to the oldest generation.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `heap` is NULL or a live heap that no other call is using.
+ */
+OBJ_MUST_USE obj_status_t obj_gc_freeze(struct obj_heap_t *heap);
+
+/*
+ Moves the permanent generation back to the oldest one (`gc.unfreeze`).
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `heap` is NULL or a live heap that no other call is using.
+ */
+OBJ_MUST_USE obj_status_t obj_gc_unfreeze(struct obj_heap_t *heap);
+
+/*
+ Objects in the permanent generation (`gc.get_freeze_count`); 0 for NULL.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `heap` is NULL or a live heap that no other call is changing.
+ */
+size_t obj_gc_freeze_count(const struct obj_heap_t *heap);
+
+/*
+ Sets the collector's debug flags (`gc.set_debug`): with
+ `OBJ_GC_DEBUG_SAVEALL`, collections keep the objects they find
+ unreachable instead of freeing them (weak references to them are
+ cleared and finalisers run as usual), for the host to look at with
+ `obj_gc_garbage` until `obj_gc_release_garbage`. Other bits give
+ `OBJ_ERR_VALUE`.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `heap` is NULL or a live heap that no other call is using.
+ */
+OBJ_MUST_USE obj_status_t obj_gc_set_debug(struct obj_heap_t *heap, uint32_t flags);
+
+/*
+ `*out` receives a new list of the objects kept by collections run with
+ `OBJ_GC_DEBUG_SAVEALL` (`gc.garbage`).
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `heap` is NULL or a live heap that no other call is using; `out` is
+ NULL or valid for writing one pointer.
+ */
+OBJ_MUST_USE obj_status_t obj_gc_garbage(struct obj_heap_t *heap, struct obj_t **out);
+
+/*
+ Lets go of the objects `OBJ_GC_DEBUG_SAVEALL` kept (`del
+ gc.garbage[:]`): those still in cycles are freed by the next full
+ collection run without the flag.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `heap` is NULL or a live heap that no other call is using.
+ */
+OBJ_MUST_USE obj_status_t obj_gc_release_garbage(struct obj_heap_t *heap);
+
+/*
+ Sets the function called at the start and end of each collection, with
+ `data` (the host's, passed as is; it must outlive the callback's use);
+ NULL removes it (`gc.callbacks`). One callback per heap: a new one
+ replaces the old.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `heap` is NULL or a live heap that no other call is using; `callback`
+ is NULL or may be called as `obj_gc_callback_t` says, with `data`,
+ until it is replaced or the heap is freed.
+ */
+OBJ_MUST_USE
+obj_status_t obj_gc_set_callback(struct obj_heap_t *heap,
+                                 obj_gc_callback_t callback,
+                                 void *data);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -85,6 +85,124 @@ static int full_collections_of_a_growing_heap(void) {
     return failures;
 }
 
+/* Whether the list `list` holds `o`. */
+static bool list_holds(obj_t *list, obj_t *o) {
+    size_t n = 0;
+    if (obj_len(list, &n) != OBJ_OK) return false;
+    for (size_t i = 0; i < n; ++i) {
+        obj_t *item = NULL;
+        if (obj_seq_get(list, (int64_t)i, &item) != OBJ_OK) return false;
+        obj_decref(item);
+        if (item == o) return true;
+    }
+    return false;
+}
+
+static size_t list_len(obj_t *list) {
+    size_t n = (size_t)-1;
+    ignore_status(obj_len(list, &n));
+    return n;
+}
+
+/* Counts the collection callback's calls: [0] starts, [1] stops; [2] the
+ * `collected` figure of the last stop. */
+static void count_phases(void *data, int32_t phase, int32_t generation, size_t collected,
+                         size_t uncollectable) {
+    size_t *seen = data;
+    (void)generation;
+    (void)uncollectable;
+    seen[phase == 0 ? 0 : 1] += 1;
+    if (phase == 1) seen[2] = collected;
+}
+
+/* CPython's gc module through the C ABI: referents and referrers, tracked
+ * objects, freeze, DEBUG_SAVEALL's garbage, callbacks, and bad input. */
+static int looking_into_the_heap(void) {
+    int failures = 0;
+    obj_heap_t *heap = obj_heap_new();
+    obj_gc_disable(heap);
+    obj_t *node = NULL, *a = NULL, *b = NULL, *list = NULL, *seven = NULL;
+    CHECK_STATUS(failures, obj_type_new(heap, "Node", NULL, 0, NULL, &node), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(node, &a), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(node, &b), OBJ_OK);
+    CHECK_STATUS(failures, obj_int_new(heap, 7, &seven), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(a, "other", b), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(a, "n", seven), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(b, "other", a), OBJ_OK);
+
+    CHECK_STATUS(failures, obj_gc_referents(a, &list), OBJ_OK);
+    CHECK(failures, list_len(list) == 3);
+    CHECK(failures, list_holds(list, node) && list_holds(list, b) && list_holds(list, seven));
+    obj_decref(list);
+    CHECK_STATUS(failures, obj_gc_referrers(a, &list), OBJ_OK);
+    CHECK(failures, list_len(list) == 1 && list_holds(list, b));
+    obj_decref(list);
+    CHECK(failures, obj_gc_is_tracked(a) && obj_gc_is_tracked(node));
+    CHECK(failures, !obj_gc_is_tracked(seven) && !obj_gc_is_tracked(NULL));
+    CHECK_STATUS(failures, obj_gc_get_objects(heap, -1, &list), OBJ_OK);
+    CHECK(failures, list_holds(list, a) && list_holds(list, b) && !list_holds(list, list));
+    obj_decref(list);
+    CHECK_STATUS(failures, obj_gc_get_objects(heap, 2, &list), OBJ_OK);
+    CHECK(failures, !list_holds(list, a)); /* still young */
+    obj_decref(list);
+
+    /* Frozen: the dropped cycle is not found until unfrozen. */
+    CHECK_STATUS(failures, obj_gc_freeze(heap), OBJ_OK);
+    CHECK(failures, obj_gc_freeze_count(heap) >= 3);
+    obj_decref(a);
+    obj_decref(b);
+    size_t found = 99;
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, &found), OBJ_OK);
+    CHECK(failures, found == 0);
+    CHECK_STATUS(failures, obj_gc_unfreeze(heap), OBJ_OK);
+    CHECK(failures, obj_gc_freeze_count(heap) == 0);
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, &found), OBJ_OK);
+    CHECK(failures, found == 2);
+
+    /* DEBUG_SAVEALL keeps what a collection finds, intact; callbacks see it. */
+    size_t seen[3] = {0, 0, 0};
+    CHECK_STATUS(failures, obj_gc_set_callback(heap, count_phases, seen), OBJ_OK);
+    CHECK_STATUS(failures, obj_gc_set_debug(heap, OBJ_GC_DEBUG_SAVEALL), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(node, &a), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(node, &b), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(a, "other", b), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(b, "other", a), OBJ_OK);
+    obj_t *kept_a = a; /* compared by address only */
+    obj_decref(a);
+    obj_decref(b);
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, &found), OBJ_OK);
+    CHECK(failures, found == 2);
+    CHECK_STATUS(failures, obj_gc_garbage(heap, &list), OBJ_OK);
+    CHECK(failures, list_len(list) == 2 && list_holds(list, kept_a));
+    obj_t *other = NULL;
+    CHECK_STATUS(failures, obj_getattr_str(kept_a, "other", &other), OBJ_OK); /* intact */
+    CHECK(failures, list_holds(list, other));
+    obj_decref(other);
+    obj_decref(list);
+    CHECK_STATUS(failures, obj_gc_set_debug(heap, 0), OBJ_OK);
+    CHECK_STATUS(failures, obj_gc_release_garbage(heap), OBJ_OK);
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, &found), OBJ_OK);
+    CHECK(failures, found == 2);
+    CHECK(failures, seen[0] == 2 && seen[1] == 2 && seen[2] >= 4);
+    CHECK_STATUS(failures, obj_gc_set_callback(heap, NULL, NULL), OBJ_OK);
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, &found), OBJ_OK);
+    CHECK(failures, seen[0] == 2); /* removed */
+
+    /* Bad input. */
+    CHECK_STATUS(failures, obj_gc_referents(NULL, &list), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_gc_referrers(node, NULL), OBJ_ERR_NULL_ARG);
+    CHECK_ERROR(failures, obj_gc_get_objects(heap, 3, &list), OBJ_ERR_VALUE,
+                "obj_gc_get_objects: invalid generation 3 (0..2, or -1 for all)");
+    CHECK_ERROR(failures, obj_gc_set_debug(heap, 1), OBJ_ERR_VALUE,
+                "obj_gc_set_debug: unknown debug flags 0x1 (only OBJ_GC_DEBUG_SAVEALL)");
+    CHECK_STATUS(failures, obj_gc_freeze(NULL), OBJ_ERR_NULL_ARG);
+    CHECK(failures, obj_gc_freeze_count(NULL) == 0);
+    obj_decref(seven);
+    obj_decref(node);
+    obj_heap_free(heap);
+    return failures;
+}
+
 int objffi_c_test_gc(void) {
     int failures = 0;
     obj_heap_t *heap = obj_heap_new();
@@ -245,5 +363,6 @@ int objffi_c_test_gc(void) {
     obj_decref(node);
     obj_heap_free(heap);
     failures += full_collections_of_a_growing_heap();
+    failures += looking_into_the_heap();
     return failures;
 }

@@ -89,8 +89,11 @@ pub use error::{
     obj_set_last_error, obj_status_name, obj_status_t,
 };
 pub use gc::{
-    obj_gc_collect, obj_gc_disable, obj_gc_enable, obj_gc_is_enabled, obj_gc_set_full_growth,
-    obj_gc_set_threshold, obj_gc_stats, obj_gc_stats_t,
+    OBJ_GC_DEBUG_SAVEALL, obj_gc_callback_t, obj_gc_collect, obj_gc_disable, obj_gc_enable,
+    obj_gc_freeze, obj_gc_freeze_count, obj_gc_garbage, obj_gc_get_objects, obj_gc_is_enabled,
+    obj_gc_is_tracked, obj_gc_referents, obj_gc_referrers, obj_gc_release_garbage,
+    obj_gc_set_callback, obj_gc_set_debug, obj_gc_set_full_growth, obj_gc_set_threshold,
+    obj_gc_stats, obj_gc_stats_t, obj_gc_unfreeze,
 };
 pub use heap::{
     obj_heap_adopt, obj_heap_check, obj_heap_fail_allocation, obj_heap_free, obj_heap_new,

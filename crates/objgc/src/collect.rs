@@ -54,7 +54,9 @@ pub enum Phase {
     Stop,
 }
 
-type Callback = Box<dyn FnMut(Phase, usize, &GcStats)>;
+/// A function called at the start and end of each collection, with the
+/// phase, the generation collected and that generation's figures.
+pub type Callback = Box<dyn FnMut(Phase, usize, &GcStats)>;
 
 /// A generational cycle collector. Single-threaded: its host serialises calls.
 pub struct Collector {

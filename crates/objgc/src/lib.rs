@@ -92,7 +92,7 @@ mod refcount;
 mod scope;
 mod sync;
 
-pub use collect::{Collector, DEFAULT_FULL_GROWTH_PERCENT, GENERATIONS, GcStats, Phase};
+pub use collect::{Callback, Collector, DEFAULT_FULL_GROWTH_PERCENT, GENERATIONS, GcStats, Phase};
 pub use gate::{Gate, thread_token};
 pub use list::GcLinks;
 pub use refcount::{Decref, FLAG_A, FLAG_B, Handoff, RefCount, SHARED_SATURATE};

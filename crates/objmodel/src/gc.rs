@@ -375,10 +375,7 @@ impl<'h> GcControl<'h> {
     /// generation and that generation's figures (`gc.callbacks`); `None`
     /// removes it. The callback may use the heap (a collection it asks for
     /// at the start does nothing: one is running).
-    pub fn set_callback(
-        &self,
-        callback: Option<Box<dyn FnMut(objgc::Phase, usize, &objgc::GcStats)>>,
-    ) {
+    pub fn set_callback(&self, callback: Option<objgc::Callback>) {
         self.collector().set_callback(callback);
     }
 }

@@ -257,7 +257,10 @@ fn the_heap_can_be_looked_into() {
     assert!(referrers[0].is(&b));
     assert!(gc.is_tracked(&a) && gc.is_tracked(&node));
     assert!(!gc.is_tracked(&seven), "atoms are never tracked");
-    assert!(!gc.is_tracked(&heap.object_type()), "immortal built-ins are not");
+    assert!(
+        !gc.is_tracked(&heap.object_type()),
+        "immortal built-ins are not"
+    );
     let all = gc.objects(None);
     assert!(all.iter().any(|o| o.is(&a)) && all.iter().any(|o| o.is(&b)));
     assert!(gc.objects(Some(0)).iter().any(|o| o.is(&a)));
@@ -289,7 +292,10 @@ fn the_heap_can_be_looked_into() {
     let garbage = gc.garbage();
     assert_eq!(garbage.len(), 2);
     assert!(garbage.iter().any(|o| o.as_ptr() == c_address));
-    assert!(garbage[0].getattr("other").unwrap().is(&garbage[1]), "kept intact");
+    assert!(
+        garbage[0].getattr("other").unwrap().is(&garbage[1]),
+        "kept intact"
+    );
     drop(garbage);
     gc.set_save_unreachable(false);
     gc.release_garbage();
