@@ -40,7 +40,7 @@ use crate::delayed::DelayedFreeList;
 use crate::large::{self, LargeHeader};
 use crate::pool::{self, Pool};
 use crate::size_class::{NUM_SIZE_CLASSES, class_size, size_class_of};
-use crate::stats::{ClassStats, HeapStats};
+use crate::stats::{ArenaOccupancy, ClassStats, HeapStats, PoolOccupancy};
 use crate::{AllocError, AllocErrorKind, debug, os, valgrind};
 
 /// Running totals behind [`HeapStats`].
@@ -497,6 +497,38 @@ impl HeapCore {
     }
 
     // ----- statistics and validation ----------------------------------------
+
+    /// Every arena with the occupancy of each of its pools.
+    pub(crate) fn arena_map(&self) -> Vec<ArenaOccupancy> {
+        self.arenas()
+            .map(|arena| {
+                let base = arena::base(arena);
+                // SAFETY: `arena` is live; pools below `untouched_from` have
+                // headers, the others were never used.
+                let touched = unsafe { (*arena).untouched_from } as usize;
+                let pools = (0..POOLS_PER_ARENA)
+                    .map(|i| {
+                        if i >= touched {
+                            return None;
+                        }
+                        // SAFETY: a pool of a live arena with a header.
+                        let pool = unsafe { base.add(i * arena::POOL_SIZE) }.cast::<Pool>();
+                        // SAFETY: as above.
+                        let (used, class) = unsafe { ((*pool).used, (*pool).class) };
+                        (used > 0).then(|| PoolOccupancy {
+                            block_size: class_size(class as usize),
+                            used: used as usize,
+                            capacity: pool::capacity(pool, class as usize),
+                        })
+                    })
+                    .collect();
+                ArenaOccupancy {
+                    address: base.addr(),
+                    pools,
+                }
+            })
+            .collect()
+    }
 
     pub(crate) fn stats(&self) -> HeapStats {
         let c = &self.counts;

@@ -71,7 +71,7 @@ pub use global::ObjHeapAlloc;
 pub use size_class::{
     ALIGNMENT, MAX_POOLED_REQUEST, MAX_SMALL_SIZE, NUM_SIZE_CLASSES, class_size, size_class_of,
 };
-pub use stats::{ClassStats, HeapStats};
+pub use stats::{ArenaOccupancy, ClassStats, HeapStats, PoolOccupancy};
 
 use delayed::DelayedFreeList;
 use heap::HeapCore;
@@ -164,6 +164,12 @@ impl Heap {
     /// inconsistency found. Costs time proportional to the heap's size.
     pub fn check(&self) -> Result<(), String> {
         self.core.check()
+    }
+
+    /// The arenas and how full each of their pools is (for pictures of
+    /// fragmentation). Costs time proportional to the number of arenas.
+    pub fn arena_map(&self) -> Vec<ArenaOccupancy> {
+        self.core.arena_map()
     }
 }
 

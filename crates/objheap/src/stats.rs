@@ -104,3 +104,24 @@ impl fmt::Display for HeapStats {
         }
     }
 }
+
+/// One pool as [`crate::Heap::arena_map`] sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOccupancy {
+    /// Bytes of each block of the pool's size class.
+    pub block_size: usize,
+    /// Blocks in use.
+    pub used: usize,
+    /// Blocks the pool holds.
+    pub capacity: usize,
+}
+
+/// One arena as [`crate::Heap::arena_map`] sees it: its pools in address
+/// order, `None` for an empty one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArenaOccupancy {
+    /// The arena's first byte.
+    pub address: usize,
+    /// Its [`crate::POOLS_PER_ARENA`] pools.
+    pub pools: Vec<Option<PoolOccupancy>>,
+}

@@ -426,3 +426,38 @@ fn blocks_freed_on_other_threads_come_back_on_the_next_allocation() {
     // SAFETY: allocated above.
     unsafe { heap.free(p, 32) };
 }
+
+/// The arena map counts each pool's blocks as the statistics do, lists
+/// every pool of every arena, and leaves empty pools out.
+#[test]
+fn the_arena_map_matches_the_statistics() {
+    let mut heap = Heap::new();
+    let blocks: Vec<_> = (0..5000)
+        .map(|i| (heap.alloc(16 + (i % 4) * 16).unwrap(), 16 + (i % 4) * 16))
+        .collect();
+    let map = heap.arena_map();
+    let stats = heap.stats();
+    assert_eq!(map.len(), stats.arenas);
+    assert!(
+        map.iter()
+            .all(|a| a.pools.len() == objheap::POOLS_PER_ARENA)
+    );
+    assert!(map.iter().all(|a| a.address % objheap::ARENA_SIZE == 0));
+    let pools: Vec<_> = map.iter().flat_map(|a| a.pools.iter().flatten()).collect();
+    assert_eq!(pools.len(), stats.pools);
+    assert_eq!(pools.iter().map(|p| p.used).sum::<usize>(), 5000);
+    assert_eq!(
+        pools.iter().map(|p| p.used * p.block_size).sum::<usize>(),
+        stats.bytes_in_use
+    );
+    assert!(pools.iter().all(|p| p.used <= p.capacity && p.capacity > 0));
+    for (p, size) in blocks {
+        // SAFETY: allocated above with this size, freed once.
+        unsafe { heap.free(p, size) };
+    }
+    let empty = heap.arena_map();
+    assert!(
+        empty.iter().all(|a| a.pools.iter().all(Option::is_none)),
+        "no pool in use"
+    );
+}
