@@ -523,6 +523,22 @@ OBJ_MUST_USE obj_status_t obj_heap_adopt(struct obj_heap_t *heap);
 OBJ_MUST_USE obj_status_t obj_heap_check(struct obj_heap_t *heap);
 
 /*
+ Writes a snapshot of the heap to the file at `path` (UTF-8; created or
+ truncated): every tracked object and every object they refer to, with
+ type, size, count, generation and named references, and the
+ allocator's arenas, as the JSON document `docs/heap-snapshot.md`
+ describes (`objrt-inspect` reads it). It allocates nothing in the heap
+ and runs no host code except payload traverse hooks. A file that
+ cannot be written gives `OBJ_ERR_VALUE` with the system's reason.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `heap` is NULL or a live heap that no other call is using; `path` is
+ NULL or a NUL-terminated string.
+ */
+OBJ_MUST_USE obj_status_t obj_heap_snapshot(struct obj_heap_t *heap, const char *path);
+
+/*
  Writes the heap's statistics to `*out`.
 
  `heap` is borrowed; `*out` is written only on `OBJ_OK`. Returns

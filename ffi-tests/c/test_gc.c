@@ -2,6 +2,8 @@
  * reference counting cannot free are collected, reachable objects never
  * are, __del__ runs once (and may resurrect), weak references are cleared
  * with their callbacks run, automatic collection, and the bad inputs. */
+#include <unistd.h>
+
 #include "check.h"
 
 static int callbacks_run;
@@ -187,6 +189,32 @@ static int looking_into_the_heap(void) {
     CHECK_STATUS(failures, obj_gc_set_callback(heap, NULL, NULL), OBJ_OK);
     CHECK_STATUS(failures, obj_gc_collect(heap, -1, &found), OBJ_OK);
     CHECK(failures, seen[0] == 2); /* removed */
+
+    /* A snapshot of the heap, read back: JSON with this heap's objects in it
+     * (tests/snapshot.rs of objmodel checks the format field by field). */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/objrt-test-snapshot-%ld.json", (long)getpid());
+    CHECK_STATUS(failures, obj_heap_snapshot(heap, path), OBJ_OK);
+    FILE *f = fopen(path, "r");
+    CHECK(failures, f != NULL);
+    if (f != NULL) {
+        static char text[1 << 16];
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        text[n] = '\0';
+        fclose(f);
+        char node_id[40];
+        snprintf(node_id, sizeof node_id, "{\"id\":%lu,", (unsigned long)(uintptr_t)node);
+        static const char head[] = "{\"format\":\"objrt-heap-snapshot\",\"version\":1,";
+        CHECK(failures, strncmp(text, head, sizeof head - 1) == 0);
+        CHECK(failures, strstr(text, node_id) != NULL);
+        CHECK(failures, strstr(text, "\"arenas\":[") != NULL);
+    }
+    remove(path);
+    CHECK_ERROR(failures, obj_heap_snapshot(heap, "/nonexistent-dir/x.json"), OBJ_ERR_VALUE,
+                "obj_heap_snapshot: cannot write '/nonexistent-dir/x.json': No such file or "
+                "directory (os error 2)");
+    CHECK_STATUS(failures, obj_heap_snapshot(heap, NULL), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_heap_snapshot(NULL, path), OBJ_ERR_NULL_ARG);
 
     /* Bad input. */
     CHECK_STATUS(failures, obj_gc_referents(NULL, &list), OBJ_ERR_NULL_ARG);

@@ -97,7 +97,7 @@ pub use gc::{
 };
 pub use heap::{
     obj_heap_adopt, obj_heap_check, obj_heap_fail_allocation, obj_heap_free, obj_heap_new,
-    obj_heap_set_memory_limit, obj_heap_stats, obj_heap_stats_t, obj_heap_t,
+    obj_heap_set_memory_limit, obj_heap_snapshot, obj_heap_stats, obj_heap_stats_t, obj_heap_t,
 };
 pub use object::{obj_decref, obj_incref, obj_refcount, obj_repr, obj_t, obj_type_of};
 pub use types::{

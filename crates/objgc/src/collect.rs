@@ -333,6 +333,11 @@ impl Collector {
             .set(self.long_lived_pending.get() + n);
     }
 
+    /// The objects of the permanent generation.
+    pub fn frozen(&self) -> Vec<Gc> {
+        self.permanent.iter().collect()
+    }
+
     /// Objects in the permanent generation (`gc.get_freeze_count`).
     pub fn freeze_count(&self) -> usize {
         self.permanent.len()

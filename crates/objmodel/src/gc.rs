@@ -66,33 +66,95 @@ pub(crate) struct Host<'a>(pub(crate) &'a Heap);
 /// Calls `visit` with each reference `o` holds (to any object).
 #[inline]
 pub(crate) fn for_each_reference(o: ObjRef, mut visit: impl FnMut(ObjRef)) {
+    for_each_edge::<false>(o, |_, r| visit(r));
+}
+
+/// Where an object holds a reference (heap snapshots name them so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Edge {
+    /// An instance's class.
+    Type,
+    /// Inside an instance: a slot, an attribute, its dict or its payload.
+    Instance(instance::InstanceEdge),
+    /// A class's namespace dict.
+    Namespace,
+    /// A class's base at this index.
+    Base(usize),
+    /// A tuple's or list's item at this index.
+    Item(usize),
+    /// The key of a dict's entry at this position.
+    Key(usize),
+    /// The value of a dict's entry at this position.
+    Value(usize),
+    /// A bound method's function.
+    Function,
+    /// A bound method's object.
+    SelfObject,
+    /// A property's getter.
+    Getter,
+    /// A property's setter.
+    Setter,
+    /// A weak reference's callback.
+    Callback,
+}
+
+/// [`for_each_reference`], saying where each reference is held when
+/// `NAMED` (heap snapshots); `None` otherwise, so the collector's
+/// traversal pays nothing for the names.
+#[inline(always)]
+pub(crate) fn for_each_edge<const NAMED: bool>(
+    o: ObjRef,
+    mut visit: impl FnMut(Option<Edge>, ObjRef),
+) {
+    let name = |edge: &dyn Fn() -> Edge| NAMED.then(edge);
     let ty = o.ty();
     match ty.kind {
         Kind::Object => {
-            visit(ty.as_ref());
-            instance::for_each_reference(o, visit);
+            visit(name(&|| Edge::Type), ty.as_ref());
+            instance::for_each_edge::<NAMED>(o, |e, r| visit(e.map(Edge::Instance), r));
         }
         Kind::Type => {
             let t = as_type(o);
-            visit(t.dict);
-            t.bases.iter().for_each(|&b| visit(b));
+            visit(name(&|| Edge::Namespace), t.dict);
+            for (i, &b) in t.bases.iter().enumerate() {
+                visit(name(&|| Edge::Base(i)), b);
+            }
         }
-        Kind::Tuple => values::tuple_items(o).iter().for_each(|&i| visit(i)),
-        Kind::List => values::list_mut(o).items.iter().for_each(|&i| visit(i)),
-        Kind::Dict => values::dict_mut(o).map.iter().for_each(|(&k, &v)| {
-            visit(k);
-            visit(v);
-        }),
+        Kind::Tuple => {
+            for (i, &r) in values::tuple_items(o).iter().enumerate() {
+                visit(name(&|| Edge::Item(i)), r);
+            }
+        }
+        Kind::List => {
+            for (i, &r) in values::list_mut(o).items.iter().enumerate() {
+                visit(name(&|| Edge::Item(i)), r);
+            }
+        }
+        Kind::Dict => {
+            for (i, (&k, &v)) in values::dict_mut(o).map.iter().enumerate() {
+                visit(name(&|| Edge::Key(i)), k);
+                visit(name(&|| Edge::Value(i)), v);
+            }
+        }
         Kind::Method => {
             let m = func::method(o);
-            visit(m.func);
-            visit(m.self_);
+            visit(name(&|| Edge::Function), m.func);
+            visit(name(&|| Edge::SelfObject), m.self_);
         }
         Kind::Property => {
             let p = func::property(o);
-            p.getter.into_iter().chain(p.setter).for_each(visit);
+            if let Some(g) = p.getter {
+                visit(name(&|| Edge::Getter), g);
+            }
+            if let Some(s) = p.setter {
+                visit(name(&|| Edge::Setter), s);
+            }
         }
-        Kind::WeakRef => weakref::weakref(o).callback.into_iter().for_each(visit),
+        Kind::WeakRef => {
+            if let Some(c) = weakref::weakref(o).callback {
+                visit(name(&|| Edge::Callback), c);
+            }
+        }
         _ => {}
     }
 }

@@ -528,6 +528,11 @@ impl Heap {
         &self.attr_sites[i as usize]
     }
 
+    /// The allocator's arenas and how full each pool is.
+    pub(crate) fn arena_map(&self) -> Vec<objheap::ArenaOccupancy> {
+        self.mem().arena_map()
+    }
+
     /// Counts of objects and memory.
     pub fn stats(&self) -> Stats {
         Stats {

@@ -473,24 +473,44 @@ fn run_revived(heap: &Heap, o: ObjRef, run: impl FnOnce()) -> bool {
     }
 }
 
+/// Where an instance holds a reference (for heap snapshots).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InstanceEdge {
+    /// The slot at this index of the class's layout.
+    Slot(usize),
+    /// The attribute of this name (an interned str).
+    Attribute(ObjRef),
+    /// The instance's `__dict__` (dict mode).
+    Dict,
+    /// Reported by the payload's traverse hook.
+    Payload,
+}
+
 /// Calls `visit` with each reference an instance holds (not its type):
-/// slots, attribute values (or its dict), and what its payload reports.
-#[inline]
-pub(crate) fn for_each_reference(o: ObjRef, mut visit: impl FnMut(ObjRef)) {
+/// slots, attribute values (or its dict), and what its payload reports,
+/// with where it is held when `NAMED` (heap snapshots), `None` otherwise
+/// (the collector, which so pays nothing for the names).
+#[inline(always)]
+pub(crate) fn for_each_edge<const NAMED: bool>(
+    o: ObjRef,
+    mut visit: impl FnMut(Option<InstanceEdge>, ObjRef),
+) {
+    let name = |edge: &dyn Fn() -> InstanceEdge| NAMED.then(edge);
     let ty = o.ty();
-    for &offset in &ty.layout.slots {
+    for (i, &offset) in ty.layout.slots.iter().enumerate() {
         // SAFETY: the slot cell lies inside the instance.
         if let Some(v) = unsafe { *crate::func::slot_cell(o, offset).as_ptr() } {
-            visit(v);
+            visit(name(&|| InstanceEdge::Slot(i)), v);
         }
     }
     if let Some(p) = pair(o) {
         let s = p.shape.get();
         if s == dict_mode() {
-            visit(dict_of(p));
+            visit(name(&|| InstanceEdge::Dict), dict_of(p));
         } else if !s.is_null() {
-            for i in 0..unsafe_shape(s).keys.len() {
-                visit(value_at(o, i));
+            let keys = &unsafe_shape(s).keys;
+            for i in 0..keys.len() {
+                visit(name(&|| InstanceEdge::Attribute(keys[i])), value_at(o, i));
             }
         }
     }
@@ -498,7 +518,9 @@ pub(crate) fn for_each_reference(o: ObjRef, mut visit: impl FnMut(ObjRef)) {
         // The collector's tags are in place: the hook may only report.
         let heap = o.ty().heap();
         let _reporting = objgc::FlagScope::enter(&heap.in_traverse_hook);
-        hooks.traverse(payload, &mut |r| visit(r.raw()));
+        hooks.traverse(payload, &mut |r| {
+            visit(name(&|| InstanceEdge::Payload), r.raw())
+        });
     }
 }
 

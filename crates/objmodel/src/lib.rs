@@ -106,6 +106,7 @@ mod nesting;
 mod object;
 mod ordered_map;
 mod repr;
+mod snapshot;
 mod string;
 mod types;
 mod values;
