@@ -40,6 +40,7 @@ impl Heap {
         let mut writer = ObjectWriter {
             out,
             seen: HashSet::new(),
+            edges: Vec::new(),
             untracked: Vec::new(),
             slot_names: HashMap::new(),
             first: true,
@@ -96,8 +97,11 @@ enum Generation {
 /// Writes object records, remembering what it wrote.
 struct ObjectWriter<'w> {
     out: &'w mut dyn Write,
-    /// Objects written or queued.
+    /// Untracked objects written or queued (a tracked object is in one of
+    /// the collector's lists, so it comes up once).
     seen: HashSet<ObjRef>,
+    /// The edges of the object being written (kept for its capacity).
+    edges: Vec<(Edge, ObjRef)>,
     /// Untracked objects referred to and not written yet.
     untracked: Vec<ObjRef>,
     /// Slot names per class, in layout order.
@@ -107,9 +111,6 @@ struct ObjectWriter<'w> {
 
 impl ObjectWriter<'_> {
     fn object(&mut self, o: ObjRef, generation: Generation) -> io::Result<()> {
-        if !self.seen.insert(o) && !matches!(generation, Generation::Untracked) {
-            return Ok(());
-        }
         let ty = o.ty();
         let sep = if self.first { "\n" } else { ",\n" };
         self.first = false;
@@ -150,11 +151,13 @@ impl ObjectWriter<'_> {
             _ => {}
         }
         self.out.write_all(b",\"edges\":[")?;
-        let mut edges = Vec::new();
+        let mut edges = core::mem::take(&mut self.edges);
+        edges.clear();
         for_each_edge::<true>(o, |edge, to| edges.push((edge.expect("named"), to)));
-        for (i, (edge, to)) in edges.into_iter().enumerate() {
+        for (i, &(edge, to)) in edges.iter().enumerate() {
             self.edge(o, i, edge, to)?;
         }
+        self.edges = edges;
         self.out.write_all(b"]}")
     }
 
