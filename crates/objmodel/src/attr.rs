@@ -139,12 +139,14 @@ fn with_lookup_name<R>(heap: &Heap, text: &str, f: impl FnOnce(ObjRef) -> Result
 /// `descr.__get__(o)` for a data descriptor found on `type(o)`.
 pub(crate) fn descriptor_get(heap: &Heap, d: ObjRef, o: ObjRef) -> Result<ObjRef> {
     match d.ty().kind {
-        Kind::Property => match func::property(d).getter {
+        // SAFETY: matched on the kind; `d` is on the MRO, kept alive by its class.
+        Kind::Property => match unsafe { func::property(d) }.getter {
             Some(g) => call::call_raw(heap, g, &[o]),
             None => Err(Error::attribute("property has no getter")),
         },
         Kind::Member => {
-            let m = func::member(d);
+            // SAFETY: matched on the kind; `d` is on the MRO, kept alive by its class.
+            let m = unsafe { func::member(d) };
             if !func::member_applies(m, o.ty()) {
                 return Err(func::member_misapplied(m, o));
             }
@@ -298,13 +300,16 @@ pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef
 fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> Result<()> {
     match d.ty().kind {
         Kind::Property => {
+            // SAFETY: matched on the kind; `d` is on the MRO, kept alive by
+            // its class (and the setter call below holds a count on itself).
+            let p = unsafe { func::property(d) };
             // Named as CPython 3.11 names it: by `__set_name__`, which objrt
             // runs when a property is first stored in a class (see type_setattr).
-            let named = match func::property(d).name.get() {
+            let named = match p.name.get() {
                 Some(n) => format!("property '{}'", string::as_str(n)),
                 None => "property".to_owned(),
             };
-            match (value, func::property(d).setter) {
+            match (value, p.setter) {
                 (Some(v), Some(setter)) => {
                     call::call_raw(heap, setter, &[o, v]).map(ObjRef::decref)
                 }
@@ -319,7 +324,8 @@ fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> R
             }
         }
         Kind::Member => {
-            let m = func::member(d);
+            // SAFETY: matched on the kind; `d` is on the MRO, kept alive by its class.
+            let m = unsafe { func::member(d) };
             if !func::member_applies(m, o.ty()) {
                 return Err(func::member_misapplied(m, o));
             }
@@ -363,8 +369,12 @@ fn type_setattr(heap: &Heap, t: ObjRef, name: ObjRef, value: Option<ObjRef>) -> 
         Some(v) => {
             // `__set_name__`: a property learns the name it is first stored
             // under (objrt's classes are filled by setattr, not a class body).
-            if v.ty().kind == Kind::Property && func::property(v).name.get().is_none() {
-                func::property(v).name.set(Some(name));
+            if v.ty().kind == Kind::Property {
+                // SAFETY: just checked the kind; the caller holds `v`.
+                let p = unsafe { func::property(v) };
+                if p.name.get().is_none() {
+                    p.name.set(Some(name));
+                }
             }
             values::dict_set(ty.dict, name, v)
         }

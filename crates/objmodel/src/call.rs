@@ -42,13 +42,15 @@ pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result
     let _held = Held::new(callable, args);
     match callable.ty().kind {
         Kind::Function => {
-            let f = func::function(callable);
+            // SAFETY: matched on the kind; `_held` keeps `callable` alive.
+            let f = unsafe { func::function(callable) };
             let r = (f.func)(heap, as_objs(args)).map(Obj::into_raw)?;
             heap.check_own(r).inspect_err(|_| r.decref())?;
             Ok(r)
         }
         Kind::Method => {
-            let m = func::method(callable);
+            // SAFETY: matched on the kind; `_held` keeps `callable` alive.
+            let m = unsafe { func::method(callable) };
             with_self(m.self_, args, |a| call_raw(heap, m.func, a))
         }
         Kind::Type => call_type(heap, callable, args),

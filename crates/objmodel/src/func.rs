@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::heap::Heap;
 use crate::object::{Obj, ObjHeader, ObjRef};
 use crate::string;
+use crate::types::Kind;
 
 /// A host function: receives the heap and the arguments (`self` first for
 /// a method), returns a new reference or an error.
@@ -59,23 +60,52 @@ pub(crate) struct MemberObj {
     pub(crate) offset: usize,
 }
 
-pub(crate) fn function(o: ObjRef) -> &'static FunctionObj {
-    // SAFETY: callers check the kind.
+/// The function behind `o`.
+///
+/// # Safety
+/// `o` is a live function, and the reference is used only while it stays
+/// alive (the caller holds a count on it, or on what holds it).
+#[inline]
+pub(crate) unsafe fn function(o: ObjRef) -> &'static FunctionObj {
+    debug_assert_eq!(o.ty().kind, Kind::Function);
+    // SAFETY: a function object starts with a `FunctionObj` (the caller's
+    // promise), alive while the caller uses it.
     unsafe { o.cast::<FunctionObj>().as_ref() }
 }
 
-pub(crate) fn method(o: ObjRef) -> &'static MethodObj {
-    // SAFETY: callers check the kind.
+/// The bound method behind `o`.
+///
+/// # Safety
+/// `o` is a live method; as for [`function`].
+#[inline]
+pub(crate) unsafe fn method(o: ObjRef) -> &'static MethodObj {
+    debug_assert_eq!(o.ty().kind, Kind::Method);
+    // SAFETY: a method object starts with a `MethodObj` (the caller's
+    // promise), alive while the caller uses it.
     unsafe { o.cast::<MethodObj>().as_ref() }
 }
 
-pub(crate) fn property(o: ObjRef) -> &'static PropertyObj {
-    // SAFETY: callers check the kind.
+/// The property behind `o`.
+///
+/// # Safety
+/// `o` is a live property; as for [`function`].
+#[inline]
+pub(crate) unsafe fn property(o: ObjRef) -> &'static PropertyObj {
+    debug_assert_eq!(o.ty().kind, Kind::Property);
+    // SAFETY: a property object starts with a `PropertyObj` (the caller's
+    // promise), alive while the caller uses it.
     unsafe { o.cast::<PropertyObj>().as_ref() }
 }
 
-pub(crate) fn member(o: ObjRef) -> &'static MemberObj {
-    // SAFETY: callers check the kind.
+/// The member descriptor behind `o`.
+///
+/// # Safety
+/// `o` is a live member; as for [`function`].
+#[inline]
+pub(crate) unsafe fn member(o: ObjRef) -> &'static MemberObj {
+    debug_assert_eq!(o.ty().kind, Kind::Member);
+    // SAFETY: a member object starts with a `MemberObj` (the caller's
+    // promise), alive while the caller uses it.
     unsafe { o.cast::<MemberObj>().as_ref() }
 }
 
@@ -91,13 +121,15 @@ pub(crate) unsafe fn drop_function_fields(o: ObjRef) {
 /// Releases what a dead method, property or member holds.
 pub(crate) fn clear(o: ObjRef) {
     match o.ty().kind {
-        crate::types::Kind::Method => {
-            let m = method(o);
+        Kind::Method => {
+            // SAFETY: the kind says so; `o` is alive until freed after this.
+            let m = unsafe { method(o) };
             m.func.decref();
             m.self_.decref();
         }
-        crate::types::Kind::Property => {
-            let p = property(o);
+        Kind::Property => {
+            // SAFETY: the kind says so; `o` is alive until freed after this.
+            let p = unsafe { property(o) };
             p.getter
                 .into_iter()
                 .chain(p.setter)

@@ -84,12 +84,14 @@ pub(crate) fn for_each_reference(o: ObjRef, mut visit: impl FnMut(ObjRef)) {
             visit(v);
         }),
         Kind::Method => {
-            let m = func::method(o);
+            // SAFETY: matched on the kind; the collector visits live objects.
+            let m = unsafe { func::method(o) };
             visit(m.func);
             visit(m.self_);
         }
         Kind::Property => {
-            let p = func::property(o);
+            // SAFETY: matched on the kind; the collector visits live objects.
+            let p = unsafe { func::property(o) };
             p.getter.into_iter().chain(p.setter).for_each(visit);
         }
         Kind::WeakRef => weakref::weakref(o).callback.into_iter().for_each(visit),

@@ -319,7 +319,9 @@ impl SiteCache {
         }
         let (tag, payload) = match descr.map(|d| d.ty().kind) {
             Some(Kind::Member) => {
-                let m = func::member(descr.expect("matched"));
+                // SAFETY: matched on the kind; the descriptor is on the MRO,
+                // kept alive by its class.
+                let m = unsafe { func::member(descr.expect("matched")) };
                 if !func::member_applies(m, ty) {
                     return empty; // the generic path raises the TypeError
                 }

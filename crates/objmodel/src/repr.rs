@@ -107,14 +107,17 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
         Kind::Function => write!(
             out,
             "<built-in function {}>",
-            string::as_str(func::function(o).name)
+            // SAFETY: matched on the kind; the caller holds `o`.
+            string::as_str(unsafe { func::function(o) }.name)
         )
         .expect("writing to a String"),
         Kind::Method => {
             // A host function bound to an instance, as CPython shows a bound built-in.
-            let m = func::method(o);
+            // SAFETY: matched on the kind; the caller holds `o`.
+            let m = unsafe { func::method(o) };
             let fname = if m.func.ty().kind == Kind::Function {
-                string::as_str(func::function(m.func).name)
+                // SAFETY: just checked the kind; the method holds its function.
+                string::as_str(unsafe { func::function(m.func) }.name)
             } else {
                 "?"
             };
@@ -141,7 +144,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             write!(out, "<property object at {:#x}>", o.addr()).expect("writing to a String")
         }
         Kind::Member => {
-            let m = func::member(o);
+            // SAFETY: matched on the kind; the caller holds `o`.
+            let m = unsafe { func::member(o) };
             write!(
                 out,
                 "<member '{}' of '{}' objects>",
