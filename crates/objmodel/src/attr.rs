@@ -77,9 +77,7 @@ pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
 }
 
 fn walk_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
-    ty.mro
-        .iter()
-        .find_map(|&t| values::dict_get(as_type(t).dict, name))
+    ty.mro_types().find_map(|t| values::dict_get(t.dict, name))
 }
 
 /// Gives `ty` and every subclass a new version (their namespaces, as seen
@@ -87,7 +85,9 @@ fn walk_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
 pub(crate) fn invalidate(ty: &TypeObject) {
     let mut stack = vec![ty.as_ref()];
     while let Some(t) = stack.pop() {
-        let t = as_type(t);
+        // SAFETY: `ty` and its subclasses are live types (a subclass leaves
+        // the set when it is freed).
+        let t = unsafe { as_type(t) };
         if t.version.get() != 0 {
             t.version.set(0);
         }
@@ -166,7 +166,8 @@ pub(crate) fn descriptor_get(heap: &Heap, d: ObjRef, o: ObjRef) -> Result<ObjRef
 /// `getattr(o, name)` with `name` from [`lookup_name`]; a new reference.
 pub(crate) fn getattr(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
     if o.ty().kind == Kind::Type {
-        return type_getattr(heap, o, name);
+        // SAFETY: just checked the kind; the caller holds `o`.
+        return type_getattr(heap, unsafe { as_type(o) }, name);
     }
     let ty = o.ty();
     let r = generic_getattr(heap, o, name);
@@ -214,8 +215,8 @@ fn generic_getattr(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
     }
 }
 
-fn type_getattr(heap: &Heap, t: ObjRef, name: ObjRef) -> Result<ObjRef> {
-    let ty = as_type(t);
+fn type_getattr(heap: &Heap, ty: &TypeObject, name: ObjRef) -> Result<ObjRef> {
+    let t = ty.as_ref();
     let names = &heap.b().names;
     let special = if name == names.name {
         Some(ty.name)
@@ -259,7 +260,8 @@ fn type_getattr(heap: &Heap, t: ObjRef, name: ObjRef) -> Result<ObjRef> {
 /// (for `delattr`, from [`lookup_name`] will do).
 pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef>) -> Result<()> {
     if o.ty().kind == Kind::Type {
-        return type_setattr(heap, o, name, value);
+        // SAFETY: just checked the kind; the caller holds `o`.
+        return type_setattr(heap, unsafe { as_type(o) }, name, value);
     }
     let ty = o.ty();
     if let Some(d) = lookup_in_mro(ty, name).filter(|&d| is_data_descriptor(d)) {
@@ -348,8 +350,7 @@ fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> R
     }
 }
 
-fn type_setattr(heap: &Heap, t: ObjRef, name: ObjRef, value: Option<ObjRef>) -> Result<()> {
-    let ty = as_type(t);
+fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef>) -> Result<()> {
     if ty.immutable {
         let verb = if value.is_some() { "set" } else { "delete" };
         return Err(Error::type_error(format!(
@@ -475,7 +476,9 @@ impl<'h> Obj<'h> {
                 t.ty().name_str()
             )));
         }
-        Ok(as_type(t).mro.iter().map(|&m| m.new_obj()).collect())
+        // SAFETY: just checked the kind; `self` holds the type.
+        let ty = unsafe { as_type(t) };
+        Ok(ty.mro.iter().map(|&m| m.new_obj()).collect())
     }
 
     /// Calls the method `name` of `self` with `args` (`self` is passed

@@ -141,7 +141,8 @@ pub(crate) fn clear(o: ObjRef) {
 
 pub(crate) fn new_function(heap: &Heap, name: &str, func: Box<NativeFn>) -> Result<ObjRef> {
     let name = string::intern(heap, name)?;
-    let o = heap.alloc_object(heap.b().function, size_of::<FunctionObj>())?;
+    // SAFETY: the built-in function type, and a function's size.
+    let o = unsafe { heap.alloc_object(heap.b().function, size_of::<FunctionObj>())? };
     // SAFETY: a fresh function object; each field written once.
     unsafe {
         let f = o.cast::<FunctionObj>().as_ptr();
@@ -154,7 +155,8 @@ pub(crate) fn new_function(heap: &Heap, name: &str, func: Box<NativeFn>) -> Resu
 
 /// `func` bound to `self_` (both gain a count).
 pub(crate) fn new_method(heap: &Heap, func: ObjRef, self_: ObjRef) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().method, size_of::<MethodObj>())?;
+    // SAFETY: the built-in method type, and a method's size.
+    let o = unsafe { heap.alloc_object(heap.b().method, size_of::<MethodObj>())? };
     func.incref();
     self_.incref();
     // SAFETY: a fresh method object.
@@ -169,16 +171,17 @@ pub(crate) fn new_method(heap: &Heap, func: ObjRef, self_: ObjRef) -> Result<Obj
 pub(crate) fn new_member(
     heap: &Heap,
     name: ObjRef,
-    owner: ObjRef,
+    owner: &crate::types::TypeObject,
     offset: usize,
 ) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().member, size_of::<MemberObj>())?;
+    // SAFETY: the built-in member type, and a member's size.
+    let o = unsafe { heap.alloc_object(heap.b().member, size_of::<MemberObj>())? };
     // SAFETY: a fresh member object.
     unsafe {
         let m = o.cast::<MemberObj>().as_ptr();
         (*m).name = name;
-        (*m).owner_name = crate::types::as_type(owner).name;
-        (*m).owner_serial = crate::types::as_type(owner).serial;
+        (*m).owner_name = owner.name;
+        (*m).owner_serial = owner.serial;
         (*m).offset = offset;
     }
     Ok(o)
@@ -188,9 +191,7 @@ pub(crate) fn new_member(
 /// a subclass). A member taken from its class and stored in another must
 /// not touch that class's instances: their layout has no such slot.
 pub(crate) fn member_applies(m: &MemberObj, ty: &crate::types::TypeObject) -> bool {
-    ty.mro
-        .iter()
-        .any(|&t| crate::types::as_type(t).serial == m.owner_serial)
+    ty.mro_types().any(|t| t.serial == m.owner_serial)
 }
 
 /// `m.__get__`/`__set__` on an object it does not apply to (CPython's words).
@@ -225,7 +226,8 @@ impl Heap {
         if let Some(s) = setter {
             self.check_own(s.raw())?;
         }
-        let o = self.alloc_object(self.b().property, size_of::<PropertyObj>())?;
+        // SAFETY: the built-in property type, and a property's size.
+        let o = unsafe { self.alloc_object(self.b().property, size_of::<PropertyObj>())? };
         // SAFETY: a fresh property object.
         unsafe {
             let p = o.cast::<PropertyObj>().as_ptr();

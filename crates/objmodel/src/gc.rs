@@ -73,7 +73,8 @@ pub(crate) fn for_each_reference(o: ObjRef, mut visit: impl FnMut(ObjRef)) {
             instance::for_each_reference(o, visit);
         }
         Kind::Type => {
-            let t = as_type(o);
+            // SAFETY: matched on the kind; the collector visits live objects.
+            let t = unsafe { as_type(o) };
             visit(t.dict);
             t.bases.iter().for_each(|&b| visit(b));
         }
@@ -182,7 +183,8 @@ unsafe impl GcHost for Host<'_> {
             }
             Kind::Tuple => values::clear_tuple(self.0, o),
             Kind::Type => {
-                let t = as_type(o);
+                // SAFETY: matched on the kind; the collector holds what it clears.
+                let t = unsafe { as_type(o) };
                 let drained: Vec<(ObjRef, ObjRef)> = values::dict_mut(t.dict).map.drain().collect();
                 crate::attr::invalidate(t);
                 for (k, v) in drained {

@@ -430,7 +430,11 @@ impl Heap {
     /// zeroed. Containers get their collector links in front and are
     /// tracked. An automatic collection may run first (never later: the
     /// caller may be building an object).
-    pub(crate) fn alloc_object(&self, ty: ObjRef, size: usize) -> Result<ObjRef> {
+    ///
+    /// # Safety
+    /// `ty` is a live type of this heap whose instances are `size` bytes
+    /// laid out as its kind says.
+    pub(crate) unsafe fn alloc_object(&self, ty: ObjRef, size: usize) -> Result<ObjRef> {
         debug_assert!(size >= HEADER_SIZE);
         let owner = self.is_owner_thread();
         if owner {
@@ -443,7 +447,9 @@ impl Heap {
         {
             self.collected();
         }
-        let o = self.alloc_block(crate::types::as_type(ty).kind, size, owner)?;
+        // SAFETY: `ty` is a live type (the caller's promise).
+        let kind = unsafe { crate::types::as_type(ty) }.kind;
+        let o = self.alloc_block(kind, size, owner)?;
         o.header().ty.set(ty.cast::<TypeObject>().as_ptr());
         ty.incref();
         Ok(o)

@@ -47,7 +47,7 @@ use allocator_api2::vec::Vec as HVec;
 use crate::error::{Error, Result};
 use crate::heap::{Heap, HeapAlloc};
 use crate::object::{FINALIZED, ObjRef};
-use crate::types::{Hook, PayloadHooks, TypeObject, as_type};
+use crate::types::{Hook, PayloadHooks, TypeObject};
 use crate::values;
 
 /// Keys a shape may have; an instance given more moves to dict mode.
@@ -611,9 +611,8 @@ fn payload_hook(o: ObjRef, hook: Hook) -> Option<(NonNull<u8>, &'static dyn Payl
     let ty = o.ty();
     let (offset, _) = ty.layout.payload?;
     let hooks = ty
-        .mro
-        .iter()
-        .filter_map(|&t| as_type(t).hooks.as_deref())
+        .mro_types()
+        .filter_map(|t| t.hooks.as_deref())
         .find(|h| h.defines(hook))?;
     // SAFETY: the payload lies at `offset` inside the instance.
     Some((
@@ -633,10 +632,12 @@ pub(crate) fn no_attribute(o: ObjRef, name: ObjRef) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::as_type;
     use crate::{ErrorKind, Obj, TypeSpec};
 
     fn shapes_of(class: &Obj<'_>) -> usize {
-        as_type(class.raw()).shapes.count.get()
+        // SAFETY: the tests pass classes they hold.
+        unsafe { as_type(class.raw()) }.shapes.count.get()
     }
 
     /// The names `a0`, `a1`, ... interned.

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::error::{Error, Result};
 use crate::heap::Heap;
 use crate::object::{Obj, ObjRef};
-use crate::types::{Kind, as_type};
+use crate::types::{Kind, TypeObject, as_type};
 use crate::{attr, call, func, string, values};
 
 /// Python's `repr(o)` as a Rust string.
@@ -17,8 +17,7 @@ pub(crate) fn repr_string(o: ObjRef) -> Result<String> {
     Ok(out)
 }
 
-fn type_name(t: ObjRef) -> String {
-    let ty = as_type(t);
+fn type_name(ty: &TypeObject) -> String {
     match &ty.module {
         Some(m) => format!("{m}.{}", ty.name_str()),
         None => ty.name_str().to_owned(),
@@ -103,7 +102,9 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             out.push('}');
             active.pop();
         }
-        Kind::Type => write!(out, "<class '{}'>", type_name(o)).expect("writing to a String"),
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::Type => write!(out, "<class '{}'>", type_name(unsafe { as_type(o) }))
+            .expect("writing to a String"),
         Kind::Function => write!(
             out,
             "<built-in function {}>",
@@ -124,7 +125,7 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             write!(
                 out,
                 "<built-in method {fname} of {} object at {:#x}>",
-                type_name(m.self_.ty().as_ref()),
+                type_name(m.self_.ty()),
                 m.self_.addr()
             )
             .expect("writing to a String");
@@ -134,7 +135,7 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
                 out,
                 "<weakref at {:#x}; to '{}' at {:#x}>",
                 o.addr(),
-                type_name(t.ty().as_ref()),
+                type_name(t.ty()),
                 t.addr()
             ),
             None => write!(out, "<weakref at {:#x}; dead>", o.addr()),
@@ -169,13 +170,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
                 r.decref();
                 result?;
             }
-            None => write!(
-                out,
-                "<{} object at {:#x}>",
-                type_name(o.ty().as_ref()),
-                o.addr()
-            )
-            .expect("writing to a String"),
+            None => write!(out, "<{} object at {:#x}>", type_name(o.ty()), o.addr())
+                .expect("writing to a String"),
         },
     }
     Ok(())

@@ -98,7 +98,8 @@ pub(crate) fn is_interned(o: ObjRef) -> bool {
 
 /// Creates a str object.
 pub(crate) fn new_str(heap: &Heap, text: &str) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().str_, str_size(text.len()))?;
+    // SAFETY: the built-in str type, and the size of a str of `text`.
+    let o = unsafe { heap.alloc_object(heap.b().str_, str_size(text.len()))? };
     // SAFETY: the object has room for the fields and text + NUL (zeroed).
     unsafe {
         let p = o.cast::<StrObj>().as_ptr();

@@ -163,19 +163,25 @@ pub(crate) fn new_int(heap: &Heap, v: i64) -> Result<ObjRef> {
     if (SMALL_INT_MIN..=SMALL_INT_MAX).contains(&v) {
         return Ok(heap.b().small_ints[(v - SMALL_INT_MIN) as usize]);
     }
-    new_int_object(heap, heap.b().int, v)
+    // SAFETY: the built-in int type.
+    unsafe { new_int_object(heap, heap.b().int, v) }
 }
 
 /// An int-layout object (int or bool) without the small-int cache.
-pub(crate) fn new_int_object(heap: &Heap, ty: ObjRef, v: i64) -> Result<ObjRef> {
-    let o = heap.alloc_object(ty, size_of::<IntObj>())?;
+///
+/// # Safety
+/// `ty` is `heap`'s int or bool type.
+pub(crate) unsafe fn new_int_object(heap: &Heap, ty: ObjRef, v: i64) -> Result<ObjRef> {
+    // SAFETY: an int-layout type (the caller's promise), and its size.
+    let o = unsafe { heap.alloc_object(ty, size_of::<IntObj>())? };
     // SAFETY: a fresh int object.
     unsafe { (*o.cast::<IntObj>().as_ptr()).value = v };
     Ok(o)
 }
 
 pub(crate) fn new_float(heap: &Heap, v: f64) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().float, size_of::<FloatObj>())?;
+    // SAFETY: the built-in float type, and a float's size.
+    let o = unsafe { heap.alloc_object(heap.b().float, size_of::<FloatObj>())? };
     // SAFETY: a fresh float object.
     unsafe { (*o.cast::<FloatObj>().as_ptr()).value = v };
     Ok(o)
@@ -183,7 +189,8 @@ pub(crate) fn new_float(heap: &Heap, v: f64) -> Result<ObjRef> {
 
 /// A tuple of `items` (each gains a count).
 pub(crate) fn new_tuple(heap: &Heap, items: &[ObjRef]) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().tuple, tuple_size(items.len()))?;
+    // SAFETY: the built-in tuple type, and the size of a tuple of `items`.
+    let o = unsafe { heap.alloc_object(heap.b().tuple, tuple_size(items.len()))? };
     // SAFETY: a fresh tuple with room for `items.len()` handles.
     unsafe {
         let t = o.cast::<TupleObj>().as_ptr();
@@ -198,7 +205,8 @@ pub(crate) fn new_tuple(heap: &Heap, items: &[ObjRef]) -> Result<ObjRef> {
 }
 
 pub(crate) fn new_list(heap: &Heap) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().list, size_of::<ListObj>())?;
+    // SAFETY: the built-in list type, and a list's size.
+    let o = unsafe { heap.alloc_object(heap.b().list, size_of::<ListObj>())? };
     // SAFETY: a fresh list object; the vector allocates nothing yet.
     unsafe {
         (&raw mut (*o.cast::<ListObj>().as_ptr()).items).write(HVec::new_in(heap.allocator()))
@@ -207,7 +215,8 @@ pub(crate) fn new_list(heap: &Heap) -> Result<ObjRef> {
 }
 
 pub(crate) fn new_dict(heap: &Heap) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().dict, size_of::<DictObj>())?;
+    // SAFETY: the built-in dict type, and a dict's size.
+    let o = unsafe { heap.alloc_object(heap.b().dict, size_of::<DictObj>())? };
     // SAFETY: a fresh dict object; the map allocates nothing yet.
     unsafe {
         (&raw mut (*o.cast::<DictObj>().as_ptr()).map).write(OrderedMap::new_in(heap.allocator()))
@@ -453,7 +462,8 @@ impl<'h> Obj<'h> {
         if t.ty().kind != Kind::Type {
             return None;
         }
-        let ty = crate::types::as_type(t);
+        // SAFETY: just checked the kind; `self` holds the type for `'h`.
+        let ty = unsafe { crate::types::as_type(t) };
         (ty.kind == Kind::Object).then_some(&ty.layout)
     }
 

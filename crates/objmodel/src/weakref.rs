@@ -56,8 +56,8 @@ pub(crate) fn new_weakref(heap: &Heap, target: ObjRef, callback: Option<ObjRef>)
     table
         .try_reserve(1)
         .map_err(|_| Error::new(ErrorKind::NoMemory, "weak reference table: out of memory"))?;
-    let w = heap
-        .alloc_object(heap.b().weakref, size_of::<WeakRefObj>())
+    // SAFETY: the built-in weakref type, and a weak reference's size.
+    let w = unsafe { heap.alloc_object(heap.b().weakref, size_of::<WeakRefObj>()) }
         .inspect_err(|_| shrink_if_empty(heap))?;
     if let Some(cb) = callback {
         cb.incref();
