@@ -77,7 +77,9 @@ pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
 }
 
 fn walk_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
-    ty.mro_types().find_map(|t| values::dict_get(t.dict, name))
+    // SAFETY: a type's namespace is a dict, which the type holds.
+    ty.mro_types()
+        .find_map(|t| unsafe { values::dict_get(t.dict, name) })
 }
 
 /// Gives `ty` and every subclass a new version (their namespaces, as seen
@@ -238,10 +240,12 @@ fn type_getattr(heap: &Heap, ty: &TypeObject, name: ObjRef) -> Result<ObjRef> {
     if name == names.dict {
         // A snapshot: changes go through setattr, which keeps the caches right.
         let d = values::new_dict(heap)?;
-        let src = values::dict_mut(ty.dict);
-        for i in 0..src.map.len() {
-            let (&k, &v) = src.map.get_index(i).expect("in range");
-            values::dict_set(d, k, v).inspect_err(|_| d.decref())?;
+        let mut i = 0;
+        // SAFETY: a type's namespace is a dict, which the type holds.
+        while let Some((k, v)) = unsafe { values::dict_entry(ty.dict, i) } {
+            // SAFETY: `d` is the dict made above.
+            unsafe { values::dict_set(d, k, v) }.inspect_err(|_| d.decref())?;
+            i += 1;
         }
         return Ok(d);
     }
@@ -377,10 +381,12 @@ fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef
                     p.name.set(Some(name));
                 }
             }
-            values::dict_set(ty.dict, name, v)
+            // SAFETY: a type's namespace is a dict, which the type holds.
+            unsafe { values::dict_set(ty.dict, name, v) }
         }
         None => {
-            if values::dict_del(ty.dict, name) {
+            // SAFETY: as above.
+            if unsafe { values::dict_del(ty.dict, name) } {
                 Ok(())
             } else {
                 Err(Error::attribute(format!(

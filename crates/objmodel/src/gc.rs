@@ -78,12 +78,23 @@ pub(crate) fn for_each_reference(o: ObjRef, mut visit: impl FnMut(ObjRef)) {
             visit(t.dict);
             t.bases.iter().for_each(|&b| visit(b));
         }
-        Kind::Tuple => values::tuple_items(o).iter().for_each(|&i| visit(i)),
-        Kind::List => values::list_mut(o).items.iter().for_each(|&i| visit(i)),
-        Kind::Dict => values::dict_mut(o).map.iter().for_each(|(&k, &v)| {
-            visit(k);
-            visit(v);
-        }),
+        Kind::Tuple => {
+            // SAFETY: matched on the kind; the collector visits live objects.
+            let items = unsafe { values::tuple_items(o) };
+            items.iter().for_each(|&i| visit(i));
+        }
+        // SAFETY: matched on the kind; the collector visits live objects,
+        // and `visit` only reports (no host code).
+        Kind::List => unsafe { values::with_list(o, |items| items.iter().for_each(|&i| visit(i))) },
+        // SAFETY: as for a list.
+        Kind::Dict => unsafe {
+            values::with_dict(o, |map| {
+                map.iter().for_each(|(&k, &v)| {
+                    visit(k);
+                    visit(v);
+                })
+            })
+        },
         Kind::Method => {
             // SAFETY: matched on the kind; the collector visits live objects.
             let m = unsafe { func::method(o) };
@@ -168,24 +179,32 @@ unsafe impl GcHost for Host<'_> {
         match o.ty().kind {
             Kind::Object => instance::clear_references(self.0, o),
             Kind::List => {
-                let items = core::mem::replace(
-                    &mut values::list_mut(o).items,
-                    allocator_api2::vec::Vec::new_in(self.0.allocator()),
-                );
+                let empty = allocator_api2::vec::Vec::new_in(self.0.allocator());
+                // SAFETY: matched on the kind; the collector holds what it
+                // clears; the items are decref'd after the closure.
+                let items =
+                    unsafe { values::with_list(o, |items| core::mem::replace(items, empty)) };
                 items.iter().for_each(|i| i.decref());
             }
             Kind::Dict => {
-                let drained: Vec<(ObjRef, ObjRef)> = values::dict_mut(o).map.drain().collect();
+                // SAFETY: matched on the kind; the collector holds what it
+                // clears; the pairs are decref'd after the closure.
+                let drained: Vec<(ObjRef, ObjRef)> =
+                    unsafe { values::with_dict(o, |map| map.drain().collect()) };
                 for (k, v) in drained {
                     k.decref();
                     v.decref();
                 }
             }
-            Kind::Tuple => values::clear_tuple(self.0, o),
+            // SAFETY: matched on the kind; the collector holds what it clears.
+            Kind::Tuple => unsafe { values::clear_tuple(self.0, o) },
             Kind::Type => {
                 // SAFETY: matched on the kind; the collector holds what it clears.
                 let t = unsafe { as_type(o) };
-                let drained: Vec<(ObjRef, ObjRef)> = values::dict_mut(t.dict).map.drain().collect();
+                // SAFETY: a type's namespace is a dict, which the type holds;
+                // the pairs are decref'd after the closure.
+                let drained: Vec<(ObjRef, ObjRef)> =
+                    unsafe { values::with_dict(t.dict, |map| map.drain().collect()) };
                 crate::attr::invalidate(t);
                 for (k, v) in drained {
                     k.decref();

@@ -232,7 +232,8 @@ pub(crate) fn get(o: ObjRef, name: ObjRef) -> Option<ObjRef> {
         return None;
     }
     if s == dict_mode() {
-        return values::dict_get(ObjRef(NonNull::new(p.values.get().cast())?), name);
+        // SAFETY: in dict mode `values` is the instance's dict, which it holds.
+        return unsafe { values::dict_get(dict_of(p), name) };
     }
     // SAFETY: a shape pointer in an instance is a live shape of its class.
     let i = unsafe { &*s }.index_of(name)?;
@@ -245,7 +246,8 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
     let p = pair(o).expect("callers check has_dict");
     let s = p.shape.get();
     if s == dict_mode() {
-        return values::dict_set(dict_of(p), name, value);
+        // SAFETY: in dict mode `values` is the instance's dict, which it holds.
+        return unsafe { values::dict_set(dict_of(p), name, value) };
     }
     let tree = &o.ty().shapes;
     let shape: &Shape = if s.is_null() {
@@ -261,7 +263,8 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
     let Some(child) = tree.child(heap, shape, name)? else {
         // Past the bounds of shared layouts: a dict of its own.
         let d = materialize_dict(heap, o)?;
-        return values::dict_set(d, name, value);
+        // SAFETY: the instance's dict, which it holds.
+        return unsafe { values::dict_set(d, name, value) };
     };
     append_value(heap, o, shape.keys.len(), child, value)
 }
@@ -324,7 +327,8 @@ pub(crate) fn del(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<bool> {
         return Ok(false);
     }
     let d = materialize_dict(heap, o)?;
-    Ok(values::dict_del(d, name))
+    // SAFETY: the instance's dict, which it holds.
+    Ok(unsafe { values::dict_del(d, name) })
 }
 
 /// Switches an instance to dict mode (if not already) and returns its dict, borrowed.
@@ -338,7 +342,8 @@ pub(crate) fn materialize_dict(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
     if !s.is_null() {
         let shape = unsafe_shape(s);
         for (i, &k) in shape.keys.iter().enumerate() {
-            if let Err(e) = values::dict_set(d, k, value_at(o, i)) {
+            // SAFETY: `d` is the dict made above.
+            if let Err(e) = unsafe { values::dict_set(d, k, value_at(o, i)) } {
                 d.decref();
                 return Err(e);
             }

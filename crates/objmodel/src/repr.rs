@@ -48,7 +48,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
         }
         Kind::Tuple => {
             active.push(o);
-            let items = values::tuple_items(o);
+            // SAFETY: matched on the kind; the caller holds `o`.
+            let items = unsafe { values::tuple_items(o) };
             out.push('(');
             for (i, &item) in items.iter().enumerate() {
                 if i > 0 {
@@ -67,7 +68,9 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             out.push('[');
             let mut i = 0;
             // Index each time: a __repr__ called on the way may change the list.
-            while let Some(&item) = values::list_mut(o).items.get(i) {
+            // SAFETY: matched on the kind; the caller holds `o`; reading an
+            // item runs no host code.
+            while let Some(item) = unsafe { values::with_list(o, |items| items.get(i).copied()) } {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -84,7 +87,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             active.push(o);
             out.push('{');
             let mut i = 0;
-            while let Some((&k, &v)) = values::dict_mut(o).map.get_index(i) {
+            // SAFETY: matched on the kind; the caller holds `o`.
+            while let Some((k, v)) = unsafe { values::dict_entry(o, i) } {
                 if i > 0 {
                     out.push_str(", ");
                 }

@@ -612,7 +612,8 @@ impl Heap {
         let own_slots = &ty.layout.slots[ty.layout.slots.len() - slot_names.len()..];
         for (&key, &offset) in slot_names.iter().zip(own_slots) {
             let member = crate::func::new_member(self, key, ty, offset)?.into_obj();
-            values::dict_set(ty.dict, key, member.raw())?;
+            // SAFETY: a type's namespace is a dict, which the type holds.
+            unsafe { values::dict_set(ty.dict, key, member.raw())? };
         }
         Ok(t)
     }
