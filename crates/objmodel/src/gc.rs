@@ -106,7 +106,11 @@ pub(crate) fn for_each_reference(o: ObjRef, mut visit: impl FnMut(ObjRef)) {
             let p = unsafe { func::property(o) };
             p.getter.into_iter().chain(p.setter).for_each(visit);
         }
-        Kind::WeakRef => weakref::weakref(o).callback.into_iter().for_each(visit),
+        Kind::WeakRef => {
+            // SAFETY: matched on the kind; the collector visits live objects.
+            let w = unsafe { weakref::weakref(o) };
+            w.callback.into_iter().for_each(visit);
+        }
         _ => {}
     }
 }
@@ -163,7 +167,9 @@ unsafe impl GcHost for Host<'_> {
         // SAFETY: single-threaded; taken out before any callback runs.
         let queued = core::mem::take(unsafe { &mut *self.0.queued_callbacks.get() });
         let any = !queued.is_empty();
-        weakref::run_callbacks(self.0, queued);
+        // SAFETY: `queued_callbacks` holds only what `detach_all` returned
+        // (`clear_weakrefs` above), with its counts.
+        unsafe { weakref::run_callbacks(self.0, queued) };
         any
     }
 

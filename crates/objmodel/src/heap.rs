@@ -170,7 +170,8 @@ pub struct Heap {
     /// the newest of a list linked through the weak references themselves
     /// (`weakref.rs`), in the heap's memory.
     weakrefs: UnsafeCell<WeakrefTable>,
-    /// Weak references whose callbacks a collection queued.
+    /// Weak references whose callbacks a collection queued (each as
+    /// `weakref::detach_all` returned it, with a count).
     pub(crate) queued_callbacks: UnsafeCell<Vec<ObjRef>>,
     /// Who may touch the heap now, and what other threads handed over.
     pub(crate) gate: objgc::Gate,
@@ -724,7 +725,8 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
     if matches!(ty.kind, Kind::Object | Kind::Type) && o.has_flag(crate::object::HAS_WEAKREFS) {
         // Weak references are cleared before the object is, then their callbacks run.
         let queued = crate::weakref::detach_all(heap, o, |_| true);
-        crate::weakref::run_callbacks(heap, queued);
+        // SAFETY: as `detach_all` returned them, with their counts.
+        unsafe { crate::weakref::run_callbacks(heap, queued) };
     }
     let size = object_size(o);
     match ty.kind {
@@ -745,7 +747,8 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
             // SAFETY: single-threaded.
             unsafe { (*heap.owners.get()).remove(&o) };
         }
-        Kind::WeakRef => crate::weakref::clear(heap, o),
+        // SAFETY: matched on the kind; `o` is dead, freed below, cleared once.
+        Kind::WeakRef => unsafe { crate::weakref::clear(heap, o) },
         _ => crate::values::clear(o),
     }
     let ty_ref = ty.as_ref();

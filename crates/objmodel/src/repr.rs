@@ -134,7 +134,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             )
             .expect("writing to a String");
         }
-        Kind::WeakRef => match crate::weakref::weakref(o).target.get() {
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::WeakRef => match unsafe { crate::weakref::weakref(o) }.target.get() {
             Some(t) => write!(
                 out,
                 "<weakref at {:#x}; to '{}' at {:#x}>",
