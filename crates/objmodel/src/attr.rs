@@ -56,7 +56,10 @@ pub(crate) fn version(ty: &TypeObject) -> u64 {
 /// Finds `name` (a str, see [`lookup_name`]) on `ty`'s MRO; borrowed.
 #[inline]
 pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
-    if !string::is_interned(name) {
+    // SAFETY: `name` is a str, this function's contract (every caller's
+    // name comes from `lookup_name`/`intern_name`, which check the kind, or
+    // is interned).
+    if !unsafe { string::is_interned(name) } {
         // Not cached: such a name is found on no class (see the module
         // comment) and often short-lived; its entry would only push out
         // useful ones.
@@ -116,14 +119,16 @@ fn check_name(name: ObjRef) -> Result<()> {
 /// The interned form of an attribute name to store, or a TypeError for a non-str.
 pub(crate) fn intern_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
     check_name(name)?;
-    string::intern_obj(heap, name)
+    // SAFETY: just checked the kind; the caller holds `name`.
+    unsafe { string::intern_obj(heap, name) }
 }
 
 /// An attribute name to look up or delete (`string::lookup_obj`: interns
 /// nothing), or a TypeError for a non-str.
 pub(crate) fn lookup_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
     check_name(name)?;
-    Ok(string::lookup_obj(heap, name))
+    // SAFETY: just checked the kind; the caller holds `name`.
+    Ok(unsafe { string::lookup_obj(heap, name) })
 }
 
 /// Runs `f` with `text` as a name to look up: its interned str if there is
@@ -256,7 +261,7 @@ fn type_getattr(heap: &Heap, ty: &TypeObject, name: ObjRef) -> Result<ObjRef> {
     Err(Error::attribute(format!(
         "type object '{}' has no attribute '{}'",
         ty.name_str(),
-        string::as_str(name)
+        string::text(name).unwrap_or_default()
     )))
 }
 
@@ -275,7 +280,7 @@ pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef
     if name == names.class || name == names.dict {
         return Err(Error::type_error(format!(
             "cannot set '{}' on '{}' objects",
-            string::as_str(name),
+            string::text(name).unwrap_or_default(),
             ty.name_str()
         )));
     }
@@ -286,7 +291,7 @@ pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef
             return Err(Error::attribute(format!(
                 "'{}' object attribute '{}' is read-only",
                 ty.name_str(),
-                string::as_str(name)
+                string::text(name).unwrap_or_default()
             )));
         }
         return Err(instance::no_attribute(o, name));
@@ -312,7 +317,7 @@ fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> R
             // Named as CPython 3.11 names it: by `__set_name__`, which objrt
             // runs when a property is first stored in a class (see type_setattr).
             let named = match p.name.get() {
-                Some(n) => format!("property '{}'", string::as_str(n)),
+                Some(n) => format!("property '{}'", string::text(n).unwrap_or_default()),
                 None => "property".to_owned(),
             };
             match (value, p.setter) {
@@ -347,7 +352,9 @@ fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> R
                     Ok(())
                 }
                 (None, Some(_)) => Ok(()),
-                (None, None) => Err(Error::attribute(string::as_str(m.name).to_owned())),
+                (None, None) => Err(Error::attribute(
+                    string::text(m.name).unwrap_or_default().to_owned(),
+                )),
             }
         }
         _ => unreachable!("not a data descriptor"),
@@ -359,7 +366,7 @@ fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef
         let verb = if value.is_some() { "set" } else { "delete" };
         return Err(Error::type_error(format!(
             "cannot {verb} '{}' attribute of immutable type '{}'",
-            string::as_str(name),
+            string::text(name).unwrap_or_default(),
             ty.name_str()
         )));
     }
@@ -367,7 +374,7 @@ fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef
     if [names.name, names.bases, names.mro, names.dict, names.class].contains(&name) {
         return Err(Error::attribute(format!(
             "readonly attribute '{}' of type objects",
-            string::as_str(name)
+            string::text(name).unwrap_or_default()
         )));
     }
     let result = match value {
@@ -392,7 +399,7 @@ fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef
                 Err(Error::attribute(format!(
                     "type object '{}' has no attribute '{}'",
                     ty.name_str(),
-                    string::as_str(name)
+                    string::text(name).unwrap_or_default()
                 )))
             }
         }

@@ -198,8 +198,8 @@ pub(crate) fn member_applies(m: &MemberObj, ty: &crate::types::TypeObject) -> bo
 pub(crate) fn member_misapplied(m: &MemberObj, o: ObjRef) -> crate::Error {
     crate::Error::type_error(format!(
         "descriptor '{}' for '{}' objects doesn't apply to a '{}' object",
-        crate::string::as_str(m.name),
-        crate::string::as_str(m.owner_name),
+        string::text(m.name).unwrap_or_default(),
+        string::text(m.owner_name).unwrap_or_default(),
         o.ty().name_str()
     ))
 }

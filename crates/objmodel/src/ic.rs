@@ -303,12 +303,14 @@ impl SiteCache {
         })
     }
 
-    /// The entry recording how `name` is found on `o`: empty if `name`
-    /// is not interned or not found in a cacheable way.
+    /// The entry recording how `name` (a str, from `attr::lookup_name`)
+    /// is found on `o`: empty if `name` is not interned or not found in a
+    /// cacheable way.
     fn filled(o: ObjRef, name: ObjRef) -> SiteCache {
         let empty = SiteCache::EMPTY;
         let ty = o.ty();
-        if ty.kind != Kind::Object || !string::is_interned(name) {
+        // SAFETY: `name` is a str, as this function's callers promise.
+        if ty.kind != Kind::Object || !unsafe { string::is_interned(name) } {
             return empty;
         }
         let descr = attr::lookup_in_mro(ty, name);
@@ -528,7 +530,9 @@ fn shared_site(o: ObjRef, name: ObjRef, store: bool) -> &'static Cell<SiteCache>
 /// what a lookup without a call site of its own does.
 #[inline]
 pub(crate) fn getattr_shared(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
-    if o.ty().kind == Kind::Object && string::is_interned(name) {
+    // SAFETY: `name` comes from `lookup_name` (this function's contract),
+    // which checks it is a str.
+    if o.ty().kind == Kind::Object && unsafe { string::is_interned(name) } {
         getattr_site(heap, o, name, shared_site(o, name, false))
     } else {
         attr::getattr(heap, o, name)
@@ -544,7 +548,9 @@ pub(crate) fn call_method_shared(
     name: ObjRef,
     args: &[ObjRef],
 ) -> Result<ObjRef> {
-    if o.ty().kind != Kind::Object || !string::is_interned(name) {
+    // SAFETY: `name` comes from `lookup_name` (this function's contract),
+    // which checks it is a str.
+    if o.ty().kind != Kind::Object || !unsafe { string::is_interned(name) } {
         return call::call_method(heap, o, name, args);
     }
     call_method_via(heap, o, name, args, shared_site(o, name, false))

@@ -630,7 +630,7 @@ pub(crate) fn no_attribute(o: ObjRef, name: ObjRef) -> Error {
     Error::attribute(format!(
         "'{}' object has no attribute '{}'",
         o.ty().name_str(),
-        crate::string::as_str(name)
+        crate::string::text(name).unwrap_or_default()
     ))
 }
 

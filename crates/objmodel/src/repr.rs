@@ -38,7 +38,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
         }),
         Kind::Int => write!(out, "{}", values::int_value(o)).expect("writing to a String"),
         Kind::Float => out.push_str(&float_repr(values::float_value(o))),
-        Kind::Str => str_repr(string::as_str(o), out),
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::Str => str_repr(unsafe { string::as_str(o) }, out),
         Kind::Tuple | Kind::List | Kind::Dict if active.contains(&o) => {
             out.push_str(match o.ty().kind {
                 Kind::List => "[...]",
@@ -112,8 +113,9 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
         Kind::Function => write!(
             out,
             "<built-in function {}>",
-            // SAFETY: matched on the kind; the caller holds `o`.
-            string::as_str(unsafe { func::function(o) }.name)
+            // SAFETY: matched on the kind; the caller holds `o`; a
+            // function's name is interned when it is made (`new_function`).
+            unsafe { string::as_str(func::function(o).name) }
         )
         .expect("writing to a String"),
         Kind::Method => {
@@ -121,8 +123,9 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             // SAFETY: matched on the kind; the caller holds `o`.
             let m = unsafe { func::method(o) };
             let fname = if m.func.ty().kind == Kind::Function {
-                // SAFETY: just checked the kind; the method holds its function.
-                string::as_str(unsafe { func::function(m.func) }.name)
+                // SAFETY: just checked the kind; the method holds its
+                // function, whose name is interned (`new_function`).
+                unsafe { string::as_str(func::function(m.func).name) }
             } else {
                 "?"
             };
@@ -155,8 +158,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             write!(
                 out,
                 "<member '{}' of '{}' objects>",
-                string::as_str(m.name),
-                string::as_str(m.owner_name)
+                string::text(m.name).unwrap_or_default(),
+                string::text(m.owner_name).unwrap_or_default()
             )
             .expect("writing to a String");
         }
@@ -164,7 +167,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             Some(f) => {
                 let r = call::call_raw(heap, f, &[o])?;
                 let result = if r.ty().kind == Kind::Str {
-                    out.push_str(string::as_str(r));
+                    // SAFETY: just checked the kind; `r` is held.
+                    out.push_str(unsafe { string::as_str(r) });
                     Ok(())
                 } else {
                     Err(Error::type_error(format!(

@@ -155,7 +155,9 @@ impl TypeObject {
 
     /// `__name__` as text.
     pub(crate) fn name_str(&self) -> &str {
-        string::as_str(self.name)
+        // SAFETY: a type's `name` is an interned str (immortal) from the
+        // end of `bootstrap` on, and nothing asks a type its name before.
+        unsafe { string::as_str(self.name) }
     }
 
     /// The types of the MRO, this type first.

@@ -68,7 +68,8 @@ pub(crate) fn size_of_value(o: ObjRef) -> usize {
         Kind::NoneType => HEADER_SIZE,
         Kind::Int | Kind::Bool => size_of::<IntObj>(),
         Kind::Float => size_of::<FloatObj>(),
-        Kind::Str => string::str_size(string::as_str(o).len()),
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::Str => string::str_size(unsafe { string::as_str(o) }.len()),
         // SAFETY: matched on the kind; the caller holds `o`.
         Kind::Tuple => tuple_size(unsafe { tuple_items(o) }.len()),
         Kind::List => size_of::<ListObj>(),
@@ -344,7 +345,8 @@ fn shallow_eq(a: ObjRef, b: ObjRef) -> Shallow {
         _ => {}
     }
     match (a.ty().kind, b.ty().kind) {
-        (Kind::Str, Kind::Str) => equal(string::as_str(a) == string::as_str(b)),
+        // SAFETY: matched on the kinds; the caller holds the keys.
+        (Kind::Str, Kind::Str) => equal(unsafe { string::as_str(a) == string::as_str(b) }),
         (Kind::Tuple, Kind::Tuple) => {
             // SAFETY: matched on the kinds; the keys compared are held by
             // the caller (or are items of tuples it holds).
@@ -420,7 +422,8 @@ fn scalar_hash(o: ObjRef) -> u64 {
                 None => mix(f.to_bits() ^ 0x5555),
             }
         }
-        Kind::Str => string::hash(o),
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::Str => unsafe { string::hash(o) },
         _ => mix(o.addr() as u64),
     }
 }
@@ -531,7 +534,7 @@ impl<'h> Obj<'h> {
 
     /// The text of a str, else `None`.
     pub fn as_str(&self) -> Option<&str> {
-        (self.raw().ty().kind == Kind::Str).then(|| string::as_str(self.raw()))
+        string::text(self.raw())
     }
 
     /// Whether this is `None`.
@@ -548,7 +551,8 @@ impl<'h> Obj<'h> {
     pub fn len(&self) -> Result<usize> {
         let o = self.raw();
         match o.ty().kind {
-            Kind::Str => Ok(string::char_len(o)),
+            // SAFETY: matched on the kind; `self` holds `o`.
+            Kind::Str => Ok(unsafe { string::char_len(o) }),
             // SAFETY: matched on the kind; `self` holds `o`.
             Kind::Tuple => Ok(unsafe { tuple_items(o) }.len()),
             // SAFETY: as above, and reading a length runs no host code.
