@@ -67,15 +67,16 @@ pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
     }
     let v = version(ty);
     let entry = ty.heap().method_cache_entry(v, name);
-    if entry.version == v && entry.name == name.addr() {
-        return entry.value;
+    let cached = entry.get();
+    if cached.version == v && cached.name == name.addr() {
+        return cached.value;
     }
     let value = walk_mro(ty, name);
-    *ty.heap().method_cache_entry(v, name) = crate::heap::CacheEntry {
+    entry.set(crate::heap::CacheEntry {
         version: v,
         name: name.addr(),
         value,
-    };
+    });
     value
 }
 

@@ -476,13 +476,17 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
         bases: n("__bases__")?,
         mro: n("__mro__")?,
     };
-    // SAFETY: bootstrap runs before the heap is handed out; nothing borrows the builtins.
-    let b = unsafe { heap.builtins_mut() };
-    b.none = none;
-    b.true_ = true_;
-    b.false_ = false_;
-    b.small_ints = small_ints;
-    b.names = names;
+    // SAFETY: bootstrap runs before the heap is handed out; nothing borrows
+    // the builtins, and the patch only stores.
+    unsafe {
+        heap.patch_builtins(|b| {
+            b.none = none;
+            b.true_ = true_;
+            b.false_ = false_;
+            b.small_ints = small_ints;
+            b.names = names;
+        })
+    };
     Ok(())
 }
 

@@ -59,8 +59,7 @@ pub(crate) fn new_weakref(heap: &Heap, target: ObjRef, callback: Option<ObjRef>)
         )));
     }
     // Room in the table first: nothing is half-done if there is none.
-    let table = heap.weakref_table();
-    table
+    heap.weakref_table()
         .try_reserve(1)
         .map_err(|_| Error::new(ErrorKind::NoMemory, "weak reference table: out of memory"))?;
     // SAFETY: the built-in weakref type, and a weak reference's size.
@@ -69,7 +68,7 @@ pub(crate) fn new_weakref(heap: &Heap, target: ObjRef, callback: Option<ObjRef>)
     if let Some(cb) = callback {
         cb.incref();
     }
-    let table = heap.weakref_table();
+    let mut table = heap.weakref_table();
     let older = table.get(&target).map(|&(_, newest)| newest);
     // SAFETY: a fresh weakref object; each field written once.
     unsafe {
@@ -101,12 +100,11 @@ unsafe fn unlink(heap: &Heap, target: ObjRef, w: ObjRef) {
     // SAFETY: forwarded from the caller.
     let wr = unsafe { weakref(w) };
     let (older, newer) = (wr.older.take(), wr.newer.take());
-    let table = heap.weakref_table();
     match older {
         // SAFETY: the lists link live weak references only (a dying one leaves its list first).
         Some(o) => unsafe { weakref(o) }.newer.set(newer),
         None => match newer {
-            Some(n) => table.get_mut(&target).expect("listed").0 = n,
+            Some(n) => heap.weakref_table().get_mut(&target).expect("listed").0 = n,
             None => {
                 forget_target(heap, target);
                 return;
@@ -116,7 +114,9 @@ unsafe fn unlink(heap: &Heap, target: ObjRef, w: ObjRef) {
     match newer {
         // SAFETY: the lists link live weak references only (a dying one leaves its list first).
         Some(n) => unsafe { weakref(n) }.older.set(older),
-        None => table.get_mut(&target).expect("listed").1 = older.expect("not alone"),
+        None => {
+            heap.weakref_table().get_mut(&target).expect("listed").1 = older.expect("not alone")
+        }
     }
 }
 
@@ -131,7 +131,7 @@ fn forget_target(heap: &Heap, target: ObjRef) -> Option<(ObjRef, ObjRef)> {
 /// Gives the table's memory back to the heap when no object has weak
 /// references (so a heap that had some returns to its figures).
 fn shrink_if_empty(heap: &Heap) {
-    let table = heap.weakref_table();
+    let mut table = heap.weakref_table();
     if table.is_empty() {
         table.shrink_to(0);
     }
