@@ -279,7 +279,8 @@ impl SiteCache {
     /// `o` and `name` are live objects; the caller is inside `o`'s heap.
     #[inline]
     pub unsafe fn shared_for(o: NonNull<u8>, name: NonNull<u8>, store: bool) -> SiteCache {
-        shared_site(ObjRef(o.cast()), ObjRef(name.cast()), store).get()
+        let o = ObjRef(o.cast());
+        shared_site(o.ty().heap(), o, ObjRef(name.cast()), store).get()
     }
 
     /// The entry recording that storing `name` (interned) on `o` added it,
@@ -519,10 +520,10 @@ pub(crate) fn setattr_site(
 /// that the entry of each is fixed by its key (the shape says whether a
 /// store replaces or adds, and whether a read finds an instance value).
 #[inline]
-fn shared_site(o: ObjRef, name: ObjRef, store: bool) -> &'static Cell<SiteCache> {
-    let ty = o.ty();
+fn shared_site(heap: &Heap, o: ObjRef, name: ObjRef, store: bool) -> &Cell<SiteCache> {
+    debug_assert!(core::ptr::eq(heap, o.ty().heap()), "`o` is of `heap`");
     let shape = instance::current_shape(o).addr();
-    ty.heap().attr_site(ty, name, shape ^ usize::from(store))
+    heap.attr_site(o.ty(), name, shape ^ usize::from(store))
 }
 
 /// `getattr(o, name)` (`name` from [`attr::lookup_name`]) through the
@@ -533,7 +534,7 @@ pub(crate) fn getattr_shared(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<Obj
     // SAFETY: `name` comes from `lookup_name` (this function's contract),
     // which checks it is a str.
     if o.ty().kind == Kind::Object && unsafe { string::is_interned(name) } {
-        getattr_site(heap, o, name, shared_site(o, name, false))
+        getattr_site(heap, o, name, shared_site(heap, o, name, false))
     } else {
         attr::getattr(heap, o, name)
     }
@@ -553,7 +554,7 @@ pub(crate) fn call_method_shared(
     if o.ty().kind != Kind::Object || !unsafe { string::is_interned(name) } {
         return call::call_method(heap, o, name, args);
     }
-    call_method_via(heap, o, name, args, shared_site(o, name, false))
+    call_method_via(heap, o, name, args, shared_site(heap, o, name, false))
 }
 
 /// `setattr(o, name, value)` (`name` interned) through the heap's attribute
@@ -561,7 +562,7 @@ pub(crate) fn call_method_shared(
 #[inline]
 pub(crate) fn setattr_shared(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result<()> {
     if o.ty().kind == Kind::Object {
-        setattr_site(heap, o, name, value, shared_site(o, name, true))
+        setattr_site(heap, o, name, value, shared_site(heap, o, name, true))
     } else {
         attr::setattr(heap, o, name, Some(value))
     }
@@ -605,7 +606,7 @@ mod tests {
         cls.setattr("c", &heap.int(1).unwrap()).unwrap();
         let o = cls.call(&[]).unwrap();
         let c = heap.intern("c").unwrap();
-        let entry = || shared_site(o.raw(), c.raw(), false).get();
+        let entry = || shared_site(&heap, o.raw(), c.raw(), false).get();
         assert_eq!(o.getattr("c").unwrap().as_int(), Some(1));
         assert_eq!(
             entry().found(),
