@@ -56,7 +56,10 @@ pub(crate) fn version(ty: &TypeObject) -> u64 {
 /// Finds `name` (a str, see [`lookup_name`]) on `ty`'s MRO; borrowed.
 #[inline]
 pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
-    if !string::is_interned(name) {
+    // SAFETY: `name` is a str, this function's contract (every caller's
+    // name comes from `lookup_name`/`intern_name`, which check the kind, or
+    // is interned).
+    if !unsafe { string::is_interned(name) } {
         // Not cached: such a name is found on no class (see the module
         // comment) and often short-lived; its entry would only push out
         // useful ones.
@@ -64,22 +67,23 @@ pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
     }
     let v = version(ty);
     let entry = ty.heap().method_cache_entry(v, name);
-    if entry.version == v && entry.name == name.addr() {
-        return entry.value;
+    let cached = entry.get();
+    if cached.version == v && cached.name == name.addr() {
+        return cached.value;
     }
     let value = walk_mro(ty, name);
-    *ty.heap().method_cache_entry(v, name) = crate::heap::CacheEntry {
+    entry.set(crate::heap::CacheEntry {
         version: v,
         name: name.addr(),
         value,
-    };
+    });
     value
 }
 
 fn walk_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
-    ty.mro
-        .iter()
-        .find_map(|&t| values::dict_get(as_type(t).dict, name))
+    // SAFETY: a type's namespace is a dict, which the type holds.
+    ty.mro_types()
+        .find_map(|t| unsafe { values::dict_get(t.dict, name) })
 }
 
 /// Gives `ty` and every subclass a new version (their namespaces, as seen
@@ -87,7 +91,9 @@ fn walk_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
 pub(crate) fn invalidate(ty: &TypeObject) {
     let mut stack = vec![ty.as_ref()];
     while let Some(t) = stack.pop() {
-        let t = as_type(t);
+        // SAFETY: `ty` and its subclasses are live types (a subclass leaves
+        // the set when it is freed).
+        let t = unsafe { as_type(t) };
         if t.version.get() != 0 {
             t.version.set(0);
         }
@@ -114,14 +120,16 @@ fn check_name(name: ObjRef) -> Result<()> {
 /// The interned form of an attribute name to store, or a TypeError for a non-str.
 pub(crate) fn intern_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
     check_name(name)?;
-    string::intern_obj(heap, name)
+    // SAFETY: just checked the kind; the caller holds `name`.
+    unsafe { string::intern_obj(heap, name) }
 }
 
 /// An attribute name to look up or delete (`string::lookup_obj`: interns
 /// nothing), or a TypeError for a non-str.
 pub(crate) fn lookup_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
     check_name(name)?;
-    Ok(string::lookup_obj(heap, name))
+    // SAFETY: just checked the kind; the caller holds `name`.
+    Ok(unsafe { string::lookup_obj(heap, name) })
 }
 
 /// Runs `f` with `text` as a name to look up: its interned str if there is
@@ -139,12 +147,14 @@ fn with_lookup_name<R>(heap: &Heap, text: &str, f: impl FnOnce(ObjRef) -> Result
 /// `descr.__get__(o)` for a data descriptor found on `type(o)`.
 pub(crate) fn descriptor_get(heap: &Heap, d: ObjRef, o: ObjRef) -> Result<ObjRef> {
     match d.ty().kind {
-        Kind::Property => match func::property(d).getter {
+        // SAFETY: matched on the kind; `d` is on the MRO, kept alive by its class.
+        Kind::Property => match unsafe { func::property(d) }.getter {
             Some(g) => call::call_raw(heap, g, &[o]),
             None => Err(Error::attribute("property has no getter")),
         },
         Kind::Member => {
-            let m = func::member(d);
+            // SAFETY: matched on the kind; `d` is on the MRO, kept alive by its class.
+            let m = unsafe { func::member(d) };
             if !func::member_applies(m, o.ty()) {
                 return Err(func::member_misapplied(m, o));
             }
@@ -164,7 +174,8 @@ pub(crate) fn descriptor_get(heap: &Heap, d: ObjRef, o: ObjRef) -> Result<ObjRef
 /// `getattr(o, name)` with `name` from [`lookup_name`]; a new reference.
 pub(crate) fn getattr(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
     if o.ty().kind == Kind::Type {
-        return type_getattr(heap, o, name);
+        // SAFETY: just checked the kind; the caller holds `o`.
+        return type_getattr(heap, unsafe { as_type(o) }, name);
     }
     let ty = o.ty();
     let r = generic_getattr(heap, o, name);
@@ -212,8 +223,8 @@ fn generic_getattr(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
     }
 }
 
-fn type_getattr(heap: &Heap, t: ObjRef, name: ObjRef) -> Result<ObjRef> {
-    let ty = as_type(t);
+fn type_getattr(heap: &Heap, ty: &TypeObject, name: ObjRef) -> Result<ObjRef> {
+    let t = ty.as_ref();
     let names = &heap.b().names;
     let special = if name == names.name {
         Some(ty.name)
@@ -235,10 +246,12 @@ fn type_getattr(heap: &Heap, t: ObjRef, name: ObjRef) -> Result<ObjRef> {
     if name == names.dict {
         // A snapshot: changes go through setattr, which keeps the caches right.
         let d = values::new_dict(heap)?;
-        let src = values::dict_mut(ty.dict);
-        for i in 0..src.map.len() {
-            let (&k, &v) = src.map.get_index(i).expect("in range");
-            values::dict_set(d, k, v).inspect_err(|_| d.decref())?;
+        let mut i = 0;
+        // SAFETY: a type's namespace is a dict, which the type holds.
+        while let Some((k, v)) = unsafe { values::dict_entry(ty.dict, i) } {
+            // SAFETY: `d` is the dict made above.
+            unsafe { values::dict_set(d, k, v) }.inspect_err(|_| d.decref())?;
+            i += 1;
         }
         return Ok(d);
     }
@@ -249,7 +262,7 @@ fn type_getattr(heap: &Heap, t: ObjRef, name: ObjRef) -> Result<ObjRef> {
     Err(Error::attribute(format!(
         "type object '{}' has no attribute '{}'",
         ty.name_str(),
-        string::as_str(name)
+        string::text(name).unwrap_or_default()
     )))
 }
 
@@ -257,7 +270,8 @@ fn type_getattr(heap: &Heap, t: ObjRef, name: ObjRef) -> Result<ObjRef> {
 /// (for `delattr`, from [`lookup_name`] will do).
 pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef>) -> Result<()> {
     if o.ty().kind == Kind::Type {
-        return type_setattr(heap, o, name, value);
+        // SAFETY: just checked the kind; the caller holds `o`.
+        return type_setattr(heap, unsafe { as_type(o) }, name, value);
     }
     let ty = o.ty();
     if let Some(d) = lookup_in_mro(ty, name).filter(|&d| is_data_descriptor(d)) {
@@ -267,7 +281,7 @@ pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef
     if name == names.class || name == names.dict {
         return Err(Error::type_error(format!(
             "cannot set '{}' on '{}' objects",
-            string::as_str(name),
+            string::text(name).unwrap_or_default(),
             ty.name_str()
         )));
     }
@@ -278,7 +292,7 @@ pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef
             return Err(Error::attribute(format!(
                 "'{}' object attribute '{}' is read-only",
                 ty.name_str(),
-                string::as_str(name)
+                string::text(name).unwrap_or_default()
             )));
         }
         return Err(instance::no_attribute(o, name));
@@ -298,13 +312,16 @@ pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef
 fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> Result<()> {
     match d.ty().kind {
         Kind::Property => {
+            // SAFETY: matched on the kind; `d` is on the MRO, kept alive by
+            // its class (and the setter call below holds a count on itself).
+            let p = unsafe { func::property(d) };
             // Named as CPython 3.11 names it: by `__set_name__`, which objrt
             // runs when a property is first stored in a class (see type_setattr).
-            let named = match func::property(d).name.get() {
-                Some(n) => format!("property '{}'", string::as_str(n)),
+            let named = match p.name.get() {
+                Some(n) => format!("property '{}'", string::text(n).unwrap_or_default()),
                 None => "property".to_owned(),
             };
-            match (value, func::property(d).setter) {
+            match (value, p.setter) {
                 (Some(v), Some(setter)) => {
                     call::call_raw(heap, setter, &[o, v]).map(ObjRef::decref)
                 }
@@ -319,7 +336,8 @@ fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> R
             }
         }
         Kind::Member => {
-            let m = func::member(d);
+            // SAFETY: matched on the kind; `d` is on the MRO, kept alive by its class.
+            let m = unsafe { func::member(d) };
             if !func::member_applies(m, o.ty()) {
                 return Err(func::member_misapplied(m, o));
             }
@@ -335,20 +353,21 @@ fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> R
                     Ok(())
                 }
                 (None, Some(_)) => Ok(()),
-                (None, None) => Err(Error::attribute(string::as_str(m.name).to_owned())),
+                (None, None) => Err(Error::attribute(
+                    string::text(m.name).unwrap_or_default().to_owned(),
+                )),
             }
         }
         _ => unreachable!("not a data descriptor"),
     }
 }
 
-fn type_setattr(heap: &Heap, t: ObjRef, name: ObjRef, value: Option<ObjRef>) -> Result<()> {
-    let ty = as_type(t);
+fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef>) -> Result<()> {
     if ty.immutable {
         let verb = if value.is_some() { "set" } else { "delete" };
         return Err(Error::type_error(format!(
             "cannot {verb} '{}' attribute of immutable type '{}'",
-            string::as_str(name),
+            string::text(name).unwrap_or_default(),
             ty.name_str()
         )));
     }
@@ -356,26 +375,32 @@ fn type_setattr(heap: &Heap, t: ObjRef, name: ObjRef, value: Option<ObjRef>) -> 
     if [names.name, names.bases, names.mro, names.dict, names.class].contains(&name) {
         return Err(Error::attribute(format!(
             "readonly attribute '{}' of type objects",
-            string::as_str(name)
+            string::text(name).unwrap_or_default()
         )));
     }
     let result = match value {
         Some(v) => {
             // `__set_name__`: a property learns the name it is first stored
             // under (objrt's classes are filled by setattr, not a class body).
-            if v.ty().kind == Kind::Property && func::property(v).name.get().is_none() {
-                func::property(v).name.set(Some(name));
+            if v.ty().kind == Kind::Property {
+                // SAFETY: just checked the kind; the caller holds `v`.
+                let p = unsafe { func::property(v) };
+                if p.name.get().is_none() {
+                    p.name.set(Some(name));
+                }
             }
-            values::dict_set(ty.dict, name, v)
+            // SAFETY: a type's namespace is a dict, which the type holds.
+            unsafe { values::dict_set(ty.dict, name, v) }
         }
         None => {
-            if values::dict_del(ty.dict, name) {
+            // SAFETY: as above.
+            if unsafe { values::dict_del(ty.dict, name) } {
                 Ok(())
             } else {
                 Err(Error::attribute(format!(
                     "type object '{}' has no attribute '{}'",
                     ty.name_str(),
-                    string::as_str(name)
+                    string::text(name).unwrap_or_default()
                 )))
             }
         }
@@ -465,7 +490,9 @@ impl<'h> Obj<'h> {
                 t.ty().name_str()
             )));
         }
-        Ok(as_type(t).mro.iter().map(|&m| m.new_obj()).collect())
+        // SAFETY: just checked the kind; `self` holds the type.
+        let ty = unsafe { as_type(t) };
+        Ok(ty.mro.iter().map(|&m| m.new_obj()).collect())
     }
 
     /// Calls the method `name` of `self` with `args` (`self` is passed

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::func::{self, as_objs};
 use crate::heap::Heap;
 use crate::object::{Obj, ObjRef};
-use crate::types::{Kind, as_type};
+use crate::types::{Kind, TypeObject, as_type};
 use crate::{attr, instance};
 
 /// Arguments with one more in front, on the stack for the common short case.
@@ -42,16 +42,19 @@ pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result
     let _held = Held::new(callable, args);
     match callable.ty().kind {
         Kind::Function => {
-            let f = func::function(callable);
+            // SAFETY: matched on the kind; `_held` keeps `callable` alive.
+            let f = unsafe { func::function(callable) };
             let r = (f.func)(heap, as_objs(args)).map(Obj::into_raw)?;
             heap.check_own(r).inspect_err(|_| r.decref())?;
             Ok(r)
         }
         Kind::Method => {
-            let m = func::method(callable);
+            // SAFETY: matched on the kind; `_held` keeps `callable` alive.
+            let m = unsafe { func::method(callable) };
             with_self(m.self_, args, |a| call_raw(heap, m.func, a))
         }
-        Kind::Type => call_type(heap, callable, args),
+        // SAFETY: matched on the kind; `_held` keeps `callable` alive.
+        Kind::Type => call_type(heap, unsafe { as_type(callable) }, args),
         _ => Err(func::not_callable(callable)),
     }
 }
@@ -79,15 +82,17 @@ impl Drop for Held<'_> {
 }
 
 /// `T(*args)`: a new instance, initialised by `T.__init__` if it has one.
-fn call_type(heap: &Heap, t: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
-    let ty = as_type(t);
+fn call_type(heap: &Heap, ty: &TypeObject, args: &[ObjRef]) -> Result<ObjRef> {
+    let t = ty.as_ref();
     if ty.kind != Kind::Object {
         return Err(Error::type_error(format!(
             "cannot create '{}' instances",
             ty.name_str()
         )));
     }
-    let o = heap.alloc_object(t, ty.layout.size)?.into_obj();
+    // SAFETY: `t` is a live type of `heap` (the callable, held by `call_raw`),
+    // of plain instances (checked above), `layout.size` bytes each.
+    let o = unsafe { heap.alloc_object(t, ty.layout.size)? }.into_obj();
     match attr::lookup_in_mro(ty, heap.b().names.init) {
         Some(init) => {
             let r = call_special(heap, init, o.raw(), args)?;
@@ -178,20 +183,20 @@ impl<'h> Obj<'h> {
     /// unset, its `__dict__` empty).
     pub fn new_instance(&self) -> Result<Obj<'h>> {
         let t = self.raw();
-        if t.ty().kind != Kind::Type || as_type(t).kind != Kind::Object {
+        let ty = match t.ty().kind {
+            // SAFETY: matched on the kind; `self` holds the type.
+            Kind::Type => unsafe { as_type(t) },
+            _ => t.ty(),
+        };
+        if t.ty().kind != Kind::Type || ty.kind != Kind::Object {
             return Err(Error::type_error(format!(
                 "cannot create instances of '{}'",
-                if t.ty().kind == Kind::Type {
-                    as_type(t).name_str()
-                } else {
-                    t.ty().name_str()
-                }
+                ty.name_str()
             )));
         }
-        Ok(self
-            .heap()
-            .alloc_object(t, as_type(t).layout.size)?
-            .into_obj())
+        // SAFETY: `t` is a live type (held by `self`), of plain instances
+        // (checked above), `layout.size` bytes each.
+        Ok(unsafe { self.heap().alloc_object(t, ty.layout.size)? }.into_obj())
     }
 
     /// `self(*args)`.

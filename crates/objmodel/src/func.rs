@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::heap::Heap;
 use crate::object::{Obj, ObjHeader, ObjRef};
 use crate::string;
+use crate::types::Kind;
 
 /// A host function: receives the heap and the arguments (`self` first for
 /// a method), returns a new reference or an error.
@@ -59,23 +60,52 @@ pub(crate) struct MemberObj {
     pub(crate) offset: usize,
 }
 
-pub(crate) fn function(o: ObjRef) -> &'static FunctionObj {
-    // SAFETY: callers check the kind.
+/// The function behind `o`.
+///
+/// # Safety
+/// `o` is a live function, and the reference is used only while it stays
+/// alive (the caller holds a count on it, or on what holds it).
+#[inline]
+pub(crate) unsafe fn function(o: ObjRef) -> &'static FunctionObj {
+    debug_assert_eq!(o.ty().kind, Kind::Function);
+    // SAFETY: a function object starts with a `FunctionObj` (the caller's
+    // promise), alive while the caller uses it.
     unsafe { o.cast::<FunctionObj>().as_ref() }
 }
 
-pub(crate) fn method(o: ObjRef) -> &'static MethodObj {
-    // SAFETY: callers check the kind.
+/// The bound method behind `o`.
+///
+/// # Safety
+/// `o` is a live method; as for [`function`].
+#[inline]
+pub(crate) unsafe fn method(o: ObjRef) -> &'static MethodObj {
+    debug_assert_eq!(o.ty().kind, Kind::Method);
+    // SAFETY: a method object starts with a `MethodObj` (the caller's
+    // promise), alive while the caller uses it.
     unsafe { o.cast::<MethodObj>().as_ref() }
 }
 
-pub(crate) fn property(o: ObjRef) -> &'static PropertyObj {
-    // SAFETY: callers check the kind.
+/// The property behind `o`.
+///
+/// # Safety
+/// `o` is a live property; as for [`function`].
+#[inline]
+pub(crate) unsafe fn property(o: ObjRef) -> &'static PropertyObj {
+    debug_assert_eq!(o.ty().kind, Kind::Property);
+    // SAFETY: a property object starts with a `PropertyObj` (the caller's
+    // promise), alive while the caller uses it.
     unsafe { o.cast::<PropertyObj>().as_ref() }
 }
 
-pub(crate) fn member(o: ObjRef) -> &'static MemberObj {
-    // SAFETY: callers check the kind.
+/// The member descriptor behind `o`.
+///
+/// # Safety
+/// `o` is a live member; as for [`function`].
+#[inline]
+pub(crate) unsafe fn member(o: ObjRef) -> &'static MemberObj {
+    debug_assert_eq!(o.ty().kind, Kind::Member);
+    // SAFETY: a member object starts with a `MemberObj` (the caller's
+    // promise), alive while the caller uses it.
     unsafe { o.cast::<MemberObj>().as_ref() }
 }
 
@@ -91,13 +121,15 @@ pub(crate) unsafe fn drop_function_fields(o: ObjRef) {
 /// Releases what a dead method, property or member holds.
 pub(crate) fn clear(o: ObjRef) {
     match o.ty().kind {
-        crate::types::Kind::Method => {
-            let m = method(o);
+        Kind::Method => {
+            // SAFETY: the kind says so; `o` is alive until freed after this.
+            let m = unsafe { method(o) };
             m.func.decref();
             m.self_.decref();
         }
-        crate::types::Kind::Property => {
-            let p = property(o);
+        Kind::Property => {
+            // SAFETY: the kind says so; `o` is alive until freed after this.
+            let p = unsafe { property(o) };
             p.getter
                 .into_iter()
                 .chain(p.setter)
@@ -109,7 +141,8 @@ pub(crate) fn clear(o: ObjRef) {
 
 pub(crate) fn new_function(heap: &Heap, name: &str, func: Box<NativeFn>) -> Result<ObjRef> {
     let name = string::intern(heap, name)?;
-    let o = heap.alloc_object(heap.b().function, size_of::<FunctionObj>())?;
+    // SAFETY: the built-in function type, and a function's size.
+    let o = unsafe { heap.alloc_object(heap.b().function, size_of::<FunctionObj>())? };
     // SAFETY: a fresh function object; each field written once.
     unsafe {
         let f = o.cast::<FunctionObj>().as_ptr();
@@ -122,7 +155,8 @@ pub(crate) fn new_function(heap: &Heap, name: &str, func: Box<NativeFn>) -> Resu
 
 /// `func` bound to `self_` (both gain a count).
 pub(crate) fn new_method(heap: &Heap, func: ObjRef, self_: ObjRef) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().method, size_of::<MethodObj>())?;
+    // SAFETY: the built-in method type, and a method's size.
+    let o = unsafe { heap.alloc_object(heap.b().method, size_of::<MethodObj>())? };
     func.incref();
     self_.incref();
     // SAFETY: a fresh method object.
@@ -137,16 +171,17 @@ pub(crate) fn new_method(heap: &Heap, func: ObjRef, self_: ObjRef) -> Result<Obj
 pub(crate) fn new_member(
     heap: &Heap,
     name: ObjRef,
-    owner: ObjRef,
+    owner: &crate::types::TypeObject,
     offset: usize,
 ) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().member, size_of::<MemberObj>())?;
+    // SAFETY: the built-in member type, and a member's size.
+    let o = unsafe { heap.alloc_object(heap.b().member, size_of::<MemberObj>())? };
     // SAFETY: a fresh member object.
     unsafe {
         let m = o.cast::<MemberObj>().as_ptr();
         (*m).name = name;
-        (*m).owner_name = crate::types::as_type(owner).name;
-        (*m).owner_serial = crate::types::as_type(owner).serial;
+        (*m).owner_name = owner.name;
+        (*m).owner_serial = owner.serial;
         (*m).offset = offset;
     }
     Ok(o)
@@ -156,17 +191,15 @@ pub(crate) fn new_member(
 /// a subclass). A member taken from its class and stored in another must
 /// not touch that class's instances: their layout has no such slot.
 pub(crate) fn member_applies(m: &MemberObj, ty: &crate::types::TypeObject) -> bool {
-    ty.mro
-        .iter()
-        .any(|&t| crate::types::as_type(t).serial == m.owner_serial)
+    ty.mro_types().any(|t| t.serial == m.owner_serial)
 }
 
 /// `m.__get__`/`__set__` on an object it does not apply to (CPython's words).
 pub(crate) fn member_misapplied(m: &MemberObj, o: ObjRef) -> crate::Error {
     crate::Error::type_error(format!(
         "descriptor '{}' for '{}' objects doesn't apply to a '{}' object",
-        crate::string::as_str(m.name),
-        crate::string::as_str(m.owner_name),
+        string::text(m.name).unwrap_or_default(),
+        string::text(m.owner_name).unwrap_or_default(),
         o.ty().name_str()
     ))
 }
@@ -193,7 +226,8 @@ impl Heap {
         if let Some(s) = setter {
             self.check_own(s.raw())?;
         }
-        let o = self.alloc_object(self.b().property, size_of::<PropertyObj>())?;
+        // SAFETY: the built-in property type, and a property's size.
+        let o = unsafe { self.alloc_object(self.b().property, size_of::<PropertyObj>())? };
         // SAFETY: a fresh property object.
         unsafe {
             let p = o.cast::<PropertyObj>().as_ptr();

@@ -114,35 +114,47 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
             instance::for_each_edge::<NAMED>(o, |e, r| visit(e.map(Edge::Instance), r));
         }
         Kind::Type => {
-            let t = as_type(o);
+            // SAFETY: matched on the kind; walks visit live objects.
+            let t = unsafe { as_type(o) };
             visit(name(&|| Edge::Namespace), t.dict);
             for (i, &b) in t.bases.iter().enumerate() {
                 visit(name(&|| Edge::Base(i)), b);
             }
         }
         Kind::Tuple => {
-            for (i, &r) in values::tuple_items(o).iter().enumerate() {
+            // SAFETY: matched on the kind; walks visit live objects.
+            let items = unsafe { values::tuple_items(o) };
+            for (i, &r) in items.iter().enumerate() {
                 visit(name(&|| Edge::Item(i)), r);
             }
         }
-        Kind::List => {
-            for (i, &r) in values::list_mut(o).items.iter().enumerate() {
-                visit(name(&|| Edge::Item(i)), r);
-            }
-        }
-        Kind::Dict => {
-            for (i, (&k, &v)) in values::dict_mut(o).map.iter().enumerate() {
-                visit(name(&|| Edge::Key(i)), k);
-                visit(name(&|| Edge::Value(i)), v);
-            }
-        }
+        // SAFETY: matched on the kind; walks visit live objects, and
+        // `visit` only reports or records (no host code).
+        Kind::List => unsafe {
+            values::with_list(o, |items| {
+                for (i, &r) in items.iter().enumerate() {
+                    visit(name(&|| Edge::Item(i)), r);
+                }
+            })
+        },
+        // SAFETY: as for a list.
+        Kind::Dict => unsafe {
+            values::with_dict(o, |map| {
+                for (i, (&k, &v)) in map.iter().enumerate() {
+                    visit(name(&|| Edge::Key(i)), k);
+                    visit(name(&|| Edge::Value(i)), v);
+                }
+            })
+        },
         Kind::Method => {
-            let m = func::method(o);
+            // SAFETY: matched on the kind; walks visit live objects.
+            let m = unsafe { func::method(o) };
             visit(name(&|| Edge::Function), m.func);
             visit(name(&|| Edge::SelfObject), m.self_);
         }
         Kind::Property => {
-            let p = func::property(o);
+            // SAFETY: matched on the kind; walks visit live objects.
+            let p = unsafe { func::property(o) };
             if let Some(g) = p.getter {
                 visit(name(&|| Edge::Getter), g);
             }
@@ -151,7 +163,8 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
             }
         }
         Kind::WeakRef => {
-            if let Some(c) = weakref::weakref(o).callback {
+            // SAFETY: matched on the kind; walks visit live objects.
+            if let Some(c) = unsafe { weakref::weakref(o) }.callback {
                 visit(name(&|| Edge::Callback), c);
             }
         }
@@ -211,7 +224,9 @@ unsafe impl GcHost for Host<'_> {
         // SAFETY: single-threaded; taken out before any callback runs.
         let queued = core::mem::take(unsafe { &mut *self.0.queued_callbacks.get() });
         let any = !queued.is_empty();
-        weakref::run_callbacks(self.0, queued);
+        // SAFETY: `queued_callbacks` holds only what `detach_all` returned
+        // (`clear_weakrefs` above), with its counts.
+        unsafe { weakref::run_callbacks(self.0, queued) };
         any
     }
 
@@ -227,23 +242,32 @@ unsafe impl GcHost for Host<'_> {
         match o.ty().kind {
             Kind::Object => instance::clear_references(self.0, o),
             Kind::List => {
-                let items = core::mem::replace(
-                    &mut values::list_mut(o).items,
-                    allocator_api2::vec::Vec::new_in(self.0.allocator()),
-                );
+                let empty = allocator_api2::vec::Vec::new_in(self.0.allocator());
+                // SAFETY: matched on the kind; the collector holds what it
+                // clears; the items are decref'd after the closure.
+                let items =
+                    unsafe { values::with_list(o, |items| core::mem::replace(items, empty)) };
                 items.iter().for_each(|i| i.decref());
             }
             Kind::Dict => {
-                let drained: Vec<(ObjRef, ObjRef)> = values::dict_mut(o).map.drain().collect();
+                // SAFETY: matched on the kind; the collector holds what it
+                // clears; the pairs are decref'd after the closure.
+                let drained: Vec<(ObjRef, ObjRef)> =
+                    unsafe { values::with_dict(o, |map| map.drain().collect()) };
                 for (k, v) in drained {
                     k.decref();
                     v.decref();
                 }
             }
-            Kind::Tuple => values::clear_tuple(self.0, o),
+            // SAFETY: matched on the kind; the collector holds what it clears.
+            Kind::Tuple => unsafe { values::clear_tuple(self.0, o) },
             Kind::Type => {
-                let t = as_type(o);
-                let drained: Vec<(ObjRef, ObjRef)> = values::dict_mut(t.dict).map.drain().collect();
+                // SAFETY: matched on the kind; the collector holds what it clears.
+                let t = unsafe { as_type(o) };
+                // SAFETY: a type's namespace is a dict, which the type holds;
+                // the pairs are decref'd after the closure.
+                let drained: Vec<(ObjRef, ObjRef)> =
+                    unsafe { values::with_dict(t.dict, |map| map.drain().collect()) };
                 crate::attr::invalidate(t);
                 for (k, v) in drained {
                     k.decref();

@@ -25,7 +25,7 @@
 //! problem, solved with an explicit worklist), so dropping the head of a
 //! million-long chain uses constant stack.
 
-use core::cell::{Cell, UnsafeCell};
+use core::cell::{Cell, RefCell, UnsafeCell};
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use std::collections::HashSet;
@@ -142,7 +142,7 @@ pub struct Heap {
     mem: UnsafeCell<objheap::Heap>,
     builtins: UnsafeCell<MaybeUninit<Builtins>>,
     pub(crate) interned: UnsafeCell<InternTable>,
-    method_cache: UnsafeCell<Box<[CacheEntry]>>,
+    method_cache: Box<[Cell<CacheEntry>]>,
     attr_sites: Box<[Cell<crate::SiteCache>]>,
     next_serial: Cell<u64>,
     /// Levels of nested work in progress (`nesting.rs`).
@@ -169,8 +169,9 @@ pub struct Heap {
     /// The weak references of each object that has some: the oldest and
     /// the newest of a list linked through the weak references themselves
     /// (`weakref.rs`), in the heap's memory.
-    weakrefs: UnsafeCell<WeakrefTable>,
-    /// Weak references whose callbacks a collection queued.
+    weakrefs: RefCell<WeakrefTable>,
+    /// Weak references whose callbacks a collection queued (each as
+    /// `weakref::detach_all` returned it, with a count).
     pub(crate) queued_callbacks: UnsafeCell<Vec<ObjRef>>,
     /// Who may touch the heap now, and what other threads handed over.
     pub(crate) gate: objgc::Gate,
@@ -211,17 +212,15 @@ impl Heap {
             builtins: UnsafeCell::new(MaybeUninit::uninit()),
             // Replaced below once the heap has its address.
             interned: UnsafeCell::new(InternTable::new_in(HeapAlloc(NonNull::dangling()))),
-            method_cache: UnsafeCell::new(
-                vec![
-                    CacheEntry {
-                        version: 0,
-                        name: 0,
-                        value: None
-                    };
-                    1 << METHOD_CACHE_BITS
-                ]
-                .into_boxed_slice(),
-            ),
+            method_cache: vec![
+                Cell::new(CacheEntry {
+                    version: 0,
+                    name: 0,
+                    value: None
+                });
+                1 << METHOD_CACHE_BITS
+            ]
+            .into_boxed_slice(),
             attr_sites: vec![Cell::new(crate::SiteCache::EMPTY); 1 << ATTR_SITES_BITS]
                 .into_boxed_slice(),
             next_serial: Cell::new(1),
@@ -235,7 +234,7 @@ impl Heap {
             owners: UnsafeCell::new(HashSet::new()),
             collector: objgc::Collector::new(),
             // Replaced below once the heap has its address.
-            weakrefs: UnsafeCell::new(new_weakref_table(HeapAlloc(NonNull::dangling()))),
+            weakrefs: RefCell::new(new_weakref_table(HeapAlloc(NonNull::dangling()))),
             queued_callbacks: UnsafeCell::new(Vec::new()),
             gate: objgc::Gate::new(objgc::thread_token(), true),
         });
@@ -247,7 +246,7 @@ impl Heap {
         // SAFETY: nothing has used the table yet; the heap no longer moves.
         unsafe {
             *heap.interned.get() = InternTable::new_in(heap.allocator());
-            *heap.weakrefs.get() = new_weakref_table(heap.allocator());
+            *heap.weakrefs.borrow_mut() = new_weakref_table(heap.allocator());
         }
         heap.gate.give_up_on_exit();
         types::bootstrap(&heap).expect("memory for the built-in objects");
@@ -364,22 +363,21 @@ impl Heap {
         unsafe { (*self.builtins.get()).write(b) };
     }
 
-    /// The built-ins, for bootstrap to patch.
+    /// Lets bootstrap patch the built-ins with `patch`.
     ///
     /// # Safety
-    /// Only during bootstrap, after `install_builtins`, with no other borrow.
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) unsafe fn builtins_mut(&self) -> &mut Builtins {
+    /// Only during bootstrap, after `install_builtins`, with no other
+    /// borrow of them (`patch` calls nothing that reads them).
+    pub(crate) unsafe fn patch_builtins(&self, patch: impl FnOnce(&mut Builtins)) {
         // SAFETY: forwarded from the caller.
-        unsafe { (*self.builtins.get()).assume_init_mut() }
+        patch(unsafe { (*self.builtins.get()).assume_init_mut() })
     }
 
     /// The weak-reference table, for `weakref.rs`, which keeps each list.
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) fn weakref_table(&self) -> &mut WeakrefTable {
-        // SAFETY: single-threaded; callers use the table and let go before
-        // anything else can reach it (no host code runs meanwhile).
-        unsafe { &mut *self.weakrefs.get() }
+    /// A `RefCell` (weak references are off the hot paths): a borrow held
+    /// across a call that reaches the table again panics, never aliases.
+    pub(crate) fn weakref_table(&self) -> core::cell::RefMut<'_, WeakrefTable> {
+        self.weakrefs.borrow_mut()
     }
 
     pub(crate) fn note_object_allocated(&self) {
@@ -394,25 +392,27 @@ impl Heap {
         unsafe { (*self.builtins.get()).assume_init_ref() }
     }
 
-    #[allow(clippy::mut_from_ref)]
-    fn mem(&self) -> &mut objheap::Heap {
-        // SAFETY: the heap is used by one thread at a time (it is !Sync), and
-        // no caller of `mem` keeps the reference across a call that could
-        // reach `mem` again: each use is one alloc, free, or stats call.
-        unsafe { &mut *self.mem.get() }
+    /// Runs `use_mem` on the allocator. Private to this file: each
+    /// `use_mem` below is one call into `objheap`, which calls nothing of
+    /// this crate back, so the `&mut` is the only one while it lives.
+    #[inline]
+    fn with_mem<R>(&self, use_mem: impl FnOnce(&mut objheap::Heap) -> R) -> R {
+        // SAFETY: the heap is used by one thread at a time (it is !Sync),
+        // and `use_mem` cannot reach `with_mem` again (see above).
+        use_mem(unsafe { &mut *self.mem.get() })
     }
 
     /// Allocates raw memory for an object or a buffer.
     #[inline]
     pub(crate) fn alloc_raw(&self, size: usize) -> Result<NonNull<u8>> {
-        Ok(self.mem().alloc(size)?)
+        Ok(self.with_mem(|m| m.alloc(size))?)
     }
 
     /// Allocates zeroed raw memory: large blocks come zero from the system,
     /// untouched until used.
     #[inline]
     pub(crate) fn alloc_zeroed_raw(&self, size: usize) -> Result<NonNull<u8>> {
-        Ok(self.mem().alloc_zeroed(size)?)
+        Ok(self.with_mem(|m| m.alloc_zeroed(size))?)
     }
 
     /// Frees raw memory.
@@ -422,7 +422,7 @@ impl Heap {
     #[inline]
     pub(crate) unsafe fn free_raw(&self, p: NonNull<u8>, size: usize) {
         // SAFETY: forwarded from the caller.
-        unsafe { self.mem().free(p, size) }
+        self.with_mem(|m| unsafe { m.free(p, size) })
     }
 
     /// Allocates an object of `size` bytes whose type is `ty`, with its
@@ -430,7 +430,11 @@ impl Heap {
     /// zeroed. Containers get their collector links in front and are
     /// tracked. An automatic collection may run first (never later: the
     /// caller may be building an object).
-    pub(crate) fn alloc_object(&self, ty: ObjRef, size: usize) -> Result<ObjRef> {
+    ///
+    /// # Safety
+    /// `ty` is a live type of this heap whose instances are `size` bytes
+    /// laid out as its kind says.
+    pub(crate) unsafe fn alloc_object(&self, ty: ObjRef, size: usize) -> Result<ObjRef> {
         debug_assert!(size >= HEADER_SIZE);
         let owner = self.is_owner_thread();
         if owner {
@@ -443,7 +447,9 @@ impl Heap {
         {
             self.collected();
         }
-        let o = self.alloc_block(crate::types::as_type(ty).kind, size, owner)?;
+        // SAFETY: `ty` is a live type (the caller's promise).
+        let kind = unsafe { crate::types::as_type(ty) }.kind;
+        let o = self.alloc_block(kind, size, owner)?;
         o.header().ty.set(ty.cast::<TypeObject>().as_ptr());
         ty.incref();
         Ok(o)
@@ -504,13 +510,13 @@ impl Heap {
         s
     }
 
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) fn method_cache_entry(&self, version: u64, name: ObjRef) -> &mut CacheEntry {
+    /// The method cache's entry for `(version, name)`: a `Cell`, read and
+    /// written whole.
+    #[inline]
+    pub(crate) fn method_cache_entry(&self, version: u64, name: ObjRef) -> &Cell<CacheEntry> {
         let hash = (version as usize).wrapping_mul(0x9E37_79B9) ^ (name.addr() >> 4);
         let i = hash & ((1 << METHOD_CACHE_BITS) - 1);
-        // SAFETY: single-threaded; the caller uses the entry and lets go
-        // before any other cache access.
-        unsafe { &mut (&mut *self.method_cache.get())[i] }
+        &self.method_cache[i]
     }
 
     /// The entry of the heap's attribute cache for looking up `name` on an
@@ -530,36 +536,38 @@ impl Heap {
 
     /// The allocator's arenas and how full each pool is.
     pub(crate) fn arena_map(&self) -> Vec<objheap::ArenaOccupancy> {
-        self.mem().arena_map()
+        self.with_mem(|m| m.arena_map())
     }
 
     /// Counts of objects and memory.
     pub fn stats(&self) -> Stats {
         Stats {
             objects_live: self.objects_live.get(),
-            memory: self.mem().stats(),
+            memory: self.with_mem(|m| m.stats()),
         }
     }
 
     /// Bounds the bytes the heap takes from the system; `None` lifts the bound.
     /// Past it, allocating operations fail with [`ErrorKind::NoMemory`].
     pub fn set_memory_limit(&self, max_bytes: Option<usize>) {
-        self.mem().set_memory_limit(max_bytes);
+        self.with_mem(|m| m.set_memory_limit(max_bytes));
     }
 
     /// Fault injection: the `n`th allocation of heap memory from now (1: the
     /// next) fails, once, as if the memory limit refused it; `None` cancels.
     /// Returns whether a failure set before was still to come.
     pub fn fail_allocation(&self, n: Option<u64>) -> bool {
-        let pending = self.mem().allocation_failure_pending();
-        self.mem().fail_allocation(n);
-        pending
+        self.with_mem(|m| {
+            let pending = m.allocation_failure_pending();
+            m.fail_allocation(n);
+            pending
+        })
     }
 
     /// Walks the heap's allocator structures and describes the first
     /// inconsistency (objheap's validator); time proportional to its size.
     pub fn check(&self) -> core::result::Result<(), String> {
-        self.mem().check()
+        self.with_mem(|m| m.check())
     }
 
     /// Checks that `o` belongs to this heap.
@@ -723,7 +731,8 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
     if matches!(ty.kind, Kind::Object | Kind::Type) && o.has_flag(crate::object::HAS_WEAKREFS) {
         // Weak references are cleared before the object is, then their callbacks run.
         let queued = crate::weakref::detach_all(heap, o, |_| true);
-        crate::weakref::run_callbacks(heap, queued);
+        // SAFETY: as `detach_all` returned them, with their counts.
+        unsafe { crate::weakref::run_callbacks(heap, queued) };
     }
     let size = object_size(o);
     match ty.kind {
@@ -744,7 +753,8 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
             // SAFETY: single-threaded.
             unsafe { (*heap.owners.get()).remove(&o) };
         }
-        Kind::WeakRef => crate::weakref::clear(heap, o),
+        // SAFETY: matched on the kind; `o` is dead, freed below, cleared once.
+        Kind::WeakRef => unsafe { crate::weakref::clear(heap, o) },
         _ => crate::values::clear(o),
     }
     let ty_ref = ty.as_ref();

@@ -279,7 +279,8 @@ impl SiteCache {
     /// `o` and `name` are live objects; the caller is inside `o`'s heap.
     #[inline]
     pub unsafe fn shared_for(o: NonNull<u8>, name: NonNull<u8>, store: bool) -> SiteCache {
-        shared_site(ObjRef(o.cast()), ObjRef(name.cast()), store).get()
+        let o = ObjRef(o.cast());
+        shared_site(o.ty().heap(), o, ObjRef(name.cast()), store).get()
     }
 
     /// The entry recording that storing `name` (interned) on `o` added it,
@@ -303,12 +304,14 @@ impl SiteCache {
         })
     }
 
-    /// The entry recording how `name` is found on `o`: empty if `name`
-    /// is not interned or not found in a cacheable way.
+    /// The entry recording how `name` (a str, from `attr::lookup_name`)
+    /// is found on `o`: empty if `name` is not interned or not found in a
+    /// cacheable way.
     fn filled(o: ObjRef, name: ObjRef) -> SiteCache {
         let empty = SiteCache::EMPTY;
         let ty = o.ty();
-        if ty.kind != Kind::Object || !string::is_interned(name) {
+        // SAFETY: `name` is a str, as this function's callers promise.
+        if ty.kind != Kind::Object || !unsafe { string::is_interned(name) } {
             return empty;
         }
         let descr = attr::lookup_in_mro(ty, name);
@@ -319,7 +322,9 @@ impl SiteCache {
         }
         let (tag, payload) = match descr.map(|d| d.ty().kind) {
             Some(Kind::Member) => {
-                let m = func::member(descr.expect("matched"));
+                // SAFETY: matched on the kind; the descriptor is on the MRO,
+                // kept alive by its class.
+                let m = unsafe { func::member(descr.expect("matched")) };
                 if !func::member_applies(m, ty) {
                     return empty; // the generic path raises the TypeError
                 }
@@ -515,10 +520,10 @@ pub(crate) fn setattr_site(
 /// that the entry of each is fixed by its key (the shape says whether a
 /// store replaces or adds, and whether a read finds an instance value).
 #[inline]
-fn shared_site(o: ObjRef, name: ObjRef, store: bool) -> &'static Cell<SiteCache> {
-    let ty = o.ty();
+fn shared_site(heap: &Heap, o: ObjRef, name: ObjRef, store: bool) -> &Cell<SiteCache> {
+    debug_assert!(core::ptr::eq(heap, o.ty().heap()), "`o` is of `heap`");
     let shape = instance::current_shape(o).addr();
-    ty.heap().attr_site(ty, name, shape ^ usize::from(store))
+    heap.attr_site(o.ty(), name, shape ^ usize::from(store))
 }
 
 /// `getattr(o, name)` (`name` from [`attr::lookup_name`]) through the
@@ -526,8 +531,10 @@ fn shared_site(o: ObjRef, name: ObjRef, store: bool) -> &'static Cell<SiteCache>
 /// what a lookup without a call site of its own does.
 #[inline]
 pub(crate) fn getattr_shared(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
-    if o.ty().kind == Kind::Object && string::is_interned(name) {
-        getattr_site(heap, o, name, shared_site(o, name, false))
+    // SAFETY: `name` comes from `lookup_name` (this function's contract),
+    // which checks it is a str.
+    if o.ty().kind == Kind::Object && unsafe { string::is_interned(name) } {
+        getattr_site(heap, o, name, shared_site(heap, o, name, false))
     } else {
         attr::getattr(heap, o, name)
     }
@@ -542,10 +549,12 @@ pub(crate) fn call_method_shared(
     name: ObjRef,
     args: &[ObjRef],
 ) -> Result<ObjRef> {
-    if o.ty().kind != Kind::Object || !string::is_interned(name) {
+    // SAFETY: `name` comes from `lookup_name` (this function's contract),
+    // which checks it is a str.
+    if o.ty().kind != Kind::Object || !unsafe { string::is_interned(name) } {
         return call::call_method(heap, o, name, args);
     }
-    call_method_via(heap, o, name, args, shared_site(o, name, false))
+    call_method_via(heap, o, name, args, shared_site(heap, o, name, false))
 }
 
 /// `setattr(o, name, value)` (`name` interned) through the heap's attribute
@@ -553,7 +562,7 @@ pub(crate) fn call_method_shared(
 #[inline]
 pub(crate) fn setattr_shared(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result<()> {
     if o.ty().kind == Kind::Object {
-        setattr_site(heap, o, name, value, shared_site(o, name, true))
+        setattr_site(heap, o, name, value, shared_site(heap, o, name, true))
     } else {
         attr::setattr(heap, o, name, Some(value))
     }
@@ -597,7 +606,7 @@ mod tests {
         cls.setattr("c", &heap.int(1).unwrap()).unwrap();
         let o = cls.call(&[]).unwrap();
         let c = heap.intern("c").unwrap();
-        let entry = || shared_site(o.raw(), c.raw(), false).get();
+        let entry = || shared_site(&heap, o.raw(), c.raw(), false).get();
         assert_eq!(o.getattr("c").unwrap().as_int(), Some(1));
         assert_eq!(
             entry().found(),

@@ -47,7 +47,7 @@ use allocator_api2::vec::Vec as HVec;
 use crate::error::{Error, Result};
 use crate::heap::{Heap, HeapAlloc};
 use crate::object::{FINALIZED, ObjRef};
-use crate::types::{Hook, PayloadHooks, TypeObject, as_type};
+use crate::types::{Hook, PayloadHooks, TypeObject};
 use crate::values;
 
 /// Keys a shape may have; an instance given more moves to dict mode.
@@ -232,7 +232,8 @@ pub(crate) fn get(o: ObjRef, name: ObjRef) -> Option<ObjRef> {
         return None;
     }
     if s == dict_mode() {
-        return values::dict_get(ObjRef(NonNull::new(p.values.get().cast())?), name);
+        // SAFETY: in dict mode `values` is the instance's dict, which it holds.
+        return unsafe { values::dict_get(dict_of(p), name) };
     }
     // SAFETY: a shape pointer in an instance is a live shape of its class.
     let i = unsafe { &*s }.index_of(name)?;
@@ -245,13 +246,16 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
     let p = pair(o).expect("callers check has_dict");
     let s = p.shape.get();
     if s == dict_mode() {
-        return values::dict_set(dict_of(p), name, value);
+        // SAFETY: in dict mode `values` is the instance's dict, which it holds.
+        return unsafe { values::dict_set(dict_of(p), name, value) };
     }
-    let tree = &o.ty().shapes;
+    let ty = o.ty();
+    let tree = &ty.shapes;
     let shape: &Shape = if s.is_null() {
         tree.root()
     } else {
-        unsafe_shape(s)
+        // SAFETY: read from `o`'s pair just above, in shape mode.
+        unsafe { shape_of(ty, s) }
     };
     if let Some(i) = shape.index_of(name) {
         value.incref();
@@ -261,7 +265,8 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
     let Some(child) = tree.child(heap, shape, name)? else {
         // Past the bounds of shared layouts: a dict of its own.
         let d = materialize_dict(heap, o)?;
-        return values::dict_set(d, name, value);
+        // SAFETY: the instance's dict, which it holds.
+        return unsafe { values::dict_set(d, name, value) };
     };
     append_value(heap, o, shape.keys.len(), child, value)
 }
@@ -308,9 +313,18 @@ pub(crate) fn append_value(
     Ok(())
 }
 
-fn unsafe_shape(s: *const Shape) -> &'static Shape {
-    // SAFETY: a shape pointer in an instance is a live shape of its class;
-    // shapes live as long as the class, which the instance keeps alive.
+/// The shape an instance of `ty` points at, borrowed from `ty` (shapes
+/// live as long as their class).
+///
+/// # Safety
+/// `s` was read from the pair of a live instance of `ty` in shape mode
+/// (not null, not the dict-mode marker), and the instance has not changed
+/// class since (it never does).
+#[inline]
+unsafe fn shape_of(_ty: &TypeObject, s: *const Shape) -> &Shape {
+    debug_assert!(!s.is_null() && s != dict_mode());
+    // SAFETY: a shape of `ty`'s tree (the caller's promise), which lives
+    // as long as `ty`.
     unsafe { &*s }
 }
 
@@ -324,7 +338,8 @@ pub(crate) fn del(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<bool> {
         return Ok(false);
     }
     let d = materialize_dict(heap, o)?;
-    Ok(values::dict_del(d, name))
+    // SAFETY: the instance's dict, which it holds.
+    Ok(unsafe { values::dict_del(d, name) })
 }
 
 /// Switches an instance to dict mode (if not already) and returns its dict, borrowed.
@@ -336,34 +351,47 @@ pub(crate) fn materialize_dict(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
     }
     let d = values::new_dict(heap)?;
     if !s.is_null() {
-        let shape = unsafe_shape(s);
+        // SAFETY: read from `o`'s pair above, not in dict mode.
+        let shape = unsafe { shape_of(o.ty(), s) };
         for (i, &k) in shape.keys.iter().enumerate() {
-            if let Err(e) = values::dict_set(d, k, value_at(o, i)) {
+            // SAFETY: `d` is the dict made above.
+            if let Err(e) = unsafe { values::dict_set(d, k, value_at(o, i)) } {
                 d.decref();
                 return Err(e);
             }
         }
     }
-    let (cells, n) = (p.values.get(), shape_len(s));
+    // SAFETY: read from `o`'s pair above, not in dict mode.
+    let (cells, n) = (p.values.get(), unsafe { shape_len(o.ty(), s) });
     p.shape.set(dict_mode());
     p.values.set(d.cast::<ObjRef>().as_ptr());
-    release_values(heap, cells, n);
+    // SAFETY: the values `o` held, detached from it just above.
+    unsafe { release_values(heap, cells, n) };
     Ok(d)
 }
 
-/// Keys of the shape an instance points at (`s`: null for none yet).
-fn shape_len(s: *const Shape) -> usize {
+/// Keys of the shape an instance of `ty` points at (`s`: null for none yet).
+///
+/// # Safety
+/// `s` was read from the pair of a live instance of `ty`, not in dict mode.
+unsafe fn shape_len(ty: &TypeObject, s: *const Shape) -> usize {
     if s.is_null() {
         0
     } else {
-        unsafe_shape(s).keys.len()
+        // SAFETY: forwarded from the caller; not null.
+        unsafe { shape_of(ty, s) }.keys.len()
     }
 }
 
 /// Drops the counts the values detached from their instance hold for `n`
 /// keys (which may run host code: the instance no longer points at them),
 /// then frees their array, if they had one.
-fn release_values(heap: &Heap, cells: *mut ObjRef, n: usize) {
+///
+/// # Safety
+/// `cells` and `n` are the values an instance of `heap` held for `n` keys
+/// (its inline cells, or an array of `capacity(n)` cells of `heap`'s), the
+/// first `n` set, and the instance no longer points at them.
+unsafe fn release_values(heap: &Heap, cells: *mut ObjRef, n: usize) {
     if n == 0 {
         return;
     }
@@ -376,7 +404,8 @@ fn release_values(heap: &Heap, cells: *mut ObjRef, n: usize) {
         taken[..n].iter().flatten().for_each(|v| v.decref());
         return;
     }
-    (0..n).for_each(|i| unsafe_cell(cells, i).decref());
+    // SAFETY: the first `n` cells are set (the caller's promise).
+    (0..n).for_each(|i| unsafe { *cells.add(i) }.decref());
     // SAFETY: the array was allocated with capacity(n) cells, and nothing
     // points at it any more.
     unsafe {
@@ -385,11 +414,6 @@ fn release_values(heap: &Heap, cells: *mut ObjRef, n: usize) {
             capacity(n) * size_of::<ObjRef>(),
         )
     };
-}
-
-fn unsafe_cell(cells: *mut ObjRef, i: usize) -> ObjRef {
-    // SAFETY: callers read initialised cells only.
-    unsafe { *cells.add(i) }
 }
 
 /// Runs `__del__` if the class has one and it has not run for `o` yet
@@ -508,7 +532,8 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
         if s == dict_mode() {
             visit(name(&|| InstanceEdge::Dict), dict_of(p));
         } else if !s.is_null() {
-            let keys = &unsafe_shape(s).keys;
+            // SAFETY: read from `o`'s pair just above, in shape mode.
+            let keys = &unsafe { shape_of(ty, s) }.keys;
             for i in 0..keys.len() {
                 visit(name(&|| InstanceEdge::Attribute(keys[i])), value_at(o, i));
             }
@@ -577,7 +602,8 @@ fn drop_attributes(heap: &Heap, o: ObjRef, taken: &mut [Option<ObjRef>]) {
         if s == dict_mode() {
             dict = Some(dict_of(p));
         } else {
-            values = (p.values.get(), shape_len(s));
+            // SAFETY: read from `o`'s pair just above, not in dict mode.
+            values = (p.values.get(), unsafe { shape_len(o.ty(), s) });
         }
         p.shape.set(core::ptr::null());
         p.values.set(core::ptr::null_mut());
@@ -588,7 +614,8 @@ fn drop_attributes(heap: &Heap, o: ObjRef, taken: &mut [Option<ObjRef>]) {
     if let Some(d) = dict {
         d.decref();
     }
-    release_values(heap, values.0, values.1);
+    // SAFETY: the values `o` held, detached from it above.
+    unsafe { release_values(heap, values.0, values.1) };
 }
 
 /// Releases everything a dead instance holds: its payload's clear and
@@ -633,9 +660,8 @@ fn payload_hook(o: ObjRef, hook: Hook) -> Option<(NonNull<u8>, &'static dyn Payl
     let ty = o.ty();
     let (offset, _) = ty.layout.payload?;
     let hooks = ty
-        .mro
-        .iter()
-        .filter_map(|&t| as_type(t).hooks.as_deref())
+        .mro_types()
+        .filter_map(|t| t.hooks.as_deref())
         .find(|h| h.defines(hook))?;
     // SAFETY: the payload lies at `offset` inside the instance.
     Some((
@@ -648,17 +674,19 @@ pub(crate) fn no_attribute(o: ObjRef, name: ObjRef) -> Error {
     Error::attribute(format!(
         "'{}' object has no attribute '{}'",
         o.ty().name_str(),
-        crate::string::as_str(name)
+        crate::string::text(name).unwrap_or_default()
     ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::as_type;
     use crate::{ErrorKind, Obj, TypeSpec};
 
     fn shapes_of(class: &Obj<'_>) -> usize {
-        as_type(class.raw()).shapes.count.get()
+        // SAFETY: the tests pass classes they hold.
+        unsafe { as_type(class.raw()) }.shapes.count.get()
     }
 
     /// The names `a0`, `a1`, ... interned.

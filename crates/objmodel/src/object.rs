@@ -63,16 +63,32 @@ pub const HEADER_SIZE: usize = size_of::<ObjHeader>();
 const _: () = assert!(HEADER_SIZE == 16);
 
 /// A raw, uncounted handle to an object.
+///
+/// Invariant: an `ObjRef` is made only for a live object (allocated by its
+/// heap and not yet freed), and is used only while that object stays
+/// alive: the code using it holds a count on it (or on an object it was
+/// read from), or the object is immortal. This is what makes
+/// [`ObjRef::header`] and [`ObjRef::ty`] safe; what follows the header
+/// depends on the kind, so reaching it goes through an `unsafe fn` that
+/// names the kind (`values::tuple_items`, `types::as_type`, ...).
+///
+/// `header` and `ty` return `&'static`, shorthand for "while the object
+/// lives": an `ObjRef` carries no lifetime (objects store it in raw
+/// memory), so there is no owner to borrow from. Borrowing from the handle
+/// itself (`&self`) would break the common `x.raw().ty()` on a temporary,
+/// and a real owner means a lifetime on `ObjRef` throughout the crate (the
+/// heap branding issue 14 asks for, not this change).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[repr(transparent)]
 pub(crate) struct ObjRef(pub(crate) NonNull<ObjHeader>);
 
 impl ObjRef {
+    /// The object's header.
     #[inline]
     pub(crate) fn header(self) -> &'static ObjHeader {
         // SAFETY: an ObjRef is only made for live objects, whose header is
-        // initialised; the 'static is internal shorthand: callers use it
-        // only while they hold a count.
+        // initialised; the 'static is shorthand: callers use it only while
+        // the object lives (the type's invariant above).
         unsafe { self.0.as_ref() }
     }
 

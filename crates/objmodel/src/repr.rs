@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::error::{Error, Result};
 use crate::heap::Heap;
 use crate::object::{Obj, ObjRef};
-use crate::types::{Kind, as_type};
+use crate::types::{Kind, TypeObject, as_type};
 use crate::{attr, call, func, string, values};
 
 /// Python's `repr(o)` as a Rust string.
@@ -17,8 +17,7 @@ pub(crate) fn repr_string(o: ObjRef) -> Result<String> {
     Ok(out)
 }
 
-fn type_name(t: ObjRef) -> String {
-    let ty = as_type(t);
+fn type_name(ty: &TypeObject) -> String {
     match &ty.module {
         Some(m) => format!("{m}.{}", ty.name_str()),
         None => ty.name_str().to_owned(),
@@ -39,7 +38,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
         }),
         Kind::Int => write!(out, "{}", values::int_value(o)).expect("writing to a String"),
         Kind::Float => out.push_str(&float_repr(values::float_value(o))),
-        Kind::Str => str_repr(string::as_str(o), out),
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::Str => str_repr(unsafe { string::as_str(o) }, out),
         Kind::Tuple | Kind::List | Kind::Dict if active.contains(&o) => {
             out.push_str(match o.ty().kind {
                 Kind::List => "[...]",
@@ -49,7 +49,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
         }
         Kind::Tuple => {
             active.push(o);
-            let items = values::tuple_items(o);
+            // SAFETY: matched on the kind; the caller holds `o`.
+            let items = unsafe { values::tuple_items(o) };
             out.push('(');
             for (i, &item) in items.iter().enumerate() {
                 if i > 0 {
@@ -68,7 +69,9 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             out.push('[');
             let mut i = 0;
             // Index each time: a __repr__ called on the way may change the list.
-            while let Some(&item) = values::list_mut(o).items.get(i) {
+            // SAFETY: matched on the kind; the caller holds `o`; reading an
+            // item runs no host code.
+            while let Some(item) = unsafe { values::with_list(o, |items| items.get(i).copied()) } {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -85,7 +88,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             active.push(o);
             out.push('{');
             let mut i = 0;
-            while let Some((&k, &v)) = values::dict_mut(o).map.get_index(i) {
+            // SAFETY: matched on the kind; the caller holds `o`.
+            while let Some((k, v)) = unsafe { values::dict_entry(o, i) } {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -103,35 +107,43 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             out.push('}');
             active.pop();
         }
-        Kind::Type => write!(out, "<class '{}'>", type_name(o)).expect("writing to a String"),
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::Type => write!(out, "<class '{}'>", type_name(unsafe { as_type(o) }))
+            .expect("writing to a String"),
         Kind::Function => write!(
             out,
             "<built-in function {}>",
-            string::as_str(func::function(o).name)
+            // SAFETY: matched on the kind; the caller holds `o`; a
+            // function's name is interned when it is made (`new_function`).
+            unsafe { string::as_str(func::function(o).name) }
         )
         .expect("writing to a String"),
         Kind::Method => {
             // A host function bound to an instance, as CPython shows a bound built-in.
-            let m = func::method(o);
+            // SAFETY: matched on the kind; the caller holds `o`.
+            let m = unsafe { func::method(o) };
             let fname = if m.func.ty().kind == Kind::Function {
-                string::as_str(func::function(m.func).name)
+                // SAFETY: just checked the kind; the method holds its
+                // function, whose name is interned (`new_function`).
+                unsafe { string::as_str(func::function(m.func).name) }
             } else {
                 "?"
             };
             write!(
                 out,
                 "<built-in method {fname} of {} object at {:#x}>",
-                type_name(m.self_.ty().as_ref()),
+                type_name(m.self_.ty()),
                 m.self_.addr()
             )
             .expect("writing to a String");
         }
-        Kind::WeakRef => match crate::weakref::weakref(o).target.get() {
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::WeakRef => match unsafe { crate::weakref::weakref(o) }.target.get() {
             Some(t) => write!(
                 out,
                 "<weakref at {:#x}; to '{}' at {:#x}>",
                 o.addr(),
-                type_name(t.ty().as_ref()),
+                type_name(t.ty()),
                 t.addr()
             ),
             None => write!(out, "<weakref at {:#x}; dead>", o.addr()),
@@ -141,12 +153,13 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             write!(out, "<property object at {:#x}>", o.addr()).expect("writing to a String")
         }
         Kind::Member => {
-            let m = func::member(o);
+            // SAFETY: matched on the kind; the caller holds `o`.
+            let m = unsafe { func::member(o) };
             write!(
                 out,
                 "<member '{}' of '{}' objects>",
-                string::as_str(m.name),
-                string::as_str(m.owner_name)
+                string::text(m.name).unwrap_or_default(),
+                string::text(m.owner_name).unwrap_or_default()
             )
             .expect("writing to a String");
         }
@@ -154,7 +167,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             Some(f) => {
                 let r = call::call_raw(heap, f, &[o])?;
                 let result = if r.ty().kind == Kind::Str {
-                    out.push_str(string::as_str(r));
+                    // SAFETY: just checked the kind; `r` is held.
+                    out.push_str(unsafe { string::as_str(r) });
                     Ok(())
                 } else {
                     Err(Error::type_error(format!(
@@ -165,13 +179,8 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
                 r.decref();
                 result?;
             }
-            None => write!(
-                out,
-                "<{} object at {:#x}>",
-                type_name(o.ty().as_ref()),
-                o.addr()
-            )
-            .expect("writing to a String"),
+            None => write!(out, "<{} object at {:#x}>", type_name(o.ty()), o.addr())
+                .expect("writing to a String"),
         },
     }
     Ok(())

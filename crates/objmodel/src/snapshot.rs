@@ -142,11 +142,14 @@ impl ObjectWriter<'_> {
             }
             Kind::Type => {
                 self.out.write_all(b",\"name\":")?;
-                json_str(self.out, as_type(o).name_str())?;
+                // SAFETY: matched on the kind; `o` is live.
+                json_str(self.out, unsafe { as_type(o) }.name_str())?;
             }
             Kind::Function => {
                 self.out.write_all(b",\"name\":")?;
-                json_str(self.out, string::as_str(func::function(o).name))?;
+                // SAFETY: matched on the kind; `o` is live.
+                let name = unsafe { func::function(o) }.name;
+                json_str(self.out, string::text(name).unwrap_or(""))?;
             }
             _ => {}
         }
@@ -175,7 +178,7 @@ impl ObjectWriter<'_> {
             Edge::Type => self.out.write_all(b"\"type\"")?,
             Edge::Instance(InstanceEdge::Attribute(name)) => {
                 self.out.write_all(b"\"attribute\",\"name\":")?;
-                json_str(self.out, string::as_str(name))?;
+                json_str(self.out, string::text(name).unwrap_or(""))?;
             }
             Edge::Instance(InstanceEdge::Slot(k)) => {
                 self.out.write_all(b"\"slot\",\"name\":")?;
@@ -220,12 +223,18 @@ impl ObjectWriter<'_> {
 
 /// The name of the member descriptor for the slot at `offset` on `ty`'s MRO.
 fn member_name(ty: &TypeObject, offset: usize) -> Option<String> {
-    ty.mro.iter().find_map(|&t| {
-        crate::values::dict_mut(as_type(t).dict)
-            .map
-            .iter()
-            .find(|(_, v)| v.ty().kind == Kind::Member && func::member(**v).offset == offset)
-            .map(|(k, _)| string::as_str(*k).to_owned())
+    ty.mro_types().find_map(|t| {
+        // SAFETY: a type's namespace is a live dict; the closure only reads.
+        unsafe {
+            crate::values::with_dict(t.dict, |map| {
+                map.iter()
+                    // SAFETY: matched on the kind just before.
+                    .find(|(_, v)| {
+                        v.ty().kind == Kind::Member && func::member(**v).offset == offset
+                    })
+                    .and_then(|(k, _)| string::text(*k).map(str::to_owned))
+            })
+        }
     })
 }
 

@@ -25,6 +25,7 @@ use hashbrown::HashTable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{Heap, HeapAlloc};
 use crate::object::{Obj, ObjHeader, ObjRef};
+use crate::types::Kind;
 
 #[repr(C)]
 pub(crate) struct StrObj {
@@ -43,34 +44,62 @@ pub(crate) fn str_size(nbytes: usize) -> usize {
     DATA_OFFSET + nbytes + 1
 }
 
-fn obj(o: ObjRef) -> &'static StrObj {
-    // SAFETY: callers pass str objects only (checked by kind).
+/// The str behind `o`.
+///
+/// # Safety
+/// `o` is a live str, and the reference is used only while it stays alive
+/// (the caller holds a count on it, or it is interned: immortal).
+#[inline]
+unsafe fn obj(o: ObjRef) -> &'static StrObj {
+    debug_assert_eq!(o.ty().kind, Kind::Str);
+    // SAFETY: a str object (the caller's promise), alive while used.
     unsafe { o.cast::<StrObj>().as_ref() }
 }
 
 /// The text of a str object.
-pub(crate) fn as_str(o: ObjRef) -> &'static str {
-    let s = obj(o);
-    // SAFETY: the bytes were copied from a `&str` at creation and never change.
+///
+/// # Safety
+/// As for [`obj`]: `o` is a live str.
+#[inline]
+pub(crate) unsafe fn as_str(o: ObjRef) -> &'static str {
+    // SAFETY: forwarded from the caller.
+    let s = unsafe { obj(o) };
+    // SAFETY: `nbytes` bytes follow the fields, copied from a `&str` at
+    // creation and never changed.
     unsafe {
         let p = o.cast::<u8>().as_ptr().add(DATA_OFFSET);
         core::str::from_utf8_unchecked(core::slice::from_raw_parts(p, s.nbytes))
     }
 }
 
+/// The text of `o` if it is a str (for messages, where a check costs nothing).
+pub(crate) fn text(o: ObjRef) -> Option<&'static str> {
+    // SAFETY: just checked the kind; an `ObjRef` is live while used.
+    (o.ty().kind == Kind::Str).then(|| unsafe { as_str(o) })
+}
+
 /// Code points of a str object.
-pub(crate) fn char_len(o: ObjRef) -> usize {
-    obj(o).nchars
+///
+/// # Safety
+/// `o` is a live str.
+pub(crate) unsafe fn char_len(o: ObjRef) -> usize {
+    // SAFETY: forwarded from the caller.
+    unsafe { obj(o) }.nchars
 }
 
 /// Hash of a str's text (computed once, then cached).
-pub(crate) fn hash(o: ObjRef) -> u64 {
-    let s = obj(o);
+///
+/// # Safety
+/// `o` is a live str.
+pub(crate) unsafe fn hash(o: ObjRef) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let s = unsafe { obj(o) };
     let h = s.hash.get();
     if h != 0 {
         return h;
     }
-    let h = hash_text(as_str(o));
+    // SAFETY: forwarded from the caller.
+    let h = hash_text(unsafe { as_str(o) });
     s.hash.set(h);
     h
 }
@@ -92,13 +121,20 @@ fn hash_text(text: &str) -> u64 {
     (h ^ (h >> 29)).max(1)
 }
 
-pub(crate) fn is_interned(o: ObjRef) -> bool {
-    obj(o).interned.get() != 0
+/// Whether a str is interned.
+///
+/// # Safety
+/// `o` is a live str.
+#[inline]
+pub(crate) unsafe fn is_interned(o: ObjRef) -> bool {
+    // SAFETY: forwarded from the caller.
+    unsafe { obj(o) }.interned.get() != 0
 }
 
 /// Creates a str object.
 pub(crate) fn new_str(heap: &Heap, text: &str) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().str_, str_size(text.len()))?;
+    // SAFETY: the built-in str type, and the size of a str of `text`.
+    let o = unsafe { heap.alloc_object(heap.b().str_, str_size(text.len()))? };
     // SAFETY: the object has room for the fields and text + NUL (zeroed).
     unsafe {
         let p = o.cast::<StrObj>().as_ptr();
@@ -139,8 +175,9 @@ impl InternTable {
 
     /// The interned str equal to `text`, if any.
     pub(crate) fn find(&self, text: &str) -> Option<ObjRef> {
+        // SAFETY: the table holds interned strs (immortal) only.
         self.table
-            .find(hash_text(text), |&o| as_str(o) == text)
+            .find(hash_text(text), |&o| unsafe { as_str(o) } == text)
             .copied()
     }
 }
@@ -157,7 +194,8 @@ pub(crate) fn find_interned(heap: &Heap, text: &str) -> Option<ObjRef> {
     if let (addr, Some(o)) = table.recent[slot] {
         // The address alone proves nothing (the caller's buffer may hold
         // other text now): the bytes decide.
-        if addr == text.as_ptr().addr() && as_str(o) == text {
+        // SAFETY: the front cache holds interned strs (immortal) only.
+        if addr == text.as_ptr().addr() && unsafe { as_str(o) } == text {
             return Some(o);
         }
     }
@@ -174,34 +212,45 @@ pub(crate) fn intern(heap: &Heap, text: &str) -> Result<ObjRef> {
     let o = new_str(heap, text)?;
     // SAFETY: single-threaded; the table is not borrowed across calls that intern.
     let table = unsafe { &mut *heap.interned.get() };
-    if table.table.try_reserve(1, |&k| hash(k)).is_err() {
+    // SAFETY: the table holds strs only.
+    let hash_key = |&k: &ObjRef| unsafe { hash(k) };
+    if table.table.try_reserve(1, hash_key).is_err() {
         o.decref();
         return Err(Error::new(ErrorKind::NoMemory, "name table: out of memory"));
     }
-    obj(o).interned.set(1);
+    // SAFETY: the str made above, held.
+    unsafe { obj(o) }.interned.set(1);
     o.make_immortal();
-    table.table.insert_unique(hash(o), o, |&k| hash(k));
+    // SAFETY: the str made above, held.
+    let h = unsafe { hash(o) };
+    table.table.insert_unique(h, o, hash_key);
     table.recent[recent_slot(text)] = (text.as_ptr().addr(), Some(o));
     Ok(o)
 }
 
 /// The interned equivalent of a str object (itself when already interned).
-pub(crate) fn intern_obj(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
-    if is_interned(o) {
-        Ok(o)
-    } else {
-        intern(heap, as_str(o))
-    }
+///
+/// # Safety
+/// `o` is a live str.
+pub(crate) unsafe fn intern_obj(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
+    // SAFETY: forwarded from the caller.
+    let (interned, text) = unsafe { (is_interned(o), as_str(o)) };
+    if interned { Ok(o) } else { intern(heap, text) }
 }
 
 /// A str object as a name to look up: the interned str of its text if
 /// there is one, else `o` itself (which no namespace or shape holds: they
 /// hold interned names only). Interns nothing.
-pub(crate) fn lookup_obj(heap: &Heap, o: ObjRef) -> ObjRef {
-    if is_interned(o) {
+///
+/// # Safety
+/// `o` is a live str.
+pub(crate) unsafe fn lookup_obj(heap: &Heap, o: ObjRef) -> ObjRef {
+    // SAFETY: forwarded from the caller.
+    let (interned, text) = unsafe { (is_interned(o), as_str(o)) };
+    if interned {
         o
     } else {
-        find_interned(heap, as_str(o)).unwrap_or(o)
+        find_interned(heap, text).unwrap_or(o)
     }
 }
 

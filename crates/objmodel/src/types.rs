@@ -153,8 +153,32 @@ impl TypeObject {
         unsafe { self.heap.as_ref() }
     }
 
-    pub(crate) fn name_str(&self) -> &'static str {
-        string::as_str(self.name)
+    /// `__name__` as text.
+    pub(crate) fn name_str(&self) -> &str {
+        // SAFETY: a type's `name` is an interned str (immortal) from the
+        // end of `bootstrap` on, and nothing asks a type its name before.
+        unsafe { string::as_str(self.name) }
+    }
+
+    /// The types of the MRO, this type first.
+    #[inline]
+    pub(crate) fn mro_types(&self) -> impl Iterator<Item = &TypeObject> {
+        // SAFETY: an MRO holds types only (`alloc_type`), kept alive by
+        // this type (itself and, through its bases, the rest).
+        self.mro.iter().map(|&t| unsafe { as_type(t) })
+    }
+
+    /// The direct bases (each a type this type holds a count on).
+    pub(crate) fn base_types(&self) -> impl Iterator<Item = &TypeObject> {
+        // SAFETY: bases are types (checked by `new_type_with_hooks`, built-in
+        // in `bootstrap`), each holding a count of this type's.
+        self.bases.iter().map(|&t| unsafe { as_type(t) })
+    }
+
+    /// The type `solid` names.
+    pub(crate) fn solid_type(&self) -> &TypeObject {
+        // SAFETY: `solid` is this type or one on its MRO, kept alive by it.
+        unsafe { as_type(self.solid) }
     }
 
     /// The type's own handle (with the provenance of its whole block, which
@@ -171,8 +195,15 @@ impl TypeObject {
 }
 
 /// The type behind a type object's handle.
-pub(crate) fn as_type(o: ObjRef) -> &'static TypeObject {
-    // SAFETY: callers check the kind is Type.
+///
+/// # Safety
+/// `o` is a live type, and the reference is used only while it stays alive
+/// (the caller holds a count on it, or on what holds it).
+#[inline]
+pub(crate) unsafe fn as_type(o: ObjRef) -> &'static TypeObject {
+    debug_assert_eq!(o.ty().kind, Kind::Type);
+    // SAFETY: a type object is a `TypeObject` (the caller's promise), alive
+    // while the caller uses it.
     unsafe { o.cast::<TypeObject>().as_ref() }
 }
 
@@ -193,7 +224,11 @@ pub(crate) struct TypeParts {
 
 /// Allocates a type object of metatype `meta` (`None`: the type is its own
 /// metatype, as `type` is). On failure the caller still owns `parts.dict`.
-fn alloc_type(
+///
+/// # Safety
+/// `meta` is a live type of `heap`, and `parts.bases` and `mro` hold live
+/// types of `heap`.
+unsafe fn alloc_type(
     heap: &Heap,
     meta: Option<ObjRef>,
     parts: TypeParts,
@@ -201,7 +236,8 @@ fn alloc_type(
 ) -> Result<ObjRef> {
     let size = size_of::<TypeObject>();
     let o = match meta {
-        Some(meta) => heap.alloc_object(meta, size),
+        // SAFETY: `meta` is a type of `heap` (the caller's promise).
+        Some(meta) => unsafe { heap.alloc_object(meta, size) },
         // `type`: its own type, set below.
         None => heap.alloc_block(Kind::Type, size, heap.is_owner_thread()),
     };
@@ -236,9 +272,10 @@ fn alloc_type(
         (&raw mut (*t).solid).write(parts.solid.unwrap_or(o));
         (&raw mut (*t).shapes).write(ShapeTree::new(heap));
     }
-    let ty = as_type(o);
-    for &b in &ty.bases {
-        as_type(b).subclasses.borrow_mut().insert(o);
+    // SAFETY: `o` was just made a type; the caller holds it.
+    let ty = unsafe { as_type(o) };
+    for b in ty.base_types() {
+        b.subclasses.borrow_mut().insert(o);
     }
     heap.register_owner(o);
     Ok(o)
@@ -250,9 +287,10 @@ fn alloc_type(
 /// # Safety
 /// `o` is a dead type, cleared once.
 pub(crate) unsafe fn clear_type(o: ObjRef) {
-    let ty = as_type(o);
-    for &b in &ty.bases {
-        as_type(b).subclasses.borrow_mut().remove(&o);
+    // SAFETY: `o` is a type, dead but not yet freed (the caller's promise).
+    let ty = unsafe { as_type(o) };
+    for b in ty.base_types() {
+        b.subclasses.borrow_mut().remove(&o);
     }
     let (bases, dict) = (ty.bases.clone(), ty.dict);
     // SAFETY: the type is dead, and so are its instances (each held a
@@ -294,7 +332,10 @@ pub(crate) unsafe fn drop_type_fields(o: ObjRef) {
 pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
     let builtin =
         |kind: Kind, base: Option<ObjRef>, meta: Option<ObjRef>, size: usize| -> Result<ObjRef> {
-            let mro = base.map(|b| as_type(b).mro.clone()).unwrap_or_default();
+            // SAFETY: `base` is a built-in type made just before, immortal.
+            let mro = base
+                .map(|b| unsafe { as_type(b) }.mro.clone())
+                .unwrap_or_default();
             let layout = Layout {
                 size,
                 ..Layout::default()
@@ -310,7 +351,9 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
                 solid: None,
                 dict: heap_placeholder(),
             };
-            let t = alloc_type(heap, meta, parts, mro)?;
+            // SAFETY: `meta`, `base` and its MRO are built-in types made
+            // before, immortal.
+            let t = unsafe { alloc_type(heap, meta, parts, mro)? };
             heap.make_immortal(t);
             Ok(t)
         };
@@ -324,7 +367,11 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
         (*t).mro.push(object);
         (*t).solid = object;
     }
-    as_type(object).subclasses.borrow_mut().insert(type_);
+    // SAFETY: `object` is the built-in type made above, immortal.
+    unsafe { as_type(object) }
+        .subclasses
+        .borrow_mut()
+        .insert(type_);
     let sub = |kind: Kind| builtin(kind, Some(object), Some(type_), 0);
     let none_type = sub(Kind::NoneType)?;
     let int = sub(Kind::Int)?;
@@ -398,15 +445,22 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
             (*p).dict = ns;
         }
     }
-    let none = heap.alloc_object(none_type, HEADER_SIZE)?;
+    // SAFETY: `none_type` is a built-in type made above, immortal.
+    let none = unsafe { heap.alloc_object(none_type, HEADER_SIZE)? };
     heap.make_immortal(none);
-    let true_ = values::new_int_object(heap, bool_, 1)?;
-    let false_ = values::new_int_object(heap, bool_, 0)?;
+    // SAFETY: `bool_` is the built-in bool type made above, immortal.
+    let (true_, false_) = unsafe {
+        (
+            values::new_int_object(heap, bool_, 1)?,
+            values::new_int_object(heap, bool_, 0)?,
+        )
+    };
     true_.make_immortal();
     false_.make_immortal();
     let mut small_ints = [object; (SMALL_INT_MAX - SMALL_INT_MIN + 1) as usize];
     for (i, slot) in small_ints.iter_mut().enumerate() {
-        let v = values::new_int_object(heap, int, SMALL_INT_MIN + i as i64)?;
+        // SAFETY: `int` is the built-in int type made above, immortal.
+        let v = unsafe { values::new_int_object(heap, int, SMALL_INT_MIN + i as i64)? };
         v.make_immortal();
         *slot = v;
     }
@@ -422,13 +476,17 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
         bases: n("__bases__")?,
         mro: n("__mro__")?,
     };
-    // SAFETY: bootstrap runs before the heap is handed out; nothing borrows the builtins.
-    let b = unsafe { heap.builtins_mut() };
-    b.none = none;
-    b.true_ = true_;
-    b.false_ = false_;
-    b.small_ints = small_ints;
-    b.names = names;
+    // SAFETY: bootstrap runs before the heap is handed out; nothing borrows
+    // the builtins, and the patch only stores.
+    unsafe {
+        heap.patch_builtins(|b| {
+            b.none = none;
+            b.true_ = true_;
+            b.false_ = false_;
+            b.small_ints = small_ints;
+            b.names = names;
+        })
+    };
     Ok(())
 }
 
@@ -481,6 +539,7 @@ impl Heap {
         hooks: Option<Box<dyn PayloadHooks>>,
     ) -> Result<Obj<'h>> {
         let mut base_refs: Vec<ObjRef> = Vec::with_capacity(bases.len().max(1));
+        let mut base_types: Vec<&TypeObject> = Vec::with_capacity(bases.len().max(1));
         for b in bases {
             let b = b.raw();
             self.check_own(b)?;
@@ -490,20 +549,25 @@ impl Heap {
                     b.ty().name_str()
                 )));
             }
-            if as_type(b).kind != Kind::Object {
+            // SAFETY: just checked the kind; the caller holds `b`.
+            let ty = unsafe { as_type(b) };
+            if ty.kind != Kind::Object {
                 return Err(Error::type_error(format!(
                     "type '{}' is not an acceptable base type",
-                    as_type(b).name_str()
+                    ty.name_str()
                 )));
             }
             base_refs.push(b);
+            base_types.push(ty);
         }
         if base_refs.is_empty() {
             base_refs.push(self.b().object);
+            // SAFETY: the built-in `object`, immortal.
+            base_types.push(unsafe { as_type(self.b().object) });
         }
         // CPython's order: the layout (its best base) first, then the slot
         // names, then duplicate bases, then the MRO.
-        let (layout, solid) = layout_for(&base_refs, spec)?;
+        let (layout, solid) = layout_for(&base_types, spec)?;
         if !spec.slots.iter().all(|s| is_identifier(s)) {
             return Err(Error::type_error("__slots__ must be identifiers"));
         }
@@ -511,15 +575,16 @@ impl Heap {
         if let Some(i) = duplicate {
             return Err(Error::type_error(format!(
                 "duplicate base class {}",
-                as_type(base_refs[i]).name_str()
+                base_types[i].name_str()
             )));
         }
-        let base_mros: Vec<&[ObjRef]> = base_refs
-            .iter()
-            .map(|&b| as_type(b).mro.as_slice())
-            .collect();
-        let mro = mro::c3_merge(&base_mros, &base_refs, |t| as_type(t).name_str().to_owned())
-            .map_err(|m| Error::new(ErrorKind::Mro, m))?;
+        let base_mros: Vec<&[ObjRef]> = base_types.iter().map(|b| b.mro.as_slice()).collect();
+        let mro = mro::c3_merge(&base_mros, &base_refs, |t| {
+            // SAFETY: the merge names only entries of the bases' MROs:
+            // types, kept alive by the bases the caller holds.
+            unsafe { as_type(t) }.name_str().to_owned()
+        })
+        .map_err(|m| Error::new(ErrorKind::Mro, m))?;
         let (module, short) = match name.rsplit_once('.') {
             Some((m, n)) => (Some(m.into()), n),
             None => (None, name),
@@ -542,15 +607,19 @@ impl Heap {
             solid,
             dict,
         };
-        let t =
-            alloc_type(self, Some(self.b().type_), parts, mro).inspect_err(|_| dict.decref())?;
+        // SAFETY: `type` is built-in; the bases were checked above and the
+        // MRO merged from theirs.
+        let t = unsafe { alloc_type(self, Some(self.b().type_), parts, mro) }
+            .inspect_err(|_| dict.decref())?;
         let t = t.into_obj();
         // Slots are member descriptors in the namespace.
-        let ty = as_type(t.raw());
+        // SAFETY: `t` was just made a type, and is held.
+        let ty = unsafe { as_type(t.raw()) };
         let own_slots = &ty.layout.slots[ty.layout.slots.len() - slot_names.len()..];
         for (&key, &offset) in slot_names.iter().zip(own_slots) {
-            let member = crate::func::new_member(self, key, t.raw(), offset)?.into_obj();
-            values::dict_set(ty.dict, key, member.raw())?;
+            let member = crate::func::new_member(self, key, ty, offset)?.into_obj();
+            // SAFETY: a type's namespace is a dict, which the type holds.
+            unsafe { values::dict_set(ty.dict, key, member.raw())? };
         }
         Ok(t)
     }
@@ -568,15 +637,15 @@ fn is_identifier(s: &str) -> bool {
 
 /// The layout of a new class's instances and its solid type (`None`: the
 /// class itself adds slots or a payload).
-fn layout_for(bases: &[ObjRef], spec: &TypeSpec<'_>) -> Result<(Layout, Option<ObjRef>)> {
+fn layout_for(bases: &[&TypeObject], spec: &TypeSpec<'_>) -> Result<(Layout, Option<ObjRef>)> {
     // The best base: the one whose solid type derives from every other's.
     let mut best = bases[0];
     for &b in &bases[1..] {
-        let (s_best, s_b) = (as_type(best).solid, as_type(b).solid);
-        if as_type(s_best).is_subtype(s_b) {
+        let (s_best, s_b) = (best.solid_type(), b.solid_type());
+        if s_best.is_subtype(s_b.as_ref()) {
             continue;
         }
-        if as_type(s_b).is_subtype(s_best) {
+        if s_b.is_subtype(s_best.as_ref()) {
             best = b;
         } else {
             return Err(Error::type_error(
@@ -584,7 +653,7 @@ fn layout_for(bases: &[ObjRef], spec: &TypeSpec<'_>) -> Result<(Layout, Option<O
             ));
         }
     }
-    let mut layout = as_type(best).layout.clone();
+    let mut layout = best.layout.clone();
     let adds = spec.payload_size > 0 || !spec.slots.is_empty();
     if spec.payload_size > 0 {
         if layout.payload.is_some() {
@@ -611,17 +680,11 @@ fn layout_for(bases: &[ObjRef], spec: &TypeSpec<'_>) -> Result<(Layout, Option<O
         layout.slots.push(layout.size);
         layout.size += size_of::<ObjRef>();
     }
-    let base_has_dict = bases
-        .iter()
-        .any(|&b| as_type(b).layout.dict_offset.is_some());
+    let base_has_dict = bases.iter().any(|b| b.layout.dict_offset.is_some());
     if layout.dict_offset.is_none() && (spec.has_dict || base_has_dict) {
         layout.dict_offset = Some(layout.size);
         layout.size += crate::instance::DICT_AREA_SIZE;
     }
-    let solid = if adds {
-        None
-    } else {
-        Some(as_type(best).solid)
-    };
+    let solid = if adds { None } else { Some(best.solid) };
     Ok((layout, solid))
 }

@@ -68,8 +68,10 @@ pub(crate) fn size_of_value(o: ObjRef) -> usize {
         Kind::NoneType => HEADER_SIZE,
         Kind::Int | Kind::Bool => size_of::<IntObj>(),
         Kind::Float => size_of::<FloatObj>(),
-        Kind::Str => string::str_size(string::as_str(o).len()),
-        Kind::Tuple => tuple_size(tuple_items(o).len()),
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::Str => string::str_size(unsafe { string::as_str(o) }.len()),
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::Tuple => tuple_size(unsafe { tuple_items(o) }.len()),
         Kind::List => size_of::<ListObj>(),
         Kind::Dict => size_of::<DictObj>(),
         Kind::Function => size_of::<crate::func::FunctionObj>(),
@@ -82,9 +84,13 @@ pub(crate) fn size_of_value(o: ObjRef) -> usize {
 }
 
 /// Replaces a live tuple's items with `None` (the collector breaking a cycle).
-pub(crate) fn clear_tuple(heap: &Heap, o: ObjRef) {
+///
+/// # Safety
+/// `o` is a live tuple of `heap`.
+pub(crate) unsafe fn clear_tuple(heap: &Heap, o: ObjRef) {
     let none = heap.b().none;
-    let len = tuple_items(o).len();
+    // SAFETY: forwarded from the caller.
+    let len = unsafe { tuple_items(o) }.len();
     // SAFETY: `len` item cells follow the header; each old item is released once.
     let old: Vec<ObjRef> = unsafe {
         let items = (&raw mut (*o.cast::<TupleObj>().as_ptr()).items).cast::<ObjRef>();
@@ -97,7 +103,9 @@ pub(crate) fn clear_tuple(heap: &Heap, o: ObjRef) {
 pub(crate) fn clear(o: ObjRef) {
     match o.ty().kind {
         Kind::Tuple => {
-            for &item in tuple_items(o) {
+            // SAFETY: matched on the kind; the tuple is dead but not freed
+            // before this returns (each item's decref may free others only).
+            for &item in unsafe { tuple_items(o) } {
                 item.decref();
             }
         }
@@ -127,6 +135,7 @@ pub(crate) fn clear(o: ObjRef) {
 
 // ----- accessors -------------------------------------------------------------
 
+/// The value of an int or bool.
 pub(crate) fn int_value(o: ObjRef) -> i64 {
     // SAFETY: callers check the kind (int or bool share the layout).
     unsafe { o.cast::<IntObj>().as_ref().value }
@@ -137,24 +146,64 @@ pub(crate) fn float_value(o: ObjRef) -> f64 {
     unsafe { o.cast::<FloatObj>().as_ref().value }
 }
 
-pub(crate) fn tuple_items(o: ObjRef) -> &'static [ObjRef] {
-    // SAFETY: callers check the kind; `len` items follow the header.
+/// The items of a tuple (they never change, bar the collector's
+/// `clear_tuple`).
+///
+/// # Safety
+/// `o` is a live tuple, and the slice is used only while it stays alive
+/// (the caller holds a count on it, or on what holds it) and is not cleared.
+#[inline]
+pub(crate) unsafe fn tuple_items(o: ObjRef) -> &'static [ObjRef] {
+    debug_assert_eq!(o.ty().kind, Kind::Tuple);
+    // SAFETY: a tuple (the caller's promise) has `len` initialised items
+    // after its header.
     unsafe {
         let t = o.cast::<TupleObj>().as_ptr();
         core::slice::from_raw_parts((&raw const (*t).items).cast::<ObjRef>(), (*t).len)
     }
 }
 
-#[allow(clippy::mut_from_ref)]
-pub(crate) fn list_mut(o: ObjRef) -> &'static mut ListObj {
-    // SAFETY: callers check the kind; single-threaded and not held across calls.
-    unsafe { &mut *o.cast::<ListObj>().as_ptr() }
+/// Runs `f` on the items of a list.
+///
+/// # Safety
+/// `o` is a live list, and `f` does not reach it again: it runs no host
+/// code (no call, no decref that could free an object) and does not
+/// access `o` through another `with_list`.
+#[inline]
+pub(crate) unsafe fn with_list<R>(
+    o: ObjRef,
+    f: impl FnOnce(&mut HVec<ObjRef, HeapAlloc>) -> R,
+) -> R {
+    debug_assert_eq!(o.ty().kind, Kind::List);
+    // SAFETY: a list (the caller's promise) whose vector nothing else
+    // borrows while `f` runs (the heap is used by one thread at a time,
+    // and `f` does not reach `o`).
+    f(unsafe { &mut (*o.cast::<ListObj>().as_ptr()).items })
 }
 
-#[allow(clippy::mut_from_ref)]
-pub(crate) fn dict_mut(o: ObjRef) -> &'static mut DictObj {
-    // SAFETY: callers check the kind; single-threaded and not held across calls.
-    unsafe { &mut *o.cast::<DictObj>().as_ptr() }
+/// Runs `f` on the map of a dict.
+///
+/// # Safety
+/// `o` is a live dict, and `f` does not reach it again, as for [`with_list`].
+#[inline]
+pub(crate) unsafe fn with_dict<R>(
+    o: ObjRef,
+    f: impl FnOnce(&mut OrderedMap<ObjRef, ObjRef, HeapAlloc>) -> R,
+) -> R {
+    debug_assert_eq!(o.ty().kind, Kind::Dict);
+    // SAFETY: a dict (the caller's promise) whose map nothing else borrows
+    // while `f` runs (as in `with_list`). Comparing and hashing keys runs
+    // no host code.
+    f(unsafe { &mut (*o.cast::<DictObj>().as_ptr()).map })
+}
+
+/// The `i`-th (key, value) of a dict, in insertion order, borrowed.
+///
+/// # Safety
+/// `d` is a live dict.
+pub(crate) unsafe fn dict_entry(d: ObjRef, i: usize) -> Option<(ObjRef, ObjRef)> {
+    // SAFETY: forwarded; reading an entry runs no host code.
+    unsafe { with_dict(d, |m| m.get_index(i).map(|(&k, &v)| (k, v))) }
 }
 
 // ----- constructors ----------------------------------------------------------
@@ -163,19 +212,25 @@ pub(crate) fn new_int(heap: &Heap, v: i64) -> Result<ObjRef> {
     if (SMALL_INT_MIN..=SMALL_INT_MAX).contains(&v) {
         return Ok(heap.b().small_ints[(v - SMALL_INT_MIN) as usize]);
     }
-    new_int_object(heap, heap.b().int, v)
+    // SAFETY: the built-in int type.
+    unsafe { new_int_object(heap, heap.b().int, v) }
 }
 
 /// An int-layout object (int or bool) without the small-int cache.
-pub(crate) fn new_int_object(heap: &Heap, ty: ObjRef, v: i64) -> Result<ObjRef> {
-    let o = heap.alloc_object(ty, size_of::<IntObj>())?;
+///
+/// # Safety
+/// `ty` is `heap`'s int or bool type.
+pub(crate) unsafe fn new_int_object(heap: &Heap, ty: ObjRef, v: i64) -> Result<ObjRef> {
+    // SAFETY: an int-layout type (the caller's promise), and its size.
+    let o = unsafe { heap.alloc_object(ty, size_of::<IntObj>())? };
     // SAFETY: a fresh int object.
     unsafe { (*o.cast::<IntObj>().as_ptr()).value = v };
     Ok(o)
 }
 
 pub(crate) fn new_float(heap: &Heap, v: f64) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().float, size_of::<FloatObj>())?;
+    // SAFETY: the built-in float type, and a float's size.
+    let o = unsafe { heap.alloc_object(heap.b().float, size_of::<FloatObj>())? };
     // SAFETY: a fresh float object.
     unsafe { (*o.cast::<FloatObj>().as_ptr()).value = v };
     Ok(o)
@@ -183,7 +238,8 @@ pub(crate) fn new_float(heap: &Heap, v: f64) -> Result<ObjRef> {
 
 /// A tuple of `items` (each gains a count).
 pub(crate) fn new_tuple(heap: &Heap, items: &[ObjRef]) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().tuple, tuple_size(items.len()))?;
+    // SAFETY: the built-in tuple type, and the size of a tuple of `items`.
+    let o = unsafe { heap.alloc_object(heap.b().tuple, tuple_size(items.len()))? };
     // SAFETY: a fresh tuple with room for `items.len()` handles.
     unsafe {
         let t = o.cast::<TupleObj>().as_ptr();
@@ -198,7 +254,8 @@ pub(crate) fn new_tuple(heap: &Heap, items: &[ObjRef]) -> Result<ObjRef> {
 }
 
 pub(crate) fn new_list(heap: &Heap) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().list, size_of::<ListObj>())?;
+    // SAFETY: the built-in list type, and a list's size.
+    let o = unsafe { heap.alloc_object(heap.b().list, size_of::<ListObj>())? };
     // SAFETY: a fresh list object; the vector allocates nothing yet.
     unsafe {
         (&raw mut (*o.cast::<ListObj>().as_ptr()).items).write(HVec::new_in(heap.allocator()))
@@ -207,7 +264,8 @@ pub(crate) fn new_list(heap: &Heap) -> Result<ObjRef> {
 }
 
 pub(crate) fn new_dict(heap: &Heap) -> Result<ObjRef> {
-    let o = heap.alloc_object(heap.b().dict, size_of::<DictObj>())?;
+    // SAFETY: the built-in dict type, and a dict's size.
+    let o = unsafe { heap.alloc_object(heap.b().dict, size_of::<DictObj>())? };
     // SAFETY: a fresh dict object; the map allocates nothing yet.
     unsafe {
         (&raw mut (*o.cast::<DictObj>().as_ptr()).map).write(OrderedMap::new_in(heap.allocator()))
@@ -287,9 +345,12 @@ fn shallow_eq(a: ObjRef, b: ObjRef) -> Shallow {
         _ => {}
     }
     match (a.ty().kind, b.ty().kind) {
-        (Kind::Str, Kind::Str) => equal(string::as_str(a) == string::as_str(b)),
+        // SAFETY: matched on the kinds; the caller holds the keys.
+        (Kind::Str, Kind::Str) => equal(unsafe { string::as_str(a) == string::as_str(b) }),
         (Kind::Tuple, Kind::Tuple) => {
-            let (x, y) = (tuple_items(a), tuple_items(b));
+            // SAFETY: matched on the kinds; the keys compared are held by
+            // the caller (or are items of tuples it holds).
+            let (x, y) = unsafe { (tuple_items(a), tuple_items(b)) };
             if x.len() == y.len() {
                 Shallow::Tuples(x, y)
             } else {
@@ -320,7 +381,9 @@ pub(crate) fn key_hash(o: ObjRef) -> u64 {
     loop {
         let mut h = match next.ty().kind {
             Kind::Tuple => {
-                open.push((tuple_items(next), TUPLE_HASH_SEED));
+                // SAFETY: matched on the kind; `o` is held by the caller and
+                // `next` is it or an item of a tuple in it.
+                open.push((unsafe { tuple_items(next) }, TUPLE_HASH_SEED));
                 None
             }
             _ => Some(scalar_hash(next)),
@@ -359,7 +422,8 @@ fn scalar_hash(o: ObjRef) -> u64 {
                 None => mix(f.to_bits() ^ 0x5555),
             }
         }
-        Kind::Str => string::hash(o),
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::Str => unsafe { string::hash(o) },
         _ => mix(o.addr() as u64),
     }
 }
@@ -453,7 +517,8 @@ impl<'h> Obj<'h> {
         if t.ty().kind != Kind::Type {
             return None;
         }
-        let ty = crate::types::as_type(t);
+        // SAFETY: just checked the kind; `self` holds the type for `'h`.
+        let ty = unsafe { crate::types::as_type(t) };
         (ty.kind == Kind::Object).then_some(&ty.layout)
     }
 
@@ -469,7 +534,7 @@ impl<'h> Obj<'h> {
 
     /// The text of a str, else `None`.
     pub fn as_str(&self) -> Option<&str> {
-        (self.raw().ty().kind == Kind::Str).then(|| string::as_str(self.raw()))
+        string::text(self.raw())
     }
 
     /// Whether this is `None`.
@@ -486,10 +551,14 @@ impl<'h> Obj<'h> {
     pub fn len(&self) -> Result<usize> {
         let o = self.raw();
         match o.ty().kind {
-            Kind::Str => Ok(string::char_len(o)),
-            Kind::Tuple => Ok(tuple_items(o).len()),
-            Kind::List => Ok(list_mut(o).items.len()),
-            Kind::Dict => Ok(dict_mut(o).map.len()),
+            // SAFETY: matched on the kind; `self` holds `o`.
+            Kind::Str => Ok(unsafe { string::char_len(o) }),
+            // SAFETY: matched on the kind; `self` holds `o`.
+            Kind::Tuple => Ok(unsafe { tuple_items(o) }.len()),
+            // SAFETY: as above, and reading a length runs no host code.
+            Kind::List => Ok(unsafe { with_list(o, |items| items.len()) }),
+            // SAFETY: as above.
+            Kind::Dict => Ok(unsafe { with_dict(o, |map| map.len()) }),
             _ => Err(Error::type_error(format!(
                 "object of type '{}' has no len()",
                 o.ty().name_str()
@@ -505,9 +574,12 @@ impl<'h> Obj<'h> {
     /// `seq[index]` of a tuple or list; a negative index counts from the end.
     pub fn get_item(&self, index: i64) -> Result<Obj<'h>> {
         let o = self.raw();
-        let (items, what): (&[ObjRef], &str) = match o.ty().kind {
-            Kind::Tuple => (tuple_items(o), "tuple"),
-            Kind::List => (&list_mut(o).items, "list"),
+        let pick = |items: &[ObjRef]| resolve_index(index, items.len()).map(|i| items[i]);
+        let (item, what) = match o.ty().kind {
+            // SAFETY: matched on the kind; `self` holds `o`.
+            Kind::Tuple => (pick(unsafe { tuple_items(o) }), "tuple"),
+            // SAFETY: as above; picking an item runs no host code.
+            Kind::List => (unsafe { with_list(o, |items| pick(items)) }, "list"),
             _ => {
                 return Err(Error::type_error(format!(
                     "'{}' object is not subscriptable",
@@ -515,9 +587,9 @@ impl<'h> Obj<'h> {
                 )));
             }
         };
-        let i = resolve_index(index, items.len())
-            .ok_or_else(|| Error::new(ErrorKind::Index, format!("{what} index out of range")))?;
-        Ok(items[i].new_obj())
+        let item =
+            item.ok_or_else(|| Error::new(ErrorKind::Index, format!("{what} index out of range")))?;
+        Ok(item.new_obj())
     }
 
     /// `list.append(item)`.
@@ -525,10 +597,15 @@ impl<'h> Obj<'h> {
         let o = self.raw();
         expect_kind(o, Kind::List, "a list")?;
         self.heap().check_own(item.raw())?;
-        let items = &mut list_mut(o).items;
-        items.try_reserve(1).map_err(|_| no_memory("list.append"))?;
-        items.push(item.clone().into_raw());
-        Ok(())
+        // SAFETY: checked the kind; `self` holds `o`; growing the vector
+        // and counting `item` up run no host code.
+        unsafe {
+            with_list(o, |items| {
+                items.try_reserve(1).map_err(|_| no_memory("list.append"))?;
+                items.push(item.clone().into_raw());
+                Ok(())
+            })
+        }
     }
 
     /// `list[index] = item`; a negative index counts from the end.
@@ -536,10 +613,16 @@ impl<'h> Obj<'h> {
         let o = self.raw();
         expect_kind(o, Kind::List, "a list")?;
         self.heap().check_own(item.raw())?;
-        let items = &mut list_mut(o).items;
-        let i = resolve_index(index, items.len())
-            .ok_or_else(|| Error::new(ErrorKind::Index, "list assignment index out of range"))?;
-        let old = core::mem::replace(&mut items[i], item.clone().into_raw());
+        // SAFETY: checked the kind; `self` holds `o`; the old item is
+        // decref'd (which may run host code) after the closure.
+        let old = unsafe {
+            with_list(o, |items| {
+                let i = resolve_index(index, items.len()).ok_or_else(|| {
+                    Error::new(ErrorKind::Index, "list assignment index out of range")
+                })?;
+                Ok::<_, Error>(core::mem::replace(&mut items[i], item.clone().into_raw()))
+            })
+        }?;
         old.decref();
         Ok(())
     }
@@ -551,14 +634,16 @@ impl<'h> Obj<'h> {
         let heap = self.heap();
         heap.check_own(key.raw())?;
         heap.check_own(value.raw())?;
-        dict_set(o, key.raw(), value.raw())
+        // SAFETY: checked the kind; `self` holds `o`.
+        unsafe { dict_set(o, key.raw(), value.raw()) }
     }
 
     /// `dict[key]`; [`ErrorKind::Key`] when absent.
     pub fn dict_get(&self, key: &Obj<'h>) -> Result<Obj<'h>> {
         let o = self.raw();
         expect_kind(o, Kind::Dict, "a dict")?;
-        dict_get(o, key.raw())
+        // SAFETY: checked the kind; `self` holds `o`.
+        unsafe { dict_get(o, key.raw()) }
             .map(ObjRef::new_obj)
             .ok_or_else(|| key_error(key.raw()))
     }
@@ -567,7 +652,8 @@ impl<'h> Obj<'h> {
     pub fn dict_del(&self, key: &Obj<'h>) -> Result<()> {
         let o = self.raw();
         expect_kind(o, Kind::Dict, "a dict")?;
-        if dict_del(o, key.raw()) {
+        // SAFETY: checked the kind; `self` holds `o`.
+        if unsafe { dict_del(o, key.raw()) } {
             Ok(())
         } else {
             Err(key_error(key.raw()))
@@ -578,9 +664,8 @@ impl<'h> Obj<'h> {
     pub fn dict_item(&self, i: usize) -> Result<(Obj<'h>, Obj<'h>)> {
         let o = self.raw();
         expect_kind(o, Kind::Dict, "a dict")?;
-        let map = &mut dict_mut(o).map;
-        let (&k, &v) = map
-            .get_index(i)
+        // SAFETY: checked the kind; `self` holds `o`.
+        let (k, v) = unsafe { dict_entry(o, i) }
             .ok_or_else(|| Error::new(ErrorKind::Index, "dict index out of range"))?;
         Ok((k.new_obj(), v.new_obj()))
     }
@@ -607,11 +692,17 @@ fn key_error(key: ObjRef) -> Error {
 }
 
 /// `dict[key] = value` on raw handles (each stored handle gains a count).
-pub(crate) fn dict_set(d: ObjRef, key: ObjRef, value: ObjRef) -> Result<()> {
-    let map = &mut dict_mut(d).map;
-    let replaced = map
-        .try_insert(key_hash(key), key, value, |&k| key_eq(k, key))
-        .map_err(|_| no_memory("dict assignment"))?;
+///
+/// # Safety
+/// `d` is a live dict.
+pub(crate) unsafe fn dict_set(d: ObjRef, key: ObjRef, value: ObjRef) -> Result<()> {
+    // SAFETY: forwarded from the caller; inserting runs no host code.
+    let replaced = unsafe {
+        with_dict(d, |map| {
+            map.try_insert(key_hash(key), key, value, |&k| key_eq(k, key))
+        })
+    }
+    .map_err(|_| no_memory("dict assignment"))?;
     value.incref();
     match replaced {
         // The map kept its own key; the old value's count goes, after the
@@ -623,16 +714,28 @@ pub(crate) fn dict_set(d: ObjRef, key: ObjRef, value: ObjRef) -> Result<()> {
 }
 
 /// `dict[key]` on raw handles, borrowed.
-pub(crate) fn dict_get(d: ObjRef, key: ObjRef) -> Option<ObjRef> {
-    dict_mut(d)
-        .map
-        .get(key_hash(key), |&k| key_eq(k, key))
-        .map(|(_, &v)| v)
+///
+/// # Safety
+/// `d` is a live dict.
+#[inline]
+pub(crate) unsafe fn dict_get(d: ObjRef, key: ObjRef) -> Option<ObjRef> {
+    // SAFETY: forwarded from the caller; a lookup runs no host code.
+    unsafe {
+        with_dict(d, |map| {
+            map.get(key_hash(key), |&k| key_eq(k, key)).map(|(_, &v)| v)
+        })
+    }
 }
 
 /// `del dict[key]` on raw handles; whether it was there.
-pub(crate) fn dict_del(d: ObjRef, key: ObjRef) -> bool {
-    match dict_mut(d).map.remove(key_hash(key), |&k| key_eq(k, key)) {
+///
+/// # Safety
+/// `d` is a live dict.
+pub(crate) unsafe fn dict_del(d: ObjRef, key: ObjRef) -> bool {
+    // SAFETY: forwarded from the caller; the removed pair is decref'd
+    // (which may run host code) after the closure.
+    let removed = unsafe { with_dict(d, |map| map.remove(key_hash(key), |&k| key_eq(k, key))) };
+    match removed {
         Some((k, v)) => {
             k.decref();
             v.decref();

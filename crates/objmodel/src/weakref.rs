@@ -38,8 +38,15 @@ pub(crate) struct WeakRefObj {
     newer: Cell<Option<ObjRef>>,
 }
 
-pub(crate) fn weakref(o: ObjRef) -> &'static WeakRefObj {
-    // SAFETY: callers check the kind.
+/// The weak reference behind `o`.
+///
+/// # Safety
+/// `o` is a weak reference, alive or dead but not yet freed, and the
+/// reference is used only until it is freed.
+#[inline]
+pub(crate) unsafe fn weakref(o: ObjRef) -> &'static WeakRefObj {
+    debug_assert_eq!(o.ty().kind, Kind::WeakRef);
+    // SAFETY: a weak reference object (the caller's promise), not yet freed.
     unsafe { o.cast::<WeakRefObj>().as_ref() }
 }
 
@@ -52,17 +59,16 @@ pub(crate) fn new_weakref(heap: &Heap, target: ObjRef, callback: Option<ObjRef>)
         )));
     }
     // Room in the table first: nothing is half-done if there is none.
-    let table = heap.weakref_table();
-    table
+    heap.weakref_table()
         .try_reserve(1)
         .map_err(|_| Error::new(ErrorKind::NoMemory, "weak reference table: out of memory"))?;
-    let w = heap
-        .alloc_object(heap.b().weakref, size_of::<WeakRefObj>())
+    // SAFETY: the built-in weakref type, and a weak reference's size.
+    let w = unsafe { heap.alloc_object(heap.b().weakref, size_of::<WeakRefObj>()) }
         .inspect_err(|_| shrink_if_empty(heap))?;
     if let Some(cb) = callback {
         cb.incref();
     }
-    let table = heap.weakref_table();
+    let mut table = heap.weakref_table();
     let older = table.get(&target).map(|&(_, newest)| newest);
     // SAFETY: a fresh weakref object; each field written once.
     unsafe {
@@ -74,7 +80,8 @@ pub(crate) fn new_weakref(heap: &Heap, target: ObjRef, callback: Option<ObjRef>)
     }
     match older {
         Some(o) => {
-            weakref(o).newer.set(Some(w));
+            // SAFETY: the lists link live weak references only (a dying one leaves its list first).
+            unsafe { weakref(o) }.newer.set(Some(w));
             table.get_mut(&target).expect("listed").1 = w;
         }
         None => {
@@ -86,14 +93,18 @@ pub(crate) fn new_weakref(heap: &Heap, target: ObjRef, callback: Option<ObjRef>)
 }
 
 /// Takes the dying weak reference `w` off the list of `target`.
-fn unlink(heap: &Heap, target: ObjRef, w: ObjRef) {
-    let wr = weakref(w);
+///
+/// # Safety
+/// `w` is a weak reference of `heap` on `target`'s list, not yet freed.
+unsafe fn unlink(heap: &Heap, target: ObjRef, w: ObjRef) {
+    // SAFETY: forwarded from the caller.
+    let wr = unsafe { weakref(w) };
     let (older, newer) = (wr.older.take(), wr.newer.take());
-    let table = heap.weakref_table();
     match older {
-        Some(o) => weakref(o).newer.set(newer),
+        // SAFETY: the lists link live weak references only (a dying one leaves its list first).
+        Some(o) => unsafe { weakref(o) }.newer.set(newer),
         None => match newer {
-            Some(n) => table.get_mut(&target).expect("listed").0 = n,
+            Some(n) => heap.weakref_table().get_mut(&target).expect("listed").0 = n,
             None => {
                 forget_target(heap, target);
                 return;
@@ -101,8 +112,11 @@ fn unlink(heap: &Heap, target: ObjRef, w: ObjRef) {
         },
     }
     match newer {
-        Some(n) => weakref(n).older.set(older),
-        None => table.get_mut(&target).expect("listed").1 = older.expect("not alone"),
+        // SAFETY: the lists link live weak references only (a dying one leaves its list first).
+        Some(n) => unsafe { weakref(n) }.older.set(older),
+        None => {
+            heap.weakref_table().get_mut(&target).expect("listed").1 = older.expect("not alone")
+        }
     }
 }
 
@@ -117,7 +131,7 @@ fn forget_target(heap: &Heap, target: ObjRef) -> Option<(ObjRef, ObjRef)> {
 /// Gives the table's memory back to the heap when no object has weak
 /// references (so a heap that had some returns to its figures).
 fn shrink_if_empty(heap: &Heap) {
-    let table = heap.weakref_table();
+    let mut table = heap.weakref_table();
     if table.is_empty() {
         table.shrink_to(0);
     }
@@ -132,18 +146,25 @@ fn take_list(heap: &Heap, target: ObjRef) -> Vec<ObjRef> {
     let mut next = Some(oldest);
     while let Some(w) = next {
         refs.push(w);
-        next = weakref(w).newer.take();
-        weakref(w).older.set(None);
+        // SAFETY: the lists link live weak references only (a dying one leaves its list first).
+        let wr = unsafe { weakref(w) };
+        next = wr.newer.take();
+        wr.older.set(None);
     }
     refs
 }
 
 /// Releases what a dead weak reference holds, and takes it off its
 /// target's list.
-pub(crate) fn clear(heap: &Heap, w: ObjRef) {
-    let wr = weakref(w);
+///
+/// # Safety
+/// `w` is a dead weak reference of `heap`, not yet freed, cleared once.
+pub(crate) unsafe fn clear(heap: &Heap, w: ObjRef) {
+    // SAFETY: forwarded from the caller.
+    let wr = unsafe { weakref(w) };
     if let Some(t) = wr.target.take() {
-        unlink(heap, t, w);
+        // SAFETY: a weak reference with a target is on its target's list.
+        unsafe { unlink(heap, t, w) };
     }
     if let Some(cb) = wr.callback {
         cb.decref();
@@ -164,8 +185,10 @@ pub(crate) fn detach_all(
     let mut queued = Vec::new();
     // Newest first, as CPython calls them.
     for &w in refs.iter().rev() {
-        weakref(w).target.set(None);
-        if weakref(w).callback.is_some() && keep(w) {
+        // SAFETY: the lists link live weak references only (a dying one leaves its list first).
+        let wr = unsafe { weakref(w) };
+        wr.target.set(None);
+        if wr.callback.is_some() && keep(w) {
             w.incref();
             queued.push(w);
         }
@@ -176,9 +199,15 @@ pub(crate) fn detach_all(
 /// Calls the callbacks of weak references queued by `detach_all`, and
 /// drops the counts held on them. A failing callback is ignored (CPython
 /// reports it as unraisable).
-pub(crate) fn run_callbacks(heap: &Heap, queued: Vec<ObjRef>) {
+///
+/// # Safety
+/// Each of `queued` is a weak reference of `heap` whose count the caller
+/// hands over, as `detach_all` returns them.
+pub(crate) unsafe fn run_callbacks(heap: &Heap, queued: Vec<ObjRef>) {
     for w in queued {
-        if let Some(cb) = weakref(w).callback {
+        // SAFETY: a weak reference (the caller's promise), kept alive by
+        // the count handed over until the decref below.
+        if let Some(cb) = unsafe { weakref(w) }.callback {
             cb.incref();
             if let Ok(r) = crate::call::call_raw(heap, cb, &[w]) {
                 r.decref();
@@ -209,7 +238,8 @@ impl<'h> Obj<'h> {
                 o.ty().name_str()
             )));
         }
-        Ok(match weakref(o).target.get() {
+        // SAFETY: just checked the kind; `self` holds `o`.
+        Ok(match unsafe { weakref(o) }.target.get() {
             Some(t) => t.new_obj(),
             None => self.heap().none(),
         })
