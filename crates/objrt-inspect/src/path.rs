@@ -72,8 +72,8 @@ pub fn render_path(snapshot: &Snapshot, target: usize) -> String {
     let Some((root, hops)) = shortest_retainer_path(snapshot, target) else {
         return format!(
             "{} ({}) is reachable from no root: nothing outside the snapshot holds it \
-             or anything that refers to it, so it is garbage (a reference cycle) \
-             that a collection would free.\n",
+             or anything that refers to it, so it is garbage (kept only by references \
+             among garbage, as in a cycle) that a collection would free.\n",
             format_id(object.id),
             describe_object(object)
         );
