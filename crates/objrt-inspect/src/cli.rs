@@ -197,11 +197,12 @@ pub fn run_command(command: &Command) -> Result<String, InspectError> {
         } => {
             let snapshot = Snapshot::read(path)?;
             let center = find_object(&snapshot, path, *id)?;
-            write_file(output, &render_graph_svg(&snapshot, center, *depth))?;
-            let shown: usize = neighbourhood(&snapshot, center, *depth)
-                .iter()
-                .map(|layer| layer.objects.len())
-                .sum();
+            let layers = neighbourhood(&snapshot, center, *depth);
+            write_file(
+                output,
+                &render_graph_svg(&snapshot, center, &layers, *depth),
+            )?;
+            let shown: usize = layers.iter().map(|layer| layer.objects.len()).sum();
             Ok(format!(
                 "wrote {} ({shown} objects around {})\n",
                 output.display(),

@@ -109,10 +109,14 @@ struct Placement {
     y: f64,
 }
 
-/// The picture of the neighbourhood of `center` to `depth`, as an SVG
-/// document.
-pub fn render_graph_svg(snapshot: &Snapshot, center: usize, depth: usize) -> String {
-    let layers = neighbourhood(snapshot, center, depth);
+/// The picture of the neighbourhood of `center` (the `layers` that
+/// [`neighbourhood`] found around it to `depth`), as an SVG document.
+pub fn render_graph_svg(
+    snapshot: &Snapshot,
+    center: usize,
+    layers: &[Layer],
+    depth: usize,
+) -> String {
     let tallest = layers
         .iter()
         .map(|layer| layer.objects.len() + usize::from(layer.hidden > 0))

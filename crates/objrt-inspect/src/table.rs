@@ -2,8 +2,6 @@
 //! terminal and renders as a table in Markdown; and the number formats the
 //! tables share (a share as a percentage, a signed delta).
 
-use std::fmt::Write;
-
 /// How a column's cells line up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -54,10 +52,10 @@ impl Table {
         out.push('|');
         for (width, align) in widths.iter().zip(&self.aligns) {
             let dashes = "-".repeat(width - 1);
-            match align {
-                Align::Left => write!(out, " {dashes}- |").unwrap_or(()),
-                Align::Right => write!(out, " {dashes}: |").unwrap_or(()),
-            }
+            out.push_str(&match align {
+                Align::Left => format!(" {dashes}- |"),
+                Align::Right => format!(" {dashes}: |"),
+            });
         }
         out.push('\n');
         for row in &self.rows {
@@ -70,10 +68,10 @@ impl Table {
         out.push('|');
         for ((cell, width), align) in cells.iter().zip(widths).zip(&self.aligns) {
             let padding = " ".repeat(width - cell.chars().count());
-            match align {
-                Align::Left => write!(out, " {cell}{padding} |").unwrap_or(()),
-                Align::Right => write!(out, " {padding}{cell} |").unwrap_or(()),
-            }
+            out.push_str(&match align {
+                Align::Left => format!(" {cell}{padding} |"),
+                Align::Right => format!(" {padding}{cell} |"),
+            });
         }
         out.push('\n');
     }

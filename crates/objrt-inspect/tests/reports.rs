@@ -298,7 +298,8 @@ fn graph_layers_place_retainers_left_and_referents_right() {
 #[test]
 fn graph_svg_is_well_formed_and_labelled() {
     let snapshot = sample();
-    let svg = render_graph_svg(&snapshot, index(&snapshot, 0x600), 2);
+    let center = index(&snapshot, 0x600);
+    let svg = render_graph_svg(&snapshot, center, &neighbourhood(&snapshot, center, 2), 2);
     let document = roxmltree::Document::parse(&svg).expect("well-formed XML");
     let texts: Vec<&str> = document
         .descendants()
@@ -369,7 +370,7 @@ fn graph_columns_stop_at_forty_and_say_how_many_more() {
     assert_eq!(layers.len(), 2);
     assert_eq!(layers[1].objects.len(), MAX_NODES_PER_LAYER);
     assert_eq!(layers[1].hidden, 60);
-    let svg = render_graph_svg(&snapshot, 0, 2);
+    let svg = render_graph_svg(&snapshot, 0, &neighbourhood(&snapshot, 0, 2), 2);
     let document = roxmltree::Document::parse(&svg).expect("well-formed XML");
     assert!(
         document
@@ -453,7 +454,7 @@ fn text_from_the_snapshot_is_escaped_in_svg() {
          "edges": [{"to": 2, "kind": "attribute", "name": "x<y"}]},
         {"id": 2, "type": "str", "size": 8, "refcount": 1, "value": "'</svg>\u0001'", "edges": []}]}"#;
     let snapshot = Snapshot::from_json(json).unwrap();
-    let svg = render_graph_svg(&snapshot, 0, 2);
+    let svg = render_graph_svg(&snapshot, 0, &neighbourhood(&snapshot, 0, 2), 2);
     let document = roxmltree::Document::parse(&svg).expect("well-formed XML");
     assert!(
         document
