@@ -277,7 +277,35 @@ int objffi_tour_main(void) {
     }
 
     /* ---------------------------------------------------------------------- */
-    printf("\n== 8. The heap at the end ==\n\n");
+    printf("\n== 8. Looking into the heap ==\n\n");
+    {
+        obj_t *referrers = NULL, *referents = NULL;
+        TRY(obj_gc_referents(andrey, &referents));
+        TRY(obj_gc_referrers(andrey, &referrers));
+        size_t n_to = 0, n_from = 0;
+        TRY(obj_len(referents, &n_to));
+        TRY(obj_len(referrers, &n_from));
+        printf(">>> gc.get_referents(andrey)  # its class and its attribute values\n%s\n",
+               repr(referents));
+        printf(">>> len(gc.get_referrers(andrey))  # tracked objects that refer to it\n%zu\n",
+               n_from);
+        obj_decref(referents);
+        obj_decref(referrers);
+        (void)n_to;
+        /* The snapshot goes where cargo puts its output when run from the
+         * workspace (the tour's own main draws the pictures from it). */
+        const char *path = "target/tour-snapshot.json";
+        if (obj_heap_snapshot(heap, path) != OBJ_OK) {
+            path = "tour-snapshot.json";
+            TRY(obj_heap_snapshot(heap, path));
+        }
+        printf("obj_heap_snapshot wrote every object of the heap, with its references, to %s\n"
+               "(andrey is object %lu there)\n",
+               path, (unsigned long)(uintptr_t)andrey);
+    }
+
+    /* ---------------------------------------------------------------------- */
+    printf("\n== 9. The heap at the end ==\n\n");
     print_stats("Heap statistics", heap);
 
     obj_t *all[] = {parent, child, andrey, name, greet_fn, bound_a, point, pt, x, y};
