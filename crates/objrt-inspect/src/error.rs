@@ -60,9 +60,8 @@ impl fmt::Display for InspectError {
             }
             InspectError::UnknownId { path, id } => write!(
                 f,
-                "{}: no object has id {} ({id}) in this snapshot",
-                path.display(),
-                crate::labels::format_id(*id)
+                "{}: no object has id {id:#x} ({id}) in this snapshot",
+                path.display()
             ),
         }
     }
