@@ -205,6 +205,9 @@ impl From<objmodel::Error> for Error {
             K::NoMemory => obj_status_t::OBJ_ERR_NO_MEMORY,
             K::HeapMismatch => obj_status_t::OBJ_ERR_HEAP_MISMATCH,
             K::Recursion => obj_status_t::OBJ_ERR_RECURSION,
+            // The contract has no status of its own for it (obj_heap_check
+            // documents OBJ_ERR_VALUE).
+            K::Corrupt => obj_status_t::OBJ_ERR_VALUE,
             // A host never fails with OBJ_OK (call.rs turns that into a
             // callback error), so this is a failing status.
             K::Host(code) => {

@@ -143,9 +143,7 @@ impl obj_heap_stats_t {
 #[unsafe(no_mangle)]
 pub extern "C" fn obj_heap_new() -> *mut obj_heap_t {
     ffi_boundary("obj_heap_new", || -> Result<NonNull<obj_heap_t>> {
-        // objmodel panics when the system has no memory for the built-ins;
-        // the panic boundary turns that into NULL too.
-        let heap = Heap::new();
+        let heap = Heap::try_new()?;
         // SAFETY: this thread made the heap and holds its gate; from now on
         // every export enters it (`try_heap`, `try_obj`).
         unsafe { heap.unlock() };
@@ -306,7 +304,7 @@ pub unsafe extern "C" fn obj_heap_check(heap: *mut obj_heap_t) -> RawStatus {
         // SAFETY: the caller passes NULL or a live heap.
         let heap = unsafe { try_heap(heap, F) }?;
         heap.check()
-            .map_err(|e| Error::new(obj_status_t::OBJ_ERR_VALUE, format!("{F}: {e}")))
+            .map_err(|e| Error::new(obj_status_t::OBJ_ERR_VALUE, format!("{F}: {}", e.message)))
     })
 }
 

@@ -26,6 +26,9 @@ pub enum ErrorKind {
     /// Nesting went too deep: too many levels, or too little stack left
     /// (`RecursionError`).
     Recursion,
+    /// The heap's own structures are inconsistent ([`crate::Heap::check`]
+    /// found a broken invariant: a bug, or memory written by a host).
+    Corrupt,
     /// A host callback failed with this status; it reaches the caller unchanged.
     Host(i32),
 }

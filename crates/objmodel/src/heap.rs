@@ -201,12 +201,19 @@ impl Heap {
     /// A new heap with its built-in types and values, behind its owner.
     ///
     /// # Panics
-    /// If the system has no memory for the built-ins.
+    /// If the system has no memory for the built-ins ([`Heap::try_new`]
+    /// says so instead).
     #[expect(
         clippy::new_ret_no_self,
         reason = "the heap lives behind its owner, which never moves it"
     )]
     pub fn new() -> HeapBox {
+        Self::try_new().expect("memory for the built-in objects")
+    }
+
+    /// [`Heap::new`], or [`ErrorKind::NoMemory`] when the system has no
+    /// memory for the built-ins.
+    pub fn try_new() -> Result<HeapBox> {
         let heap = Box::new(Heap {
             mem: UnsafeCell::new(objheap::Heap::new()),
             builtins: UnsafeCell::new(MaybeUninit::uninit()),
@@ -249,8 +256,8 @@ impl Heap {
             *heap.weakrefs.borrow_mut() = new_weakref_table(heap.allocator());
         }
         heap.gate.give_up_on_exit();
-        types::bootstrap(&heap).expect("memory for the built-in objects");
-        heap
+        types::bootstrap(&heap)?;
+        Ok(heap)
     }
 
     /// Whether a payload's traverse hook is running (host code the collector
@@ -564,10 +571,12 @@ impl Heap {
         })
     }
 
-    /// Walks the heap's allocator structures and describes the first
-    /// inconsistency (objheap's validator); time proportional to its size.
-    pub fn check(&self) -> core::result::Result<(), String> {
+    /// Walks the heap's allocator structures; the first inconsistency
+    /// found (objheap's validator) is an [`ErrorKind::Corrupt`] error.
+    /// Time proportional to the heap's size.
+    pub fn check(&self) -> Result<()> {
         self.with_mem(|m| m.check())
+            .map_err(|e| Error::new(ErrorKind::Corrupt, e))
     }
 
     /// Checks that `o` belongs to this heap.
