@@ -8,10 +8,7 @@ use crate::snapshot::{Edge, EdgeKind, Object, Snapshot};
 /// The hex digits kept by [`short_id`].
 const SHORT_ID_DIGITS: usize = 6;
 
-/// An id as the reports print it: `0x7f3a00001000`.
-pub fn format_id(id: u64) -> String {
-    format!("{id:#x}")
-}
+pub use crate::snapshot::format_id;
 
 /// An id short enough for a box of the graph picture: its last six hex
 /// digits after `…` when it has more.

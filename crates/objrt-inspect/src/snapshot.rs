@@ -218,10 +218,7 @@ impl Snapshot {
         let mut index_by_id = HashMap::with_capacity(raw.objects.len());
         for (index, object) in raw.objects.iter().enumerate() {
             if index_by_id.insert(object.id, index).is_some() {
-                return Err(format!(
-                    "two objects have the id {}",
-                    crate::labels::format_id(object.id)
-                ));
+                return Err(format!("two objects have the id {}", format_id(object.id)));
             }
         }
         let objects = raw
@@ -326,8 +323,8 @@ fn resolve_object(raw: RawObject, index_by_id: &HashMap<u64, usize>) -> Result<O
             }),
             None => Err(format!(
                 "an edge of {} goes to {}, which is not listed",
-                crate::labels::format_id(raw.id),
-                crate::labels::format_id(edge.to)
+                format_id(raw.id),
+                format_id(edge.to)
             )),
         })
         .collect::<Result<Vec<Edge>, String>>()?;
@@ -340,4 +337,9 @@ fn resolve_object(raw: RawObject, index_by_id: &HashMap<u64, usize>) -> Result<O
         name: raw.name,
         edges,
     })
+}
+
+/// An id as the reports print it: `0x7f3a00001000`.
+pub fn format_id(id: u64) -> String {
+    format!("{id:#x}")
 }
