@@ -539,6 +539,20 @@ OBJ_MUST_USE obj_status_t obj_heap_check(struct obj_heap_t *heap);
 OBJ_MUST_USE obj_status_t obj_heap_snapshot(struct obj_heap_t *heap, const char *path);
 
 /*
+ `obj_heap_snapshot` to a file descriptor the host has open for writing
+ (a file, a pipe, a socket), which it keeps: the call writes the whole
+ document and leaves `fd` open. A negative `fd` gives `OBJ_ERR_VALUE`,
+ as does a failed write, with the system's reason. POSIX systems only.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ `heap` is NULL or a live heap that no other call is using; `fd` is
+ negative or a descriptor open for writing that no other thread closes
+ during the call.
+ */
+OBJ_MUST_USE obj_status_t obj_heap_snapshot_fd(struct obj_heap_t *heap, int32_t fd);
+
+/*
  Writes the heap's statistics to `*out`.
 
  `heap` is borrowed; `*out` is written only on `OBJ_OK`. Returns

@@ -2,6 +2,7 @@
  * reference counting cannot free are collected, reachable objects never
  * are, __del__ runs once (and may resurrect), weak references are cleared
  * with their callbacks run, automatic collection, and the bad inputs. */
+#define _POSIX_C_SOURCE 200809L /* fileno, getpid */
 #include <unistd.h>
 
 #include "check.h"
@@ -192,6 +193,7 @@ static int looking_into_the_heap(void) {
 
     /* A snapshot of the heap, read back: JSON with this heap's objects in it
      * (tests/snapshot.rs of objmodel checks the format field by field). */
+    static const char head[] = "{\"format\":\"objrt-heap-snapshot\",\"version\":1,";
     char path[64];
     snprintf(path, sizeof path, "/tmp/objrt-test-snapshot-%ld.json", (long)getpid());
     CHECK_STATUS(failures, obj_heap_snapshot(heap, path), OBJ_OK);
@@ -204,7 +206,6 @@ static int looking_into_the_heap(void) {
         fclose(f);
         char node_id[40];
         snprintf(node_id, sizeof node_id, "{\"id\":%lu,", (unsigned long)(uintptr_t)node);
-        static const char head[] = "{\"format\":\"objrt-heap-snapshot\",\"version\":1,";
         CHECK(failures, strncmp(text, head, sizeof head - 1) == 0);
         CHECK(failures, strstr(text, node_id) != NULL);
         CHECK(failures, strstr(text, "\"arenas\":[") != NULL);
@@ -214,6 +215,22 @@ static int looking_into_the_heap(void) {
                 "obj_heap_snapshot: cannot write '/nonexistent-dir/x.json': No such file or "
                 "directory (os error 2)");
     CHECK_STATUS(failures, obj_heap_snapshot(heap, NULL), OBJ_ERR_NULL_ARG);
+    /* The same document through a descriptor the host keeps open. */
+    FILE *tmp = tmpfile();
+    CHECK(failures, tmp != NULL);
+    if (tmp != NULL) {
+        CHECK_STATUS(failures, obj_heap_snapshot_fd(heap, fileno(tmp)), OBJ_OK);
+        CHECK_STATUS(failures, obj_heap_snapshot_fd(heap, fileno(tmp)), OBJ_OK); /* still open */
+        long size = fseek(tmp, 0, SEEK_END) == 0 ? ftell(tmp) : -1;
+        rewind(tmp);
+        static char start[64];
+        size_t got = fread(start, 1, sizeof start - 1, tmp);
+        start[got] = '\0';
+        CHECK(failures, size > 100 && strncmp(start, head, sizeof head - 1) == 0);
+        fclose(tmp);
+    }
+    CHECK_ERROR(failures, obj_heap_snapshot_fd(heap, -1), OBJ_ERR_VALUE,
+                "obj_heap_snapshot_fd: invalid file descriptor -1");
     CHECK_STATUS(failures, obj_heap_snapshot(NULL, path), OBJ_ERR_NULL_ARG);
 
     /* Bad input. */

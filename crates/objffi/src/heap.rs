@@ -345,6 +345,46 @@ pub unsafe extern "C" fn obj_heap_snapshot(
     })
 }
 
+/// `obj_heap_snapshot` to a file descriptor the host has open for writing
+/// (a file, a pipe, a socket), which it keeps: the call writes the whole
+/// document and leaves `fd` open. A negative `fd` gives `OBJ_ERR_VALUE`,
+/// as does a failed write, with the system's reason. POSIX systems only.
+///
+/// # Safety
+///
+/// `heap` is NULL or a live heap that no other call is using; `fd` is
+/// negative or a descriptor open for writing that no other thread closes
+/// during the call.
+#[cfg(unix)]
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn obj_heap_snapshot_fd(heap: *mut obj_heap_t, fd: i32) -> RawStatus {
+    use std::os::fd::FromRawFd;
+    const F: &str = "obj_heap_snapshot_fd";
+    ffi_boundary(F, || -> Result<()> {
+        // SAFETY: the caller passes NULL or a live heap.
+        let heap = unsafe { try_heap(heap, F) }?;
+        if fd < 0 {
+            return Err(Error::new(
+                obj_status_t::OBJ_ERR_VALUE,
+                format!("{F}: invalid file descriptor {fd}"),
+            ));
+        }
+        let failed = |e: std::io::Error| {
+            Error::new(
+                obj_status_t::OBJ_ERR_VALUE,
+                format!("{F}: cannot write to descriptor {fd}: {e}"),
+            )
+        };
+        // SAFETY: `fd` is open for the call (the caller's promise); the
+        // `File` never closes it (`ManuallyDrop`), so the host keeps it.
+        let file = core::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+        let mut out = std::io::BufWriter::new(&*file);
+        heap.write_snapshot(&mut out).map_err(failed)?;
+        std::io::Write::flush(&mut out).map_err(failed)
+    })
+}
+
 /// Writes the heap's statistics to `*out`.
 ///
 /// `heap` is borrowed; `*out` is written only on `OBJ_OK`. Returns

@@ -95,6 +95,8 @@ pub use gc::{
     obj_gc_set_callback, obj_gc_set_debug, obj_gc_set_full_growth, obj_gc_set_threshold,
     obj_gc_stats, obj_gc_stats_t, obj_gc_unfreeze,
 };
+#[cfg(unix)]
+pub use heap::obj_heap_snapshot_fd;
 pub use heap::{
     obj_heap_adopt, obj_heap_check, obj_heap_fail_allocation, obj_heap_free, obj_heap_new,
     obj_heap_set_memory_limit, obj_heap_snapshot, obj_heap_stats, obj_heap_stats_t, obj_heap_t,
