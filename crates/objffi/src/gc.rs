@@ -5,7 +5,7 @@
 
 use core::ffi::c_void;
 
-use objmodel::{Heap, Obj};
+use objmodel::{GcControl, Heap, Obj};
 
 use crate::error::{Error, RawStatus, Result, obj_status_t};
 use crate::heap::{obj_heap_t, try_heap};
@@ -50,16 +50,7 @@ pub unsafe extern "C" fn obj_gc_collect(
     ffi_boundary(F, || -> Result<()> {
         // SAFETY: the caller passes NULL or a live heap.
         let heap = unsafe { try_heap(heap, F) }?;
-        let g = match generation {
-            -1 => 2,
-            0..=2 => generation as usize,
-            _ => {
-                return Err(Error::new(
-                    obj_status_t::OBJ_ERR_VALUE,
-                    format!("{F}: invalid generation {generation} (0..2, or -1 for all)"),
-                ));
-            }
-        };
+        let g = generation_arg(F, generation)?.unwrap_or(2);
         let found = heap.collect(g);
         if !collected.is_null() {
             // SAFETY: the caller passes NULL (checked) or a pointer valid for one write.
@@ -67,6 +58,18 @@ pub unsafe extern "C" fn obj_gc_collect(
         }
         Ok(())
     })
+}
+
+/// A generation argument of `func`: 0, 1 or 2, or -1 (`None`) for all.
+fn generation_arg(func: &str, generation: i32) -> Result<Option<usize>> {
+    match generation {
+        -1 => Ok(None),
+        0..=2 => Ok(Some(generation as usize)),
+        _ => Err(Error::new(
+            obj_status_t::OBJ_ERR_VALUE,
+            format!("{func}: invalid generation {generation} (0..2, or -1 for all)"),
+        )),
+    }
 }
 
 fn with_heap<R>(
@@ -242,16 +245,8 @@ fn list_of<'h>(heap: &'h Heap, objs: Vec<Obj<'h>>) -> Result<Obj<'h>> {
 #[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_gc_referents(o: *mut obj_t, out: *mut *mut obj_t) -> RawStatus {
-    const F: &str = "obj_gc_referents";
-    ffi_boundary(F, || -> Result<()> {
-        // SAFETY: the caller passes NULL or a live object.
-        let o = unsafe { try_obj(o, F, "o") }?;
-        // SAFETY: the caller passes NULL or a pointer valid for one write.
-        let out = unsafe { try_out(out, F, "out") }?;
-        let heap = o.heap();
-        out.write(new_ref(list_of(heap, heap.gc().referents(&o))?));
-        Ok(())
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { neighbours("obj_gc_referents", o, out, |gc, o| gc.referents(o)) }
 }
 
 /// `*out` receives a new list of the tracked objects that refer to `o`
@@ -265,14 +260,29 @@ pub unsafe extern "C" fn obj_gc_referents(o: *mut obj_t, out: *mut *mut obj_t) -
 #[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_gc_referrers(o: *mut obj_t, out: *mut *mut obj_t) -> RawStatus {
-    const F: &str = "obj_gc_referrers";
-    ffi_boundary(F, || -> Result<()> {
+    // SAFETY: forwarded from the caller.
+    unsafe { neighbours("obj_gc_referrers", o, out, |gc, o| gc.referrers(o)) }
+}
+
+/// The body of `obj_gc_referents` and `obj_gc_referrers` (export `func`):
+/// `*out` receives a new list of what `find` says of `o`.
+///
+/// # Safety
+///
+/// As for those exports.
+unsafe fn neighbours(
+    func: &'static str,
+    o: *mut obj_t,
+    out: *mut *mut obj_t,
+    find: impl for<'h> FnOnce(GcControl<'h>, &Obj<'h>) -> Vec<Obj<'h>>,
+) -> RawStatus {
+    ffi_boundary(func, || -> Result<()> {
         // SAFETY: the caller passes NULL or a live object.
-        let o = unsafe { try_obj(o, F, "o") }?;
+        let o = unsafe { try_obj(o, func, "o") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
-        let out = unsafe { try_out(out, F, "out") }?;
+        let out = unsafe { try_out(out, func, "out") }?;
         let heap = o.heap();
-        out.write(new_ref(list_of(heap, heap.gc().referrers(&o))?));
+        out.write(new_ref(list_of(heap, find(heap.gc(), &o))?));
         Ok(())
     })
 }
@@ -300,16 +310,7 @@ pub unsafe extern "C" fn obj_gc_get_objects(
         let heap = unsafe { try_heap(heap, F) }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, F, "out") }?;
-        let generation = match generation {
-            -1 => None,
-            0..=2 => Some(generation as usize),
-            _ => {
-                return Err(Error::new(
-                    obj_status_t::OBJ_ERR_VALUE,
-                    format!("{F}: invalid generation {generation} (0..2, or -1 for all)"),
-                ));
-            }
-        };
+        let generation = generation_arg(F, generation)?;
         out.write(new_ref(list_of(&heap, heap.gc().objects(generation))?));
         Ok(())
     })

@@ -332,16 +332,9 @@ pub unsafe extern "C" fn obj_heap_snapshot(
         let heap = unsafe { try_heap(heap, F) }?;
         // SAFETY: the caller passes NULL or a NUL-terminated string.
         let path = unsafe { try_cstr(path, F, "path") }?;
-        let failed = |e: std::io::Error| {
-            Error::new(
-                obj_status_t::OBJ_ERR_VALUE,
-                format!("{F}: cannot write '{path}': {e}"),
-            )
-        };
-        let file = std::fs::File::create(path).map_err(failed)?;
-        let mut out = std::io::BufWriter::new(file);
-        heap.write_snapshot(&mut out).map_err(failed)?;
-        std::io::Write::flush(&mut out).map_err(failed)
+        let target = format!("'{path}'");
+        let file = std::fs::File::create(path).map_err(|e| write_failed(F, &target, e))?;
+        write_snapshot(&heap, &file, F, &target)
     })
 }
 
@@ -370,19 +363,28 @@ pub unsafe extern "C" fn obj_heap_snapshot_fd(heap: *mut obj_heap_t, fd: i32) ->
                 format!("{F}: invalid file descriptor {fd}"),
             ));
         }
-        let failed = |e: std::io::Error| {
-            Error::new(
-                obj_status_t::OBJ_ERR_VALUE,
-                format!("{F}: cannot write to descriptor {fd}: {e}"),
-            )
-        };
         // SAFETY: `fd` is open for the call (the caller's promise); the
         // `File` never closes it (`ManuallyDrop`), so the host keeps it.
         let file = core::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
-        let mut out = std::io::BufWriter::new(&*file);
-        heap.write_snapshot(&mut out).map_err(failed)?;
-        std::io::Write::flush(&mut out).map_err(failed)
+        write_snapshot(&heap, &file, F, &format!("to descriptor {fd}"))
     })
+}
+
+/// Writes `heap`'s snapshot to `file` (buffered) for export `func`; a
+/// failure names `target`.
+fn write_snapshot(heap: &Heap, file: &std::fs::File, func: &str, target: &str) -> Result<()> {
+    let mut out = std::io::BufWriter::new(file);
+    heap.write_snapshot(&mut out)
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .map_err(|e| write_failed(func, target, e))
+}
+
+/// The error of export `func` when writing to `target` failed.
+fn write_failed(func: &str, target: &str, e: std::io::Error) -> Error {
+    Error::new(
+        obj_status_t::OBJ_ERR_VALUE,
+        format!("{func}: cannot write {target}: {e}"),
+    )
 }
 
 /// Writes the heap's statistics to `*out`.

@@ -115,35 +115,16 @@ impl List {
 
     /// The elements, in order. The list must not change while iterating.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Gc> + '_ {
-        let head = self.head();
-        let mut p = self.links().next.get();
-        core::iter::from_fn(move || {
-            if p == head {
-                return None;
-            }
-            let o = NonNull::new(p).expect("list links are never null");
-            // SAFETY: `p` is a live element of the list.
-            p = unsafe { (*p).next.get() };
-            Some(o)
-        })
+        walk(self.links().next.get(), self.head())
     }
 
     /// Empties the list and yields its former elements in order. Each
     /// element's `next` is read before it is yielded, so the caller may push
     /// it onto any list (this one included); its `prev` is not read.
     pub(crate) fn drain(&self) -> impl Iterator<Item = Gc> + '_ {
-        let head = self.head();
-        let mut p = self.links().next.get();
+        let first = self.links().next.get();
         self.reset();
-        core::iter::from_fn(move || {
-            if p == head {
-                return None;
-            }
-            let o = NonNull::new(p).expect("list links are never null");
-            // SAFETY: `p` is a live former element, not yet yielded.
-            p = unsafe { (*p).next.get() };
-            Some(o)
-        })
+        walk(first, self.head())
     }
 
     /// Gives every element a real `prev` link again (the previous element,
@@ -175,6 +156,22 @@ impl List {
         self.links().next.set(head);
         self.links().prev.set(head);
     }
+}
+
+/// The chain of elements from `first` along `next` links up to `head`,
+/// each `next` read before its element is yielded.
+fn walk(first: *mut GcLinks, head: *mut GcLinks) -> impl Iterator<Item = Gc> {
+    let mut p = first;
+    core::iter::from_fn(move || {
+        if p == head {
+            return None;
+        }
+        let o = NonNull::new(p).expect("list links are never null");
+        // SAFETY: `p` is a live element of the chain, not yet yielded
+        // (callers of `iter` and `drain` keep the chain as it was).
+        p = unsafe { (*p).next.get() };
+        Some(o)
+    })
 }
 
 /// Unlinks `o` from whatever list holds it and marks it untracked.

@@ -48,6 +48,12 @@ pub(crate) fn prefix(kind: Kind) -> usize {
     if is_container(kind) { LINKS_SIZE } else { 0 }
 }
 
+/// Whether the collector tracks `o`: a container (which carries links)
+/// whose links are in a list (immortal built-ins carry them untracked).
+pub(crate) fn is_tracked(o: ObjRef) -> bool {
+    is_container(o.ty().kind) && o.ty().heap().collector.is_tracked(links(o))
+}
+
 /// The links of a container.
 pub(crate) fn links(o: ObjRef) -> Gc {
     // SAFETY: a container's block starts LINKS_SIZE bytes before the object.
@@ -371,19 +377,14 @@ impl<'h> GcControl<'h> {
     /// tracked from birth to death, immortal built-ins and atoms (int,
     /// str, ...) never.
     pub fn is_tracked(&self, o: &Obj<'h>) -> bool {
-        let r = o.raw();
-        is_container(r.ty().kind) && self.collector().is_tracked(links(r))
+        is_tracked(o.raw())
     }
 
     /// The objects the collector tracks, in generation `generation`
     /// (0..=2), or all of them, frozen and saved ones included, for `None`
     /// (`gc.get_objects`). Only containers: atoms are never tracked.
     pub fn objects(&self, generation: Option<usize>) -> Vec<Obj<'h>> {
-        self.collector()
-            .objects(generation)
-            .into_iter()
-            .map(|g| object(g).new_obj())
-            .collect()
+        counted(self.collector().objects(generation))
     }
 
     /// The objects `o` refers to (`gc.get_referents`): its type (for an
@@ -443,11 +444,7 @@ impl<'h> GcControl<'h> {
 
     /// What collections kept while saving unreachable objects (`gc.garbage`).
     pub fn garbage(&self) -> Vec<Obj<'h>> {
-        self.collector()
-            .saved()
-            .into_iter()
-            .map(|g| object(g).new_obj())
-            .collect()
+        counted(self.collector().saved())
     }
 
     /// Lets go of the kept objects (`del gc.garbage[:]`): what is still
@@ -464,4 +461,9 @@ impl<'h> GcControl<'h> {
     pub fn set_callback(&self, callback: Option<objgc::Callback>) {
         self.collector().set_callback(callback);
     }
+}
+
+/// Counted handles on the objects of `tracked`.
+fn counted<'h>(tracked: Vec<Gc>) -> Vec<Obj<'h>> {
+    tracked.into_iter().map(|g| object(g).new_obj()).collect()
 }

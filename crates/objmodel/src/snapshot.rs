@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
-use crate::gc::{Edge, for_each_edge, links, object, prefix};
+use crate::gc::{Edge, for_each_edge, is_tracked, object, prefix};
 use crate::heap::{Heap, object_size};
 use crate::instance::InstanceEdge;
 use crate::object::ObjRef;
@@ -167,9 +167,7 @@ impl ObjectWriter<'_> {
     /// Writes one edge of `from` and queues its target if it is untracked
     /// and new.
     fn edge(&mut self, from: ObjRef, i: usize, edge: Edge, to: ObjRef) -> io::Result<()> {
-        let tracked =
-            crate::gc::is_container(to.ty().kind) && to.ty().heap().collector.is_tracked(links(to));
-        if !tracked && self.seen.insert(to) {
+        if !is_tracked(to) && self.seen.insert(to) {
             self.untracked.push(to);
         }
         let sep = if i == 0 { "" } else { "," };
