@@ -95,17 +95,17 @@ public:
     [[nodiscard]] static ref steal(obj_t* p) noexcept { return ref(p); }
     /// Adds a reference to a borrowed pointer (e.g. an argument of a host function).
     [[nodiscard]] static ref borrow(obj_t* p) noexcept {
-        obj_incref(p);
+        obj_incref_inline(p);
         return ref(p);
     }
 
-    ref(const ref& other) noexcept : p_(other.p_) { obj_incref(p_); }
+    ref(const ref& other) noexcept : p_(other.p_) { obj_incref_inline(p_); }
     ref(ref&& other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
     ref& operator=(ref other) noexcept {
         std::swap(p_, other.p_);
         return *this;
     }
-    ~ref() { obj_decref(p_); }
+    ~ref() { obj_decref_inline(p_); }
 
     /// The object, borrowed (still owned by this ref).
     [[nodiscard]] obj_t* get() const noexcept { return p_; }

@@ -206,6 +206,16 @@ int main(int argc, char **argv) {
             obj_incref(o);
             obj_decref(o);
         }
+#ifdef OBJ_ABI_LOCAL_MAX
+    } else if (strcmp(op, "incref_decref_inline") == 0) {
+        /* As CPython's side of this row: the empty asm keeps the compiler
+         * from cancelling the pair, and the count goes through memory. */
+        for (long i = 0; i < n; ++i) {
+            obj_incref_inline(o);
+            __asm__ volatile("" : : "r"(o) : "memory");
+            obj_decref_inline(o);
+        }
+#endif
     } else if (strcmp(op, "gc_dead") == 0) {
         obj_gc_disable(heap);
         for (long i = 0; i < n / 2; ++i) drop_a_2_cycle(p, x);

@@ -205,7 +205,7 @@ __attribute__((hot)) int main(int argc, char **argv) {
             PyObject *got = must(PyObject_CallMethodNoArgs(o, m), op);
             Py_DECREF(got);
         }
-    } else if (strcmp(op, "incref_decref") == 0) {
+    } else if (strcmp(op, "incref_decref") == 0 || strcmp(op, "incref_decref_inline") == 0) {
         /* Py_INCREF and Py_DECREF are inline: without the empty asm, which
          * the compiler must assume reads o and writes memory, the pair
          * would cancel and the loop be deleted. The count is written and

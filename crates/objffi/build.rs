@@ -22,6 +22,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=inline.h");
 
     let include_dir = crate_dir.join("../../include");
     let include_dir = include_dir.canonicalize().unwrap_or(include_dir);
@@ -75,7 +76,8 @@ fn main() {
         .expect("cbindgen could not generate objffi.h")
         .write(&mut header);
     let header = String::from_utf8(header).expect("cbindgen writes UTF-8");
-    let header = add_sections(&plain_c_doc(&header));
+    let inline = fs::read_to_string(crate_dir.join("inline.h")).expect("cannot read inline.h");
+    let header = add_sections(&plain_c_doc(&with_inline_counts(&header, &inline)));
     fs::write(out_dir.join("objffi.h"), header).expect("cannot write objffi.h");
 }
 
@@ -86,6 +88,21 @@ fn plain_c_doc(header: &str) -> String {
         "\n # Safety\n",
         "\n Requirements (the behaviour is undefined otherwise):\n",
     )
+}
+
+/// The header with `inline` (`inline.h`: the object head and the inline
+/// counting functions, which cbindgen cannot write) after the functions
+/// they call, inside the include guard and C++'s `extern "C"`.
+///
+/// # Panics
+///
+/// If the header has no `extern "C"` block to close.
+fn with_inline_counts(header: &str, inline: &str) -> String {
+    let close = "#ifdef __cplusplus\n}  // extern \"C\"";
+    let at = header
+        .rfind(close)
+        .expect("cbindgen closes the extern \"C\" block (cpp_compat)");
+    format!("{}{inline}\n{}", &header[..at], &header[at..])
 }
 
 /// The header's sections: the name of the first item of each, and its
@@ -106,6 +123,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("obj_function_new", "Functions, methods, calls"),
     ("obj_weakref_new", "Weak references"),
     ("obj_gc_collect", "Cycle collection (gc)"),
+    ("obj_abi_head_t", "Inline reference counting"),
 ];
 
 /// Whether `line` starts the declaration of `name`: a macro, a typedef of

@@ -13,7 +13,13 @@
  * 2^27 calls take about 30 s against a debug library (and far longer under
  * valgrind): release builds run the full size (build.rs defines
  * OBJFFI_TEST_FULL_SIZE; ci/limits.sh), debug builds 2^18 + 1000, still
- * four times past the floor. */
+ * four times past the floor.
+ *
+ * Then the inline counting of objffi.h (obj_incref_inline and
+ * obj_decref_inline): on the owner thread they count in the object's
+ * `local` word without calling in; on any other thread, at the owner's last
+ * reference, for immortal objects and for a heap whose owner has exited
+ * they call the exported functions; counts always agree with obj_refcount. */
 #define _POSIX_C_SOURCE 200809L
 #include "objffi.h" /* first: the header must compile on its own */
 
@@ -48,8 +54,131 @@ static void *drop_all(void *arg) {
     return NULL;
 }
 
-int objffi_c_test_counts(void) {
+/* The owner's and the other threads' words of `o` (the layout objffi.h
+ * documents for inline counting). */
+static uint32_t local_word(obj_t *o) { return ((const obj_abi_head_t *)(void *)o)->local; }
+static uint32_t shared_word(obj_t *o) { return ((const obj_abi_head_t *)(void *)o)->shared; }
+
+#define INLINE_ROUNDS 1000
+
+/* Another thread: counts `arg` up and down inline, INLINE_ROUNDS times;
+ * returns the owner's word as it was between the two (cast to a pointer). */
+static void *count_inline(void *arg) {
+    obj_t *o = arg;
+    for (int i = 0; i < INLINE_ROUNDS; ++i) obj_incref_inline(o);
+    uintptr_t local = local_word(o);
+    for (int i = 0; i < INLINE_ROUNDS; ++i) obj_decref_inline(o);
+    return (void *)local;
+}
+
+/* A thread that makes a heap with one instance and exits (the heap lives
+ * on, ownerless). */
+struct orphan {
+    obj_heap_t *heap;
+    obj_t *cls, *o;
+};
+static void *make_orphan(void *arg) {
+    struct orphan *orphan = arg;
+    orphan->heap = obj_heap_new();
+    if (orphan->heap == NULL) return NULL;
+    if (obj_type_new(orphan->heap, "Orphan", NULL, 0, NULL, &orphan->cls) != OBJ_OK) return NULL;
+    if (obj_alloc(orphan->cls, &orphan->o) != OBJ_OK) orphan->o = NULL;
+    return NULL;
+}
+
+static int test_inline_counts(void) {
     int failures = 0;
+    atomic_store(&finalized, 0);
+    obj_heap_t *heap = obj_heap_new();
+    CHECK(failures, heap != NULL);
+    obj_t *cls = NULL, *del = NULL, *o = NULL;
+    CHECK_STATUS(failures, obj_type_new(heap, "Inline", NULL, 0, NULL, &cls), OBJ_OK);
+    CHECK_STATUS(failures, obj_function_new(heap, "__del__", count_del, heap, &del), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(cls, "__del__", del), OBJ_OK);
+    obj_decref(del);
+    size_t base = test_live(heap);
+    CHECK_STATUS(failures, obj_alloc(cls, &o), OBJ_OK);
+
+    /* NULL is ignored, as by the exported calls. */
+    obj_incref_inline(NULL);
+    obj_decref_inline(NULL);
+
+    /* The owner counts in `local`, and nothing else moves. */
+    uint32_t shared = shared_word(o);
+    for (int i = 0; i < INLINE_ROUNDS; ++i) obj_incref_inline(o);
+    CHECK(failures, obj_refcount(o) == INLINE_ROUNDS + 1);
+#ifdef OBJ_INLINE_COUNTS
+    CHECK(failures, local_word(o) == INLINE_ROUNDS + 1);
+    CHECK(failures, shared_word(o) == shared);
+#endif
+    for (int i = 0; i < INLINE_ROUNDS; ++i) obj_decref_inline(o);
+    CHECK(failures, obj_refcount(o) == 1);
+    CHECK(failures, local_word(o) == 1);
+
+    /* Another thread is not taken for the owner: it counts in the shared
+     * word (through the exported calls), never in `local`. */
+    pthread_t others[2];
+    void *seen = NULL;
+    CHECK(failures, pthread_create(&others[0], NULL, count_inline, o) == 0);
+    CHECK(failures, pthread_join(others[0], &seen) == 0);
+    CHECK(failures, (uintptr_t)seen == 1);
+    CHECK(failures, local_word(o) == 1);
+    CHECK_STATUS(failures, obj_gc_collect(heap, 0, NULL), OBJ_OK); /* merges, if any */
+    CHECK(failures, obj_refcount(o) == 1);
+
+    /* Also while the owner counts inline. */
+    for (int t = 0; t < 2; ++t) CHECK(failures, pthread_create(&others[t], NULL, count_inline, o) == 0);
+    for (int i = 0; i < INLINE_ROUNDS; ++i) obj_incref_inline(o);
+    for (int i = 0; i < INLINE_ROUNDS; ++i) obj_decref_inline(o);
+    for (int t = 0; t < 2; ++t) CHECK(failures, pthread_join(others[t], NULL) == 0);
+    CHECK_STATUS(failures, obj_gc_collect(heap, 0, NULL), OBJ_OK); /* merges, if any */
+    CHECK(failures, obj_refcount(o) == 1);
+    CHECK(failures, atomic_load(&finalized) == 0);
+
+    /* The owner's last reference: the exported call frees it, __del__ runs. */
+    obj_decref_inline(o);
+    CHECK(failures, atomic_load(&finalized) == 1);
+    CHECK(failures, test_live(heap) == base);
+
+    /* Immortal objects are never counted. */
+    obj_t *none = obj_none(heap);
+    size_t immortal = obj_refcount(none);
+    for (int i = 0; i < INLINE_ROUNDS; ++i) obj_incref_inline(none);
+    for (int i = 0; i < 2 * INLINE_ROUNDS; ++i) obj_decref_inline(none);
+    CHECK(failures, obj_refcount(none) == immortal);
+
+    obj_decref(cls);
+    obj_heap_free(heap);
+
+    /* A heap whose owner exited: no thread counts inline until one adopts
+     * it (here by entering it: any call). */
+    struct orphan orphan = {NULL, NULL, NULL};
+    pthread_t maker;
+    CHECK(failures, pthread_create(&maker, NULL, make_orphan, &orphan) == 0);
+    CHECK(failures, pthread_join(maker, NULL) == 0);
+    CHECK(failures, orphan.o != NULL);
+    if (orphan.o != NULL) {
+        uint32_t local = local_word(orphan.o);
+        obj_incref_inline(orphan.o);
+        CHECK(failures, local_word(orphan.o) == local);
+        CHECK(failures, obj_refcount(orphan.o) == 2);
+        size_t live = test_live(orphan.heap); /* a call: this thread adopts the heap */
+        local = local_word(orphan.o);
+        obj_incref_inline(orphan.o);
+#ifdef OBJ_INLINE_COUNTS
+        CHECK(failures, local_word(orphan.o) == local + 1);
+#endif
+        CHECK(failures, obj_refcount(orphan.o) == 3);
+        for (int i = 0; i < 3; ++i) obj_decref_inline(orphan.o);
+        CHECK(failures, test_live(orphan.heap) == live - 1);
+        obj_decref(orphan.cls);
+    }
+    if (orphan.heap != NULL) obj_heap_free(orphan.heap);
+    return failures;
+}
+
+int objffi_c_test_counts(void) {
+    int failures = test_inline_counts();
     atomic_store(&finalized, 0);
     obj_heap_t *heap = obj_heap_new();
     CHECK(failures, heap != NULL);

@@ -69,7 +69,9 @@ const IMMORTAL_LOCAL: u32 = u32::MAX;
 /// `local` of a merged object.
 const MERGED_LOCAL: u32 = u32::MAX - 1;
 /// The most references `local` counts; one more makes the object immortal.
-const LOCAL_MAX: u32 = u32::MAX - 2;
+/// Public for code that counts on the owner thread without calling in (a C
+/// host's inline counting, objffi.h): it must stop where [`RefCount`] does.
+pub const LOCAL_MAX: u32 = u32::MAX - 2;
 
 const QUEUED: u32 = 1 << 0;
 const MERGED: u32 = 1 << 1;
@@ -149,6 +151,9 @@ pub struct RefCount {
 
 #[cfg(not(loom))]
 const _: () = assert!(size_of::<RefCount>() == 8);
+// `local` is the first word: inline counting outside Rust reads it there.
+#[cfg(not(loom))]
+const _: () = assert!(core::mem::offset_of!(RefCount, local) == 0);
 
 impl RefCount {
     /// One reference, held by the owner thread (an object made by it).
