@@ -1513,6 +1513,13 @@ typedef struct obj_abi_type_head_t {
 #define OBJ_ABI_LOCAL_MAX 0xFFFFFFFDu
 
 /*
+ The `local` word of an immortal object (None, True, False, small ints,
+ interned strs, built-in types): never counted, on any thread. An object
+ becomes immortal only once, and stays so.
+ */
+#define OBJ_ABI_IMMORTAL 0xFFFFFFFFu
+
+/*
  Defined where the inline functions below count without calling in: on
  x86-64 Linux with GCC or Clang. Elsewhere they call obj_incref and
  obj_decref.
@@ -1544,8 +1551,9 @@ static inline bool obj_abi_owned_here(const obj_abi_head_t *head) {
 
 /*
  obj_incref, compiled into the caller: on the heap's owner thread a load,
- two compares and a store; anywhere else (another thread, an immortal
- object, an owner count at its maximum) it calls obj_incref. Same
+ two compares and a store; for an immortal object a load and a compare;
+ anywhere else (another thread, an owner count at its maximum) it calls
+ obj_incref. Same
  semantics: NULL is ignored; any thread may call it at any time. Unlike the
  exported call it does not check, in a debug build of the library, that
  `o` was not freed already.
@@ -1563,6 +1571,7 @@ static inline void obj_incref_inline(obj_t *o) {
             __atomic_store_n(&head->local, local + 1, __ATOMIC_RELAXED);
             return;
         }
+        if (local == OBJ_ABI_IMMORTAL) return;
     }
 #endif
     obj_incref(o);
@@ -1571,9 +1580,9 @@ static inline void obj_incref_inline(obj_t *o) {
 /*
  obj_decref, compiled into the caller: on the heap's owner thread, while
  the owner holds at least two references, a load, two compares and a
- store; anything else (the owner's last reference, which may free the
- object and run its __del__; another thread; an immortal object) calls
- obj_decref. Same semantics: NULL is ignored; any thread may call it at any
+ store; for an immortal object a load and a compare; anything else (the
+ owner's last reference, which may free the object and run its __del__;
+ another thread) calls obj_decref. Same semantics: NULL is ignored; any thread may call it at any
  time. Unlike the exported call it does not check, in a debug build of the
  library, for a double decref.
 
@@ -1591,6 +1600,7 @@ static inline void obj_decref_inline(obj_t *o) {
             __atomic_store_n(&head->local, local - 1u, __ATOMIC_RELAXED);
             return;
         }
+        if (local == OBJ_ABI_IMMORTAL) return;
     }
 #endif
     obj_decref(o);

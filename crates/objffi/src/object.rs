@@ -261,11 +261,13 @@ pub(crate) fn as_c(o: &Obj<'_>) -> *mut obj_t {
 }
 
 // The layout objffi.h's inline counting reads (`obj_abi_head_t`,
-// `obj_abi_type_head_t` and `OBJ_ABI_LOCAL_MAX`, from `inline.h`): hosts
+// `obj_abi_type_head_t`, `OBJ_ABI_LOCAL_MAX` and `OBJ_ABI_IMMORTAL`, from
+// `inline.h`): hosts
 // compile these numbers in, so a change here is a new soname.
 const _: () = assert!(objmodel::abi::TYPE_OFFSET == 8);
 const _: () = assert!(objmodel::abi::OWNER_WORD_OFFSET == 32);
 const _: () = assert!(objmodel::abi::LOCAL_MAX == 0xFFFF_FFFD);
+const _: () = assert!(objmodel::abi::IMMORTAL == 0xFFFF_FFFF);
 
 /// Adds a reference to `o`. NULL is ignored; so are immortal objects
 /// (`None`, `True`, `False`, built-in types, small ints, interned strings).

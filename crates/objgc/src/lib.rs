@@ -95,7 +95,9 @@ mod sync;
 pub use collect::{Callback, Collector, DEFAULT_FULL_GROWTH_PERCENT, GENERATIONS, GcStats, Phase};
 pub use gate::{Gate, thread_token};
 pub use list::GcLinks;
-pub use refcount::{Decref, FLAG_A, FLAG_B, Handoff, LOCAL_MAX, RefCount, SHARED_SATURATE};
+pub use refcount::{
+    Decref, FLAG_A, FLAG_B, Handoff, IMMORTAL_LOCAL, LOCAL_MAX, RefCount, SHARED_SATURATE,
+};
 pub use scope::FlagScope;
 
 use core::ptr::NonNull;

@@ -64,8 +64,9 @@
 
 use crate::sync::{AtomicU32, Ordering};
 
-/// `local` of an immortal object.
-const IMMORTAL_LOCAL: u32 = u32::MAX;
+/// `local` of an immortal object. Public for code that counts without
+/// calling in (a C host's inline counting): it skips immortal objects.
+pub const IMMORTAL_LOCAL: u32 = u32::MAX;
 /// `local` of a merged object.
 const MERGED_LOCAL: u32 = u32::MAX - 1;
 /// The most references `local` counts; one more makes the object immortal.
@@ -262,14 +263,15 @@ impl RefCount {
                 return Decref::Dead;
             }
         }
+        // Immortal objects (None, small ints) are dropped often: no call.
+        if l == IMMORTAL_LOCAL {
+            return Decref::Alive;
+        }
         self.decref_slow(l, owner)
     }
 
     #[cold]
     fn decref_slow(&self, l: u32, owner: bool) -> Decref {
-        if l == IMMORTAL_LOCAL {
-            return Decref::Alive;
-        }
         if owner && l == 1 {
             return self.merge_zero();
         }

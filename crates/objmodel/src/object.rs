@@ -76,6 +76,8 @@ pub mod abi {
     pub const OWNER_WORD_OFFSET: usize = core::mem::offset_of!(crate::types::TypeObject, owner);
     /// The most references the owner counts before the object becomes immortal.
     pub const LOCAL_MAX: u32 = objgc::LOCAL_MAX;
+    /// The owner's count of an immortal object, which nobody counts.
+    pub const IMMORTAL: u32 = objgc::IMMORTAL_LOCAL;
 }
 
 /// A raw, uncounted handle to an object.
