@@ -39,6 +39,15 @@
 
 static obj_heap_t *heap;
 
+/* How a host drops the references it gets back: inline where the header
+ * has inline counting (the owner's plain case without a call), else the
+ * exported call (an older header, measured with OPS_INCLUDE). */
+#ifdef OBJ_ABI_LOCAL_MAX
+#define DECREF(o) obj_decref_inline(o)
+#else
+#define DECREF(o) obj_decref(o)
+#endif
+
 static obj_status_t init_xy(void *data, obj_t *const *args, size_t nargs, obj_t **result) {
     (void)data;
     if (nargs != 3) return OBJ_ERR_TYPE;
@@ -143,7 +152,7 @@ int main(int argc, char **argv) {
         for (long i = 0; i < n; ++i) {
             obj_t *t = NULL;
             must(obj_alloc(p, &t), "alloc");
-            obj_decref(t);
+            DECREF(t);
         }
     } else if (strcmp(op, "call_init") == 0) {
         must(obj_setattr_str(p, "__init__", init), "P.__init__");
@@ -151,7 +160,7 @@ int main(int argc, char **argv) {
         for (long i = 0; i < n; ++i) {
             obj_t *t = NULL;
             must(obj_call(p, args, 2, &t), "P(1, 1)");
-            obj_decref(t);
+            DECREF(t);
         }
     } else if (strncmp(op, "getattr_", 8) == 0) {
         /* getattr_KIND, or getattr_cached_KIND through a call-site cache. */
@@ -180,7 +189,7 @@ int main(int argc, char **argv) {
 #endif
         for (long i = 0; i < n; ++i) {
             must(GETATTR(target, attr, &got), op);
-            obj_decref(got);
+            DECREF(got);
         }
     } else if (strcmp(op, "setattr_instance") == 0) {
         for (long i = 0; i < n; ++i) must(obj_setattr(o, x, one), op);
@@ -188,7 +197,7 @@ int main(int argc, char **argv) {
         /* o.m(): a host function of the class, no arguments. */
         for (long i = 0; i < n; ++i) {
             must(obj_call_method(o, m, NULL, 0, &got), op);
-            obj_decref(got);
+            DECREF(got);
         }
 #ifdef OBJ_ATTR_CACHE_INIT
     } else if (strcmp(op, "setattr_cached_instance") == 0) {
@@ -198,7 +207,7 @@ int main(int argc, char **argv) {
         obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
         for (long i = 0; i < n; ++i) {
             must(obj_call_method_cached(o, m, NULL, 0, &cache, &got), op);
-            obj_decref(got);
+            DECREF(got);
         }
 #endif
     } else if (strcmp(op, "incref_decref") == 0) {
@@ -228,7 +237,7 @@ int main(int argc, char **argv) {
         MEASURED_BEGIN;
         collect_expecting(-1, 0, op);
         MEASURED_END;
-        obj_decref(last);
+        DECREF(last);
     } else if (strcmp(op, "gc_young") == 0) {
         obj_t *last = live_chain(p, x, obj_none(heap), OLD_OBJECTS); /* aged by automatic collections */
         obj_gc_disable(heap);
@@ -239,7 +248,7 @@ int main(int argc, char **argv) {
             collect_expecting(0, 0, op);
             MEASURED_END;
         }
-        obj_decref(last);
+        DECREF(last);
     } else if (strcmp(op, "gc_tree") == 0) {
         /* node i's parent is node (i - 1) / 2, its children 2i + 1, 2i + 2 */
         obj_t *left = name("left"), *right = name("right"), *parent = name("parent");
@@ -253,7 +262,7 @@ int main(int argc, char **argv) {
                 must(obj_setattr(up_node, i % 2 ? left : right, nodes[i]), op);
             }
         }
-        for (long i = 0; i < n; ++i) obj_decref(nodes[i]);
+        for (long i = 0; i < n; ++i) DECREF(nodes[i]);
         free(nodes);
         collect_expecting(-1, (size_t)(n > 1 ? n : 0), op);
     } else if (strcmp(op, "gc_churn") == 0) {
