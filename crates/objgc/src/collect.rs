@@ -527,9 +527,11 @@ impl Collector {
             for &o in doomed {
                 host.clear(o);
             }
-            for &o in &garbage {
-                host.decref(o); // the last reference of a cleared object: freed and untracked
+            // The last reference of a cleared object: freed and untracked.
+            for &o in doomed {
+                host.decref_cleared(o);
             }
+            resurrected.iter().for_each(|&o| host.decref(o));
         }
         let left = unreachable.len();
         drop(rescue); // what could not be freed joins `older`

@@ -183,6 +183,13 @@ pub unsafe trait GcHost {
     }
     /// Drops the references `o` holds, breaking the cycles through it.
     fn clear(&self, o: Gc);
+    /// Drops the collection's reference to `o`, garbage that
+    /// [`GcHost::clear`] cleared and nothing resurrected: as
+    /// [`GcHost::decref`] (the default), and a host may free an object that
+    /// has nothing left to release by a shorter path.
+    fn decref_cleared(&self, o: Gc) {
+        self.decref(o);
+    }
 }
 
 /// The README's examples, compiled and run as doc tests.

@@ -215,6 +215,10 @@ unsafe impl GcHost for Host<'_> {
         object(g).decref();
     }
 
+    fn decref_cleared(&self, g: Gc) {
+        object(g).decref_with(|o| crate::heap::free_cleared(self.0, o));
+    }
+
     fn clear_weakrefs(&self, g: Gc, is_garbage: &dyn Fn(Gc) -> bool) {
         let o = object(g);
         if o.has_flag(crate::object::HAS_WEAKREFS)

@@ -766,12 +766,25 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
         Kind::WeakRef => unsafe { crate::weakref::clear(heap, o) },
         _ => crate::values::clear(o),
     }
+    // SAFETY: dead, untracked, everything it held released; `size` bytes.
+    unsafe { free_block(heap, o, size) };
+}
+
+/// The last step of every death: gives the block of `o` back to the
+/// allocator and drops the count `o` held on its type.
+///
+/// # Safety
+/// `o` is dead (no references), untracked, and holds nothing any more; it
+/// was allocated with `size` bytes (see [`object_size`]).
+unsafe fn free_block(heap: &Heap, o: ObjRef, size: usize) {
+    let ty = o.ty();
     let ty_ref = ty.as_ref();
     heap.objects_live.set(heap.objects_live.get() - 1);
     crate::freed::note_freed(o.addr(), ty.name_str());
     let prefix = crate::gc::prefix(ty.kind);
-    // SAFETY: the object is dead and its fields released; its block starts
-    // `prefix` bytes before it and is `prefix + size` bytes long.
+    // SAFETY: the object is dead and its fields released (the caller's
+    // promise); its block starts `prefix` bytes before it and is
+    // `prefix + size` bytes long.
     unsafe {
         heap.free_raw(
             NonNull::new_unchecked(o.cast::<u8>().as_ptr().sub(prefix)),
@@ -779,6 +792,32 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
         )
     };
     ty_ref.decref();
+}
+
+/// Frees `o`, a piece of garbage that the collector cleared and whose
+/// count just reached zero. A plain instance (no payload, its finaliser run
+/// or none, no weak references made since they were cleared) has nothing
+/// left to release and no host code to run: it goes straight back to the
+/// allocator, without [`dealloc`]'s checks. Anything else dies as usual.
+/// Inside the gate.
+pub(crate) fn free_cleared(heap: &Heap, o: ObjRef) {
+    let ty = o.ty();
+    let plain = ty.kind == Kind::Object
+        && ty.layout.payload.is_none()
+        && !o.has_flag(crate::object::HAS_WEAKREFS)
+        && (o.has_flag(crate::object::FINALIZED) || !instance::has_del(heap, ty));
+    if !plain {
+        return release(o);
+    }
+    debug_assert!(
+        instance::holds_nothing(o),
+        "a cleared instance holds references"
+    );
+    // SAFETY: `o` is live (count zero, not yet freed) and tracked.
+    unsafe { heap.collector.untrack(crate::gc::links(o)) };
+    // SAFETY: dead, untracked just above, cleared by the collector (and
+    // nothing ran since that could give it references); an instance's size.
+    unsafe { free_block(heap, o, ty.layout.size) };
 }
 
 /// An instance that host code run during its deallocation made reachable

@@ -578,6 +578,16 @@ fn drop_references(heap: &Heap, o: ObjRef) {
     drop_slots_and_attributes(heap, o, slots.len());
 }
 
+/// Whether an instance holds no reference in its slots or attributes, as
+/// [`drop_references`] leaves it (its payload is not looked at).
+pub(crate) fn holds_nothing(o: ObjRef) -> bool {
+    let slots_empty = o.ty().layout.slots.iter().all(|&offset| {
+        // SAFETY: the slot cell lies inside the instance.
+        unsafe { crate::func::slot_cell(o, offset).as_ptr().read() }.is_none()
+    });
+    slots_empty && pair(o).is_none_or(|p| p.shape.get().is_null())
+}
+
 /// [`drop_references`] for an instance with `n` slots.
 #[inline(never)]
 fn drop_slots_and_attributes(heap: &Heap, o: ObjRef, n: usize) {

@@ -150,6 +150,18 @@ impl ObjRef {
         }
     }
 
+    /// Drops one count; when it was the last, frees the object with `free`
+    /// if no other thread counted it (`objgc::Decref::Dead`), and as
+    /// [`ObjRef::decref`] does otherwise.
+    #[inline]
+    pub(crate) fn decref_with(self, free: impl FnOnce(ObjRef)) {
+        match self.header().rc.decref(|| self.owned_here()) {
+            Decref::Alive => {}
+            Decref::Dead => free(self),
+            after => DecrefRest(self, after).finish(),
+        }
+    }
+
     /// Drops one count; what is left to do when it was not the plain case.
     #[inline]
     fn drop_count(self) -> Option<DecrefRest> {

@@ -118,3 +118,46 @@ fn the_collector_clears_weak_references_to_garbage() {
     assert_eq!(called(), ["outside"]);
     assert!(outside.weakref_get().unwrap().is_none());
 }
+
+#[test]
+fn weak_references_a_finaliser_makes_to_garbage_die_with_it() {
+    // The finaliser of each object of a dead 2-cycle makes a weak reference
+    // to its object and keeps it on the class (outside the garbage): the
+    // objects are not resurrected, so they are freed, and the weak
+    // references made after the collector cleared the old ones die too.
+    let heap = Heap::new();
+    heap.gc().set_enabled(false);
+    let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+    let del = heap
+        .function("__del__", |h, args| {
+            let me = &args[0];
+            let label = me.getattr("label")?;
+            me.type_of()
+                .setattr(label.as_str().unwrap(), &me.weakref(None)?)?;
+            Ok(h.none())
+        })
+        .unwrap();
+    c.setattr("__del__", &del).unwrap();
+    let mut live = Vec::new();
+    for _ in 0..2 {
+        {
+            let a = c.call(&[]).unwrap();
+            let b = c.call(&[]).unwrap();
+            a.setattr("label", &heap.str("a").unwrap()).unwrap();
+            b.setattr("label", &heap.str("b").unwrap()).unwrap();
+            a.setattr("other", &b).unwrap();
+            b.setattr("other", &a).unwrap();
+        }
+        assert_eq!(heap.collect(2), 2);
+        for label in ["a", "b"] {
+            let w = c.getattr(label).unwrap();
+            assert!(w.weakref_get().unwrap().is_none(), "{label} is dead");
+        }
+        c.delattr("a").unwrap();
+        c.delattr("b").unwrap();
+        live.push(heap.stats().objects_live);
+    }
+    // Nothing of the first round is left after the second (names interned
+    // by the first are the only objects it leaves).
+    assert_eq!(live[0], live[1]);
+}
