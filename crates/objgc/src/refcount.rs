@@ -223,16 +223,14 @@ impl RefCount {
         let owner = is_owner();
         if owner && l < LOCAL_MAX {
             self.local.store(l + 1, Ordering::Relaxed);
-        } else {
+        } else if l != IMMORTAL_LOCAL {
+            // Immortal objects (None, small ints) are counted often: no call.
             self.incref_slow(l, owner);
         }
     }
 
     #[cold]
     fn incref_slow(&self, l: u32, owner: bool) {
-        if l == IMMORTAL_LOCAL {
-            return;
-        }
         if owner && l == LOCAL_MAX {
             self.local.store(IMMORTAL_LOCAL, Ordering::Relaxed);
             return;
