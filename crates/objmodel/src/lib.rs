@@ -110,6 +110,7 @@ mod snapshot;
 mod string;
 mod types;
 mod values;
+mod views;
 mod weakref;
 
 pub use error::{Error, ErrorKind, Result};
@@ -123,6 +124,7 @@ pub use objgc::{Callback as GcCallback, GcStats, Phase as GcPhase};
 /// The allocator objects live in (its statistics are part of [`Stats`]).
 pub use objheap;
 pub use types::{Hook, PayloadHooks, TypeSpec};
+pub use views::{Dict, DictItems, Float, Int, List, Str, Tuple, Type, View};
 
 /// Counts of a heap's objects and memory.
 #[derive(Debug, Clone)]
