@@ -517,3 +517,196 @@ fn pick(items: &[ObjRef], index: i64) -> Option<ObjRef> {
 fn index_error(message: &str) -> Error {
     Error::new(ErrorKind::Index, message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn type_error(e: Error) -> String {
+        assert_eq!(e.kind, ErrorKind::Type);
+        e.message
+    }
+
+    #[test]
+    fn downcast_checks_the_kind_once() {
+        let heap = Heap::new();
+        let o = heap.dict().unwrap();
+        let d: &Dict<'_> = o.downcast().unwrap();
+        assert!(d.is(&o));
+        assert_eq!(
+            type_error(o.downcast::<List>().unwrap_err()),
+            "expected a list, not 'dict'"
+        );
+        assert_eq!(
+            type_error(heap.none().downcast_into::<Dict>().unwrap_err()),
+            "expected a dict, not 'NoneType'"
+        );
+        // The dynamic methods check the same way.
+        assert_eq!(
+            type_error(o.list_append(&heap.none()).unwrap_err()),
+            "expected a list, not 'dict'"
+        );
+    }
+
+    #[test]
+    fn a_view_keeps_its_object_alive_as_obj_does() {
+        let heap = Heap::new();
+        let live = heap.stats().objects_live;
+        let list = List::new(&heap).unwrap();
+        assert_eq!(list.refcount(), 1);
+        // Borrowing a view counts nothing; taking one over counts nothing more.
+        let o = list.clone().into_obj();
+        assert_eq!(o.downcast::<List>().unwrap().refcount(), 2);
+        drop(list);
+        assert_eq!(heap.stats().objects_live, live + 1);
+        let again: List<'_> = o.downcast_into().unwrap();
+        assert_eq!(again.refcount(), 1);
+        drop(Obj::from(again));
+        assert_eq!(heap.stats().objects_live, live);
+    }
+
+    #[test]
+    fn dict_get_set_del() {
+        let heap = Heap::new();
+        let d = Dict::new(&heap).unwrap();
+        let (k, v) = (heap.str("k").unwrap(), heap.int(1000).unwrap());
+        assert!(d.is_empty());
+        d.set(&k, &v).unwrap();
+        assert_eq!(d.len(), 1);
+        assert!(d.get(&k).unwrap().is(&v));
+        // Keys compare as in Python: an equal str is the same key.
+        assert!(d.get(&heap.str("k").unwrap()).unwrap().is(&v));
+        d.del(&k).unwrap();
+        let missing = d.get(&k).unwrap_err();
+        assert_eq!(
+            (missing.kind, missing.message.as_str()),
+            (ErrorKind::Key, "'k'")
+        );
+        assert_eq!(d.del(&k).unwrap_err().kind, ErrorKind::Key);
+        let other = Heap::new();
+        let foreign = other.int(1000).unwrap();
+        assert_eq!(
+            d.set(&k, &foreign).unwrap_err().kind,
+            ErrorKind::HeapMismatch
+        );
+    }
+
+    #[test]
+    fn dict_items_in_insertion_order() {
+        let heap = Heap::new();
+        let d = Dict::new(&heap).unwrap();
+        for (k, v) in [("b", 1), ("a", 2), ("c", 3)] {
+            d.set(&heap.str(k).unwrap(), &heap.int(v).unwrap()).unwrap();
+        }
+        d.set(&heap.str("b").unwrap(), &heap.int(4).unwrap())
+            .unwrap();
+        let items: Vec<(String, i64)> = d
+            .items()
+            .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.as_int().unwrap()))
+            .collect();
+        assert_eq!(items, [("b".into(), 4), ("a".into(), 2), ("c".into(), 3)]);
+        assert_eq!((&d).into_iter().size_hint(), (3, Some(3)));
+        assert_eq!(d.item(1).unwrap().1.as_int(), Some(2));
+        assert!(d.item(3).is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "dictionary changed size during iteration")]
+    fn dict_items_panic_when_the_dict_changes_size() {
+        let heap = Heap::new();
+        let d = Dict::new(&heap).unwrap();
+        d.set(&heap.int(1).unwrap(), &heap.none()).unwrap();
+        for (k, _) in &d {
+            d.del(&k).unwrap();
+        }
+    }
+
+    #[test]
+    fn list_append_get_set() {
+        let heap = Heap::new();
+        let l = List::new(&heap).unwrap();
+        assert!(l.is_empty());
+        for i in 0..3 {
+            l.append(&heap.int(i).unwrap()).unwrap();
+        }
+        assert_eq!(l.len(), 3);
+        assert_eq!(l.get(0).unwrap().as_int(), Some(0));
+        assert_eq!(l.get(-1).unwrap().as_int(), Some(2));
+        l.set(-3, &heap.str("x").unwrap()).unwrap();
+        assert_eq!(l.get(0).unwrap().as_str(), Some("x"));
+        let e = l.get(3).unwrap_err();
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (ErrorKind::Index, "list index out of range")
+        );
+        let e = l.set(-4, &heap.none()).unwrap_err();
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (ErrorKind::Index, "list assignment index out of range")
+        );
+    }
+
+    #[test]
+    fn tuple_get_len() {
+        let heap = Heap::new();
+        let (a, b) = (heap.int(1).unwrap(), heap.none());
+        let t = Tuple::new(&heap, &[&a, &b]).unwrap();
+        assert_eq!(t.len(), 2);
+        assert!(t.get(0).unwrap().is(&a));
+        assert!(t.get(-1).unwrap().is(&b));
+        let e = t.get(2).unwrap_err();
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (ErrorKind::Index, "tuple index out of range")
+        );
+        assert!(Tuple::new(&heap, &[]).unwrap().is_empty());
+        assert_eq!(
+            type_error(t.downcast::<Str>().unwrap_err()),
+            "expected a str, not 'tuple'"
+        );
+    }
+
+    #[test]
+    fn str_text_and_length_in_code_points() {
+        let heap = Heap::new();
+        let s = Str::new(&heap, "Андрей").unwrap();
+        assert_eq!(s.as_str(), "Андрей");
+        assert_eq!(s.len(), 6);
+        assert!(!s.is_empty());
+        assert_eq!(heap.intern("").unwrap().downcast::<Str>().unwrap().len(), 0);
+        assert_eq!(
+            type_error(heap.int(1).unwrap().downcast::<Str>().unwrap_err()),
+            "expected a str, not 'int'"
+        );
+    }
+
+    #[test]
+    fn type_name_and_mro() {
+        let heap = Heap::new();
+        let parent = Type::new(&heap, "mod.Parent", &[], &TypeSpec::dict()).unwrap();
+        let child = Type::new(&heap, "Child", &[&parent], &TypeSpec::dict()).unwrap();
+        assert_eq!(parent.name(), "Parent");
+        let names: Vec<String> = child.mro().iter().map(|t| t.name().to_owned()).collect();
+        assert_eq!(names, ["Child", "Parent", "object"]);
+        let instance = child.call(&[]).unwrap();
+        assert_eq!(instance.type_of().downcast::<Type>().unwrap(), &child);
+        assert_eq!(
+            type_error(instance.downcast::<Type>().unwrap_err()),
+            "expected a type, not 'Child'"
+        );
+    }
+
+    #[test]
+    fn int_and_float_values() {
+        let heap = Heap::new();
+        assert_eq!(Int::new(&heap, -7).unwrap().value(), -7);
+        // A bool is an int, as in Python.
+        assert_eq!(heap.bool(true).downcast::<Int>().unwrap().value(), 1);
+        assert_eq!(Float::new(&heap, 0.5).unwrap().value(), 0.5);
+        assert_eq!(
+            type_error(heap.int(1).unwrap().downcast::<Float>().unwrap_err()),
+            "expected a float, not 'int'"
+        );
+        assert_eq!(format!("{:?}", Float::new(&heap, 0.5).unwrap()), "0.5");
+    }
+}
