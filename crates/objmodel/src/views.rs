@@ -151,6 +151,15 @@ view!(
     /// let heap = objmodel::Heap::new();
     /// count(&objmodel::List::new(&heap).unwrap());
     /// ```
+    ///
+    /// Like an [`Obj`], it does not outlive its heap:
+    ///
+    /// ```compile_fail,E0597
+    /// let d = {
+    ///     let heap = objmodel::Heap::new();
+    ///     objmodel::Dict::new(&heap).unwrap()
+    /// };
+    /// ```
     Dict,
     "a dict",
     Kind::Dict
