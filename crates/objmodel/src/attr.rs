@@ -33,6 +33,7 @@ use crate::func;
 use crate::heap::Heap;
 use crate::object::{Obj, ObjRef};
 use crate::types::{Kind, TypeObject, as_type};
+use crate::views::Type;
 use crate::{call, ic, instance, string, values};
 
 /// The last type version handed out, in the whole process: a version names
@@ -481,18 +482,15 @@ impl<'h> Obj<'h> {
         Ok(self.raw().ty().is_subtype(t))
     }
 
-    /// The MRO of a type, itself first.
+    /// The MRO of a type, itself first ([`Type::mro`]).
     pub fn mro(&self) -> Result<Vec<Obj<'h>>> {
-        let t = self.raw();
-        if t.ty().kind != Kind::Type {
-            return Err(Error::type_error(format!(
+        let ty = self.as_view::<Type>().ok_or_else(|| {
+            Error::type_error(format!(
                 "'{}' object is not a type",
-                t.ty().name_str()
-            )));
-        }
-        // SAFETY: just checked the kind; `self` holds the type.
-        let ty = unsafe { as_type(t) };
-        Ok(ty.mro.iter().map(|&m| m.new_obj()).collect())
+                self.raw().ty().name_str()
+            ))
+        })?;
+        Ok(ty.mro().into_iter().map(Type::into_obj).collect())
     }
 
     /// Calls the method `name` of `self` with `args` (`self` is passed

@@ -53,6 +53,24 @@
 //! assert!(other.getattr("name").unwrap().is_none());
 //! ```
 //!
+//! ## Typed views
+//!
+//! [`Obj`] is dynamically typed: [`Obj::dict_get`] on a list fails at run
+//! time. Where the kind is known, a view ([`Dict`], [`List`], [`Tuple`],
+//! [`Str`], [`Type`], [`Int`], [`Float`]) is an `Obj` whose kind was checked
+//! once, by [`Obj::downcast`] or its constructor, so its methods cannot fail
+//! by kind; it derefs to `Obj` for the rest (`views.rs`).
+//!
+//! ```
+//! use objmodel::{Heap, List};
+//!
+//! let heap = Heap::new();
+//! let list = List::new(&heap).unwrap();
+//! list.append(&heap.int(1).unwrap()).unwrap();
+//! assert_eq!(list.len(), 1);
+//! assert!(heap.list().unwrap().downcast::<List>().is_ok());
+//! ```
+//!
 //! ## What the types promise
 //!
 //! A heap and its objects belong to one thread at a time: an [`Obj`] is
@@ -110,6 +128,7 @@ mod snapshot;
 mod string;
 mod types;
 mod values;
+mod views;
 mod weakref;
 
 pub use error::{Error, ErrorKind, Result};
@@ -123,6 +142,7 @@ pub use objgc::{Callback as GcCallback, GcStats, Phase as GcPhase};
 /// The allocator objects live in (its statistics are part of [`Stats`]).
 pub use objheap;
 pub use types::{Hook, PayloadHooks, TypeSpec};
+pub use views::{Dict, DictItems, Float, Int, List, Str, Tuple, Type, View};
 
 /// Counts of a heap's objects and memory.
 #[derive(Debug, Clone)]

@@ -255,9 +255,9 @@ pub(crate) unsafe fn lookup_obj(heap: &Heap, o: ObjRef) -> ObjRef {
 }
 
 impl Heap {
-    /// A new str.
+    /// A new str ([`crate::Str::new`] gives it typed).
     pub fn str(&self, text: &str) -> Result<Obj<'_>> {
-        Ok(new_str(self, text)?.into_obj())
+        crate::Str::new(self, text).map(crate::Str::into_obj)
     }
 
     /// The interned str for `text`: equal text gives the same object.

@@ -19,13 +19,13 @@
 
 use allocator_api2::vec::Vec as HVec;
 
-use crate::Heap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{HeapAlloc, SMALL_INT_MAX, SMALL_INT_MIN};
 use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
 use crate::ordered_map::OrderedMap;
-use crate::string;
 use crate::types::Kind;
+use crate::views::{Dict, Float, Int, List, Str, Tuple};
+use crate::{Heap, string};
 
 #[repr(C)]
 pub(crate) struct IntObj {
@@ -428,47 +428,33 @@ fn scalar_hash(o: ObjRef) -> u64 {
     }
 }
 
-fn expect_kind(o: ObjRef, kind: Kind, what: &str) -> Result<()> {
-    if o.ty().kind == kind {
-        Ok(())
-    } else {
-        Err(Error::type_error(format!(
-            "expected {what}, not '{}'",
-            o.ty().name_str()
-        )))
-    }
-}
-
 // ----- the safe API -----------------------------------------------------------
 
 impl Heap {
-    /// An int. -5..=256 are preallocated and immortal.
+    /// An int. -5..=256 are preallocated and immortal ([`Int::new`]
+    /// gives it typed).
     pub fn int(&self, v: i64) -> Result<Obj<'_>> {
-        Ok(new_int(self, v)?.into_obj())
+        Int::new(self, v).map(Int::into_obj)
     }
 
-    /// A float.
+    /// A float ([`Float::new`] gives it typed).
     pub fn float(&self, v: f64) -> Result<Obj<'_>> {
-        Ok(new_float(self, v)?.into_obj())
+        Float::new(self, v).map(Float::into_obj)
     }
 
-    /// A tuple of `items`.
-    pub fn tuple(&self, items: &[&Obj<'_>]) -> Result<Obj<'_>> {
-        let raw: Vec<ObjRef> = items.iter().map(|o| o.raw()).collect();
-        for &o in &raw {
-            self.check_own(o)?;
-        }
-        Ok(new_tuple(self, &raw)?.into_obj())
+    /// A tuple of `items` ([`Tuple::new`] gives it typed).
+    pub fn tuple<'h>(&'h self, items: &[&Obj<'h>]) -> Result<Obj<'h>> {
+        Tuple::new(self, items).map(Tuple::into_obj)
     }
 
-    /// An empty list.
+    /// An empty list ([`List::new`] gives it typed).
     pub fn list(&self) -> Result<Obj<'_>> {
-        Ok(new_list(self)?.into_obj())
+        List::new(self).map(List::into_obj)
     }
 
-    /// An empty dict.
+    /// An empty dict ([`Dict::new`] gives it typed).
     pub fn dict(&self) -> Result<Obj<'_>> {
-        Ok(new_dict(self)?.into_obj())
+        Dict::new(self).map(Dict::into_obj)
     }
 }
 
@@ -524,17 +510,17 @@ impl<'h> Obj<'h> {
 
     /// The value of an int (or bool), else `None`.
     pub fn as_int(&self) -> Option<i64> {
-        matches!(self.raw().ty().kind, Kind::Int | Kind::Bool).then(|| int_value(self.raw()))
+        self.as_view().map(Int::value)
     }
 
     /// The value of a float, else `None`.
     pub fn as_float(&self) -> Option<f64> {
-        (self.raw().ty().kind == Kind::Float).then(|| float_value(self.raw()))
+        self.as_view().map(Float::value)
     }
 
-    /// The text of a str, else `None`.
+    /// The text of a str, else `None` ([`Str::as_str`] needs no `Option`).
     pub fn as_str(&self) -> Option<&str> {
-        string::text(self.raw())
+        self.as_view().map(Str::as_str)
     }
 
     /// Whether this is `None`.
@@ -549,20 +535,19 @@ impl<'h> Obj<'h> {
 
     /// `len()`: code points of a str; items of a tuple, list or dict.
     pub fn len(&self) -> Result<usize> {
-        let o = self.raw();
-        match o.ty().kind {
-            // SAFETY: matched on the kind; `self` holds `o`.
-            Kind::Str => Ok(unsafe { string::char_len(o) }),
-            // SAFETY: matched on the kind; `self` holds `o`.
-            Kind::Tuple => Ok(unsafe { tuple_items(o) }.len()),
-            // SAFETY: as above, and reading a length runs no host code.
-            Kind::List => Ok(unsafe { with_list(o, |items| items.len()) }),
-            // SAFETY: as above.
-            Kind::Dict => Ok(unsafe { with_dict(o, |map| map.len()) }),
-            _ => Err(Error::type_error(format!(
+        if let Some(s) = self.as_view::<Str>() {
+            Ok(s.len())
+        } else if let Some(t) = self.as_view::<Tuple>() {
+            Ok(t.len())
+        } else if let Some(l) = self.as_view::<List>() {
+            Ok(l.len())
+        } else if let Some(d) = self.as_view::<Dict>() {
+            Ok(d.len())
+        } else {
+            Err(Error::type_error(format!(
                 "object of type '{}' has no len()",
-                o.ty().name_str()
-            ))),
+                self.raw().ty().name_str()
+            )))
         }
     }
 
@@ -573,105 +558,53 @@ impl<'h> Obj<'h> {
 
     /// `seq[index]` of a tuple or list; a negative index counts from the end.
     pub fn get_item(&self, index: i64) -> Result<Obj<'h>> {
-        let o = self.raw();
-        let pick = |items: &[ObjRef]| resolve_index(index, items.len()).map(|i| items[i]);
-        let (item, what) = match o.ty().kind {
-            // SAFETY: matched on the kind; `self` holds `o`.
-            Kind::Tuple => (pick(unsafe { tuple_items(o) }), "tuple"),
-            // SAFETY: as above; picking an item runs no host code.
-            Kind::List => (unsafe { with_list(o, |items| pick(items)) }, "list"),
-            _ => {
-                return Err(Error::type_error(format!(
-                    "'{}' object is not subscriptable",
-                    o.ty().name_str()
-                )));
-            }
-        };
-        let item =
-            item.ok_or_else(|| Error::new(ErrorKind::Index, format!("{what} index out of range")))?;
-        Ok(item.new_obj())
-    }
-
-    /// `list.append(item)`.
-    pub fn list_append(&self, item: &Obj<'h>) -> Result<()> {
-        let o = self.raw();
-        expect_kind(o, Kind::List, "a list")?;
-        self.heap().check_own(item.raw())?;
-        // SAFETY: checked the kind; `self` holds `o`; growing the vector
-        // and counting `item` up run no host code.
-        unsafe {
-            with_list(o, |items| {
-                items.try_reserve(1).map_err(|_| no_memory("list.append"))?;
-                items.push(item.clone().into_raw());
-                Ok(())
-            })
-        }
-    }
-
-    /// `list[index] = item`; a negative index counts from the end.
-    pub fn list_set(&self, index: i64, item: &Obj<'h>) -> Result<()> {
-        let o = self.raw();
-        expect_kind(o, Kind::List, "a list")?;
-        self.heap().check_own(item.raw())?;
-        // SAFETY: checked the kind; `self` holds `o`; the old item is
-        // decref'd (which may run host code) after the closure.
-        let old = unsafe {
-            with_list(o, |items| {
-                let i = resolve_index(index, items.len()).ok_or_else(|| {
-                    Error::new(ErrorKind::Index, "list assignment index out of range")
-                })?;
-                Ok::<_, Error>(core::mem::replace(&mut items[i], item.clone().into_raw()))
-            })
-        }?;
-        old.decref();
-        Ok(())
-    }
-
-    /// `dict[key] = value`.
-    pub fn dict_set(&self, key: &Obj<'h>, value: &Obj<'h>) -> Result<()> {
-        let o = self.raw();
-        expect_kind(o, Kind::Dict, "a dict")?;
-        let heap = self.heap();
-        heap.check_own(key.raw())?;
-        heap.check_own(value.raw())?;
-        // SAFETY: checked the kind; `self` holds `o`.
-        unsafe { dict_set(o, key.raw(), value.raw()) }
-    }
-
-    /// `dict[key]`; [`ErrorKind::Key`] when absent.
-    pub fn dict_get(&self, key: &Obj<'h>) -> Result<Obj<'h>> {
-        let o = self.raw();
-        expect_kind(o, Kind::Dict, "a dict")?;
-        // SAFETY: checked the kind; `self` holds `o`.
-        unsafe { dict_get(o, key.raw()) }
-            .map(ObjRef::new_obj)
-            .ok_or_else(|| key_error(key.raw()))
-    }
-
-    /// `del dict[key]`; [`ErrorKind::Key`] when absent.
-    pub fn dict_del(&self, key: &Obj<'h>) -> Result<()> {
-        let o = self.raw();
-        expect_kind(o, Kind::Dict, "a dict")?;
-        // SAFETY: checked the kind; `self` holds `o`.
-        if unsafe { dict_del(o, key.raw()) } {
-            Ok(())
+        if let Some(t) = self.as_view::<Tuple>() {
+            t.get(index)
+        } else if let Some(l) = self.as_view::<List>() {
+            l.get(index)
         } else {
-            Err(key_error(key.raw()))
+            Err(Error::type_error(format!(
+                "'{}' object is not subscriptable",
+                self.raw().ty().name_str()
+            )))
         }
     }
 
-    /// The `i`-th (key, value) of a dict, in insertion order.
+    /// `list.append(item)` ([`List::append`]).
+    pub fn list_append(&self, item: &Obj<'h>) -> Result<()> {
+        self.downcast::<List>()?.append(item)
+    }
+
+    /// `list[index] = item`; a negative index counts from the end ([`List::set`]).
+    pub fn list_set(&self, index: i64, item: &Obj<'h>) -> Result<()> {
+        self.downcast::<List>()?.set(index, item)
+    }
+
+    /// `dict[key] = value` ([`Dict::set`]).
+    pub fn dict_set(&self, key: &Obj<'h>, value: &Obj<'h>) -> Result<()> {
+        self.downcast::<Dict>()?.set(key, value)
+    }
+
+    /// `dict[key]`; [`ErrorKind::Key`] when absent ([`Dict::get`]).
+    pub fn dict_get(&self, key: &Obj<'h>) -> Result<Obj<'h>> {
+        self.downcast::<Dict>()?.get(key)
+    }
+
+    /// `del dict[key]`; [`ErrorKind::Key`] when absent ([`Dict::del`]).
+    pub fn dict_del(&self, key: &Obj<'h>) -> Result<()> {
+        self.downcast::<Dict>()?.del(key)
+    }
+
+    /// The `i`-th (key, value) of a dict, in insertion order ([`Dict::item`]).
     pub fn dict_item(&self, i: usize) -> Result<(Obj<'h>, Obj<'h>)> {
-        let o = self.raw();
-        expect_kind(o, Kind::Dict, "a dict")?;
-        // SAFETY: checked the kind; `self` holds `o`.
-        let (k, v) = unsafe { dict_entry(o, i) }
-            .ok_or_else(|| Error::new(ErrorKind::Index, "dict index out of range"))?;
-        Ok((k.new_obj(), v.new_obj()))
+        self.downcast::<Dict>()?
+            .item(i)
+            .ok_or_else(|| Error::new(ErrorKind::Index, "dict index out of range"))
     }
 }
 
-fn resolve_index(index: i64, len: usize) -> Option<usize> {
+/// The position of a Python index (negative from the end) in `len` items.
+pub(crate) fn resolve_index(index: i64, len: usize) -> Option<usize> {
     let i = if index < 0 {
         index.checked_add(len as i64)?
     } else {
@@ -680,11 +613,12 @@ fn resolve_index(index: i64, len: usize) -> Option<usize> {
     (i >= 0 && (i as usize) < len).then_some(i as usize)
 }
 
-fn no_memory(what: &str) -> Error {
+pub(crate) fn no_memory(what: &str) -> Error {
     Error::new(ErrorKind::NoMemory, format!("{what}: out of memory"))
 }
 
-fn key_error(key: ObjRef) -> Error {
+/// `KeyError(key)`: the message is the key's repr.
+pub(crate) fn key_error(key: ObjRef) -> Error {
     Error::new(
         ErrorKind::Key,
         crate::repr::repr_string(key).unwrap_or_else(|e| e.message),
