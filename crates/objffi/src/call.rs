@@ -1,7 +1,8 @@
 //! Functions, properties and calls.
 //!
-//! A host function is a C `obj_cfunc_t` and its `data`, wrapped as an
-//! objmodel host closure ([`HostFunction`]). Its status crosses objmodel
+//! A host function is a C `obj_cfunc_t` and its `data`, which objmodel
+//! calls directly (an `objmodel::abi::ExternFn`, no closure in between:
+//! the arguments array is objmodel's own). Its status crosses objmodel
 //! unchanged: a failing status `s` becomes `ErrorKind::Host(s)` on the way
 //! in, and `error.rs` turns that back into `s` for the caller of `obj_call`
 //! (or of `obj_getattr`, for a property getter...), whatever its value. The
@@ -14,9 +15,9 @@
 //! `OBJ_ERR_HEAP_MISMATCH` (objmodel checks it, and drops the result).
 
 use core::ffi::{c_char, c_void};
-use core::ptr::NonNull;
 
-use objmodel::{ErrorKind, Heap, Obj};
+use objmodel::ErrorKind;
+use objmodel::abi::{ExternErrors, ExternFn};
 
 use crate::cache::{Site, quick_call_method};
 use crate::error::{RawStatus, Result, error_serial, last_error_string, obj_status_t, status_name};
@@ -55,47 +56,49 @@ fn host_error_kind(status: RawStatus) -> ErrorKind {
     }
 }
 
-/// A C function and its data, called as an objmodel host function.
-struct HostFunction {
-    func: unsafe extern "C" fn(*mut c_void, *const *mut obj_t, usize, *mut *mut obj_t) -> RawStatus,
-    data: *mut c_void,
-    name: String,
+/// How the failures of host functions become errors: the message the
+/// function set (`obj_last_error`), or one naming the function and its status.
+static HOST_ERRORS: ExternErrors = ExternErrors {
+    mark: error_serial,
+    error: host_error,
+};
+
+/// The error of host function `name` that returned `status` (0: `OBJ_OK`
+/// without a result); `serial` is the thread's error serial before the call.
+fn host_error(status: i32, serial: u64, name: &str) -> objmodel::Error {
+    let status = RawStatus(status);
+    if status == obj_status_t::OBJ_OK {
+        return objmodel::Error::new(
+            ErrorKind::Host(obj_status_t::OBJ_ERR_CALLBACK as i32),
+            format!("host function '{name}' returned OBJ_OK without a result"),
+        );
+    }
+    let message = if error_serial() != serial {
+        last_error_string()
+    } else {
+        format!(
+            "host function '{name}' failed with {}",
+            status_name(status).to_string_lossy()
+        )
+    };
+    objmodel::Error::new(host_error_kind(status), message)
 }
 
-impl HostFunction {
-    fn call<'h>(&self, _heap: &'h Heap, args: &[Obj<'h>]) -> objmodel::Result<Obj<'h>> {
-        // An `Obj` is a non-null object pointer (its documented layout):
-        // the slice is the C array of borrowed arguments as it is.
-        let ptrs: *const *mut obj_t = args.as_ptr().cast();
-        let mut result: *mut obj_t = core::ptr::null_mut();
-        let serial = error_serial();
-        // SAFETY: the host promised (obj_function_new) that `func` may be
-        // called with its `data`, borrowed live arguments, and a result slot.
-        let status = unsafe { (self.func)(self.data, ptrs, args.len(), &mut result) };
-        if status != obj_status_t::OBJ_OK {
-            let message = if error_serial() != serial {
-                last_error_string()
-            } else {
-                format!(
-                    "host function '{}' failed with {}",
-                    self.name,
-                    status_name(status).to_string_lossy()
-                )
-            };
-            return Err(objmodel::Error::new(host_error_kind(status), message));
-        }
-        let Some(result) = NonNull::new(result) else {
-            return Err(objmodel::Error::new(
-                ErrorKind::Host(obj_status_t::OBJ_ERR_CALLBACK as i32),
-                format!(
-                    "host function '{}' returned OBJ_OK without a result",
-                    self.name
-                ),
-            ));
-        };
-        // SAFETY: the host hands over a new reference to a live object
-        // (objmodel checks that it is of this heap, and drops it if not).
-        Ok(unsafe { Obj::from_ptr(result.cast()) })
+/// The C function type of `obj_cfunc_t`, as objmodel calls it.
+type CFunc =
+    unsafe extern "C" fn(*mut c_void, *const *mut obj_t, usize, *mut *mut obj_t) -> RawStatus;
+
+/// `func` as objmodel's [`ExternFn`] calls it.
+fn as_extern(func: CFunc, data: *mut c_void) -> ExternFn {
+    // SAFETY: the two signatures differ only in the pointees of their
+    // pointer arguments (`obj_t` against `u8`, `*mut` against `NonNull`,
+    // all thin pointers) and in `RawStatus`, a `repr(transparent)` `i32`:
+    // they are ABI-compatible, so calling one through the other is sound.
+    let call = unsafe { core::mem::transmute::<CFunc, objmodel::abi::ExternCall>(func) };
+    ExternFn {
+        call,
+        data,
+        errors: &HOST_ERRORS,
     }
 }
 
@@ -131,12 +134,10 @@ pub unsafe extern "C" fn obj_function_new(
         let func = r#fn.ok_or_else(|| null_arg(F, "fn"))?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, F, "out") }?;
-        let host = HostFunction {
-            func,
-            data,
-            name: name.to_owned(),
-        };
-        let f = heap.function(name, move |heap, args| host.call(heap, args))?;
+        // SAFETY: the host promised that `func` may be called with its
+        // `data`, borrowed live arguments and a result slot, and that it
+        // gives a new reference to a live object when it returns OBJ_OK.
+        let f = unsafe { heap.extern_function(name, as_extern(func, data)) }?;
         out.write(new_ref(f));
         Ok(())
     })

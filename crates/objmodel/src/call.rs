@@ -3,7 +3,7 @@
 //! object as `self` without making a bound method.
 
 use crate::error::{Error, Result};
-use crate::func::{self, as_objs};
+use crate::func;
 use crate::heap::Heap;
 use crate::object::{Obj, ObjRef};
 use crate::types::{Kind, TypeObject, as_type};
@@ -43,8 +43,7 @@ pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result
     match callable.ty().kind {
         Kind::Function => {
             // SAFETY: matched on the kind; `_held` keeps `callable` alive.
-            let f = unsafe { func::function(callable) };
-            let r = (f.func)(heap, as_objs(args)).map(Obj::into_raw)?;
+            let r = unsafe { func::function(callable) }.call(heap, args)?;
             heap.check_own(r).inspect_err(|_| r.decref())?;
             Ok(r)
         }

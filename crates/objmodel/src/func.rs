@@ -2,7 +2,8 @@
 //! slot members.
 //!
 //! ```text
-//!  function  | header | name | Box<dyn NativeFn> (fat: 16 bytes) |
+//!  function  | header | name | callee: a boxed Rust closure, or an  |
+//!            |        |      | extern "C" function and its data     |
 //!  method    | header | func | self |         (a function bound to an instance)
 //!  property  | header | getter or null | setter or null | name or null |
 //!  member    | header | name | owner's name | offset |   (a slot: a load at `offset`)
@@ -25,11 +26,81 @@ use crate::types::Kind;
 /// a method), returns a new reference or an error.
 pub type NativeFn = dyn for<'h> Fn(&'h Heap, &[Obj<'h>]) -> Result<Obj<'h>>;
 
+/// A host function with C's calling convention, called without a Rust
+/// closure in between (`Heap::extern_function`): `call(data, args, nargs,
+/// result)` gets the arguments as `nargs` object pointers (`self` first
+/// for a method), valid for the call, and returns 0 with a new reference
+/// in `*result`, or a non-zero status.
+#[derive(Clone, Copy, Debug)]
+pub struct ExternFn {
+    /// The function.
+    pub call: ExternCall,
+    /// Passed to `call` as is.
+    pub data: *mut core::ffi::c_void,
+    /// How its failures become errors.
+    pub errors: &'static ExternErrors,
+}
+
+/// How the failures of [`ExternFn`]s become errors: the caller's own rules
+/// (objffi's statuses and its last-error message).
+#[derive(Debug)]
+pub struct ExternErrors {
+    /// Read before each call and passed to `error` (objffi: the serial
+    /// number of the thread's last error, to tell whether the function set
+    /// a message of its own).
+    pub mark: fn() -> u64,
+    /// The error of a call of the function named `name` that returned
+    /// `status`, or 0 without a result; `mark` as read before the call.
+    pub error: fn(status: i32, mark: u64, name: &str) -> Error,
+}
+
+/// The C signature of an [`ExternFn`]: `(data, args, nargs, result) -> status`.
+pub type ExternCall = unsafe extern "C" fn(
+    data: *mut core::ffi::c_void,
+    args: *const NonNull<u8>,
+    nargs: usize,
+    result: *mut *mut u8,
+) -> i32;
+
+/// What a function object calls.
+pub(crate) enum Callee {
+    Native(Box<NativeFn>),
+    Extern(ExternFn),
+}
+
 #[repr(C)]
 pub(crate) struct FunctionObj {
     header: ObjHeader,
     pub(crate) name: ObjRef,
-    pub(crate) func: Box<NativeFn>,
+    pub(crate) callee: Callee,
+}
+
+impl FunctionObj {
+    /// Calls the function with `args` (held by the caller): a new reference.
+    #[inline]
+    pub(crate) fn call(&self, heap: &Heap, args: &[ObjRef]) -> Result<ObjRef> {
+        match &self.callee {
+            Callee::Native(f) => f(heap, as_objs(args)).map(Obj::into_raw),
+            Callee::Extern(f) => {
+                let mark = (f.errors.mark)();
+                let mut result = core::ptr::null_mut();
+                // SAFETY: `ObjRef` is a `repr(transparent)` `NonNull`, so
+                // `args` is `args.len()` object pointers, live for the call
+                // (the caller holds them); `result` is valid for one write.
+                // That the function may be called so is its maker's promise
+                // (`Heap::extern_function`).
+                let status =
+                    unsafe { (f.call)(f.data, args.as_ptr().cast(), args.len(), &mut result) };
+                match NonNull::new(result) {
+                    Some(r) if status == 0 => Ok(ObjRef(r.cast())),
+                    // SAFETY: a function's name is an interned str.
+                    _ => Err((f.errors.error)(status, mark, unsafe {
+                        string::as_str(self.name)
+                    })),
+                }
+            }
+        }
+    }
 }
 
 #[repr(C)]
@@ -109,13 +180,13 @@ pub(crate) unsafe fn member(o: ObjRef) -> &'static MemberObj {
     unsafe { o.cast::<MemberObj>().as_ref() }
 }
 
-/// Drops a function's boxed closure (no counts: its name is interned).
+/// Drops a function's callee (no counts: its name is interned).
 ///
 /// # Safety
 /// `o` is a function never used again.
 pub(crate) unsafe fn drop_function_fields(o: ObjRef) {
-    // SAFETY: the box is dropped once.
-    unsafe { core::ptr::drop_in_place(&raw mut (*o.cast::<FunctionObj>().as_ptr()).func) };
+    // SAFETY: the callee is dropped once.
+    unsafe { core::ptr::drop_in_place(&raw mut (*o.cast::<FunctionObj>().as_ptr()).callee) };
 }
 
 /// Releases what a dead method, property or member holds.
@@ -139,7 +210,7 @@ pub(crate) fn clear(o: ObjRef) {
     }
 }
 
-pub(crate) fn new_function(heap: &Heap, name: &str, func: Box<NativeFn>) -> Result<ObjRef> {
+pub(crate) fn new_function(heap: &Heap, name: &str, callee: Callee) -> Result<ObjRef> {
     let name = string::intern(heap, name)?;
     // SAFETY: the built-in function type, and a function's size.
     let o = unsafe { heap.alloc_object(heap.b().function, size_of::<FunctionObj>())? };
@@ -147,7 +218,7 @@ pub(crate) fn new_function(heap: &Heap, name: &str, func: Box<NativeFn>) -> Resu
     unsafe {
         let f = o.cast::<FunctionObj>().as_ptr();
         (&raw mut (*f).name).write(name);
-        (&raw mut (*f).func).write(func);
+        (&raw mut (*f).callee).write(callee);
     }
     heap.register_owner(o);
     Ok(o)
@@ -217,7 +288,20 @@ impl Heap {
     where
         F: for<'a> Fn(&'a Heap, &[Obj<'a>]) -> Result<Obj<'a>> + 'static,
     {
-        Ok(new_function(self, name, Box::new(f))?.into_obj())
+        Ok(new_function(self, name, Callee::Native(Box::new(f)))?.into_obj())
+    }
+
+    /// A host function with C's calling convention (see [`ExternFn`]),
+    /// called directly, with no closure in between: what objffi makes of
+    /// `obj_function_new`.
+    ///
+    /// # Safety
+    /// `f.call` may be called with `f.data` and arguments as [`ExternFn`]
+    /// says, from any call of the function, for as long as the function
+    /// object lives; what it writes to `*result` when it returns 0 is a
+    /// new reference to a live object (of any heap: the call checks).
+    pub unsafe fn extern_function<'h>(&'h self, name: &str, f: ExternFn) -> Result<Obj<'h>> {
+        Ok(new_function(self, name, Callee::Extern(f))?.into_obj())
     }
 
     /// A property with a getter and an optional setter (both callables).
