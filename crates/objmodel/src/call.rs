@@ -13,13 +13,16 @@ use crate::{attr, instance};
 pub(crate) fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) -> R {
     const INLINE: usize = 8;
     if args.len() < INLINE {
-        let mut buf = [first; INLINE];
+        let mut buf = [core::mem::MaybeUninit::<ObjRef>::uninit(); INLINE];
+        buf[0].write(first);
         // A loop, not `copy_from_slice`: a call of `memcpy` costs more
         // than the few handles there are to copy.
         for (slot, &a) in buf[1..].iter_mut().zip(args) {
-            *slot = a;
+            slot.write(a);
         }
-        f(&buf[..=args.len()])
+        // SAFETY: the first `args.len() + 1` cells were written above, and
+        // `MaybeUninit<ObjRef>` has the layout of `ObjRef`.
+        f(unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<ObjRef>(), args.len() + 1) })
     } else {
         let mut v = Vec::with_capacity(args.len() + 1);
         v.push(first);
@@ -39,7 +42,7 @@ pub(crate) fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjR
 /// panics included.
 pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
     let _level = heap.nest(" while calling a Python object")?;
-    let _held = Held::new(callable, args);
+    let _held = Held::new(heap, callable, args);
     match callable.ty().kind {
         Kind::Function => {
             // SAFETY: matched on the kind; `_held` keeps `callable` alive.
@@ -60,23 +63,33 @@ pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result
 
 /// References held for the length of a call: one on the callable and one
 /// on each argument, released when dropped.
+/// All are objects of `heap`, so one look at the heap says how this thread
+/// counts them all.
 struct Held<'a> {
+    heap: &'a Heap,
     callable: ObjRef,
     args: &'a [ObjRef],
 }
 
 impl<'a> Held<'a> {
-    fn new(callable: ObjRef, args: &'a [ObjRef]) -> Self {
-        callable.incref();
-        args.iter().for_each(|a| a.incref());
-        Self { callable, args }
+    fn new(heap: &'a Heap, callable: ObjRef, args: &'a [ObjRef]) -> Self {
+        let owner = heap.is_owner_thread();
+        callable.incref_as(owner);
+        args.iter().for_each(|a| a.incref_as(owner));
+        Self {
+            heap,
+            callable,
+            args,
+        }
     }
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        self.args.iter().for_each(|a| a.decref());
-        self.callable.decref();
+        // Asked again: host code may have handed the heap over meanwhile.
+        let owner = self.heap.is_owner_thread();
+        self.args.iter().for_each(|a| a.decref_as(owner));
+        self.callable.decref_as(owner);
     }
 }
 

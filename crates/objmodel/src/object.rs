@@ -146,6 +146,24 @@ impl ObjRef {
         self.header().rc.incref(|| self.owned_here());
     }
 
+    /// [`ObjRef::incref`] by a thread that already knows whether it owns
+    /// the object's heap (`owner`): one look at the heap for several of its
+    /// objects.
+    #[inline]
+    pub(crate) fn incref_as(self, owner: bool) {
+        debug_assert_eq!(owner, self.owned_here());
+        self.header().rc.incref(|| owner);
+    }
+
+    /// [`ObjRef::decref`] as [`ObjRef::incref_as`] increfs.
+    #[inline]
+    pub(crate) fn decref_as(self, owner: bool) {
+        match self.header().rc.decref(|| owner) {
+            Decref::Alive => {}
+            after => DecrefRest(self, after).finish(),
+        }
+    }
+
     /// Drops one count; frees the object when it was the last.
     #[inline]
     pub(crate) fn decref(self) {
