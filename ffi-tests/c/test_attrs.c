@@ -3,6 +3,8 @@
  * (Properties and __getattr__, which need host functions, are in test_calls.c.) */
 #include "objffi.h" /* first: the header must compile on its own */
 
+#include <string.h>
+
 #include "check.h"
 
 int objffi_c_test_attrs(void);
@@ -213,6 +215,43 @@ static int test_bad_input(obj_heap_t *heap) {
     return failures;
 }
 
+/* Names passed as C strings: the heap caches interned names by the
+ * string's address, and the bytes decide. One buffer that holds a name,
+ * then a longer one it prefixes, then a shorter one, then the first again,
+ * names four different attributes each time; literals find each. */
+static int test_names_in_one_buffer(obj_heap_t *heap) {
+    int failures = 0;
+    obj_t *cls = new_class(heap, "Named", NULL, 0), *o = NULL, *v[4] = {NULL};
+    CHECK_STATUS(failures, obj_alloc(cls, &o), OBJ_OK);
+    static const char *const names[] = {"ab", "abc", "a", "zz"};
+    char buffer[8];
+    for (int i = 0; i < 4; ++i) {
+        CHECK_STATUS(failures, obj_int_new(heap, 100 + i, &v[i]), OBJ_OK);
+        strcpy(buffer, names[i]);
+        /* Twice: the second time through the cache. */
+        CHECK_STATUS(failures, obj_setattr_str(o, buffer, v[i]), OBJ_OK);
+        CHECK_STATUS(failures, obj_setattr_str(o, buffer, v[i]), OBJ_OK);
+    }
+    strcpy(buffer, "ab");
+    CHECK_STATUS(failures, obj_delattr_str(o, buffer), OBJ_OK);
+    CHECK_ERROR(failures, obj_delattr_str(o, buffer), OBJ_ERR_ATTRIBUTE,
+                "'Named' object has no attribute 'ab'");
+    for (int i = 1; i < 4; ++i) {
+        obj_t *got = NULL;
+        strcpy(buffer, names[i]);
+        CHECK_STATUS(failures, obj_getattr_str(o, buffer, &got), OBJ_OK);
+        CHECK(failures, got == v[i]);
+        obj_decref(got);
+        CHECK_STATUS(failures, obj_getattr_str(o, names[i], &got), OBJ_OK);
+        CHECK(failures, got == v[i]);
+        obj_decref(got);
+    }
+    for (int i = 0; i < 4; ++i) obj_decref(v[i]);
+    obj_decref(o);
+    obj_decref(cls);
+    return failures;
+}
+
 int objffi_c_test_attrs(void) {
     int failures = 0;
     obj_heap_t *heap = obj_heap_new();
@@ -223,6 +262,7 @@ int objffi_c_test_attrs(void) {
     failures += test_lookup_order(heap);
     failures += test_slots(heap);
     failures += test_bad_input(heap);
+    failures += test_names_in_one_buffer(heap);
     obj_heap_free(heap);
     return failures;
 }

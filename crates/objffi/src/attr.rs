@@ -14,7 +14,7 @@ use crate::cache::{Site, quick_getattr, quick_setattr};
 use crate::error::{RawStatus, Result};
 use crate::object::{new_ref, obj_t, try_obj, try_obj_in};
 use crate::panic::ffi_boundary;
-use crate::ptr::{try_cstr, try_out};
+use crate::ptr::{CName, try_name, try_out};
 
 /// `getattr(o, name)` with `name` a str: `*out` receives a new reference
 /// (a function of the class comes bound to `o`). Missing gives
@@ -68,10 +68,13 @@ pub unsafe extern "C" fn obj_getattr_str(
         // SAFETY: the caller passes NULL or a live object.
         let o = unsafe { try_obj(o, "obj_getattr_str", "o") }?;
         // SAFETY: the caller passes NULL or a NUL-terminated string.
-        let name = unsafe { try_cstr(name, "obj_getattr_str", "name") }?;
+        let name = unsafe { try_name(o.heap(), name, "obj_getattr_str", "name") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, "obj_getattr_str", "out") }?;
-        out.write(new_ref(o.getattr(name)?));
+        out.write(new_ref(match name {
+            CName::Interned(name) => o.getattr_obj(&name),
+            CName::Text(name) => o.getattr(name),
+        }?));
         Ok(())
     })
 }
@@ -125,10 +128,13 @@ pub unsafe extern "C" fn obj_setattr_str(
         // SAFETY: the caller passes NULL or live objects.
         let o = unsafe { try_obj(o, "obj_setattr_str", "o") }?;
         // SAFETY: the caller passes NULL or a NUL-terminated string.
-        let name = unsafe { try_cstr(name, "obj_setattr_str", "name") }?;
+        let name = unsafe { try_name(o.heap(), name, "obj_setattr_str", "name") }?;
         // SAFETY: the caller passes NULL or a live object.
         let value = unsafe { try_obj_in(value, o.heap(), "obj_setattr_str", "value") }?;
-        Ok(o.setattr(name, &value)?)
+        Ok(match name {
+            CName::Interned(name) => o.setattr_obj(&name, &value),
+            CName::Text(name) => o.setattr(name, &value),
+        }?)
     })
 }
 
@@ -163,7 +169,10 @@ pub unsafe extern "C" fn obj_delattr_str(o: *mut obj_t, name: *const c_char) -> 
         // SAFETY: the caller passes NULL or a live object.
         let o = unsafe { try_obj(o, "obj_delattr_str", "o") }?;
         // SAFETY: the caller passes NULL or a NUL-terminated string.
-        let name = unsafe { try_cstr(name, "obj_delattr_str", "name") }?;
-        Ok(o.delattr(name)?)
+        let name = unsafe { try_name(o.heap(), name, "obj_delattr_str", "name") }?;
+        Ok(match name {
+            CName::Interned(name) => o.delattr_obj(&name),
+            CName::Text(name) => o.delattr(name),
+        }?)
     })
 }

@@ -24,7 +24,7 @@ use crate::error::{RawStatus, Result, error_serial, last_error_string, obj_statu
 use crate::heap::{obj_heap_t, try_heap};
 use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in};
 use crate::panic::ffi_boundary;
-use crate::ptr::{null_arg, try_cstr, try_out};
+use crate::ptr::{CName, null_arg, try_cstr, try_name, try_out};
 
 /// A host function: receives its `data`, the `nargs` arguments at `args`
 /// (borrowed; `self` first for a method), and returns `OBJ_OK` with a new
@@ -271,12 +271,15 @@ pub unsafe extern "C" fn obj_call_method_str(
         // SAFETY: the caller passes NULL or a live object.
         let o = unsafe { try_obj(o, F, "o") }?;
         // SAFETY: the caller passes NULL or a NUL-terminated string.
-        let name = unsafe { try_cstr(name, F, "name") }?;
+        let name = unsafe { try_name(o.heap(), name, F, "name") }?;
         // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
         let args = unsafe { try_objs_in(args, nargs, o.heap(), F, "args") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(result, F, "result") }?;
-        out.write(new_ref(o.call_method(name, &as_refs(&args))?));
+        out.write(new_ref(match name {
+            CName::Interned(name) => o.call_method_obj(&name, &as_refs(&args)),
+            CName::Text(name) => o.call_method(name, &as_refs(&args)),
+        }?));
         Ok(())
     })
 }

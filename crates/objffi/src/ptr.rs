@@ -13,7 +13,10 @@
 
 use core::ffi::{CStr, c_char};
 use core::mem::MaybeUninit;
+use core::ptr::NonNull;
 use core::str::Utf8Error;
+
+use objmodel::{Heap, Obj};
 
 use crate::error::{Error, Result, obj_status_t};
 
@@ -109,6 +112,37 @@ pub(crate) unsafe fn try_cstr<'a>(ptr: *const c_char, func: &str, arg: &str) -> 
     // SAFETY: non-NULL, and the caller promises a NUL-terminated string.
     let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
     core::str::from_utf8(bytes).map_err(|e| utf8_error(bytes, e))
+}
+
+/// A name a host passed as a C string (`obj_getattr_str` & co.).
+pub(crate) enum CName<'h, 'a> {
+    /// The heap's interned str with its text.
+    Interned(Obj<'h>),
+    /// Its text, when the heap has no interned str with it (yet).
+    Text(&'a str),
+}
+
+/// The name at `ptr`, or `OBJ_ERR_NULL_ARG` / `OBJ_ERR_VALUE` as for
+/// [`try_cstr`]. A name the heap has interned comes from its cache of C
+/// strings, most often without reading more than the name's bytes.
+///
+/// # Safety
+/// `ptr` is NULL or a NUL-terminated string that lives for `'a`.
+pub(crate) unsafe fn try_name<'h, 'a>(
+    heap: &'h Heap,
+    ptr: *const c_char,
+    func: &str,
+    arg: &str,
+) -> Result<CName<'h, 'a>> {
+    let Some(p) = NonNull::new(ptr.cast_mut()) else {
+        return Err(null_arg(func, arg));
+    };
+    // SAFETY: NUL-terminated (the caller's promise).
+    if let Some(name) = unsafe { objmodel::abi::find_interned_cstr(heap, p) } {
+        return Ok(CName::Interned(name));
+    }
+    // SAFETY: as above.
+    Ok(CName::Text(unsafe { try_cstr(ptr, func, arg) }?))
 }
 
 /// `OBJ_ERR_VALUE` with CPython's message for bytes that do not decode.

@@ -82,6 +82,7 @@ pub mod abi {
     pub const IMMORTAL: u32 = objgc::IMMORTAL_LOCAL;
 
     pub use crate::func::{ExternCall, ExternErrors, ExternFn};
+    pub use crate::string::find_interned_cstr;
 }
 
 /// A raw, uncounted handle to an object.

@@ -19,6 +19,7 @@
 //! behind.
 
 use core::cell::Cell;
+use core::ptr::NonNull;
 
 use hashbrown::HashTable;
 
@@ -162,6 +163,9 @@ const RECENT: usize = 64;
 pub(crate) struct InternTable {
     table: HashTable<ObjRef, HeapAlloc>,
     recent: [(usize, Option<ObjRef>); RECENT],
+    /// The same for C strings, keyed by their address alone: a hit skips
+    /// measuring and decoding the text too (see [`find_interned_cstr`]).
+    by_cstr: [(usize, Option<ObjRef>); RECENT],
 }
 
 impl InternTable {
@@ -170,6 +174,7 @@ impl InternTable {
         Self {
             table: HashTable::new_in(alloc),
             recent: [(0, None); RECENT],
+            by_cstr: [(0, None); RECENT],
         }
     }
 
@@ -202,6 +207,54 @@ pub(crate) fn find_interned(heap: &Heap, text: &str) -> Option<ObjRef> {
     let o = table.find(text)?;
     table.recent[slot] = (text.as_ptr().addr(), Some(o));
     Some(o)
+}
+
+/// The interned str whose text is the NUL-terminated string at `text`, if
+/// there is one (nothing is added). A C host names attributes with string
+/// literals, whose addresses repeat: a cache keyed by the address turns
+/// the common lookup into a compare of the bytes (which decide: the
+/// address proves nothing), without measuring, decoding or hashing them.
+///
+/// # Safety
+/// `text` points to a NUL-terminated string.
+pub unsafe fn find_interned_cstr(heap: &Heap, text: NonNull<core::ffi::c_char>) -> Option<Obj<'_>> {
+    // SAFETY: single-threaded; the table is not borrowed across calls that intern.
+    let table = unsafe { &mut *heap.interned.get() };
+    let addr = text.as_ptr().addr();
+    let slot = (addr ^ addr >> 6) % RECENT;
+    if let (cached, Some(o)) = table.by_cstr[slot] {
+        // SAFETY: the cache holds interned strs (immortal) only; `text` is
+        // NUL-terminated (the caller's promise).
+        if cached == addr && unsafe { is_cstr_of(text, as_str(o)) } {
+            return Some(o.new_obj());
+        }
+    }
+    // SAFETY: NUL-terminated (the caller's promise).
+    let found = table.find(
+        unsafe { core::ffi::CStr::from_ptr(text.as_ptr()) }
+            .to_str()
+            .ok()?,
+    )?;
+    table.by_cstr[slot] = (addr, Some(found));
+    Some(found.new_obj())
+}
+
+/// Whether the NUL-terminated string at `c` is `text`, reading no byte
+/// past its NUL.
+///
+/// # Safety
+/// `c` points to a NUL-terminated string.
+unsafe fn is_cstr_of(c: NonNull<core::ffi::c_char>, text: &str) -> bool {
+    let c = c.as_ptr().cast::<u8>();
+    for (i, &t) in text.as_bytes().iter().enumerate() {
+        // SAFETY: no byte before `i` was NUL, so `i` is within the string.
+        let b = unsafe { *c.add(i) };
+        if b != t || b == 0 {
+            return false;
+        }
+    }
+    // SAFETY: as above, for `text.len()`.
+    unsafe { *c.add(text.len()) == 0 }
 }
 
 /// The interned str for `text`: the same object for equal text, immortal.
@@ -263,5 +316,44 @@ impl Heap {
     /// The interned str for `text`: equal text gives the same object.
     pub fn intern(&self, text: &str) -> Result<Obj<'_>> {
         Ok(intern(self, text)?.into_obj())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The interned str the C string `c` names, through the cache.
+    fn find(heap: &Heap, c: &core::ffi::CStr) -> Option<String> {
+        // SAFETY: a `CStr` is NUL-terminated.
+        let found = unsafe { find_interned_cstr(heap, NonNull::from(c).cast()) };
+        found.map(|o| o.as_str().expect("a str").to_owned())
+    }
+
+    #[test]
+    fn c_strings_find_interned_names_by_their_bytes() {
+        let heap = Heap::new();
+        intern(&heap, "ab").unwrap();
+        intern(&heap, "abc").unwrap();
+        assert_eq!(find(&heap, c"zz"), None, "nothing is interned on lookup");
+        assert_eq!(find(&heap, c"zz"), None);
+        // One buffer, other text at the same address each time.
+        let mut buffer = [0u8; 4];
+        let text = |b: &[u8; 4]| find(&heap, core::ffi::CStr::from_bytes_until_nul(b).unwrap());
+        for _ in 0..2 {
+            buffer.copy_from_slice(b"abc\0");
+            assert_eq!(text(&buffer).as_deref(), Some("abc"));
+            buffer.copy_from_slice(b"ab\0\0");
+            assert_eq!(text(&buffer).as_deref(), Some("ab"));
+            buffer.copy_from_slice(b"a\0\0\0");
+            assert_eq!(text(&buffer), None);
+        }
+        let abc = NonNull::from(c"abc").cast();
+        // SAFETY: `abc` is NUL-terminated.
+        let is_abc = |text| unsafe { is_cstr_of(abc, text) };
+        assert!(is_abc("abc"));
+        assert!(!is_abc("ab"));
+        assert!(!is_abc("abcd"));
+        assert!(!is_abc("ab\0"));
     }
 }
