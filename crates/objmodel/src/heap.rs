@@ -776,6 +776,7 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
 /// # Safety
 /// `o` is dead (no references), untracked, and holds nothing any more; it
 /// was allocated with `size` bytes (see [`object_size`]).
+#[inline]
 unsafe fn free_block(heap: &Heap, o: ObjRef, size: usize) {
     let ty = o.ty();
     let ty_ref = ty.as_ref();
