@@ -110,6 +110,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod abi;
 mod attr;
 mod call;
 mod error;
@@ -137,7 +138,7 @@ pub use func::NativeFn;
 pub use gc::GcControl;
 pub use heap::{Entered, Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
 pub use ic::{AttrCache, SiteCache};
-pub use object::{DecrefRest, HEADER_SIZE, Obj, abi};
+pub use object::{DecrefRest, HEADER_SIZE, Obj};
 pub use objgc::{Callback as GcCallback, GcStats, Phase as GcPhase};
 /// The allocator objects live in (its statistics are part of [`Stats`]).
 pub use objheap;
