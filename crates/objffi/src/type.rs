@@ -23,7 +23,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use objmodel::{HEADER_SIZE, Hook, Obj, PayloadHooks, TypeSpec};
+use objmodel::abi::{self, HEADER_SIZE};
+use objmodel::{Hook, Obj, PayloadHooks, TypeSpec};
 
 use crate::error::{Error, RawStatus, Result, obj_status_t};
 use crate::heap::{obj_heap_t, try_heap};
@@ -167,7 +168,7 @@ unsafe extern "C" fn visit_referent(referent: *mut obj_t, arg: *mut c_void) {
         return;
     }
     // SAFETY: the hook reports a live object it holds a reference to.
-    let o = unsafe { Obj::borrow_ptr(p.cast()) };
+    let o = unsafe { abi::borrow_ptr(p.cast()) };
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (ctx.visit)(&o))) {
         ctx.panic = Some(payload);
     }

@@ -133,12 +133,13 @@ mod views;
 mod weakref;
 
 pub use error::{Error, ErrorKind, Result};
-pub use freed::freed_object_type;
 pub use func::NativeFn;
 pub use gc::GcControl;
-pub use heap::{Entered, Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
-pub use ic::{AttrCache, SiteCache};
-pub use object::{DecrefRest, HEADER_SIZE, Obj};
+pub use heap::{Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
+pub use ic::AttrCache;
+// Public in `abi`; named here for the heap's table of them (`heap.rs`).
+pub(crate) use ic::SiteCache;
+pub use object::Obj;
 pub use objgc::{Callback as GcCallback, GcStats, Phase as GcPhase};
 /// The allocator objects live in (its statistics are part of [`Stats`]).
 pub use objheap;
