@@ -144,6 +144,7 @@ pub use objgc::{Callback as GcCallback, GcStats, Phase as GcPhase};
 /// The allocator objects live in (its statistics are part of [`Stats`]).
 pub use objheap;
 pub use types::{Hook, PayloadHooks, TypeSpec};
+pub use values::InstanceLayout;
 pub use views::{Dict, DictItems, Float, Int, List, Str, Tuple, Type, View};
 
 /// Counts of a heap's objects and memory.
