@@ -71,6 +71,13 @@
 //! assert!(heap.list().unwrap().downcast::<List>().is_ok());
 //! ```
 //!
+//! ## For other languages
+//!
+//! What only a host in another language needs (objects behind raw
+//! pointers, a heap shared between threads, C host functions, call-site
+//! caches in C memory, the header layout) is in [`abi`], apart from the
+//! Rust API: objffi, the C ABI, is built on it.
+//!
 //! ## What the types promise
 //!
 //! A heap and its objects belong to one thread at a time: an [`Obj`] is
