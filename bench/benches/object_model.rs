@@ -390,8 +390,8 @@ fn refcount(c: &mut Criterion) {
                         // SAFETY: `ours` keeps the object alive throughout;
                         // each decref gives back the count just taken.
                         unsafe {
-                            Obj::incref_ptr(p);
-                            Obj::decref_ptr(p);
+                            objmodel::abi::incref(p);
+                            objmodel::abi::decref(p);
                         }
                     }
                 });

@@ -22,7 +22,7 @@
 use core::cell::Cell;
 use core::ptr::NonNull;
 
-use objmodel::{Obj, SiteCache};
+use objmodel::abi::{self, SiteCache};
 
 use crate::error::{RawStatus, Result};
 use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in};
@@ -103,18 +103,14 @@ unsafe fn quick<const N: usize, R>(
     }
     // SAFETY: none is NULL (checked above).
     let ptrs = objs.map(|o| unsafe { NonNull::new_unchecked(o) }.cast());
-    if cfg!(debug_assertions)
-        && ptrs
-            .iter()
-            .any(|&p| objmodel::freed_object_type(p).is_some())
-    {
+    if cfg!(debug_assertions) && ptrs.iter().any(|&p| abi::freed_object_type(p).is_some()) {
         return None;
     }
     // SAFETY: a live object (the caller's promise); the view owns no count.
-    let obj = unsafe { Obj::borrow_ptr(ptrs[0]) };
+    let obj = unsafe { abi::borrow_ptr(ptrs[0]) };
     let heap = obj.heap();
-    let _inside = heap.enter();
-    if heap.in_traverse_hook() {
+    let _inside = abi::enter(heap);
+    if abi::in_traverse_hook(heap) {
         return None;
     }
     // SAFETY: live objects, inside the heap; `site` forwarded.
@@ -230,11 +226,11 @@ unsafe fn quick_args<'a>(
     // SAFETY: `nargs` pointers (the caller's promise).
     let ptrs = unsafe { core::slice::from_raw_parts(args, nargs) };
     // SAFETY: a live object; the view owns no count.
-    let heap = unsafe { Obj::borrow_ptr(o) }.heap();
+    let heap = unsafe { abi::borrow_ptr(o) }.heap();
     let own = |&p: &*mut obj_t| match NonNull::new(p) {
-        Some(p) if !(cfg!(debug_assertions) && objmodel::freed_object_type(p.cast()).is_some()) => {
+        Some(p) if !(cfg!(debug_assertions) && abi::freed_object_type(p.cast()).is_some()) => {
             // SAFETY: a live object (the caller's promise).
-            core::ptr::eq(unsafe { Obj::borrow_ptr(p.cast()) }.heap(), heap)
+            core::ptr::eq(unsafe { abi::borrow_ptr(p.cast()) }.heap(), heap)
         }
         _ => false,
     };
@@ -277,7 +273,7 @@ pub unsafe extern "C" fn obj_getattr_cached(
         let cache = unsafe { try_cache(cache, F) }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(out, F, "out") }?;
-        out.write(new_ref(o.getattr_site(&name, cache)?));
+        out.write(new_ref(abi::getattr_site(&o, &name, cache)?));
         Ok(())
     })
 }
@@ -313,7 +309,7 @@ pub unsafe extern "C" fn obj_setattr_cached(
         let value = unsafe { try_obj_in(value, o.heap(), F, "value") }?;
         // SAFETY: the caller passes NULL or a cache no other thread uses.
         let cache = unsafe { try_cache(cache, F) }?;
-        Ok(o.setattr_site(&name, &value, cache)?)
+        Ok(abi::setattr_site(&o, &name, &value, cache)?)
     })
 }
 
@@ -355,7 +351,8 @@ pub unsafe extern "C" fn obj_call_method_cached(
         let cache = unsafe { try_cache(cache, F) }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(result, F, "result") }?;
-        out.write(new_ref(o.call_method_site(
+        out.write(new_ref(abi::call_method_site(
+            &o,
             &name,
             &as_refs(&args),
             cache,

@@ -17,7 +17,7 @@
 use core::ffi::{c_char, c_void};
 
 use objmodel::ErrorKind;
-use objmodel::abi::{ExternErrors, ExternFn};
+use objmodel::abi::{self, ExternErrors, ExternFn};
 
 use crate::cache::{Site, quick_call_method};
 use crate::error::{RawStatus, Result, error_serial, last_error_string, obj_status_t, status_name};
@@ -94,7 +94,7 @@ fn as_extern(func: CFunc, data: *mut c_void) -> ExternFn {
     // pointer arguments (`obj_t` against `u8`, `*mut` against `NonNull`,
     // all thin pointers) and in `RawStatus`, a `repr(transparent)` `i32`:
     // they are ABI-compatible, so calling one through the other is sound.
-    let call = unsafe { core::mem::transmute::<CFunc, objmodel::abi::ExternCall>(func) };
+    let call = unsafe { core::mem::transmute::<CFunc, abi::ExternCall>(func) };
     ExternFn {
         call,
         data,
@@ -137,7 +137,7 @@ pub unsafe extern "C" fn obj_function_new(
         // SAFETY: the host promised that `func` may be called with its
         // `data`, borrowed live arguments and a result slot, and that it
         // gives a new reference to a live object when it returns OBJ_OK.
-        let f = unsafe { heap.extern_function(name, as_extern(func, data)) }?;
+        let f = unsafe { abi::extern_function(&heap, name, as_extern(func, data)) }?;
         out.write(new_ref(f));
         Ok(())
     })

@@ -14,7 +14,8 @@ use core::ffi::c_char;
 use core::ptr::NonNull;
 use std::alloc::{Layout, alloc};
 
-use objmodel::{Entered, Heap, HeapBox, Stats};
+use objmodel::abi::{self, Entered};
+use objmodel::{Heap, HeapBox, Stats};
 
 use crate::error::{Error, RawStatus, Result, obj_status_t};
 use crate::panic::ffi_boundary;
@@ -42,7 +43,7 @@ impl obj_heap_t {
     }
 }
 
-/// A heap argument, entered (`Heap::enter`) for as long as it is held.
+/// A heap argument, entered (`abi::enter`) for as long as it is held.
 pub(crate) struct HeapArg<'a> {
     heap: &'a Heap,
     _entered: Entered<'a>,
@@ -74,8 +75,8 @@ pub(crate) unsafe fn try_heap<'a>(heap: *const obj_heap_t, func: &str) -> Result
 /// that enters the heap is refused (`OBJ_ERR_VALUE`).
 #[inline(always)]
 pub(crate) fn enter(heap: &Heap) -> Result<Entered<'_>> {
-    let entered = heap.enter();
-    if heap.in_traverse_hook() {
+    let entered = abi::enter(heap);
+    if abi::in_traverse_hook(heap) {
         return Err(refused_in_traverse_hook());
     }
     Ok(entered)
@@ -146,7 +147,7 @@ pub extern "C" fn obj_heap_new() -> *mut obj_heap_t {
         let heap = Heap::try_new()?;
         // SAFETY: this thread made the heap and holds its gate; from now on
         // every export enters it (`try_heap`, `try_obj`).
-        unsafe { heap.unlock() };
+        unsafe { abi::unlock(&heap) };
         let builtin_objects = heap.stats().objects_live;
         let heap = obj_heap_t {
             heap,
@@ -196,7 +197,7 @@ pub unsafe extern "C" fn obj_heap_free(heap: *mut obj_heap_t) {
         let heap = unsafe { Box::from_raw(heap) };
         // Waits for a thread still freeing an object it dropped; the heap
         // goes with the gate held.
-        core::mem::forget(heap.heap.enter());
+        core::mem::forget(abi::enter(&heap.heap));
         drop(heap);
     });
 }
@@ -281,7 +282,7 @@ pub unsafe extern "C" fn obj_heap_adopt(heap: *mut obj_heap_t) -> RawStatus {
         let heap = unsafe { try_heap(heap, F) }?;
         // SAFETY: inside the gate (try_heap); the caller orders the previous
         // owner's counting with this call.
-        unsafe { heap.adopt() };
+        unsafe { abi::adopt(&heap) };
         Ok(())
     })
 }

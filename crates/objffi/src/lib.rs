@@ -14,7 +14,7 @@
 //!   written only on `OBJ_OK`;
 //! - a NULL where a pointer is required gives `OBJ_ERR_NULL_ARG` (the helpers
 //!   of `ptr.rs`);
-//! - it works inside the heap's gate (`objmodel::Heap::enter`): taking a heap
+//! - it works inside the heap's gate (`objmodel::abi::enter`): taking a heap
 //!   or object argument (`try_heap`, `try_obj`) enters it for the call.
 //!
 //! Threads: any thread may make a heap's calls (the host serialises them),

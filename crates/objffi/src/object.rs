@@ -2,7 +2,7 @@
 //! back, reference counts, and `repr`.
 //!
 //! An `obj_t *` is the address of an object's header (objmodel's
-//! [`Obj::into_ptr`]). Ownership crosses the boundary in two ways:
+//! [`abi::into_ptr`]). Ownership crosses the boundary in two ways:
 //!
 //! - a **new reference** (an `obj_t **out` result) carries one count that the
 //!   caller gives back with `obj_decref`: made by [`new_ref`];
@@ -19,7 +19,8 @@ use core::fmt;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
-use objmodel::{Entered, Heap, Obj};
+use objmodel::abi::{self, Entered};
+use objmodel::{Heap, Obj};
 
 use crate::error::{Error, Result, obj_status_t};
 use crate::panic::ffi_boundary;
@@ -39,7 +40,7 @@ pub struct obj_t {
 
 /// A borrowed handle to an object argument: it owns no count, and is never
 /// dropped (`ManuallyDrop`); clone it to keep the object. While it lives,
-/// the calling thread is inside the object's heap (`Heap::enter`), which
+/// the calling thread is inside the object's heap (`abi::enter`), which
 /// the host serialises calls on; nested handles pass straight through.
 pub(crate) struct Borrowed<'a> {
     obj: ManuallyDrop<Obj<'a>>,
@@ -121,13 +122,13 @@ unsafe fn borrow_arg<'a>(
         return Err(null_object_arg(func, &arg));
     };
     if cfg!(debug_assertions) {
-        if let Some(type_name) = objmodel::freed_object_type(p.cast()) {
+        if let Some(type_name) = abi::freed_object_type(p.cast()) {
             return Err(freed(func, &format!("argument '{arg}'"), &type_name));
         }
     }
     // SAFETY: the caller promises a live object for `'a`; the view owns no
     // count and is never dropped.
-    Ok(unsafe { Obj::borrow_ptr(p.cast()) })
+    Ok(unsafe { abi::borrow_ptr(p.cast()) })
 }
 
 /// `OBJ_ERR_NULL_ARG` for the object argument `arg` (out of line: the
@@ -252,7 +253,7 @@ pub(crate) fn as_refs<'s, 'a>(args: &'s Args<'a>) -> Refs<'s, 'a> {
 
 /// Gives the caller the count `o` owns: a new reference for C.
 pub(crate) fn new_ref(o: Obj<'_>) -> *mut obj_t {
-    o.into_ptr().cast().as_ptr()
+    abi::into_ptr(o).cast().as_ptr()
 }
 
 /// The address of `o`, for a borrowed `obj_t *` (no count moves).
@@ -264,10 +265,10 @@ pub(crate) fn as_c(o: &Obj<'_>) -> *mut obj_t {
 // `obj_abi_type_head_t`, `OBJ_ABI_LOCAL_MAX` and `OBJ_ABI_IMMORTAL`, from
 // `inline.h`): hosts
 // compile these numbers in, so a change here is a new soname.
-const _: () = assert!(objmodel::abi::TYPE_OFFSET == 8);
-const _: () = assert!(objmodel::abi::OWNER_WORD_OFFSET == 32);
-const _: () = assert!(objmodel::abi::LOCAL_MAX == 0xFFFF_FFFD);
-const _: () = assert!(objmodel::abi::IMMORTAL == 0xFFFF_FFFF);
+const _: () = assert!(abi::TYPE_OFFSET == 8);
+const _: () = assert!(abi::OWNER_WORD_OFFSET == 32);
+const _: () = assert!(abi::LOCAL_MAX == 0xFFFF_FFFD);
+const _: () = assert!(abi::IMMORTAL == 0xFFFF_FFFF);
 
 /// Adds a reference to `o`. NULL is ignored; so are immortal objects
 /// (`None`, `True`, `False`, built-in types, small ints, interned strings).
@@ -285,7 +286,7 @@ pub unsafe extern "C" fn obj_incref(o: *mut obj_t) {
     }
     // SAFETY: the caller passes a live object. Counting runs no host code
     // and cannot panic, so it needs no panic boundary.
-    unsafe { Obj::incref_ptr(p.cast()) };
+    unsafe { abi::incref(p.cast()) };
 }
 
 /// Gives back a reference to `o`; the last one frees it (running its
@@ -307,7 +308,7 @@ pub unsafe extern "C" fn obj_decref(o: *mut obj_t) {
     // SAFETY: the caller passes a live object and owns this count. Dropping
     // the count runs no host code; freeing (or queueing) the object may, so
     // only that half runs inside the panic boundary.
-    if let Some(rest) = unsafe { Obj::drop_count_ptr(p.cast()) } {
+    if let Some(rest) = unsafe { abi::drop_count(p.cast()) } {
         finish_decref(rest);
     }
 }
@@ -315,16 +316,16 @@ pub unsafe extern "C" fn obj_decref(o: *mut obj_t) {
 /// The half of `obj_decref` that frees (or queues) the object: out of
 /// line, so that the counting half stays a few instructions.
 #[inline(never)]
-fn finish_decref(rest: objmodel::DecrefRest) {
+fn finish_decref(rest: abi::DecrefRest) {
     ffi_boundary("obj_decref", || rest.finish());
 }
 
 /// In debug builds: records and reports that `p` was freed already (see
-/// `objmodel::freed_object_type`).
+/// `objmodel::abi::freed_object_type`).
 #[cold]
 #[inline(never)]
 fn reported_freed(func: &str, what: &str, p: NonNull<obj_t>) -> bool {
-    match objmodel::freed_object_type(p.cast()) {
+    match abi::freed_object_type(p.cast()) {
         Some(type_name) => {
             freed(func, what, &type_name).record();
             true

@@ -23,7 +23,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use objmodel::{HEADER_SIZE, Hook, Obj, PayloadHooks, TypeSpec};
+use objmodel::abi::{self, HEADER_SIZE};
+use objmodel::{Hook, Obj, PayloadHooks, TypeSpec};
 
 use crate::error::{Error, RawStatus, Result, obj_status_t};
 use crate::heap::{obj_heap_t, try_heap};
@@ -167,7 +168,7 @@ unsafe extern "C" fn visit_referent(referent: *mut obj_t, arg: *mut c_void) {
         return;
     }
     // SAFETY: the hook reports a live object it holds a reference to.
-    let o = unsafe { Obj::borrow_ptr(p.cast()) };
+    let o = unsafe { abi::borrow_ptr(p.cast()) };
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (ctx.visit)(&o))) {
         ctx.panic = Some(payload);
     }
@@ -282,8 +283,10 @@ pub unsafe extern "C" fn obj_type_new(
         let offset = hooks.as_ref().map(|h| Arc::clone(&h.payload_offset));
         let hooks = hooks.map(|h| Box::new(h) as Box<dyn PayloadHooks>);
         let t = heap.new_type_with_hooks(name, &as_refs(&bases), &type_spec, hooks)?;
-        if let (Some(offset), Some((payload_offset, _))) = (offset, t.payload_layout()) {
-            offset.store(payload_offset, Ordering::Relaxed);
+        if let Some(offset) = offset {
+            if let Some(payload) = t.instance_layout().and_then(|l| l.payload) {
+                offset.store(payload.start, Ordering::Relaxed);
+            }
         }
         out.write(new_ref(t));
         Ok(())
@@ -426,25 +429,25 @@ pub unsafe extern "C" fn obj_type_layout(
         if cap != 0 && slot_offsets.is_null() {
             return Err(crate::ptr::null_arg(F, "slot_offsets"));
         }
-        let (slots, dict_offset, size) = ty.instance_layout().ok_or_else(|| {
+        let layout = ty.instance_layout().ok_or_else(|| {
             let what = ty.repr().unwrap_or_else(|e| e.message);
             Error::new(
                 obj_status_t::OBJ_ERR_TYPE,
                 format!("{what} is not a class of plain objects (object or a class made by obj_type_new)"),
             )
         })?;
-        let (payload_offset, payload_size) = ty.payload_layout().unwrap_or((0, 0));
-        for (i, &offset) in slots.iter().take(cap).enumerate() {
+        let payload = layout.payload.unwrap_or_default();
+        for (i, &offset) in layout.slots.iter().take(cap).enumerate() {
             // SAFETY: `slot_offsets` is valid for `cap` writes and `i < cap`.
             unsafe { slot_offsets.add(i).write(offset) };
         }
         out.write(obj_type_layout_t {
             header_size: HEADER_SIZE,
-            instance_size: size,
-            payload_offset,
-            payload_size,
-            dict_offset: dict_offset.unwrap_or(0),
-            nslots: slots.len(),
+            instance_size: layout.size,
+            payload_offset: payload.start,
+            payload_size: payload.len(),
+            dict_offset: layout.dict_offset.unwrap_or(0),
+            nslots: layout.slots.len(),
         });
         Ok(())
     })

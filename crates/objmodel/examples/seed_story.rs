@@ -51,9 +51,10 @@ fn main() -> Result<()> {
     println!("andrey.greet() = {}", bound_a.call(&[])?.repr()?);
     println!("other.greet()  = {}", bound_b.call(&[])?.repr()?);
 
-    let (slots, dict_offset, size) = child.instance_layout().expect("a type");
+    let layout = child.instance_layout().expect("a type");
     println!(
-        "a Child instance: {size} bytes; slots at {slots:?}; shape|values pair at {dict_offset:?}"
+        "a Child instance: {} bytes; slots at {:?}; shape|values pair at {:?}",
+        layout.size, layout.slots, layout.dict_offset
     );
     let stats = heap.stats();
     println!(

@@ -27,10 +27,10 @@ use crate::types::Kind;
 pub type NativeFn = dyn for<'h> Fn(&'h Heap, &[Obj<'h>]) -> Result<Obj<'h>>;
 
 /// A host function with C's calling convention, called without a Rust
-/// closure in between (`Heap::extern_function`): `call(data, args, nargs,
-/// result)` gets the arguments as `nargs` object pointers (`self` first
-/// for a method), valid for the call, and returns 0 with a new reference
-/// in `*result`, or a non-zero status.
+/// closure in between ([`abi::extern_function`](crate::abi::extern_function)):
+/// `call(data, args, nargs, result)` gets the arguments as `nargs` object
+/// pointers (`self` first for a method), valid for the call, and returns 0
+/// with a new reference in `*result`, or a non-zero status.
 #[derive(Clone, Copy, Debug)]
 pub struct ExternFn {
     /// The function.
@@ -300,7 +300,7 @@ impl Heap {
     /// says, from any call of the function, for as long as the function
     /// object lives; what it writes to `*result` when it returns 0 is a
     /// new reference to a live object (of any heap: the call checks).
-    pub unsafe fn extern_function<'h>(&'h self, name: &str, f: ExternFn) -> Result<Obj<'h>> {
+    pub(crate) unsafe fn extern_function<'h>(&'h self, name: &str, f: ExternFn) -> Result<Obj<'h>> {
         Ok(new_function(self, name, Callee::Extern(f))?.into_obj())
     }
 

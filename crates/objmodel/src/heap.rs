@@ -177,8 +177,8 @@ pub struct Heap {
     pub(crate) gate: objgc::Gate,
 }
 
-/// A thread's stay inside a heap's gate, from [`Heap::enter`]; leaving
-/// frees what other threads handed over meanwhile.
+/// A thread's stay inside a heap's gate, from [`abi::enter`](crate::abi::enter);
+/// leaving frees what other threads handed over meanwhile.
 #[must_use = "the gate is left when the guard drops"]
 pub struct Entered<'h> {
     heap: &'h Heap,
@@ -264,13 +264,13 @@ impl Heap {
     /// calls while its tags are in place): until it returns, the heap must
     /// not change, so a host sharing the heap refuses calls into it.
     #[inline]
-    pub fn in_traverse_hook(&self) -> bool {
+    pub(crate) fn in_traverse_hook(&self) -> bool {
         self.in_traverse_hook.get()
     }
 
     /// Whether the calling thread owns the heap: counts locally (see [`Heap::enter`]).
     #[inline]
-    pub fn is_owner_thread(&self) -> bool {
+    pub(crate) fn is_owner_thread(&self) -> bool {
         self.gate.owner() == objgc::thread_token()
     }
 
@@ -281,7 +281,7 @@ impl Heap {
     /// # Safety
     /// The calling thread holds the gate (it created the heap and has not
     /// unlocked it), and from now on follows the rule above.
-    pub unsafe fn unlock(&self) {
+    pub(crate) unsafe fn unlock(&self) {
         let me = objgc::thread_token();
         assert!(
             self.gate.is_held_by(me),
@@ -298,7 +298,7 @@ impl Heap {
     /// A heap whose owner thread has exited is adopted by the first thread
     /// to enter it after (see [`Heap::adopt`]).
     #[inline]
-    pub fn enter(&self) -> Entered<'_> {
+    pub(crate) fn enter(&self) -> Entered<'_> {
         let me = objgc::thread_token();
         let took = self.gate.enter(me);
         let entered = Entered { heap: self, took };
@@ -331,7 +331,7 @@ impl Heap {
     /// is ordered with this call: it happened before, and any later counting
     /// of that thread follows it through synchronisation (as when a heap is
     /// handed over through a mutex, a channel or a thread join).
-    pub unsafe fn adopt(&self) {
+    pub(crate) unsafe fn adopt(&self) {
         self.become_owner();
     }
 

@@ -3,8 +3,9 @@
 //! for interpreters built on this crate and for the C ABI's
 //! `obj_attr_cache_t`.
 //!
-//! A call site keeps one [`SiteCache`] (four words, the C struct's layout;
-//! [`AttrCache`] adds the name for Rust users). Lookups without a site of
+//! A call site keeps one [`SiteCache`] (four words, the C struct's layout,
+//! in [`crate::abi`] with the lookups through it; [`AttrCache`] adds the
+//! name for Rust users). Lookups without a site of
 //! their own (`getattr`, `setattr` and method calls on an instance, with
 //! an interned name) share the heap's table of them (`Heap::attr_site`),
 //! chosen by type version, name, shape and read-or-store, so that each key
@@ -385,53 +386,13 @@ impl<'h> Obj<'h> {
     pub fn getattr_cached(&self, cache: &AttrCache) -> Result<Obj<'h>> {
         getattr_site(self.heap(), self.raw(), cache.name, &cache.site).map(ObjRef::into_obj)
     }
-
-    /// `getattr(self, name)` through the call-site cache `cache`: answers,
-    /// errors and side effects are those of [`Obj::getattr_obj`].
-    pub fn getattr_site(&self, name: &Obj<'h>, cache: &Cell<SiteCache>) -> Result<Obj<'h>> {
-        let heap = self.heap();
-        heap.check_own(name.raw())?;
-        getattr_site(heap, self.raw(), name.raw(), cache).map(ObjRef::into_obj)
-    }
-
-    /// `setattr(self, name, value)` through the call-site cache `cache`, as
-    /// [`Obj::setattr_obj`] does it.
-    pub fn setattr_site(
-        &self,
-        name: &Obj<'h>,
-        value: &Obj<'h>,
-        cache: &Cell<SiteCache>,
-    ) -> Result<()> {
-        let heap = self.heap();
-        heap.check_own(name.raw())?;
-        heap.check_own(value.raw())?;
-        setattr_site(heap, self.raw(), name.raw(), value.raw(), cache)
-    }
-
-    /// `self.name(*args)` through the call-site cache `cache`, as
-    /// [`Obj::call_method_obj`] does it (a function of the class is called
-    /// without making a bound method).
-    pub fn call_method_site(
-        &self,
-        name: &Obj<'h>,
-        args: &[&Obj<'h>],
-        cache: &Cell<SiteCache>,
-    ) -> Result<Obj<'h>> {
-        let heap = self.heap();
-        heap.check_own(name.raw())?;
-        let (o, name) = (self.raw(), name.raw());
-        call::with_own_args(heap, args, |args| {
-            call_method_via(heap, o, name, args, cache)
-        })
-        .map(ObjRef::into_obj)
-    }
 }
 
 /// `o.name(*args)` through `cache` (read and written as [`getattr_site`]
 /// does): a function of the class it knows is called without a bound
 /// method.
 #[inline]
-fn call_method_via(
+pub(crate) fn call_method_via(
     heap: &Heap,
     o: ObjRef,
     name: ObjRef,
@@ -588,10 +549,10 @@ mod tests {
         ] {
             let name = heap.intern(name).unwrap();
             let cache = Cell::new(SiteCache::EMPTY);
-            let first = o.getattr_site(&name, &cache).unwrap();
+            let first = crate::abi::getattr_site(&o, &name, &cache).unwrap();
             assert_eq!(cache.get().found(), Some(found), "{name:?}");
             let hit = cache.get().hit(o.raw(), name.raw()).expect("a hit");
-            let again = o.getattr_site(&name, &cache).unwrap();
+            let again = crate::abi::getattr_site(&o, &name, &cache).unwrap();
             assert_eq!(first.repr().unwrap(), again.repr().unwrap());
             if let Hit::Value(v) = hit {
                 assert_eq!(v, first.raw());
@@ -638,7 +599,7 @@ mod tests {
         );
         let cache = Cell::new(SiteCache::EMPTY);
         let a = cls.call(&[]).unwrap();
-        a.setattr_site(&x, &one, &cache).unwrap();
+        crate::abi::setattr_site(&a, &x, &one, &cache).unwrap();
         assert_eq!(cache.get().found(), Some(Found::Added));
         // A fresh instance is added to by the entry, into the same shape.
         let b = cls.call(&[]).unwrap();

@@ -71,6 +71,13 @@
 //! assert!(heap.list().unwrap().downcast::<List>().is_ok());
 //! ```
 //!
+//! ## For other languages
+//!
+//! What only a host in another language needs (objects behind raw
+//! pointers, a heap shared between threads, C host functions, call-site
+//! caches in C memory, the header layout) is in [`abi`], apart from the
+//! Rust API: objffi, the C ABI, is built on it.
+//!
 //! ## What the types promise
 //!
 //! A heap and its objects belong to one thread at a time: an [`Obj`] is
@@ -110,6 +117,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod abi;
 mod attr;
 mod call;
 mod error;
@@ -132,16 +140,18 @@ mod views;
 mod weakref;
 
 pub use error::{Error, ErrorKind, Result};
-pub use freed::freed_object_type;
 pub use func::NativeFn;
 pub use gc::GcControl;
-pub use heap::{Entered, Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
-pub use ic::{AttrCache, SiteCache};
-pub use object::{DecrefRest, HEADER_SIZE, Obj, abi};
+pub use heap::{Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
+pub use ic::AttrCache;
+// Public in `abi`; named here for the heap's table of them (`heap.rs`).
+pub(crate) use ic::SiteCache;
+pub use object::Obj;
 pub use objgc::{Callback as GcCallback, GcStats, Phase as GcPhase};
 /// The allocator objects live in (its statistics are part of [`Stats`]).
 pub use objheap;
 pub use types::{Hook, PayloadHooks, TypeSpec};
+pub use values::InstanceLayout;
 pub use views::{Dict, DictItems, Float, Int, List, Str, Tuple, Type, View};
 
 /// Counts of a heap's objects and memory.

@@ -62,29 +62,6 @@ pub(crate) struct ObjHeader {
 pub const HEADER_SIZE: usize = size_of::<ObjHeader>();
 const _: () = assert!(HEADER_SIZE == 16);
 
-/// What code in another language needs (objffi's C ABI): host functions
-/// with C's calling convention ([`abi::ExternFn`]), and the layout that
-/// counting on the owner thread reads, for code that counts without
-/// calling in (objffi.h's `obj_incref_inline`): the owner's count
-/// is the object's first `u32`; the type pointer is at [`abi::TYPE_OFFSET`]
-/// of the object; the type's pointer to its heap's owner word (the owner
-/// thread's [`objgc::thread_token`]) is at [`abi::OWNER_WORD_OFFSET`] of
-/// the type. Changing any of these breaks compiled C hosts: objffi pins
-/// them to the numbers its header carries.
-pub mod abi {
-    /// Offset of an object's type pointer.
-    pub const TYPE_OFFSET: usize = core::mem::offset_of!(super::ObjHeader, ty);
-    /// Offset, in a type object, of the pointer to its heap's owner word.
-    pub const OWNER_WORD_OFFSET: usize = core::mem::offset_of!(crate::types::TypeObject, owner);
-    /// The most references the owner counts before the object becomes immortal.
-    pub const LOCAL_MAX: u32 = objgc::LOCAL_MAX;
-    /// The owner's count of an immortal object, which nobody counts.
-    pub const IMMORTAL: u32 = objgc::IMMORTAL_LOCAL;
-
-    pub use crate::func::{ExternCall, ExternErrors, ExternFn};
-    pub use crate::string::find_interned_cstr;
-}
-
 /// A raw, uncounted handle to an object.
 ///
 /// Invariant: an `ObjRef` is made only for a live object (allocated by its
@@ -281,76 +258,22 @@ impl<'h> Obj<'h> {
     pub fn is_immortal(&self) -> bool {
         self.ptr.is_immortal()
     }
-
-    /// Gives up this handle's count and returns the object's address, for
-    /// hosts that keep objects behind raw pointers (the C ABI). Undo with
-    /// [`Obj::from_ptr`].
-    pub fn into_ptr(self) -> NonNull<u8> {
-        self.into_raw().0.cast()
-    }
-
-    /// Takes over one count of the object at `p`.
-    ///
-    /// # Safety
-    /// `p` is the address of a live object (from [`Obj::into_ptr`] or
-    /// [`Obj::as_ptr`]) of a heap that outlives `'h`, and the caller owns
-    /// the count it hands over.
-    pub unsafe fn from_ptr(p: NonNull<u8>) -> Obj<'h> {
-        ObjRef(p.cast()).into_obj()
-    }
-
-    /// A handle to the object at `p` that does not own a count (it must not
-    /// be dropped; clone it to get an owning one).
-    ///
-    /// # Safety
-    /// As for [`Obj::from_ptr`], and the object stays alive while the view is used.
-    pub unsafe fn borrow_ptr(p: NonNull<u8>) -> core::mem::ManuallyDrop<Obj<'h>> {
-        core::mem::ManuallyDrop::new(ObjRef(p.cast()).into_obj())
-    }
-
-    /// Adds a count to the object at `p`. Runs no host code and cannot
-    /// fail: a handful of instructions on the owner thread.
-    ///
-    /// # Safety
-    /// `p` is the address of a live object.
-    #[inline]
-    pub unsafe fn incref_ptr(p: NonNull<u8>) {
-        ObjRef(p.cast()).incref();
-    }
-
-    /// Drops a count of the object at `p`, freeing it if it was the last.
-    ///
-    /// # Safety
-    /// `p` is the address of a live object and the caller owns the count.
-    #[inline]
-    pub unsafe fn decref_ptr(p: NonNull<u8>) {
-        // SAFETY: forwarded from the caller.
-        if let Some(rest) = unsafe { Obj::drop_count_ptr(p) } {
-            rest.finish();
-        }
-    }
-
-    /// The first half of [`Obj::decref_ptr`]: drops the count and, in the
-    /// common case (others still hold the object), is done. Otherwise gives
-    /// back what is left to do, which may run host code (`__del__`, hooks):
-    /// a C-ABI caller runs it inside its panic boundary, the fast half
-    /// outside.
-    ///
-    /// # Safety
-    /// As for [`Obj::decref_ptr`].
-    #[inline]
-    pub unsafe fn drop_count_ptr(p: NonNull<u8>) -> Option<DecrefRest> {
-        ObjRef(p.cast()).drop_count()
-    }
 }
 
 /// What a decref left to do: free the dead object, or hand it to its
-/// owner's merge queue (see [`Obj::drop_count_ptr`]).
+/// owner's merge queue (see [`abi::drop_count`](crate::abi::drop_count)).
 #[must_use = "the object leaks unless `finish` runs"]
 #[derive(Debug)]
 pub struct DecrefRest(ObjRef, Decref);
 
 impl DecrefRest {
+    /// Drops one count of `o`: what is left to do, unless others still hold
+    /// it (for [`abi::drop_count`](crate::abi::drop_count)).
+    #[inline]
+    pub(crate) fn drop_count(o: ObjRef) -> Option<DecrefRest> {
+        o.drop_count()
+    }
+
     /// Frees the object or queues it, as the decref found.
     pub fn finish(self) {
         match self {

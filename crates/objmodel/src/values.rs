@@ -458,6 +458,21 @@ impl Heap {
     }
 }
 
+/// Where things lie in a class's instances ([`Obj::instance_layout`]), in
+/// bytes from the start of an instance (its header; the cycle collector's
+/// links come before it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceLayout {
+    /// The size of an instance.
+    pub size: usize,
+    /// The offset of each slot, in order.
+    pub slots: Vec<usize>,
+    /// The offset of the `shape|values` pair, when instances have a `__dict__`.
+    pub dict_offset: Option<usize>,
+    /// The bytes of the host payload, when the class (or a base) declared one.
+    pub payload: Option<core::ops::Range<usize>>,
+}
+
 impl<'h> Obj<'h> {
     /// The heap the object belongs to.
     pub fn heap(&self) -> &'h Heap {
@@ -481,31 +496,24 @@ impl<'h> Obj<'h> {
         Some(unsafe { core::ptr::NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) })
     }
 
-    /// The byte offset of each slot of a class's instances, in order, and
-    /// the offset of its `__dict__` pair, if any (for showing the layout).
-    /// `None` for anything but a class whose instances are plain objects
-    /// (`object` or a class made by [`Heap::new_type`]; not `int` & co.).
-    pub fn instance_layout(&self) -> Option<(Vec<usize>, Option<usize>, usize)> {
-        let l = self.class_layout()?;
-        Some((l.slots.clone(), l.dict_offset, l.size))
-    }
-
-    /// The byte offset and size of the host payload in a class's instances,
-    /// if the class (or a base) declared one; `None` as for
-    /// [`Obj::instance_layout`] or when there is no payload.
-    pub fn payload_layout(&self) -> Option<(usize, usize)> {
-        self.class_layout()?.payload
-    }
-
-    /// The layout of a class's instances, if `self` is a class of plain objects.
-    fn class_layout(&self) -> Option<&'h crate::types::Layout> {
+    /// Where slots, `__dict__` and payload lie in a class's instances (for
+    /// showing the layout). `None` for anything but a class whose instances
+    /// are plain objects (`object` or a class made by [`Heap::new_type`];
+    /// not `int` & co.).
+    pub fn instance_layout(&self) -> Option<InstanceLayout> {
         let t = self.raw();
         if t.ty().kind != Kind::Type {
             return None;
         }
-        // SAFETY: just checked the kind; `self` holds the type for `'h`.
+        // SAFETY: just checked the kind; `self` holds the type.
         let ty = unsafe { crate::types::as_type(t) };
-        (ty.kind == Kind::Object).then_some(&ty.layout)
+        let l = (ty.kind == Kind::Object).then_some(&ty.layout)?;
+        Some(InstanceLayout {
+            size: l.size,
+            slots: l.slots.clone(),
+            dict_offset: l.dict_offset,
+            payload: l.payload.map(|(offset, size)| offset..offset + size),
+        })
     }
 
     /// The value of an int (or bool), else `None`.

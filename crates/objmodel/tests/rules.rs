@@ -378,7 +378,7 @@ fn slots_sit_at_fixed_offsets_and_unset_slots_are_missing() {
     let block = objmodel::objheap::size_class_of(48).map(objmodel::objheap::class_size);
     assert_eq!(Some(heap.stats().memory.bytes_in_use - before), block);
     assert_eq!(
-        a.instance_layout().unwrap().2,
+        a.instance_layout().unwrap().size,
         32,
         "header and two slots; the links come before"
     );

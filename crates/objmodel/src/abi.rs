@@ -1,0 +1,210 @@
+//! What only code in another language needs (objffi's C ABI), kept apart
+//! from the Rust API: Rust users of [`Heap`] and [`Obj`] do not need this
+//! module. It holds
+//!
+//! - objects behind raw pointers: [`into_ptr`], [`from_ptr`],
+//!   [`borrow_ptr`], counted with [`incref`] and [`decref`] (or
+//!   [`drop_count`], to run the rest inside a panic boundary), and, in
+//!   debug builds, [`freed_object_type`] to catch a pointer to a freed
+//!   object;
+//! - a heap shared between threads: [`unlock`], [`enter`], [`adopt`] and
+//!   [`in_traverse_hook`];
+//! - host functions with C's calling convention: [`ExternFn`] and
+//!   [`extern_function`];
+//! - call-site caches kept in the host's memory: [`SiteCache`] and
+//!   [`getattr_site`], [`setattr_site`], [`call_method_site`]; names passed
+//!   as C strings: [`find_interned_cstr`];
+//! - the layout that counting on the owner thread reads, for code that
+//!   counts without calling in (objffi.h's `obj_incref_inline`): the
+//!   owner's count is the object's first `u32`; the type pointer is at
+//!   [`TYPE_OFFSET`] of the object; the type's pointer to its heap's owner
+//!   word (the owner thread's [`objgc::thread_token`]) is at
+//!   [`OWNER_WORD_OFFSET`] of the type. Changing any of these breaks
+//!   compiled C hosts: objffi pins them to the numbers its header carries.
+
+use core::cell::Cell;
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
+
+use crate::error::Result;
+use crate::object::ObjRef;
+use crate::{Heap, Obj, call, ic};
+
+/// Offset of an object's type pointer.
+pub const TYPE_OFFSET: usize = core::mem::offset_of!(crate::object::ObjHeader, ty);
+/// Offset, in a type object, of the pointer to its heap's owner word.
+pub const OWNER_WORD_OFFSET: usize = core::mem::offset_of!(crate::types::TypeObject, owner);
+/// The most references the owner counts before the object becomes immortal.
+pub const LOCAL_MAX: u32 = objgc::LOCAL_MAX;
+/// The owner's count of an immortal object, which nobody counts.
+pub const IMMORTAL: u32 = objgc::IMMORTAL_LOCAL;
+
+pub use crate::freed::freed_object_type;
+pub use crate::func::{ExternCall, ExternErrors, ExternFn};
+pub use crate::heap::Entered;
+pub use crate::ic::SiteCache;
+pub use crate::object::{DecrefRest, HEADER_SIZE};
+pub use crate::string::find_interned_cstr;
+
+/// Gives up `o`'s count and returns the object's address, for hosts that
+/// keep objects behind raw pointers. Undo with [`from_ptr`].
+pub fn into_ptr(o: Obj<'_>) -> NonNull<u8> {
+    o.into_raw().0.cast()
+}
+
+/// Takes over one count of the object at `p`.
+///
+/// # Safety
+/// `p` is the address of a live object (from [`into_ptr`] or
+/// [`Obj::as_ptr`]) of a heap that outlives `'h`, and the caller owns
+/// the count it hands over.
+pub unsafe fn from_ptr<'h>(p: NonNull<u8>) -> Obj<'h> {
+    ObjRef(p.cast()).into_obj()
+}
+
+/// A handle to the object at `p` that does not own a count (it must not
+/// be dropped; clone it to get an owning one).
+///
+/// # Safety
+/// As for [`from_ptr`], and the object stays alive while the handle is used.
+pub unsafe fn borrow_ptr<'h>(p: NonNull<u8>) -> ManuallyDrop<Obj<'h>> {
+    ManuallyDrop::new(ObjRef(p.cast()).into_obj())
+}
+
+/// Adds a count to the object at `p`. Runs no host code and cannot
+/// fail: a handful of instructions on the owner thread.
+///
+/// # Safety
+/// `p` is the address of a live object.
+#[inline]
+pub unsafe fn incref(p: NonNull<u8>) {
+    ObjRef(p.cast()).incref();
+}
+
+/// Drops a count of the object at `p`, freeing it if it was the last.
+///
+/// # Safety
+/// `p` is the address of a live object and the caller owns the count.
+#[inline]
+pub unsafe fn decref(p: NonNull<u8>) {
+    ObjRef(p.cast()).decref();
+}
+
+/// The first half of [`decref`]: drops the count and, in the common case
+/// (others still hold the object), is done. Otherwise gives back what is
+/// left to do, which may run host code (`__del__`, hooks): a C-ABI caller
+/// runs it inside its panic boundary, the fast half outside.
+///
+/// # Safety
+/// As for [`decref`].
+#[inline]
+pub unsafe fn drop_count(p: NonNull<u8>) -> Option<DecrefRest> {
+    DecrefRest::drop_count(ObjRef(p.cast()))
+}
+
+/// Gives up the gate the creating thread has held since [`Heap::new`], for
+/// a host that shares the heap between threads: from now on each use of
+/// the heap, on any thread, is made inside [`enter`]. (A Rust heap never
+/// leaves its thread, and its creator holds the gate for the heap's life.)
+///
+/// # Safety
+/// The calling thread holds the gate (it created the heap and has not
+/// unlocked it), and from now on follows the rule above.
+#[inline]
+pub unsafe fn unlock(heap: &Heap) {
+    // SAFETY: the caller keeps `Heap::unlock`'s contract, which is this one.
+    unsafe { heap.unlock() }
+}
+
+/// Enters the heap's gate for a use of the heap, waiting while another
+/// thread is inside (freeing an object it dropped, or a host call the
+/// host failed to serialise). Nested calls pass straight through. On the
+/// owner thread, first merges the counts other threads handed over.
+///
+/// A heap whose owner thread has exited is adopted by the first thread to
+/// enter it after (see [`adopt`]).
+#[inline]
+pub fn enter(heap: &Heap) -> Entered<'_> {
+    heap.enter()
+}
+
+/// Makes the calling thread, inside the gate, the heap's owner: the thread
+/// that counts references without atomic instructions and merges the
+/// counts other threads hand over. Any thread may use the heap whoever
+/// owns it; owning only makes counting faster.
+///
+/// # Safety
+/// The calling thread is inside the gate ([`enter`]), and the previous
+/// owner's counting ([`incref`]/[`decref`] of the heap's objects) is
+/// ordered with this call: it happened before, and any later counting of
+/// that thread follows it through synchronisation (as when a heap is
+/// handed over through a mutex, a channel or a thread join).
+#[inline]
+pub unsafe fn adopt(heap: &Heap) {
+    // SAFETY: the caller keeps `Heap::adopt`'s contract, which is this one.
+    unsafe { heap.adopt() }
+}
+
+/// Whether a payload's traverse hook is running (host code the collector
+/// calls while its tags are in place): until it returns, the heap must not
+/// change, so a host sharing the heap refuses calls into it.
+#[inline]
+pub fn in_traverse_hook(heap: &Heap) -> bool {
+    heap.in_traverse_hook()
+}
+
+/// A host function with C's calling convention (see [`ExternFn`]), called
+/// directly, with no closure in between: what objffi makes of
+/// `obj_function_new`.
+///
+/// # Safety
+/// `f.call` may be called with `f.data` and arguments as [`ExternFn`]
+/// says, from any call of the function, for as long as the function object
+/// lives; what it writes to `*result` when it returns 0 is a new reference
+/// to a live object (of any heap: the call checks).
+#[inline]
+pub unsafe fn extern_function<'h>(heap: &'h Heap, name: &str, f: ExternFn) -> Result<Obj<'h>> {
+    // SAFETY: the caller keeps `Heap::extern_function`'s contract, which is
+    // this one.
+    unsafe { heap.extern_function(name, f) }
+}
+
+/// `getattr(o, name)` through the call-site cache `cache`: answers, errors
+/// and side effects are those of [`Obj::getattr_obj`].
+pub fn getattr_site<'h>(o: &Obj<'h>, name: &Obj<'h>, cache: &Cell<SiteCache>) -> Result<Obj<'h>> {
+    let heap = o.heap();
+    heap.check_own(name.raw())?;
+    ic::getattr_site(heap, o.raw(), name.raw(), cache).map(ObjRef::into_obj)
+}
+
+/// `setattr(o, name, value)` through the call-site cache `cache`, as
+/// [`Obj::setattr_obj`] does it.
+pub fn setattr_site<'h>(
+    o: &Obj<'h>,
+    name: &Obj<'h>,
+    value: &Obj<'h>,
+    cache: &Cell<SiteCache>,
+) -> Result<()> {
+    let heap = o.heap();
+    heap.check_own(name.raw())?;
+    heap.check_own(value.raw())?;
+    ic::setattr_site(heap, o.raw(), name.raw(), value.raw(), cache)
+}
+
+/// `o.name(*args)` through the call-site cache `cache`, as
+/// [`Obj::call_method_obj`] does it (a function of the class is called
+/// without making a bound method).
+pub fn call_method_site<'h>(
+    o: &Obj<'h>,
+    name: &Obj<'h>,
+    args: &[&Obj<'h>],
+    cache: &Cell<SiteCache>,
+) -> Result<Obj<'h>> {
+    let heap = o.heap();
+    heap.check_own(name.raw())?;
+    let (o, name) = (o.raw(), name.raw());
+    call::with_own_args(heap, args, |args| {
+        ic::call_method_via(heap, o, name, args, cache)
+    })
+    .map(ObjRef::into_obj)
+}
