@@ -99,7 +99,7 @@ pub unsafe fn decref(p: NonNull<u8>) {
 /// As for [`decref`].
 #[inline]
 pub unsafe fn drop_count(p: NonNull<u8>) -> Option<DecrefRest> {
-    DecrefRest::drop_count(ObjRef(p.cast()))
+    ObjRef(p.cast()).drop_count()
 }
 
 /// Gives up the gate the creating thread has held since [`Heap::new`], for

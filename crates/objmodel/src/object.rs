@@ -164,7 +164,7 @@ impl ObjRef {
 
     /// Drops one count; what is left to do when it was not the plain case.
     #[inline]
-    fn drop_count(self) -> Option<DecrefRest> {
+    pub(crate) fn drop_count(self) -> Option<DecrefRest> {
         match self.header().rc.decref(|| self.owned_here()) {
             Decref::Alive => None,
             after => Some(DecrefRest(self, after)),
@@ -267,13 +267,6 @@ impl<'h> Obj<'h> {
 pub struct DecrefRest(ObjRef, Decref);
 
 impl DecrefRest {
-    /// Drops one count of `o`: what is left to do, unless others still hold
-    /// it (for [`abi::drop_count`](crate::abi::drop_count)).
-    #[inline]
-    pub(crate) fn drop_count(o: ObjRef) -> Option<DecrefRest> {
-        o.drop_count()
-    }
-
     /// Frees the object or queues it, as the decref found.
     pub fn finish(self) {
         match self {
