@@ -475,12 +475,15 @@ impl Collector {
             to: older,
         };
         let mut garbage: Vec<Gc> = Vec::new();
+        // Phases 4-6 hold every piece of garbage, so that none is freed
+        // midway: the hold is taken as the garbage is found.
         // SAFETY: the generation was just tagged; each piece of garbage is
         // live, and pushing it gives it real links again.
         let survivors = unsafe {
             split(&self.gens[g], older, |o| {
                 garbage.push(o);
                 unreachable.push(o);
+                host.incref(o);
             })
         };
         if g == 1 {
@@ -488,15 +491,12 @@ impl Collector {
                 .set(self.long_lived_pending.get() + survivors);
         }
 
-        // Phases 4-6, with every piece of garbage held so none is freed midway.
+        // Phases 4-6.
         let is_garbage = GarbageSet::new(&garbage);
         for &o in &garbage {
             host.clear_weakrefs(o, &|w| is_garbage.contains(w));
         }
         drop(is_garbage);
-        for &o in &garbage {
-            host.incref(o);
-        }
         // Weak-reference callbacks and finalisers are host code: they may
         // resurrect garbage. If none ran, nothing was resurrected.
         let mut ran_host_code = host.run_weakref_callbacks();
