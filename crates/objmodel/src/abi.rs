@@ -39,10 +39,10 @@ pub const LOCAL_MAX: u32 = objgc::LOCAL_MAX;
 /// The owner's count of an immortal object, which nobody counts.
 pub const IMMORTAL: u32 = objgc::IMMORTAL_LOCAL;
 
-pub use crate::freed::freed_object_type;
 pub use crate::func::{ExternCall, ExternErrors, ExternFn};
 pub use crate::heap::Entered;
 pub use crate::ic::SiteCache;
+pub use crate::lifecycle::freed::freed_object_type;
 pub use crate::object::{DecrefRest, HEADER_SIZE};
 pub use crate::string::find_interned_cstr;
 

@@ -216,7 +216,7 @@ unsafe impl GcHost for Host<'_> {
     }
 
     fn decref_cleared(&self, g: Gc) {
-        object(g).decref_with(|o| crate::heap::free_cleared(self.0, o));
+        object(g).decref_with(|o| crate::lifecycle::death::free_cleared(self.0, o));
     }
 
     fn clear_weakrefs(&self, g: Gc, is_garbage: &dyn Fn(Gc) -> bool) {

@@ -271,7 +271,7 @@ impl DecrefRest {
     pub fn finish(self) {
         match self {
             DecrefRest(_, Decref::Alive) => {}
-            DecrefRest(o, Decref::Dead) => crate::heap::release(o),
+            DecrefRest(o, Decref::Dead) => crate::lifecycle::death::release(o),
             DecrefRest(o, Decref::Queue(h)) => o.ty().heap().gate.queue_merge(o.0.cast(), h),
         }
     }

@@ -15,8 +15,9 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
 use crate::gc::{Edge, for_each_edge, is_tracked, object, prefix};
-use crate::heap::{Heap, object_size};
+use crate::heap::Heap;
 use crate::instance::InstanceEdge;
+use crate::lifecycle::death::object_size;
 use crate::object::ObjRef;
 use crate::types::{Kind, TypeObject, as_type};
 use crate::{func, repr, string};

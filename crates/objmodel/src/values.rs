@@ -79,7 +79,7 @@ pub(crate) fn size_of_value(o: ObjRef) -> usize {
         Kind::Property => size_of::<crate::func::PropertyObj>(),
         Kind::Member => size_of::<crate::func::MemberObj>(),
         Kind::WeakRef => size_of::<crate::weakref::WeakRefObj>(),
-        Kind::Object | Kind::Type => unreachable!("sized by heap::object_size"),
+        Kind::Object | Kind::Type => unreachable!("sized by lifecycle::death::object_size"),
     }
 }
 
