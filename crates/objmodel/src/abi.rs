@@ -33,18 +33,19 @@ use crate::{Heap, Obj, call, ic};
 /// Offset of an object's type pointer.
 pub const TYPE_OFFSET: usize = core::mem::offset_of!(crate::object::ObjHeader, ty);
 /// Offset, in a type object, of the pointer to its heap's owner word.
-pub const OWNER_WORD_OFFSET: usize = core::mem::offset_of!(crate::types::TypeObject, owner);
+pub const OWNER_WORD_OFFSET: usize =
+    core::mem::offset_of!(crate::kinds::type_object::TypeObject, owner);
 /// The most references the owner counts before the object becomes immortal.
 pub const LOCAL_MAX: u32 = objgc::LOCAL_MAX;
 /// The owner's count of an immortal object, which nobody counts.
 pub const IMMORTAL: u32 = objgc::IMMORTAL_LOCAL;
 
-pub use crate::func::{ExternCall, ExternErrors, ExternFn};
 pub use crate::heap::Entered;
 pub use crate::ic::SiteCache;
+pub use crate::kinds::function::{ExternCall, ExternErrors, ExternFn};
+pub use crate::kinds::str::find_interned_cstr;
 pub use crate::lifecycle::freed::freed_object_type;
 pub use crate::object::{DecrefRest, HEADER_SIZE};
-pub use crate::string::find_interned_cstr;
 
 /// Gives up `o`'s count and returns the object's address, for hosts that
 /// keep objects behind raw pointers. Undo with [`from_ptr`].

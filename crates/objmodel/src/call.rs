@@ -2,12 +2,13 @@
 //! and `call_method`, which calls a method found on the class with the
 //! object as `self` without making a bound method.
 
+use crate::attr;
 use crate::error::{Error, Result};
-use crate::func;
 use crate::heap::Heap;
+use crate::kinds::function;
+use crate::kinds::instance;
+use crate::kinds::type_object::{Kind, TypeObject, as_type};
 use crate::object::{Obj, ObjRef};
-use crate::types::{Kind, TypeObject, as_type};
-use crate::{attr, instance};
 
 /// Arguments with one more in front, on the stack for the common short case.
 pub(crate) fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) -> R {
@@ -46,18 +47,18 @@ pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result
     match callable.ty().kind {
         Kind::Function => {
             // SAFETY: matched on the kind; `_held` keeps `callable` alive.
-            let r = unsafe { func::function(callable) }.call(heap, args)?;
+            let r = unsafe { function::function(callable) }.call(heap, args)?;
             heap.check_own(r).inspect_err(|_| r.decref())?;
             Ok(r)
         }
         Kind::Method => {
             // SAFETY: matched on the kind; `_held` keeps `callable` alive.
-            let m = unsafe { func::method(callable) };
+            let m = unsafe { function::method(callable) };
             with_self(m.self_, args, |a| call_raw(heap, m.func, a))
         }
         // SAFETY: matched on the kind; `_held` keeps `callable` alive.
         Kind::Type => call_type(heap, unsafe { as_type(callable) }, args),
-        _ => Err(func::not_callable(callable)),
+        _ => Err(function::not_callable(callable)),
     }
 }
 

@@ -27,12 +27,13 @@ use std::collections::hash_map::RandomState;
 
 use allocator_api2::alloc::{AllocError, Allocator, Layout};
 
+use crate::Stats;
 use crate::error::{Error, ErrorKind, Result};
+use crate::kinds::str::InternTable;
+use crate::kinds::type_object;
+use crate::kinds::type_object::{Kind, TypeObject};
 use crate::lifecycle::death::{dealloc, release};
 use crate::object::{Obj, ObjRef};
-use crate::string::InternTable;
-use crate::types::{Kind, TypeObject};
-use crate::{Stats, types};
 
 /// Small ints preallocated and immortal, as in CPython: -5..=256.
 pub const SMALL_INT_MIN: i64 = -5;
@@ -165,7 +166,7 @@ pub struct Heap {
     pub(crate) collector: objgc::Collector,
     /// The weak references of each object that has some: the oldest and
     /// the newest of a list linked through the weak references themselves
-    /// (`weakref.rs`), in the heap's memory.
+    /// (`kinds/weakref.rs`), in the heap's memory.
     weakrefs: RefCell<WeakrefTable>,
     /// Weak references whose callbacks a collection queued (each as
     /// `weakref::detach_all` returned it, with a count).
@@ -253,7 +254,7 @@ impl Heap {
             *heap.weakrefs.borrow_mut() = new_weakref_table(heap.allocator());
         }
         heap.gate.give_up_on_exit();
-        types::bootstrap(&heap)?;
+        type_object::bootstrap(&heap)?;
         Ok(heap)
     }
 
@@ -377,7 +378,7 @@ impl Heap {
         patch(unsafe { (*self.builtins.get()).assume_init_mut() })
     }
 
-    /// The weak-reference table, for `weakref.rs`, which keeps each list.
+    /// The weak-reference table, for `kinds/weakref.rs`, which keeps each list.
     /// A `RefCell` (weak references are off the hot paths): a borrow held
     /// across a call that reaches the table again panics, never aliases.
     pub(crate) fn weakref_table(&self) -> core::cell::RefMut<'_, WeakrefTable> {
@@ -565,9 +566,9 @@ impl Drop for Heap {
 unsafe fn drop_rust_fields(o: ObjRef) {
     match o.ty().kind {
         // SAFETY: forwarded; a type's kind says what it is.
-        Kind::Type => unsafe { types::drop_type_fields(o) },
+        Kind::Type => unsafe { type_object::drop_type_fields(o) },
         // SAFETY: as above.
-        Kind::Function => unsafe { crate::func::drop_function_fields(o) },
+        Kind::Function => unsafe { crate::kinds::function::drop_function_fields(o) },
         _ => {}
     }
 }

@@ -49,12 +49,13 @@ use core::cell::Cell;
 use core::ptr::NonNull;
 
 use crate::error::Result;
-use crate::func;
 use crate::heap::Heap;
-use crate::instance;
+use crate::kinds::function;
+use crate::kinds::instance;
+use crate::kinds::str;
+use crate::kinds::type_object::Kind;
 use crate::object::{Obj, ObjRef};
-use crate::types::Kind;
-use crate::{attr, call, string};
+use crate::{attr, call};
 
 /// How a name was found, in the low bits of [`SiteCache::found`] (0: an
 /// empty entry).
@@ -166,7 +167,7 @@ impl SiteCache {
                 value.incref();
                 // SAFETY: the type (same version) has a slot at this offset.
                 unsafe {
-                    func::slot_cell(o, self.payload())
+                    function::slot_cell(o, self.payload())
                         .as_ptr()
                         .replace(Some(value))
                 }
@@ -199,7 +200,7 @@ impl SiteCache {
             }
             Found::Slot => {
                 // SAFETY: the type (same version) has a slot at this offset.
-                unsafe { *func::slot_cell(o, self.payload()).as_ptr() }.map(Hit::Value)
+                unsafe { *function::slot_cell(o, self.payload()).as_ptr() }.map(Hit::Value)
             }
             Found::ClassAttr if self.shape_matches(o) => Some(Hit::Value(self.object())),
             Found::Method if self.shape_matches(o) => Some(Hit::Method(self.object())),
@@ -312,7 +313,7 @@ impl SiteCache {
         let empty = SiteCache::EMPTY;
         let ty = o.ty();
         // SAFETY: `name` is a str, as this function's callers promise.
-        if ty.kind != Kind::Object || !unsafe { string::is_interned(name) } {
+        if ty.kind != Kind::Object || !unsafe { str::is_interned(name) } {
             return empty;
         }
         let descr = attr::lookup_in_mro(ty, name);
@@ -325,8 +326,8 @@ impl SiteCache {
             Some(Kind::Member) => {
                 // SAFETY: matched on the kind; the descriptor is on the MRO,
                 // kept alive by its class.
-                let m = unsafe { func::member(descr.expect("matched")) };
-                if !func::member_applies(m, ty) {
+                let m = unsafe { function::member(descr.expect("matched")) };
+                if !function::member_applies(m, ty) {
                     return empty; // the generic path raises the TypeError
                 }
                 (Found::Slot, m.offset as u64)
@@ -374,7 +375,7 @@ impl Heap {
     /// A cache for a call site that reads attribute `name`.
     pub fn attr_cache(&self, name: &str) -> Result<AttrCache> {
         Ok(AttrCache {
-            name: string::intern(self, name)?,
+            name: str::intern(self, name)?,
             site: Cell::new(SiteCache::EMPTY),
         })
     }
@@ -444,7 +445,7 @@ fn answer(heap: &Heap, o: ObjRef, hit: Hit) -> Result<ObjRef> {
             v.incref();
             Ok(v)
         }
-        Hit::Method(f) => func::new_method(heap, f, o),
+        Hit::Method(f) => function::new_method(heap, f, o),
     }
 }
 
@@ -494,7 +495,7 @@ fn shared_site(heap: &Heap, o: ObjRef, name: ObjRef, store: bool) -> &Cell<SiteC
 pub(crate) fn getattr_shared(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
     // SAFETY: `name` comes from `lookup_name` (this function's contract),
     // which checks it is a str.
-    if o.ty().kind == Kind::Object && unsafe { string::is_interned(name) } {
+    if o.ty().kind == Kind::Object && unsafe { str::is_interned(name) } {
         getattr_site(heap, o, name, shared_site(heap, o, name, false))
     } else {
         attr::getattr(heap, o, name)
@@ -512,7 +513,7 @@ pub(crate) fn call_method_shared(
 ) -> Result<ObjRef> {
     // SAFETY: `name` comes from `lookup_name` (this function's contract),
     // which checks it is a str.
-    if o.ty().kind != Kind::Object || !unsafe { string::is_interned(name) } {
+    if o.ty().kind != Kind::Object || !unsafe { str::is_interned(name) } {
         return call::call_method(heap, o, name, args);
     }
     call_method_via(heap, o, name, args, shared_site(heap, o, name, false))

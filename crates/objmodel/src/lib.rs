@@ -121,37 +121,31 @@ pub mod abi;
 mod attr;
 mod call;
 mod error;
-mod func;
 mod gc;
 mod heap;
 mod ic;
-mod instance;
+mod kinds;
 mod lifecycle;
 mod mro;
 mod nesting;
 mod object;
-mod ordered_map;
 mod repr;
 mod snapshot;
-mod string;
-mod types;
-mod values;
 mod views;
-mod weakref;
 
 pub use error::{Error, ErrorKind, Result};
-pub use func::NativeFn;
 pub use gc::GcControl;
 pub use heap::{Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
 pub use ic::AttrCache;
+pub use kinds::function::NativeFn;
 // Public in `abi`; named here for the heap's table of them (`heap.rs`).
 pub(crate) use ic::SiteCache;
+pub use kinds::instance::InstanceLayout;
+pub use kinds::type_object::{Hook, PayloadHooks, TypeSpec};
 pub use object::Obj;
 pub use objgc::{Callback as GcCallback, GcStats, Phase as GcPhase};
 /// The allocator objects live in (its statistics are part of [`Stats`]).
 pub use objheap;
-pub use types::{Hook, PayloadHooks, TypeSpec};
-pub use values::InstanceLayout;
 pub use views::{Dict, DictItems, Float, Int, List, Str, Tuple, Type, View};
 
 /// Counts of a heap's objects and memory.

@@ -23,8 +23,8 @@
 
 use crate::error::Result;
 use crate::heap::Heap;
+use crate::kinds::type_object::{Kind, TypeObject};
 use crate::object::{HEADER_SIZE, ObjRef};
-use crate::types::{Kind, TypeObject};
 
 impl Heap {
     pub(crate) fn note_object_allocated(&self) {
@@ -54,7 +54,7 @@ impl Heap {
             self.collected();
         }
         // SAFETY: `ty` is a live type (the caller's promise).
-        let kind = unsafe { crate::types::as_type(ty) }.kind;
+        let kind = unsafe { crate::kinds::type_object::as_type(ty) }.kind;
         let o = self.alloc_block(kind, size, owner)?;
         o.header().ty.set(ty.cast::<TypeObject>().as_ptr());
         ty.incref();

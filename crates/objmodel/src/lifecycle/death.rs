@@ -27,9 +27,9 @@
 use core::ptr::NonNull;
 
 use crate::heap::Heap;
+use crate::kinds::type_object::{Kind, TypeObject};
+use crate::kinds::{instance, type_object};
 use crate::object::ObjRef;
-use crate::types::{Kind, TypeObject};
-use crate::{instance, types};
 
 /// An object's count reached zero: it is freed now if this thread is
 /// inside the heap's gate (or can enter it), else by the gate's holder.
@@ -118,9 +118,9 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
     }
     if matches!(ty.kind, Kind::Object | Kind::Type) && o.has_flag(crate::object::HAS_WEAKREFS) {
         // Weak references are cleared before the object is, then their callbacks run.
-        let queued = crate::weakref::detach_all(heap, o, |_| true);
+        let queued = crate::kinds::weakref::detach_all(heap, o, |_| true);
         // SAFETY: as `detach_all` returned them, with their counts.
-        unsafe { crate::weakref::run_callbacks(heap, queued) };
+        unsafe { crate::kinds::weakref::run_callbacks(heap, queued) };
     }
     let size = object_size(o);
     match ty.kind {
@@ -131,19 +131,19 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
         }
         Kind::Type => {
             // SAFETY: the type is dead; its fields are released once.
-            unsafe { types::clear_type(o) };
+            unsafe { type_object::clear_type(o) };
             // SAFETY: single-threaded.
             unsafe { (*heap.owners.get()).remove(&o) };
         }
         Kind::Function => {
             // SAFETY: the function is dead; its fields are released once.
-            unsafe { crate::func::drop_function_fields(o) };
+            unsafe { crate::kinds::function::drop_function_fields(o) };
             // SAFETY: single-threaded.
             unsafe { (*heap.owners.get()).remove(&o) };
         }
         // SAFETY: matched on the kind; `o` is dead, freed below, cleared once.
-        Kind::WeakRef => unsafe { crate::weakref::clear(heap, o) },
-        _ => crate::values::clear(o),
+        Kind::WeakRef => unsafe { crate::kinds::weakref::clear(heap, o) },
+        _ => crate::kinds::values::clear(o),
     }
     // SAFETY: dead, untracked, everything it held released; `size` bytes.
     unsafe { free_block(heap, o, size) };
@@ -213,6 +213,6 @@ pub(crate) fn object_size(o: ObjRef) -> usize {
     match ty.kind {
         Kind::Object => ty.layout.size,
         Kind::Type => size_of::<TypeObject>(),
-        _ => crate::values::size_of_value(o),
+        _ => crate::kinds::values::size_of_value(o),
     }
 }

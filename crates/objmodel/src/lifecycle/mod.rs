@@ -12,8 +12,8 @@
 //!                 |
 //!              dealloc --while freeing another--> pending (no recursion)
 //!                 |
-//!              dealloc_one: 1. __del__            (instance.rs: finalize)
-//!                           2. weak references    (weakref.rs: detach_all,
+//!              dealloc_one: 1. __del__            (kinds/instance.rs: finalize)
+//!                           2. weak references    (kinds/weakref.rs: detach_all,
 //!                                                  run_callbacks)
 //!                           3. clear per kind     (see below)
 //!                           4. free_block: the block back to the heap,
@@ -21,17 +21,18 @@
 //!   freed.rs   (debug builds) which addresses were freed, as what type
 //! ```
 //!
-//! Clearing per kind (step 3), where each kind releases what it holds:
+//! Clearing per kind (step 3), where each kind releases what it holds
+//! (all in `kinds/`):
 //!
-//! | kind                        | cleared by                                |
-//! |-----------------------------|-------------------------------------------|
+//! | kind                        | cleared by                                           |
+//! |-----------------------------|------------------------------------------------------|
 //! | instance                    | `instance::clear` (payload hooks, slots, attributes) |
-//! | type                        | `types::clear_type`                       |
-//! | function                    | `func::drop_function_fields`              |
-//! | method, property, member    | `func::clear`                             |
-//! | tuple, list, dict           | `values::clear`                           |
-//! | weak reference              | `weakref::clear`                          |
-//! | None, bool, int, float, str | nothing to release                        |
+//! | type                        | `type_object::clear_type`                            |
+//! | function                    | `function::drop_function_fields`                     |
+//! | method, property, member    | `function::clear`                                    |
+//! | tuple, list, dict           | `values::clear`                                      |
+//! | weak reference              | `weakref::clear`                                     |
+//! | None, bool, int, float, str | nothing to release                                   |
 //!
 //! A finaliser (`__del__`) or a payload hook may make the object reachable
 //! again: it is then resurrected (tracked again, intact) instead of freed.
