@@ -27,8 +27,9 @@ use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
 use crate::error::Result;
+use crate::lookup::cache;
 use crate::object::ObjRef;
-use crate::{Heap, Obj, call, ic};
+use crate::{Heap, Obj, call};
 
 /// Offset of an object's type pointer.
 pub const TYPE_OFFSET: usize = core::mem::offset_of!(crate::object::ObjHeader, ty);
@@ -41,10 +42,10 @@ pub const LOCAL_MAX: u32 = objgc::LOCAL_MAX;
 pub const IMMORTAL: u32 = objgc::IMMORTAL_LOCAL;
 
 pub use crate::heap::Entered;
-pub use crate::ic::SiteCache;
 pub use crate::kinds::function::{ExternCall, ExternErrors, ExternFn};
 pub use crate::kinds::str::find_interned_cstr;
 pub use crate::lifecycle::freed::freed_object_type;
+pub use crate::lookup::cache::SiteCache;
 pub use crate::object::{DecrefRest, HEADER_SIZE};
 
 /// Gives up `o`'s count and returns the object's address, for hosts that
@@ -175,7 +176,7 @@ pub unsafe fn extern_function<'h>(heap: &'h Heap, name: &str, f: ExternFn) -> Re
 pub fn getattr_site<'h>(o: &Obj<'h>, name: &Obj<'h>, cache: &Cell<SiteCache>) -> Result<Obj<'h>> {
     let heap = o.heap();
     heap.check_own(name.raw())?;
-    ic::getattr_site(heap, o.raw(), name.raw(), cache).map(ObjRef::into_obj)
+    cache::getattr_site(heap, o.raw(), name.raw(), cache).map(ObjRef::into_obj)
 }
 
 /// `setattr(o, name, value)` through the call-site cache `cache`, as
@@ -189,7 +190,7 @@ pub fn setattr_site<'h>(
     let heap = o.heap();
     heap.check_own(name.raw())?;
     heap.check_own(value.raw())?;
-    ic::setattr_site(heap, o.raw(), name.raw(), value.raw(), cache)
+    cache::setattr_site(heap, o.raw(), name.raw(), value.raw(), cache)
 }
 
 /// `o.name(*args)` through the call-site cache `cache`, as
@@ -205,7 +206,7 @@ pub fn call_method_site<'h>(
     heap.check_own(name.raw())?;
     let (o, name) = (o.raw(), name.raw());
     call::with_own_args(heap, args, |args| {
-        ic::call_method_via(heap, o, name, args, cache)
+        cache::call_method_via(heap, o, name, args, cache)
     })
     .map(ObjRef::into_obj)
 }

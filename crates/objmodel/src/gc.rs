@@ -278,7 +278,7 @@ unsafe impl GcHost for Host<'_> {
                 // the pairs are decref'd after the closure.
                 let drained: Vec<(ObjRef, ObjRef)> =
                     unsafe { values::with_dict(t.dict, |map| map.drain().collect()) };
-                crate::attr::invalidate(t);
+                crate::lookup::invalidate(t);
                 for (k, v) in drained {
                     k.decref();
                     v.decref();

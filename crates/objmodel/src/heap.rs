@@ -33,6 +33,7 @@ use crate::kinds::str::InternTable;
 use crate::kinds::type_object;
 use crate::kinds::type_object::{Kind, TypeObject};
 use crate::lifecycle::death::{dealloc, release};
+use crate::lookup::cache::SiteCache;
 use crate::object::{Obj, ObjRef};
 
 /// Small ints preallocated and immortal, as in CPython: -5..=256.
@@ -96,7 +97,7 @@ pub(crate) struct CacheEntry {
 const METHOD_CACHE_BITS: u32 = 12;
 
 /// log2 of the entries of the heap's attribute cache: the call-site
-/// caches (`ic.rs`) that lookups without a site of their own share,
+/// caches (`lookup/cache.rs`) that lookups without a site of their own share,
 /// chosen by type version, name, shape and read-or-store.
 const ATTR_SITES_BITS: u32 = 9;
 
@@ -139,12 +140,12 @@ pub struct Heap {
     builtins: UnsafeCell<MaybeUninit<Builtins>>,
     pub(crate) interned: UnsafeCell<InternTable>,
     method_cache: Box<[Cell<CacheEntry>]>,
-    attr_sites: Box<[Cell<crate::SiteCache>]>,
+    attr_sites: Box<[Cell<SiteCache>]>,
     next_serial: Cell<u64>,
-    /// Levels of nested work in progress (`nesting.rs`).
+    /// Levels of nested work in progress (`call/nesting.rs`).
     pub(crate) depth: Cell<u32>,
     /// The stack floor of the last thread that nested here: (its thread
-    /// token, the floor) (`nesting.rs`).
+    /// token, the floor) (`call/nesting.rs`).
     pub(crate) stack_floor: Cell<(usize, usize)>,
     /// Objects allocated and not yet freed (`lifecycle`).
     pub(crate) objects_live: Cell<usize>,
@@ -226,8 +227,7 @@ impl Heap {
                 1 << METHOD_CACHE_BITS
             ]
             .into_boxed_slice(),
-            attr_sites: vec![Cell::new(crate::SiteCache::EMPTY); 1 << ATTR_SITES_BITS]
-                .into_boxed_slice(),
+            attr_sites: vec![Cell::new(SiteCache::EMPTY); 1 << ATTR_SITES_BITS].into_boxed_slice(),
             next_serial: Cell::new(1),
             depth: Cell::new(0),
             stack_floor: Cell::new((0, 0)),
@@ -451,12 +451,7 @@ impl Heap {
     /// instance of `ty` with `salt` (Fibonacci hashing of the type's
     /// version, the name's address and the salt).
     #[inline]
-    pub(crate) fn attr_site(
-        &self,
-        ty: &TypeObject,
-        name: ObjRef,
-        salt: usize,
-    ) -> &Cell<crate::SiteCache> {
+    pub(crate) fn attr_site(&self, ty: &TypeObject, name: ObjRef, salt: usize) -> &Cell<SiteCache> {
         let key = ty.version.get() ^ (name.addr() >> 4) as u64 ^ (salt as u64).rotate_left(17);
         let i = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (u64::BITS - ATTR_SITES_BITS);
         &self.attr_sites[i as usize]

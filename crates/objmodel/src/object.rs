@@ -317,7 +317,7 @@ impl fmt::Debug for Obj<'_> {
             ty.kind,
             Kind::NoneType | Kind::Bool | Kind::Int | Kind::Float | Kind::Str
         ) {
-            if let Ok(s) = crate::repr::repr_string(self.ptr) {
+            if let Ok(s) = crate::inspect::repr::repr_string(self.ptr) {
                 return f.write_str(&s);
             }
         }

@@ -421,7 +421,7 @@ unsafe fn release_values(heap: &Heap, cells: *mut ObjRef, n: usize) {
 /// raised by `__del__` are ignored, as CPython ignores them.
 /// Returns whether it ran.
 pub(crate) fn run_finalizer(heap: &Heap, o: ObjRef) -> bool {
-    let Some(f) = crate::attr::lookup_in_mro(o.ty(), heap.b().names.del) else {
+    let Some(f) = crate::lookup::lookup_in_mro(o.ty(), heap.b().names.del) else {
         return false;
     };
     if o.set_flag(FINALIZED, true) {
@@ -469,7 +469,7 @@ pub(crate) fn has_del(heap: &Heap, ty: &TypeObject) -> bool {
 #[cold]
 #[inline(never)]
 fn look_up_del(heap: &Heap, ty: &TypeObject) -> bool {
-    let found = crate::attr::lookup_in_mro(ty, heap.b().names.del).is_some();
+    let found = crate::lookup::lookup_in_mro(ty, heap.b().names.del).is_some();
     // The lookup gave the type a version if it had none.
     ty.has_del.set((ty.version.get(), found));
     found

@@ -21,7 +21,7 @@
 //! instances have a `__dict__`.
 //!
 //! Each type has a version tag for the method caches: `0` means "none yet";
-//! tags are unique in the process (see `attr::version`), so a cache entry
+//! tags are unique in the process (see `lookup::version`), so a cache entry
 //! of a type never matches another type, even of another heap.
 //! Changing a type's namespace gives it and every subclass a new version.
 
@@ -33,7 +33,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{Builtins, Heap, Names, SMALL_INT_MAX, SMALL_INT_MIN};
 use crate::kinds::instance::ShapeTree;
 use crate::kinds::{str, values};
-use crate::mro;
+use crate::lookup::mro;
 use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
 
 /// What an object of a type is made of (the built-in layout it has).

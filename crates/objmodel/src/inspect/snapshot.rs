@@ -16,12 +16,12 @@ use std::io::{self, Write};
 
 use crate::gc::{Edge, for_each_edge, is_tracked, object, prefix};
 use crate::heap::Heap;
+use crate::inspect::repr;
 use crate::kinds::instance::InstanceEdge;
 use crate::kinds::type_object::{Kind, TypeObject, as_type};
 use crate::kinds::{function, str};
 use crate::lifecycle::death::object_size;
 use crate::object::ObjRef;
-use crate::repr;
 
 /// Characters of a value's `repr` kept in the snapshot.
 const VALUE_CHARS: usize = 80;

@@ -26,16 +26,18 @@
 //! instance `__dict__` the host filled (dicts compare str keys by text);
 //! such names skip the method cache.
 
+pub(crate) mod cache;
+pub(crate) mod mro;
+
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::call;
 use crate::error::{Error, Result};
 use crate::heap::Heap;
 use crate::kinds::function;
 use crate::kinds::type_object::{Kind, TypeObject, as_type};
 use crate::kinds::{instance, str, values};
 use crate::object::{Obj, ObjRef};
-use crate::views::Type;
-use crate::{call, ic};
 
 /// The last type version handed out, in the whole process: a version names
 /// one type with one namespace, whatever its heap, so caches that outlive a
@@ -136,7 +138,11 @@ pub(crate) fn lookup_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
 
 /// Runs `f` with `text` as a name to look up: its interned str if there is
 /// one, else a new str that lives for the call only.
-fn with_lookup_name<R>(heap: &Heap, text: &str, f: impl FnOnce(ObjRef) -> Result<R>) -> Result<R> {
+pub(crate) fn with_lookup_name<R>(
+    heap: &Heap,
+    text: &str,
+    f: impl FnOnce(ObjRef) -> Result<R>,
+) -> Result<R> {
     if let Some(name) = str::find_interned(heap, text) {
         return f(name);
     }
@@ -423,7 +429,7 @@ impl<'h> Obj<'h> {
     pub fn getattr(&self, name: &str) -> Result<Obj<'h>> {
         let heap = self.heap();
         with_lookup_name(heap, name, |name| {
-            ic::getattr_shared(heap, self.raw(), name)
+            cache::getattr_shared(heap, self.raw(), name)
         })
         .map(ObjRef::into_obj)
     }
@@ -433,14 +439,14 @@ impl<'h> Obj<'h> {
     pub fn getattr_obj(&self, name: &Obj<'h>) -> Result<Obj<'h>> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
-        Ok(ic::getattr_shared(heap, self.raw(), lookup_name(heap, name.raw())?)?.into_obj())
+        Ok(cache::getattr_shared(heap, self.raw(), lookup_name(heap, name.raw())?)?.into_obj())
     }
 
     /// `setattr(self, name, value)`.
     pub fn setattr(&self, name: &str, value: &Obj<'h>) -> Result<()> {
         let heap = self.heap();
         heap.check_own(value.raw())?;
-        ic::setattr_shared(heap, self.raw(), self.interned(name)?, value.raw())
+        cache::setattr_shared(heap, self.raw(), self.interned(name)?, value.raw())
     }
 
     /// `setattr(self, name, value)` with a str object as the name.
@@ -448,7 +454,7 @@ impl<'h> Obj<'h> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
         heap.check_own(value.raw())?;
-        ic::setattr_shared(
+        cache::setattr_shared(
             heap,
             self.raw(),
             intern_name(heap, name.raw())?,
@@ -481,41 +487,5 @@ impl<'h> Obj<'h> {
             return Err(Error::type_error("isinstance() arg 2 must be a type"));
         }
         Ok(self.raw().ty().is_subtype(t))
-    }
-
-    /// The MRO of a type, itself first ([`Type::mro`]).
-    pub fn mro(&self) -> Result<Vec<Obj<'h>>> {
-        let ty = self.as_view::<Type>().ok_or_else(|| {
-            Error::type_error(format!(
-                "'{}' object is not a type",
-                self.raw().ty().name_str()
-            ))
-        })?;
-        Ok(ty.mro().into_iter().map(Type::into_obj).collect())
-    }
-
-    /// Calls the method `name` of `self` with `args` (`self` is passed
-    /// first), without making a bound method object. Interns nothing.
-    pub fn call_method(&self, name: &str, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
-        let heap = self.heap();
-        let raw: Vec<ObjRef> = args.iter().map(|a| a.raw()).collect();
-        for &a in &raw {
-            heap.check_own(a)?;
-        }
-        with_lookup_name(heap, name, |name| {
-            call::call_method(heap, self.raw(), name, &raw)
-        })
-        .map(ObjRef::into_obj)
-    }
-
-    /// [`Obj::call_method`] with a str object as the name.
-    pub fn call_method_obj(&self, name: &Obj<'h>, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
-        let heap = self.heap();
-        heap.check_own(name.raw())?;
-        let name = lookup_name(heap, name.raw())?;
-        call::with_own_args(heap, args, |args| {
-            ic::call_method_shared(heap, self.raw(), name, args)
-        })
-        .map(ObjRef::into_obj)
     }
 }

@@ -12,7 +12,7 @@
 //! has one answer and a repeated uncached lookup costs a hash and a hit. A
 //! cache is kept in a `Cell`: read before a lookup and written after it,
 //! never borrowed across the host code a lookup may run, which may use the
-//! same cache. A lookup that misses runs the full algorithm of `attr.rs`
+//! same cache. A lookup that misses runs the full algorithm of `lookup/mod.rs`
 //! and records how the answer was found:
 //!
 //! | found as                        | the next hit costs                      |
@@ -34,7 +34,7 @@
 //! ```
 //!
 //! Why a hit is right: type versions are unique in the process
-//! (`attr::version`), so an equal version means the same type with the
+//! (`lookup::version`), so an equal version means the same type with the
 //! same namespace along its MRO: no descriptor appeared or vanished, and
 //! the recorded class attribute is still in it (the namespace holds its
 //! count, so the cache needs none). The name is compared by address, and
@@ -48,14 +48,15 @@
 use core::cell::Cell;
 use core::ptr::NonNull;
 
+use crate::call;
 use crate::error::Result;
 use crate::heap::Heap;
 use crate::kinds::function;
 use crate::kinds::instance;
 use crate::kinds::str;
 use crate::kinds::type_object::Kind;
+use crate::lookup;
 use crate::object::{Obj, ObjRef};
-use crate::{attr, call};
 
 /// How a name was found, in the low bits of [`SiteCache::found`] (0: an
 /// empty entry).
@@ -299,14 +300,14 @@ impl SiteCache {
             return None;
         }
         Some(SiteCache {
-            version: attr::version(o.ty()),
+            version: lookup::version(o.ty()),
             shape: before.addr() as u64,
             name: name.addr() as u64,
             found: address_payload(after) << TAG_BITS | Found::Added as u64,
         })
     }
 
-    /// The entry recording how `name` (a str, from `attr::lookup_name`)
+    /// The entry recording how `name` (a str, from `lookup::lookup_name`)
     /// is found on `o`: empty if `name` is not interned or not found in a
     /// cacheable way.
     fn filled(o: ObjRef, name: ObjRef) -> SiteCache {
@@ -316,7 +317,7 @@ impl SiteCache {
         if ty.kind != Kind::Object || !unsafe { str::is_interned(name) } {
             return empty;
         }
-        let descr = attr::lookup_in_mro(ty, name);
+        let descr = lookup::lookup_in_mro(ty, name);
         let shape = instance::current_shape(o);
         let has_dict = instance::has_dict(o);
         if has_dict && shape.is_null() {
@@ -349,7 +350,7 @@ impl SiteCache {
             }
         };
         SiteCache {
-            version: attr::version(ty),
+            version: lookup::version(ty),
             shape: shape.addr() as u64,
             name: name.addr() as u64,
             found: payload << TAG_BITS | tag as u64,
@@ -416,7 +417,7 @@ fn call_method_slow(
     args: &[ObjRef],
     cache: &Cell<SiteCache>,
 ) -> Result<ObjRef> {
-    let r = call::call_method(heap, o, attr::lookup_name(heap, name)?, args)?;
+    let r = call::call_method(heap, o, lookup::lookup_name(heap, name)?, args)?;
     cache.set(SiteCache::filled(o, name));
     Ok(r)
 }
@@ -451,7 +452,7 @@ fn answer(heap: &Heap, o: ObjRef, hit: Hit) -> Result<ObjRef> {
 
 #[cold]
 fn getattr_slow(heap: &Heap, o: ObjRef, name: ObjRef, cache: &Cell<SiteCache>) -> Result<ObjRef> {
-    let value = attr::getattr(heap, o, attr::lookup_name(heap, name)?)?;
+    let value = lookup::getattr(heap, o, lookup::lookup_name(heap, name)?)?;
     cache.set(SiteCache::filled(o, name));
     Ok(value)
 }
@@ -468,9 +469,9 @@ pub(crate) fn setattr_site(
     if let Some(stored) = cache.get().store(o, name, value) {
         return stored;
     }
-    let interned = attr::intern_name(heap, name)?;
+    let interned = lookup::intern_name(heap, name)?;
     let before = instance::current_shape(o);
-    attr::setattr(heap, o, interned, Some(value))?;
+    lookup::setattr(heap, o, interned, Some(value))?;
     if interned == name {
         cache.set(SiteCache::added(o, name, before).unwrap_or_else(|| SiteCache::filled(o, name)));
     }
@@ -488,7 +489,7 @@ fn shared_site(heap: &Heap, o: ObjRef, name: ObjRef, store: bool) -> &Cell<SiteC
     heap.attr_site(o.ty(), name, shape ^ usize::from(store))
 }
 
-/// `getattr(o, name)` (`name` from [`attr::lookup_name`]) through the
+/// `getattr(o, name)` (`name` from [`lookup::lookup_name`]) through the
 /// heap's attribute cache when `o` is an instance and `name` interned:
 /// what a lookup without a call site of its own does.
 #[inline]
@@ -498,11 +499,11 @@ pub(crate) fn getattr_shared(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<Obj
     if o.ty().kind == Kind::Object && unsafe { str::is_interned(name) } {
         getattr_site(heap, o, name, shared_site(heap, o, name, false))
     } else {
-        attr::getattr(heap, o, name)
+        lookup::getattr(heap, o, name)
     }
 }
 
-/// `o.name(*args)` (`name` from [`attr::lookup_name`]) through the heap's
+/// `o.name(*args)` (`name` from [`lookup::lookup_name`]) through the heap's
 /// attribute cache, as [`getattr_shared`].
 #[inline]
 pub(crate) fn call_method_shared(
@@ -526,7 +527,7 @@ pub(crate) fn setattr_shared(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef
     if o.ty().kind == Kind::Object {
         setattr_site(heap, o, name, value, shared_site(heap, o, name, true))
     } else {
-        attr::setattr(heap, o, name, Some(value))
+        lookup::setattr(heap, o, name, Some(value))
     }
 }
 

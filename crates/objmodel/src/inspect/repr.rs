@@ -3,12 +3,13 @@
 
 use std::fmt::Write;
 
+use crate::call;
 use crate::error::{Error, Result};
 use crate::heap::Heap;
 use crate::kinds::type_object::{Kind, TypeObject, as_type};
 use crate::kinds::{function, str, values};
+use crate::lookup;
 use crate::object::{Obj, ObjRef};
-use crate::{attr, call};
 
 /// Python's `repr(o)` as a Rust string.
 pub(crate) fn repr_string(o: ObjRef) -> Result<String> {
@@ -164,7 +165,7 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             )
             .expect("writing to a String");
         }
-        Kind::Object => match attr::lookup_in_mro(o.ty(), heap.b().names.repr) {
+        Kind::Object => match lookup::lookup_in_mro(o.ty(), heap.b().names.repr) {
             Some(f) => {
                 let r = call::call_raw(heap, f, &[o])?;
                 let result = if r.ty().kind == Kind::Str {
