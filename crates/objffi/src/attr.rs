@@ -1,7 +1,7 @@
 //! Attributes: `getattr`, `setattr` and `delattr`, with the name as a str
 //! object or as a C string.
 //!
-//! The lookup is CPython's generic one (objmodel's `attr.rs`): a data
+//! The lookup is CPython's generic one (objmodel's `lookup/mod.rs`): a data
 //! descriptor (property, slot) on the type's MRO, then the instance's
 //! `__dict__`, then a function on the MRO (bound to the instance), then any
 //! other class attribute, then the class's `__getattr__`; on a type, its own

@@ -2,14 +2,14 @@
 //! `obj_setattr_cached` and `obj_call_method_cached`.
 //!
 //! An `obj_attr_cache_t` is objmodel's `SiteCache` (four words: type
-//! version, shape, name, what was found; see objmodel's `ic.rs`), which
+//! version, shape, name, what was found; see objmodel's `lookup/cache.rs`), which
 //! holds no counts. Each export first tries its hit without leaving C's
 //! path of checks and conversions: only loads and compares inside the
 //! heap's gate (which a nested call, from host code the library runs,
 //! already holds); leaving the gate may free what other threads dropped,
 //! so it runs inside the panic boundary too. `obj_getattr` and
 //! `obj_setattr` take the same quick path with the heap's own cache (see
-//! objmodel's `ic.rs`). Anything else (a miss, a NULL, a bound
+//! objmodel's `lookup/cache.rs`). Anything else (a miss, a NULL, a bound
 //! method to allocate, a value to free) goes the way of `obj_getattr` &
 //! co., with their statuses and messages, and fills the cache.
 //!

@@ -27,24 +27,26 @@ use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
 use crate::error::Result;
+use crate::lookup::cache;
 use crate::object::ObjRef;
-use crate::{Heap, Obj, call, ic};
+use crate::{Heap, Obj, call};
 
 /// Offset of an object's type pointer.
 pub const TYPE_OFFSET: usize = core::mem::offset_of!(crate::object::ObjHeader, ty);
 /// Offset, in a type object, of the pointer to its heap's owner word.
-pub const OWNER_WORD_OFFSET: usize = core::mem::offset_of!(crate::types::TypeObject, owner);
+pub const OWNER_WORD_OFFSET: usize =
+    core::mem::offset_of!(crate::kinds::type_object::TypeObject, owner);
 /// The most references the owner counts before the object becomes immortal.
 pub const LOCAL_MAX: u32 = objgc::LOCAL_MAX;
 /// The owner's count of an immortal object, which nobody counts.
 pub const IMMORTAL: u32 = objgc::IMMORTAL_LOCAL;
 
-pub use crate::freed::freed_object_type;
-pub use crate::func::{ExternCall, ExternErrors, ExternFn};
 pub use crate::heap::Entered;
-pub use crate::ic::SiteCache;
+pub use crate::kinds::function::{ExternCall, ExternErrors, ExternFn};
+pub use crate::kinds::str::find_interned_cstr;
+pub use crate::lifecycle::freed::freed_object_type;
+pub use crate::lookup::cache::SiteCache;
 pub use crate::object::{DecrefRest, HEADER_SIZE};
-pub use crate::string::find_interned_cstr;
 
 /// Gives up `o`'s count and returns the object's address, for hosts that
 /// keep objects behind raw pointers. Undo with [`from_ptr`].
@@ -174,7 +176,7 @@ pub unsafe fn extern_function<'h>(heap: &'h Heap, name: &str, f: ExternFn) -> Re
 pub fn getattr_site<'h>(o: &Obj<'h>, name: &Obj<'h>, cache: &Cell<SiteCache>) -> Result<Obj<'h>> {
     let heap = o.heap();
     heap.check_own(name.raw())?;
-    ic::getattr_site(heap, o.raw(), name.raw(), cache).map(ObjRef::into_obj)
+    cache::getattr_site(heap, o.raw(), name.raw(), cache).map(ObjRef::into_obj)
 }
 
 /// `setattr(o, name, value)` through the call-site cache `cache`, as
@@ -188,7 +190,7 @@ pub fn setattr_site<'h>(
     let heap = o.heap();
     heap.check_own(name.raw())?;
     heap.check_own(value.raw())?;
-    ic::setattr_site(heap, o.raw(), name.raw(), value.raw(), cache)
+    cache::setattr_site(heap, o.raw(), name.raw(), value.raw(), cache)
 }
 
 /// `o.name(*args)` through the call-site cache `cache`, as
@@ -204,7 +206,7 @@ pub fn call_method_site<'h>(
     heap.check_own(name.raw())?;
     let (o, name) = (o.raw(), name.raw());
     call::with_own_args(heap, args, |args| {
-        ic::call_method_via(heap, o, name, args, cache)
+        cache::call_method_via(heap, o, name, args, cache)
     })
     .map(ObjRef::into_obj)
 }

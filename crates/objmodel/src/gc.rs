@@ -20,9 +20,9 @@ use core::ptr::NonNull;
 use objgc::{Gc, GcHost, GcLinks};
 
 use crate::heap::Heap;
+use crate::kinds::type_object::{Kind, as_type};
+use crate::kinds::{function, instance, values, weakref};
 use crate::object::{Obj, ObjRef};
-use crate::types::{Kind, as_type};
-use crate::{func, instance, values, weakref};
 
 /// Bytes before a container object: its links.
 pub(crate) const LINKS_SIZE: usize = size_of::<GcLinks>();
@@ -154,13 +154,13 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
         },
         Kind::Method => {
             // SAFETY: matched on the kind; walks visit live objects.
-            let m = unsafe { func::method(o) };
+            let m = unsafe { function::method(o) };
             visit(name(&|| Edge::Function), m.func);
             visit(name(&|| Edge::SelfObject), m.self_);
         }
         Kind::Property => {
             // SAFETY: matched on the kind; walks visit live objects.
-            let p = unsafe { func::property(o) };
+            let p = unsafe { function::property(o) };
             if let Some(g) = p.getter {
                 visit(name(&|| Edge::Getter), g);
             }
@@ -216,7 +216,7 @@ unsafe impl GcHost for Host<'_> {
     }
 
     fn decref_cleared(&self, g: Gc) {
-        object(g).decref_with(|o| crate::heap::free_cleared(self.0, o));
+        object(g).decref_with(|o| crate::lifecycle::death::free_cleared(self.0, o));
     }
 
     fn clear_weakrefs(&self, g: Gc, is_garbage: &dyn Fn(Gc) -> bool) {
@@ -278,7 +278,7 @@ unsafe impl GcHost for Host<'_> {
                 // the pairs are decref'd after the closure.
                 let drained: Vec<(ObjRef, ObjRef)> =
                     unsafe { values::with_dict(t.dict, |map| map.drain().collect()) };
-                crate::attr::invalidate(t);
+                crate::lookup::invalidate(t);
                 for (k, v) in drained {
                     k.decref();
                     v.decref();

@@ -1,5 +1,7 @@
-//! The heap: where objects are allocated, the built-in objects every heap
-//! has, the intern table, the method cache, and deallocation.
+//! The heap itself: its creation and its built-in objects, its gate,
+//! its memory (`alloc_raw`, `free_raw`, the buffer allocator), the intern
+//! table, the method cache, ownership checks and statistics. How an object
+//! is born in it and dies is in [`crate::lifecycle`].
 //!
 //! A [`Heap`] lives behind its owner, a [`HeapBox`] (`Heap::new` returns one), because every type
 //! points back to it: an object finds its heap through its type. Objects of
@@ -16,14 +18,6 @@
 //! threads (objffi) opens it with [`Heap::unlock`] and enters it per call
 //! with [`Heap::enter`]. A count that reaches zero outside the gate hands
 //! the object to the gate's holder, which frees it before it leaves.
-//!
-//! ## Deallocation
-//!
-//! Deallocation never recurses over the object graph: freeing an object
-//! decrefs what it holds, and any of those reaching zero is queued on
-//! `pending` and freed by the outermost `dealloc` loop (CPython's "trashcan"
-//! problem, solved with an explicit worklist), so dropping the head of a
-//! million-long chain uses constant stack.
 
 use core::cell::{Cell, RefCell, UnsafeCell};
 use core::mem::MaybeUninit;
@@ -33,11 +27,14 @@ use std::collections::hash_map::RandomState;
 
 use allocator_api2::alloc::{AllocError, Allocator, Layout};
 
+use crate::Stats;
 use crate::error::{Error, ErrorKind, Result};
-use crate::object::{HEADER_SIZE, Obj, ObjRef};
-use crate::string::InternTable;
-use crate::types::{Kind, TypeObject};
-use crate::{Stats, instance, types};
+use crate::kinds::str::InternTable;
+use crate::kinds::type_object;
+use crate::kinds::type_object::{Kind, TypeObject};
+use crate::lifecycle::death::{dealloc, release};
+use crate::lookup::cache::SiteCache;
+use crate::object::{Obj, ObjRef};
 
 /// Small ints preallocated and immortal, as in CPython: -5..=256.
 pub const SMALL_INT_MIN: i64 = -5;
@@ -100,7 +97,7 @@ pub(crate) struct CacheEntry {
 const METHOD_CACHE_BITS: u32 = 12;
 
 /// log2 of the entries of the heap's attribute cache: the call-site
-/// caches (`ic.rs`) that lookups without a site of their own share,
+/// caches (`lookup/cache.rs`) that lookups without a site of their own share,
 /// chosen by type version, name, shape and read-or-store.
 const ATTR_SITES_BITS: u32 = 9;
 
@@ -143,32 +140,34 @@ pub struct Heap {
     builtins: UnsafeCell<MaybeUninit<Builtins>>,
     pub(crate) interned: UnsafeCell<InternTable>,
     method_cache: Box<[Cell<CacheEntry>]>,
-    attr_sites: Box<[Cell<crate::SiteCache>]>,
+    attr_sites: Box<[Cell<SiteCache>]>,
     next_serial: Cell<u64>,
-    /// Levels of nested work in progress (`nesting.rs`).
+    /// Levels of nested work in progress (`call/nesting.rs`).
     pub(crate) depth: Cell<u32>,
     /// The stack floor of the last thread that nested here: (its thread
-    /// token, the floor) (`nesting.rs`).
+    /// token, the floor) (`call/nesting.rs`).
     pub(crate) stack_floor: Cell<(usize, usize)>,
-    objects_live: Cell<usize>,
+    /// Objects allocated and not yet freed (`lifecycle`).
+    pub(crate) objects_live: Cell<usize>,
     /// Objects whose count reached zero while another was being freed.
-    pending: UnsafeCell<Vec<ObjRef>>,
-    deallocating: Cell<bool>,
+    pub(crate) pending: UnsafeCell<Vec<ObjRef>>,
+    /// A `dealloc` loop is running (`lifecycle/death.rs`).
+    pub(crate) deallocating: Cell<bool>,
     /// A payload's traverse hook is running (inside a collection, whose
     /// tags are in place): the heap must not change (`in_traverse_hook`).
     pub(crate) in_traverse_hook: Cell<bool>,
     /// Objects whose last reference a traverse hook dropped (its own, as
     /// the contract allows): each revived with one count, held here until
     /// the collection is over, then dropped ([`Heap::collected`]).
-    dropped_in_hooks: UnsafeCell<Vec<ObjRef>>,
+    pub(crate) dropped_in_hooks: UnsafeCell<Vec<ObjRef>>,
     /// Live objects that own Rust-side memory (types, functions), freed
     /// with the heap if still alive then.
-    owners: UnsafeCell<HashSet<ObjRef>>,
+    pub(crate) owners: UnsafeCell<HashSet<ObjRef>>,
     /// The cycle collector of this heap's containers.
     pub(crate) collector: objgc::Collector,
     /// The weak references of each object that has some: the oldest and
     /// the newest of a list linked through the weak references themselves
-    /// (`weakref.rs`), in the heap's memory.
+    /// (`kinds/weakref.rs`), in the heap's memory.
     weakrefs: RefCell<WeakrefTable>,
     /// Weak references whose callbacks a collection queued (each as
     /// `weakref::detach_all` returned it, with a count).
@@ -228,8 +227,7 @@ impl Heap {
                 1 << METHOD_CACHE_BITS
             ]
             .into_boxed_slice(),
-            attr_sites: vec![Cell::new(crate::SiteCache::EMPTY); 1 << ATTR_SITES_BITS]
-                .into_boxed_slice(),
+            attr_sites: vec![Cell::new(SiteCache::EMPTY); 1 << ATTR_SITES_BITS].into_boxed_slice(),
             next_serial: Cell::new(1),
             depth: Cell::new(0),
             stack_floor: Cell::new((0, 0)),
@@ -256,7 +254,7 @@ impl Heap {
             *heap.weakrefs.borrow_mut() = new_weakref_table(heap.allocator());
         }
         heap.gate.give_up_on_exit();
-        types::bootstrap(&heap)?;
+        type_object::bootstrap(&heap)?;
         Ok(heap)
     }
 
@@ -380,15 +378,11 @@ impl Heap {
         patch(unsafe { (*self.builtins.get()).assume_init_mut() })
     }
 
-    /// The weak-reference table, for `weakref.rs`, which keeps each list.
+    /// The weak-reference table, for `kinds/weakref.rs`, which keeps each list.
     /// A `RefCell` (weak references are off the hot paths): a borrow held
     /// across a call that reaches the table again panics, never aliases.
     pub(crate) fn weakref_table(&self) -> core::cell::RefMut<'_, WeakrefTable> {
         self.weakrefs.borrow_mut()
-    }
-
-    pub(crate) fn note_object_allocated(&self) {
-        self.objects_live.set(self.objects_live.get() + 1);
     }
 
     /// The built-in objects.
@@ -432,79 +426,6 @@ impl Heap {
         self.with_mem(|m| unsafe { m.free(p, size) })
     }
 
-    /// Allocates an object of `size` bytes whose type is `ty`, with its
-    /// header written (one reference, owned by the caller) and the rest
-    /// zeroed. Containers get their collector links in front and are
-    /// tracked. An automatic collection may run first (never later: the
-    /// caller may be building an object).
-    ///
-    /// # Safety
-    /// `ty` is a live type of this heap whose instances are `size` bytes
-    /// laid out as its kind says.
-    pub(crate) unsafe fn alloc_object(&self, ty: ObjRef, size: usize) -> Result<ObjRef> {
-        debug_assert!(size >= HEADER_SIZE);
-        let owner = self.is_owner_thread();
-        if owner {
-            self.merge_handed_counts();
-        }
-        if self
-            .collector
-            .maybe_collect(&crate::gc::Host(self))
-            .is_some()
-        {
-            self.collected();
-        }
-        // SAFETY: `ty` is a live type (the caller's promise).
-        let kind = unsafe { crate::types::as_type(ty) }.kind;
-        let o = self.alloc_block(kind, size, owner)?;
-        o.header().ty.set(ty.cast::<TypeObject>().as_ptr());
-        ty.incref();
-        Ok(o)
-    }
-
-    /// Allocates a zeroed object of `kind` with one reference, held by the
-    /// calling thread (`owner`: whether it owns the heap), and no type yet
-    /// (the caller sets it), tracking containers.
-    #[inline]
-    pub(crate) fn alloc_block(&self, kind: Kind, size: usize, owner: bool) -> Result<ObjRef> {
-        let prefix = crate::gc::prefix(kind);
-        let total = prefix.checked_add(size).ok_or(objheap::AllocError {
-            size,
-            kind: objheap::AllocErrorKind::TooLarge,
-        })?;
-        let p = self.alloc_zeroed_raw(total)?;
-        // SAFETY: `total` fresh, zeroed bytes; the header fits after the prefix.
-        let o = unsafe { ObjRef(p.add(prefix).cast()) };
-        let rc = if owner {
-            objgc::RefCount::new_owned()
-        } else {
-            objgc::RefCount::new_shared()
-        };
-        // SAFETY: the header of a fresh object, which no other thread sees yet.
-        unsafe { (&raw mut (*o.0.as_ptr()).rc).write(rc) };
-        crate::freed::note_allocated(o.addr());
-        if prefix > 0 {
-            // SAFETY: fresh, zeroed (untracked) links, alive until the object is freed.
-            unsafe { self.collector.track(crate::gc::links(o)) };
-        }
-        self.note_object_allocated();
-        Ok(o)
-    }
-
-    /// Makes a built-in object immortal; the collector need not look at it.
-    pub(crate) fn make_immortal(&self, o: ObjRef) {
-        o.make_immortal();
-        if crate::gc::is_container(o.ty().kind) {
-            // SAFETY: `o` is live and tracked.
-            unsafe { self.collector.untrack(crate::gc::links(o)) };
-        }
-    }
-
-    pub(crate) fn register_owner(&self, o: ObjRef) {
-        // SAFETY: single-threaded, not reentrant.
-        unsafe { (*self.owners.get()).insert(o) };
-    }
-
     /// An allocator for buffers (list items, dict tables) counted in this heap.
     pub(crate) fn allocator(&self) -> HeapAlloc {
         HeapAlloc(NonNull::from(self))
@@ -530,12 +451,7 @@ impl Heap {
     /// instance of `ty` with `salt` (Fibonacci hashing of the type's
     /// version, the name's address and the salt).
     #[inline]
-    pub(crate) fn attr_site(
-        &self,
-        ty: &TypeObject,
-        name: ObjRef,
-        salt: usize,
-    ) -> &Cell<crate::SiteCache> {
+    pub(crate) fn attr_site(&self, ty: &TypeObject, name: ObjRef, salt: usize) -> &Cell<SiteCache> {
         let key = ty.version.get() ^ (name.addr() >> 4) as u64 ^ (salt as u64).rotate_left(17);
         let i = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (u64::BITS - ATTR_SITES_BITS);
         &self.attr_sites[i as usize]
@@ -645,196 +561,10 @@ impl Drop for Heap {
 unsafe fn drop_rust_fields(o: ObjRef) {
     match o.ty().kind {
         // SAFETY: forwarded; a type's kind says what it is.
-        Kind::Type => unsafe { types::drop_type_fields(o) },
+        Kind::Type => unsafe { type_object::drop_type_fields(o) },
         // SAFETY: as above.
-        Kind::Function => unsafe { crate::func::drop_function_fields(o) },
+        Kind::Function => unsafe { crate::kinds::function::drop_function_fields(o) },
         _ => {}
-    }
-}
-
-/// An object's count reached zero: it is freed now if this thread is
-/// inside the heap's gate (or can enter it), else by the gate's holder.
-#[inline]
-pub(crate) fn release(o: ObjRef) {
-    let heap = o.ty().heap();
-    let me = objgc::thread_token();
-    if heap.gate.is_held_by(me) {
-        dealloc(o);
-    } else {
-        heap.gate
-            .release(me, o.0.cast(), |p| dealloc(ObjRef(p.cast())));
-    }
-}
-
-/// Frees an object whose count reached zero, and everything that only it
-/// kept alive, without recursion. Inside the heap's gate.
-fn dealloc(o: ObjRef) {
-    let heap = o.ty().heap();
-    if heap.in_traverse_hook.get() {
-        return heap.hold_until_collected(o);
-    }
-    // Dead objects leave the collector at once: a collection that runs
-    // before this one is freed (from a finaliser) must not see it.
-    if crate::gc::is_container(o.ty().kind) {
-        // SAFETY: `o` is live (count zero, not yet freed) and tracked.
-        unsafe { heap.collector.untrack(crate::gc::links(o)) };
-    }
-    // SAFETY: single-threaded; `pending` is not borrowed across calls.
-    let pending = || unsafe { &mut *heap.pending.get() };
-    let Some(_deallocating) = objgc::FlagScope::enter(&heap.deallocating) else {
-        pending().push(o);
-        return;
-    };
-    dealloc_one(heap, o);
-    heap.free_pending_since(0);
-}
-
-impl Heap {
-    /// After a collection (which runs traverse hooks while its tags are in
-    /// place): drops what the hooks dropped.
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn collected(&self) {
-        // SAFETY: single-threaded (inside the gate); taken out before any
-        // decref, which may run host code.
-        let held = core::mem::take(unsafe { &mut *self.dropped_in_hooks.get() });
-        held.into_iter().for_each(ObjRef::decref);
-    }
-
-    /// `o`'s count reached zero in a traverse hook: freeing it now would
-    /// unlink it from the collector's tagged lists, so it is revived with
-    /// one count, which [`Heap::collected`] drops once the collection is
-    /// over. (To the collection the reference moved from the hook's payload
-    /// to this list: an outside reference, so `o` survives it.)
-    #[cold]
-    fn hold_until_collected(&self, o: ObjRef) {
-        o.header().rc.revive(o.owned_here());
-        // SAFETY: single-threaded (inside the gate); not borrowed across calls.
-        unsafe { (*self.dropped_in_hooks.get()).push(o) };
-    }
-
-    /// How many objects wait on `pending`: a mark for [`Heap::free_pending_since`].
-    pub(crate) fn pending_mark(&self) -> usize {
-        // SAFETY: single-threaded; not borrowed across calls.
-        unsafe { (*self.pending.get()).len() }
-    }
-
-    /// Frees the objects that died since `mark` (while host code ran on a
-    /// dying object: temporaries it made and dropped, which may hold that
-    /// object), so that the object's count is final when it is read.
-    pub(crate) fn free_pending_since(&self, mark: usize) {
-        // SAFETY: single-threaded; `pending` is not borrowed across calls.
-        let pending = || unsafe { &mut *self.pending.get() };
-        while pending().len() > mark {
-            let o = pending().pop().expect("above the mark");
-            dealloc_one(self, o);
-        }
-    }
-}
-
-fn dealloc_one(heap: &Heap, o: ObjRef) {
-    let ty = o.ty();
-    if ty.kind == Kind::Object && !instance::finalize(heap, o) {
-        return resurrected(heap, o);
-    }
-    if matches!(ty.kind, Kind::Object | Kind::Type) && o.has_flag(crate::object::HAS_WEAKREFS) {
-        // Weak references are cleared before the object is, then their callbacks run.
-        let queued = crate::weakref::detach_all(heap, o, |_| true);
-        // SAFETY: as `detach_all` returned them, with their counts.
-        unsafe { crate::weakref::run_callbacks(heap, queued) };
-    }
-    let size = object_size(o);
-    match ty.kind {
-        Kind::Object => {
-            if !instance::clear(heap, o) {
-                return resurrected(heap, o);
-            }
-        }
-        Kind::Type => {
-            // SAFETY: the type is dead; its fields are released once.
-            unsafe { types::clear_type(o) };
-            // SAFETY: single-threaded.
-            unsafe { (*heap.owners.get()).remove(&o) };
-        }
-        Kind::Function => {
-            // SAFETY: the function is dead; its fields are released once.
-            unsafe { crate::func::drop_function_fields(o) };
-            // SAFETY: single-threaded.
-            unsafe { (*heap.owners.get()).remove(&o) };
-        }
-        // SAFETY: matched on the kind; `o` is dead, freed below, cleared once.
-        Kind::WeakRef => unsafe { crate::weakref::clear(heap, o) },
-        _ => crate::values::clear(o),
-    }
-    // SAFETY: dead, untracked, everything it held released; `size` bytes.
-    unsafe { free_block(heap, o, size) };
-}
-
-/// The last step of every death: gives the block of `o` back to the
-/// allocator and drops the count `o` held on its type.
-///
-/// # Safety
-/// `o` is dead (no references), untracked, and holds nothing any more; it
-/// was allocated with `size` bytes (see [`object_size`]).
-#[inline]
-unsafe fn free_block(heap: &Heap, o: ObjRef, size: usize) {
-    let ty = o.ty();
-    let ty_ref = ty.as_ref();
-    heap.objects_live.set(heap.objects_live.get() - 1);
-    crate::freed::note_freed(o.addr(), ty.name_str());
-    let prefix = crate::gc::prefix(ty.kind);
-    // SAFETY: the object is dead and its fields released (the caller's
-    // promise); its block starts `prefix` bytes before it and is
-    // `prefix + size` bytes long.
-    unsafe {
-        heap.free_raw(
-            NonNull::new_unchecked(o.cast::<u8>().as_ptr().sub(prefix)),
-            prefix + size,
-        )
-    };
-    ty_ref.decref();
-}
-
-/// Frees `o`, a piece of garbage that the collector cleared and whose
-/// count just reached zero. A plain instance (no payload, its finaliser run
-/// or none, no weak references made since they were cleared) has nothing
-/// left to release and no host code to run: it goes straight back to the
-/// allocator, without [`dealloc`]'s checks. Anything else dies as usual.
-/// Inside the gate.
-pub(crate) fn free_cleared(heap: &Heap, o: ObjRef) {
-    let ty = o.ty();
-    let plain = ty.kind == Kind::Object
-        && ty.layout.payload.is_none()
-        && !o.has_flag(crate::object::HAS_WEAKREFS)
-        && (o.has_flag(crate::object::FINALIZED) || !instance::has_del(heap, ty));
-    if !plain {
-        return release(o);
-    }
-    debug_assert!(
-        instance::holds_nothing(o),
-        "a cleared instance holds references"
-    );
-    // SAFETY: `o` is live (count zero, not yet freed) and tracked.
-    unsafe { heap.collector.untrack(crate::gc::links(o)) };
-    // SAFETY: dead, untracked just above, cleared by the collector (and
-    // nothing ran since that could give it references); an instance's size.
-    unsafe { free_block(heap, o, ty.layout.size) };
-}
-
-/// An instance that host code run during its deallocation made reachable
-/// again: it lives on, tracked again.
-fn resurrected(heap: &Heap, o: ObjRef) {
-    // SAFETY: `o` is live and was untracked by `dealloc`.
-    unsafe { heap.collector.track(crate::gc::links(o)) };
-}
-
-/// The bytes an object was allocated with.
-pub(crate) fn object_size(o: ObjRef) -> usize {
-    let ty = o.ty();
-    match ty.kind {
-        Kind::Object => ty.layout.size,
-        Kind::Type => size_of::<TypeObject>(),
-        _ => crate::values::size_of_value(o),
     }
 }
 

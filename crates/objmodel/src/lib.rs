@@ -7,7 +7,8 @@
 //! ## Memory layout
 //!
 //! Every object begins with a 16-byte header: its reference count, then its
-//! type. The type says what follows (`object.rs`, `values.rs`, `types.rs`):
+//! type. The type says what follows (`object.rs`, and a file per kind in
+//! `kinds/`):
 //!
 //! ```text
 //!   0          8          16
@@ -22,16 +23,35 @@
 //! that offset; its `__dict__` attributes live in value cells (the first two
 //! inside the instance, more in an array) whose key layout (the *shape*) is
 //! shared by every instance of the class that got the same names in the
-//! same order (`instance.rs`).
+//! same order (`kinds/instance.rs`).
 //!
 //! ## Lookup order
 //!
-//! `getattr(o, name)` on an instance tries, in order (`attr.rs`):
+//! `getattr(o, name)` on an instance tries, in order (`lookup/`):
 //! a data descriptor on `type(o)`'s MRO (property, slot) → the instance's
 //! `__dict__` → a function on the MRO, bound to `o` → any other class
 //! attribute → the class's `__getattr__` → `AttributeError`. The MRO is the
-//! C3 linearization of the bases (`mro.rs`), and the walk along it is
+//! C3 linearization of the bases (`lookup/mro.rs`), and the walk along it is
 //! cached per (type version, name).
+//!
+//! ## Where things are
+//!
+//! ```text
+//!   object.rs    the header, the handles ObjRef and Obj, counting
+//!   heap.rs      the Heap: creation, built-ins, the gate, memory, stats
+//!   lifecycle/   an object's life: birth.rs, death.rs, freed.rs; its
+//!                mod.rs is the map from alloc to free, kind by kind
+//!   kinds/       one file per kind of object: instance, type_object,
+//!                function, str, values, dict_map (dict's storage), weakref
+//!   lookup/      CPython's attribute lookup and the method cache (mod.rs),
+//!                C3 (mro.rs), the call-site caches (cache.rs)
+//!   call/        calls (mod.rs) and the bound on nested work (nesting.rs)
+//!   gc.rs        objmodel as host of objgc's cycle collector
+//!   inspect/     repr.rs, snapshot.rs (the heap as JSON)
+//!   views.rs     typed views: Dict, List, Tuple, Str, Type, Int, Float
+//!   abi.rs       what only a host in another language needs (objffi)
+//!   error.rs     errors, their kinds and CPython's messages
+//! ```
 //!
 //! ## Example: the seed's story
 //!
@@ -118,40 +138,28 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod abi;
-mod attr;
 mod call;
 mod error;
-mod freed;
-mod func;
 mod gc;
 mod heap;
-mod ic;
-mod instance;
-mod mro;
-mod nesting;
+mod inspect;
+mod kinds;
+mod lifecycle;
+mod lookup;
 mod object;
-mod ordered_map;
-mod repr;
-mod snapshot;
-mod string;
-mod types;
-mod values;
 mod views;
-mod weakref;
 
 pub use error::{Error, ErrorKind, Result};
-pub use func::NativeFn;
 pub use gc::GcControl;
 pub use heap::{Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
-pub use ic::AttrCache;
-// Public in `abi`; named here for the heap's table of them (`heap.rs`).
-pub(crate) use ic::SiteCache;
+pub use kinds::function::NativeFn;
+pub use kinds::instance::InstanceLayout;
+pub use kinds::type_object::{Hook, PayloadHooks, TypeSpec};
+pub use lookup::cache::AttrCache;
 pub use object::Obj;
 pub use objgc::{Callback as GcCallback, GcStats, Phase as GcPhase};
 /// The allocator objects live in (its statistics are part of [`Stats`]).
 pub use objheap;
-pub use types::{Hook, PayloadHooks, TypeSpec};
-pub use values::InstanceLayout;
 pub use views::{Dict, DictItems, Float, Int, List, Str, Tuple, Type, View};
 
 /// Counts of a heap's objects and memory.

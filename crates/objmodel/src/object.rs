@@ -40,7 +40,7 @@ use core::ptr::NonNull;
 use objgc::{Decref, RefCount};
 
 use crate::Heap;
-use crate::types::TypeObject;
+use crate::kinds::type_object::TypeObject;
 
 /// The count reported for immortal objects (CPython reports a huge one too).
 pub(crate) const IMMORTAL_REFCOUNT: usize = 1 << 63;
@@ -70,7 +70,7 @@ const _: () = assert!(HEADER_SIZE == 16);
 /// read from), or the object is immortal. This is what makes
 /// [`ObjRef::header`] and [`ObjRef::ty`] safe; what follows the header
 /// depends on the kind, so reaching it goes through an `unsafe fn` that
-/// names the kind (`values::tuple_items`, `types::as_type`, ...).
+/// names the kind (`values::tuple_items`, `type_object::as_type`, ...).
 ///
 /// `header` and `ty` return `&'static`, shorthand for "while the object
 /// lives": an `ObjRef` carries no lifetime (objects store it in raw
@@ -258,6 +258,11 @@ impl<'h> Obj<'h> {
     pub fn is_immortal(&self) -> bool {
         self.ptr.is_immortal()
     }
+
+    /// The heap the object belongs to.
+    pub fn heap(&self) -> &'h Heap {
+        self.raw().ty().heap()
+    }
 }
 
 /// What a decref left to do: free the dead object, or hand it to its
@@ -271,7 +276,7 @@ impl DecrefRest {
     pub fn finish(self) {
         match self {
             DecrefRest(_, Decref::Alive) => {}
-            DecrefRest(o, Decref::Dead) => crate::heap::release(o),
+            DecrefRest(o, Decref::Dead) => crate::lifecycle::death::release(o),
             DecrefRest(o, Decref::Queue(h)) => o.ty().heap().gate.queue_merge(o.0.cast(), h),
         }
     }
@@ -306,13 +311,13 @@ impl Eq for Obj<'_> {}
 /// default `repr` does. [`Obj::repr`] is the one that calls `__repr__`.
 impl fmt::Debug for Obj<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::types::Kind;
+        use crate::kinds::type_object::Kind;
         let ty = self.ptr.ty();
         if matches!(
             ty.kind,
             Kind::NoneType | Kind::Bool | Kind::Int | Kind::Float | Kind::Str
         ) {
-            if let Ok(s) = crate::repr::repr_string(self.ptr) {
+            if let Ok(s) = crate::inspect::repr::repr_string(self.ptr) {
                 return f.write_str(&s);
             }
         }

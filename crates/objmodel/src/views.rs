@@ -11,7 +11,7 @@
 //! [`Obj::downcast_into`], which check the kind, and by the views'
 //! constructors, whose objects are of that kind. The invariant is what
 //! discharges the kind precondition of the `unsafe fn` accessors
-//! (`values::with_dict`, `string::as_str`, `types::as_type`, ...).
+//! (`values::with_dict`, `str::as_str`, `type_object::as_type`, ...).
 //!
 //! A view is a `#[repr(transparent)]` [`Obj`] and derefs to it, so every
 //! dynamic method stays available on it. The kind-specific dynamic methods
@@ -21,15 +21,16 @@
 use core::fmt;
 use core::ops::Deref;
 
+use crate::Heap;
 use crate::error::{Error, ErrorKind, Result};
-use crate::object::{Obj, ObjRef};
-use crate::types::{Kind, TypeSpec, as_type};
-use crate::values::{
+use crate::kinds::str;
+use crate::kinds::type_object::{Kind, TypeSpec, as_type};
+use crate::kinds::values::{
     dict_del, dict_entry, dict_get, dict_set, float_value, int_value, key_error, new_dict,
     new_float, new_int, new_list, new_tuple, no_memory, resolve_index, tuple_items, with_dict,
     with_list,
 };
-use crate::{Heap, string};
+use crate::object::{Obj, ObjRef};
 
 mod sealed {
     use crate::object::Obj;
@@ -437,20 +438,20 @@ impl<'h> Tuple<'h> {
 impl<'h> Str<'h> {
     /// A new str.
     pub fn new(heap: &'h Heap, text: &str) -> Result<Self> {
-        Ok(Self(string::new_str(heap, text)?.into_obj()))
+        Ok(Self(str::new_str(heap, text)?.into_obj()))
     }
 
     /// The text.
     pub fn as_str(&self) -> &str {
         // SAFETY: a `Str` holds a str (the view's invariant), alive while
         // `self` is, and so is the borrow.
-        unsafe { string::as_str(self.raw()) }
+        unsafe { str::as_str(self.raw()) }
     }
 
     /// `len(str)`: code points, not bytes.
     pub fn len(&self) -> usize {
         // SAFETY: a `Str` holds a str (the view's invariant), alive while `self` is.
-        unsafe { string::char_len(self.raw()) }
+        unsafe { str::char_len(self.raw()) }
     }
 
     /// Whether the text is empty.
@@ -485,7 +486,7 @@ impl<'h> Type<'h> {
             .collect()
     }
 
-    fn type_object(&self) -> &crate::types::TypeObject {
+    fn type_object(&self) -> &crate::kinds::type_object::TypeObject {
         // SAFETY: a `Type` holds a type (the view's invariant), alive while
         // `self` is, and so is the borrow.
         unsafe { as_type(self.raw()) }

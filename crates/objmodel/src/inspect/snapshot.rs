@@ -15,11 +15,13 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
 use crate::gc::{Edge, for_each_edge, is_tracked, object, prefix};
-use crate::heap::{Heap, object_size};
-use crate::instance::InstanceEdge;
+use crate::heap::Heap;
+use crate::inspect::repr;
+use crate::kinds::instance::InstanceEdge;
+use crate::kinds::type_object::{Kind, TypeObject, as_type};
+use crate::kinds::{function, str};
+use crate::lifecycle::death::object_size;
 use crate::object::ObjRef;
-use crate::types::{Kind, TypeObject, as_type};
-use crate::{func, repr, string};
 
 /// Characters of a value's `repr` kept in the snapshot.
 const VALUE_CHARS: usize = 80;
@@ -148,8 +150,8 @@ impl ObjectWriter<'_> {
             Kind::Function => {
                 self.out.write_all(b",\"name\":")?;
                 // SAFETY: matched on the kind; `o` is live.
-                let name = unsafe { func::function(o) }.name;
-                json_str(self.out, string::text(name).unwrap_or(""))?;
+                let name = unsafe { function::function(o) }.name;
+                json_str(self.out, str::text(name).unwrap_or(""))?;
             }
             _ => {}
         }
@@ -176,7 +178,7 @@ impl ObjectWriter<'_> {
             Edge::Type => self.out.write_all(b"\"type\"")?,
             Edge::Instance(InstanceEdge::Attribute(name)) => {
                 self.out.write_all(b"\"attribute\",\"name\":")?;
-                json_str(self.out, string::text(name).unwrap_or(""))?;
+                json_str(self.out, str::text(name).unwrap_or(""))?;
             }
             Edge::Instance(InstanceEdge::Slot(k)) => {
                 self.out.write_all(b"\"slot\",\"name\":")?;
@@ -224,13 +226,13 @@ fn member_name(ty: &TypeObject, offset: usize) -> Option<String> {
     ty.mro_types().find_map(|t| {
         // SAFETY: a type's namespace is a live dict; the closure only reads.
         unsafe {
-            crate::values::with_dict(t.dict, |map| {
+            crate::kinds::values::with_dict(t.dict, |map| {
                 map.iter()
                     // SAFETY: matched on the kind just before.
                     .find(|(_, v)| {
-                        v.ty().kind == Kind::Member && func::member(**v).offset == offset
+                        v.ty().kind == Kind::Member && function::member(**v).offset == offset
                     })
-                    .and_then(|(k, _)| string::text(*k).map(str::to_owned))
+                    .and_then(|(k, _)| str::text(*k).map(str::to_owned))
             })
         }
     })

@@ -24,8 +24,8 @@ use core::cell::Cell;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::Heap;
+use crate::kinds::type_object::Kind;
 use crate::object::{HAS_WEAKREFS, Obj, ObjHeader, ObjRef};
-use crate::types::Kind;
 
 #[repr(C)]
 pub(crate) struct WeakRefObj {

@@ -25,8 +25,8 @@ use hashbrown::HashTable;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{Heap, HeapAlloc};
+use crate::kinds::type_object::Kind;
 use crate::object::{Obj, ObjHeader, ObjRef};
-use crate::types::Kind;
 
 #[repr(C)]
 pub(crate) struct StrObj {

@@ -5,6 +5,12 @@
 //! head qualifies the hierarchy is inconsistent, and CPython's message names
 //! the bases still in play, in order of the lists (one line here, where
 //! CPython 3.11 breaks it after "resolution").
+//!
+//! [`Obj::mro`] reads a type's MRO back (the `__mro__` of Python).
+
+use crate::error::Error;
+use crate::object::Obj;
+use crate::views::Type;
 
 /// Computes the MRO of a class with direct `bases` (given with their own
 /// MROs), excluding the class itself. `name` names a class for the error.
@@ -41,6 +47,19 @@ pub(crate) fn c3_merge<T: Copy + Eq>(
                 l.remove(0);
             }
         }
+    }
+}
+
+impl<'h> Obj<'h> {
+    /// The MRO of a type, itself first ([`Type::mro`]).
+    pub fn mro(&self) -> crate::Result<Vec<Obj<'h>>> {
+        let ty = self.as_view::<Type>().ok_or_else(|| {
+            Error::type_error(format!(
+                "'{}' object is not a type",
+                self.raw().ty().name_str()
+            ))
+        })?;
+        Ok(ty.mro().into_iter().map(Type::into_obj).collect())
     }
 }
 

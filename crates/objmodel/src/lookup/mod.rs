@@ -26,15 +26,18 @@
 //! instance `__dict__` the host filled (dicts compare str keys by text);
 //! such names skip the method cache.
 
+pub(crate) mod cache;
+pub(crate) mod mro;
+
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::call;
 use crate::error::{Error, Result};
-use crate::func;
 use crate::heap::Heap;
+use crate::kinds::function;
+use crate::kinds::type_object::{Kind, TypeObject, as_type};
+use crate::kinds::{instance, str, values};
 use crate::object::{Obj, ObjRef};
-use crate::types::{Kind, TypeObject, as_type};
-use crate::views::Type;
-use crate::{call, ic, instance, string, values};
 
 /// The last type version handed out, in the whole process: a version names
 /// one type with one namespace, whatever its heap, so caches that outlive a
@@ -60,7 +63,7 @@ pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
     // SAFETY: `name` is a str, this function's contract (every caller's
     // name comes from `lookup_name`/`intern_name`, which check the kind, or
     // is interned).
-    if !unsafe { string::is_interned(name) } {
+    if !unsafe { str::is_interned(name) } {
         // Not cached: such a name is found on no class (see the module
         // comment) and often short-lived; its entry would only push out
         // useful ones.
@@ -122,24 +125,28 @@ fn check_name(name: ObjRef) -> Result<()> {
 pub(crate) fn intern_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
     check_name(name)?;
     // SAFETY: just checked the kind; the caller holds `name`.
-    unsafe { string::intern_obj(heap, name) }
+    unsafe { str::intern_obj(heap, name) }
 }
 
-/// An attribute name to look up or delete (`string::lookup_obj`: interns
+/// An attribute name to look up or delete (`str::lookup_obj`: interns
 /// nothing), or a TypeError for a non-str.
 pub(crate) fn lookup_name(heap: &Heap, name: ObjRef) -> Result<ObjRef> {
     check_name(name)?;
     // SAFETY: just checked the kind; the caller holds `name`.
-    Ok(unsafe { string::lookup_obj(heap, name) })
+    Ok(unsafe { str::lookup_obj(heap, name) })
 }
 
 /// Runs `f` with `text` as a name to look up: its interned str if there is
 /// one, else a new str that lives for the call only.
-fn with_lookup_name<R>(heap: &Heap, text: &str, f: impl FnOnce(ObjRef) -> Result<R>) -> Result<R> {
-    if let Some(name) = string::find_interned(heap, text) {
+pub(crate) fn with_lookup_name<R>(
+    heap: &Heap,
+    text: &str,
+    f: impl FnOnce(ObjRef) -> Result<R>,
+) -> Result<R> {
+    if let Some(name) = str::find_interned(heap, text) {
         return f(name);
     }
-    let name = string::new_str(heap, text)?;
+    let name = str::new_str(heap, text)?;
     let r = f(name);
     name.decref();
     r
@@ -149,18 +156,18 @@ fn with_lookup_name<R>(heap: &Heap, text: &str, f: impl FnOnce(ObjRef) -> Result
 pub(crate) fn descriptor_get(heap: &Heap, d: ObjRef, o: ObjRef) -> Result<ObjRef> {
     match d.ty().kind {
         // SAFETY: matched on the kind; `d` is on the MRO, kept alive by its class.
-        Kind::Property => match unsafe { func::property(d) }.getter {
+        Kind::Property => match unsafe { function::property(d) }.getter {
             Some(g) => call::call_raw(heap, g, &[o]),
             None => Err(Error::attribute("property has no getter")),
         },
         Kind::Member => {
             // SAFETY: matched on the kind; `d` is on the MRO, kept alive by its class.
-            let m = unsafe { func::member(d) };
-            if !func::member_applies(m, o.ty()) {
-                return Err(func::member_misapplied(m, o));
+            let m = unsafe { function::member(d) };
+            if !function::member_applies(m, o.ty()) {
+                return Err(function::member_misapplied(m, o));
             }
             // SAFETY: the member applies to `o`: its offset is a slot of `o`'s layout.
-            match unsafe { *func::slot_cell(o, m.offset).as_ptr() } {
+            match unsafe { *function::slot_cell(o, m.offset).as_ptr() } {
                 Some(v) => {
                     v.incref();
                     Ok(v)
@@ -215,7 +222,7 @@ fn generic_getattr(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
         }
     }
     match descr {
-        Some(d) if d.ty().kind == Kind::Function => func::new_method(heap, d, o),
+        Some(d) if d.ty().kind == Kind::Function => function::new_method(heap, d, o),
         Some(d) => {
             d.incref();
             Ok(d)
@@ -263,7 +270,7 @@ fn type_getattr(heap: &Heap, ty: &TypeObject, name: ObjRef) -> Result<ObjRef> {
     Err(Error::attribute(format!(
         "type object '{}' has no attribute '{}'",
         ty.name_str(),
-        string::text(name).unwrap_or_default()
+        str::text(name).unwrap_or_default()
     )))
 }
 
@@ -282,7 +289,7 @@ pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef
     if name == names.class || name == names.dict {
         return Err(Error::type_error(format!(
             "cannot set '{}' on '{}' objects",
-            string::text(name).unwrap_or_default(),
+            str::text(name).unwrap_or_default(),
             ty.name_str()
         )));
     }
@@ -293,7 +300,7 @@ pub(crate) fn setattr(heap: &Heap, o: ObjRef, name: ObjRef, value: Option<ObjRef
             return Err(Error::attribute(format!(
                 "'{}' object attribute '{}' is read-only",
                 ty.name_str(),
-                string::text(name).unwrap_or_default()
+                str::text(name).unwrap_or_default()
             )));
         }
         return Err(instance::no_attribute(o, name));
@@ -315,11 +322,11 @@ fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> R
         Kind::Property => {
             // SAFETY: matched on the kind; `d` is on the MRO, kept alive by
             // its class (and the setter call below holds a count on itself).
-            let p = unsafe { func::property(d) };
+            let p = unsafe { function::property(d) };
             // Named as CPython 3.11 names it: by `__set_name__`, which objrt
             // runs when a property is first stored in a class (see type_setattr).
             let named = match p.name.get() {
-                Some(n) => format!("property '{}'", string::text(n).unwrap_or_default()),
+                Some(n) => format!("property '{}'", str::text(n).unwrap_or_default()),
                 None => "property".to_owned(),
             };
             match (value, p.setter) {
@@ -338,11 +345,11 @@ fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> R
         }
         Kind::Member => {
             // SAFETY: matched on the kind; `d` is on the MRO, kept alive by its class.
-            let m = unsafe { func::member(d) };
-            if !func::member_applies(m, o.ty()) {
-                return Err(func::member_misapplied(m, o));
+            let m = unsafe { function::member(d) };
+            if !function::member_applies(m, o.ty()) {
+                return Err(function::member_misapplied(m, o));
             }
-            let cell = func::slot_cell(o, m.offset).as_ptr();
+            let cell = function::slot_cell(o, m.offset).as_ptr();
             if let Some(v) = value {
                 v.incref();
             }
@@ -355,7 +362,7 @@ fn descriptor_set(heap: &Heap, d: ObjRef, o: ObjRef, value: Option<ObjRef>) -> R
                 }
                 (None, Some(_)) => Ok(()),
                 (None, None) => Err(Error::attribute(
-                    string::text(m.name).unwrap_or_default().to_owned(),
+                    str::text(m.name).unwrap_or_default().to_owned(),
                 )),
             }
         }
@@ -368,7 +375,7 @@ fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef
         let verb = if value.is_some() { "set" } else { "delete" };
         return Err(Error::type_error(format!(
             "cannot {verb} '{}' attribute of immutable type '{}'",
-            string::text(name).unwrap_or_default(),
+            str::text(name).unwrap_or_default(),
             ty.name_str()
         )));
     }
@@ -376,7 +383,7 @@ fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef
     if [names.name, names.bases, names.mro, names.dict, names.class].contains(&name) {
         return Err(Error::attribute(format!(
             "readonly attribute '{}' of type objects",
-            string::text(name).unwrap_or_default()
+            str::text(name).unwrap_or_default()
         )));
     }
     let result = match value {
@@ -385,7 +392,7 @@ fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef
             // under (objrt's classes are filled by setattr, not a class body).
             if v.ty().kind == Kind::Property {
                 // SAFETY: just checked the kind; the caller holds `v`.
-                let p = unsafe { func::property(v) };
+                let p = unsafe { function::property(v) };
                 if p.name.get().is_none() {
                     p.name.set(Some(name));
                 }
@@ -401,7 +408,7 @@ fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef
                 Err(Error::attribute(format!(
                     "type object '{}' has no attribute '{}'",
                     ty.name_str(),
-                    string::text(name).unwrap_or_default()
+                    str::text(name).unwrap_or_default()
                 )))
             }
         }
@@ -414,7 +421,7 @@ fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef
 
 impl<'h> Obj<'h> {
     fn interned(&self, name: &str) -> Result<ObjRef> {
-        string::intern(self.heap(), name)
+        str::intern(self.heap(), name)
     }
 
     /// `getattr(self, name)`. Interns nothing: a failed lookup leaves the
@@ -422,7 +429,7 @@ impl<'h> Obj<'h> {
     pub fn getattr(&self, name: &str) -> Result<Obj<'h>> {
         let heap = self.heap();
         with_lookup_name(heap, name, |name| {
-            ic::getattr_shared(heap, self.raw(), name)
+            cache::getattr_shared(heap, self.raw(), name)
         })
         .map(ObjRef::into_obj)
     }
@@ -432,14 +439,14 @@ impl<'h> Obj<'h> {
     pub fn getattr_obj(&self, name: &Obj<'h>) -> Result<Obj<'h>> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
-        Ok(ic::getattr_shared(heap, self.raw(), lookup_name(heap, name.raw())?)?.into_obj())
+        Ok(cache::getattr_shared(heap, self.raw(), lookup_name(heap, name.raw())?)?.into_obj())
     }
 
     /// `setattr(self, name, value)`.
     pub fn setattr(&self, name: &str, value: &Obj<'h>) -> Result<()> {
         let heap = self.heap();
         heap.check_own(value.raw())?;
-        ic::setattr_shared(heap, self.raw(), self.interned(name)?, value.raw())
+        cache::setattr_shared(heap, self.raw(), self.interned(name)?, value.raw())
     }
 
     /// `setattr(self, name, value)` with a str object as the name.
@@ -447,7 +454,7 @@ impl<'h> Obj<'h> {
         let heap = self.heap();
         heap.check_own(name.raw())?;
         heap.check_own(value.raw())?;
-        ic::setattr_shared(
+        cache::setattr_shared(
             heap,
             self.raw(),
             intern_name(heap, name.raw())?,
@@ -480,41 +487,5 @@ impl<'h> Obj<'h> {
             return Err(Error::type_error("isinstance() arg 2 must be a type"));
         }
         Ok(self.raw().ty().is_subtype(t))
-    }
-
-    /// The MRO of a type, itself first ([`Type::mro`]).
-    pub fn mro(&self) -> Result<Vec<Obj<'h>>> {
-        let ty = self.as_view::<Type>().ok_or_else(|| {
-            Error::type_error(format!(
-                "'{}' object is not a type",
-                self.raw().ty().name_str()
-            ))
-        })?;
-        Ok(ty.mro().into_iter().map(Type::into_obj).collect())
-    }
-
-    /// Calls the method `name` of `self` with `args` (`self` is passed
-    /// first), without making a bound method object. Interns nothing.
-    pub fn call_method(&self, name: &str, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
-        let heap = self.heap();
-        let raw: Vec<ObjRef> = args.iter().map(|a| a.raw()).collect();
-        for &a in &raw {
-            heap.check_own(a)?;
-        }
-        with_lookup_name(heap, name, |name| {
-            call::call_method(heap, self.raw(), name, &raw)
-        })
-        .map(ObjRef::into_obj)
-    }
-
-    /// [`Obj::call_method`] with a str object as the name.
-    pub fn call_method_obj(&self, name: &Obj<'h>, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
-        let heap = self.heap();
-        heap.check_own(name.raw())?;
-        let name = lookup_name(heap, name.raw())?;
-        call::with_own_args(heap, args, |args| {
-            ic::call_method_shared(heap, self.raw(), name, args)
-        })
-        .map(ObjRef::into_obj)
     }
 }

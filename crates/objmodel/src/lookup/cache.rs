@@ -12,7 +12,7 @@
 //! has one answer and a repeated uncached lookup costs a hash and a hit. A
 //! cache is kept in a `Cell`: read before a lookup and written after it,
 //! never borrowed across the host code a lookup may run, which may use the
-//! same cache. A lookup that misses runs the full algorithm of `attr.rs`
+//! same cache. A lookup that misses runs the full algorithm of `lookup/mod.rs`
 //! and records how the answer was found:
 //!
 //! | found as                        | the next hit costs                      |
@@ -34,7 +34,7 @@
 //! ```
 //!
 //! Why a hit is right: type versions are unique in the process
-//! (`attr::version`), so an equal version means the same type with the
+//! (`lookup::version`), so an equal version means the same type with the
 //! same namespace along its MRO: no descriptor appeared or vanished, and
 //! the recorded class attribute is still in it (the namespace holds its
 //! count, so the cache needs none). The name is compared by address, and
@@ -48,13 +48,15 @@
 use core::cell::Cell;
 use core::ptr::NonNull;
 
+use crate::call;
 use crate::error::Result;
-use crate::func;
 use crate::heap::Heap;
-use crate::instance;
+use crate::kinds::function;
+use crate::kinds::instance;
+use crate::kinds::str;
+use crate::kinds::type_object::Kind;
+use crate::lookup;
 use crate::object::{Obj, ObjRef};
-use crate::types::Kind;
-use crate::{attr, call, string};
 
 /// How a name was found, in the low bits of [`SiteCache::found`] (0: an
 /// empty entry).
@@ -166,7 +168,7 @@ impl SiteCache {
                 value.incref();
                 // SAFETY: the type (same version) has a slot at this offset.
                 unsafe {
-                    func::slot_cell(o, self.payload())
+                    function::slot_cell(o, self.payload())
                         .as_ptr()
                         .replace(Some(value))
                 }
@@ -199,7 +201,7 @@ impl SiteCache {
             }
             Found::Slot => {
                 // SAFETY: the type (same version) has a slot at this offset.
-                unsafe { *func::slot_cell(o, self.payload()).as_ptr() }.map(Hit::Value)
+                unsafe { *function::slot_cell(o, self.payload()).as_ptr() }.map(Hit::Value)
             }
             Found::ClassAttr if self.shape_matches(o) => Some(Hit::Value(self.object())),
             Found::Method if self.shape_matches(o) => Some(Hit::Method(self.object())),
@@ -298,24 +300,24 @@ impl SiteCache {
             return None;
         }
         Some(SiteCache {
-            version: attr::version(o.ty()),
+            version: lookup::version(o.ty()),
             shape: before.addr() as u64,
             name: name.addr() as u64,
             found: address_payload(after) << TAG_BITS | Found::Added as u64,
         })
     }
 
-    /// The entry recording how `name` (a str, from `attr::lookup_name`)
+    /// The entry recording how `name` (a str, from `lookup::lookup_name`)
     /// is found on `o`: empty if `name` is not interned or not found in a
     /// cacheable way.
     fn filled(o: ObjRef, name: ObjRef) -> SiteCache {
         let empty = SiteCache::EMPTY;
         let ty = o.ty();
         // SAFETY: `name` is a str, as this function's callers promise.
-        if ty.kind != Kind::Object || !unsafe { string::is_interned(name) } {
+        if ty.kind != Kind::Object || !unsafe { str::is_interned(name) } {
             return empty;
         }
-        let descr = attr::lookup_in_mro(ty, name);
+        let descr = lookup::lookup_in_mro(ty, name);
         let shape = instance::current_shape(o);
         let has_dict = instance::has_dict(o);
         if has_dict && shape.is_null() {
@@ -325,8 +327,8 @@ impl SiteCache {
             Some(Kind::Member) => {
                 // SAFETY: matched on the kind; the descriptor is on the MRO,
                 // kept alive by its class.
-                let m = unsafe { func::member(descr.expect("matched")) };
-                if !func::member_applies(m, ty) {
+                let m = unsafe { function::member(descr.expect("matched")) };
+                if !function::member_applies(m, ty) {
                     return empty; // the generic path raises the TypeError
                 }
                 (Found::Slot, m.offset as u64)
@@ -348,7 +350,7 @@ impl SiteCache {
             }
         };
         SiteCache {
-            version: attr::version(ty),
+            version: lookup::version(ty),
             shape: shape.addr() as u64,
             name: name.addr() as u64,
             found: payload << TAG_BITS | tag as u64,
@@ -374,7 +376,7 @@ impl Heap {
     /// A cache for a call site that reads attribute `name`.
     pub fn attr_cache(&self, name: &str) -> Result<AttrCache> {
         Ok(AttrCache {
-            name: string::intern(self, name)?,
+            name: str::intern(self, name)?,
             site: Cell::new(SiteCache::EMPTY),
         })
     }
@@ -415,7 +417,7 @@ fn call_method_slow(
     args: &[ObjRef],
     cache: &Cell<SiteCache>,
 ) -> Result<ObjRef> {
-    let r = call::call_method(heap, o, attr::lookup_name(heap, name)?, args)?;
+    let r = call::call_method(heap, o, lookup::lookup_name(heap, name)?, args)?;
     cache.set(SiteCache::filled(o, name));
     Ok(r)
 }
@@ -444,13 +446,13 @@ fn answer(heap: &Heap, o: ObjRef, hit: Hit) -> Result<ObjRef> {
             v.incref();
             Ok(v)
         }
-        Hit::Method(f) => func::new_method(heap, f, o),
+        Hit::Method(f) => function::new_method(heap, f, o),
     }
 }
 
 #[cold]
 fn getattr_slow(heap: &Heap, o: ObjRef, name: ObjRef, cache: &Cell<SiteCache>) -> Result<ObjRef> {
-    let value = attr::getattr(heap, o, attr::lookup_name(heap, name)?)?;
+    let value = lookup::getattr(heap, o, lookup::lookup_name(heap, name)?)?;
     cache.set(SiteCache::filled(o, name));
     Ok(value)
 }
@@ -467,9 +469,9 @@ pub(crate) fn setattr_site(
     if let Some(stored) = cache.get().store(o, name, value) {
         return stored;
     }
-    let interned = attr::intern_name(heap, name)?;
+    let interned = lookup::intern_name(heap, name)?;
     let before = instance::current_shape(o);
-    attr::setattr(heap, o, interned, Some(value))?;
+    lookup::setattr(heap, o, interned, Some(value))?;
     if interned == name {
         cache.set(SiteCache::added(o, name, before).unwrap_or_else(|| SiteCache::filled(o, name)));
     }
@@ -487,21 +489,21 @@ fn shared_site(heap: &Heap, o: ObjRef, name: ObjRef, store: bool) -> &Cell<SiteC
     heap.attr_site(o.ty(), name, shape ^ usize::from(store))
 }
 
-/// `getattr(o, name)` (`name` from [`attr::lookup_name`]) through the
+/// `getattr(o, name)` (`name` from [`lookup::lookup_name`]) through the
 /// heap's attribute cache when `o` is an instance and `name` interned:
 /// what a lookup without a call site of its own does.
 #[inline]
 pub(crate) fn getattr_shared(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
     // SAFETY: `name` comes from `lookup_name` (this function's contract),
     // which checks it is a str.
-    if o.ty().kind == Kind::Object && unsafe { string::is_interned(name) } {
+    if o.ty().kind == Kind::Object && unsafe { str::is_interned(name) } {
         getattr_site(heap, o, name, shared_site(heap, o, name, false))
     } else {
-        attr::getattr(heap, o, name)
+        lookup::getattr(heap, o, name)
     }
 }
 
-/// `o.name(*args)` (`name` from [`attr::lookup_name`]) through the heap's
+/// `o.name(*args)` (`name` from [`lookup::lookup_name`]) through the heap's
 /// attribute cache, as [`getattr_shared`].
 #[inline]
 pub(crate) fn call_method_shared(
@@ -512,7 +514,7 @@ pub(crate) fn call_method_shared(
 ) -> Result<ObjRef> {
     // SAFETY: `name` comes from `lookup_name` (this function's contract),
     // which checks it is a str.
-    if o.ty().kind != Kind::Object || !unsafe { string::is_interned(name) } {
+    if o.ty().kind != Kind::Object || !unsafe { str::is_interned(name) } {
         return call::call_method(heap, o, name, args);
     }
     call_method_via(heap, o, name, args, shared_site(heap, o, name, false))
@@ -525,7 +527,7 @@ pub(crate) fn setattr_shared(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef
     if o.ty().kind == Kind::Object {
         setattr_site(heap, o, name, value, shared_site(heap, o, name, true))
     } else {
-        attr::setattr(heap, o, name, Some(value))
+        lookup::setattr(heap, o, name, Some(value))
     }
 }
 

@@ -21,7 +21,7 @@
 //! instances have a `__dict__`.
 //!
 //! Each type has a version tag for the method caches: `0` means "none yet";
-//! tags are unique in the process (see `attr::version`), so a cache entry
+//! tags are unique in the process (see `lookup::version`), so a cache entry
 //! of a type never matches another type, even of another heap.
 //! Changing a type's namespace gives it and every subclass a new version.
 
@@ -31,9 +31,10 @@ use std::collections::HashSet;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{Builtins, Heap, Names, SMALL_INT_MAX, SMALL_INT_MIN};
-use crate::instance::ShapeTree;
+use crate::kinds::instance::ShapeTree;
+use crate::kinds::{str, values};
+use crate::lookup::mro;
 use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
-use crate::{mro, string, values};
 
 /// What an object of a type is made of (the built-in layout it has).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +158,7 @@ impl TypeObject {
     pub(crate) fn name_str(&self) -> &str {
         // SAFETY: a type's `name` is an interned str (immortal) from the
         // end of `bootstrap` on, and nothing asks a type its name before.
-        unsafe { string::as_str(self.name) }
+        unsafe { str::as_str(self.name) }
     }
 
     /// The types of the MRO, this type first.
@@ -205,6 +206,13 @@ pub(crate) unsafe fn as_type(o: ObjRef) -> &'static TypeObject {
     // SAFETY: a type object is a `TypeObject` (the caller's promise), alive
     // while the caller uses it.
     unsafe { o.cast::<TypeObject>().as_ref() }
+}
+
+impl Obj<'_> {
+    /// Whether the object is a type.
+    pub fn is_type(&self) -> bool {
+        self.raw().ty().kind == Kind::Type
+    }
 }
 
 /// What a new type is made of.
@@ -436,7 +444,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
         },
     });
     for (t, name) in all {
-        let name = string::intern(heap, name)?;
+        let name = str::intern(heap, name)?;
         let ns = values::new_dict(heap)?;
         // SAFETY: the placeholders are not counted references; these fields are written once.
         unsafe {
@@ -464,7 +472,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
         v.make_immortal();
         *slot = v;
     }
-    let n = |s: &str| string::intern(heap, s);
+    let n = |s: &str| str::intern(heap, s);
     let names = Names {
         init: n("__init__")?,
         getattr: n("__getattr__")?,
@@ -589,11 +597,11 @@ impl Heap {
             Some((m, n)) => (Some(m.into()), n),
             None => (None, name),
         };
-        let name = string::intern(self, short)?;
+        let name = str::intern(self, short)?;
         let slot_names: Vec<ObjRef> = spec
             .slots
             .iter()
-            .map(|s| string::intern(self, s))
+            .map(|s| str::intern(self, s))
             .collect::<Result<_>>()?;
         let dict = values::new_dict(self)?;
         let parts = TypeParts {
@@ -617,7 +625,7 @@ impl Heap {
         let ty = unsafe { as_type(t.raw()) };
         let own_slots = &ty.layout.slots[ty.layout.slots.len() - slot_names.len()..];
         for (&key, &offset) in slot_names.iter().zip(own_slots) {
-            let member = crate::func::new_member(self, key, ty, offset)?.into_obj();
+            let member = crate::kinds::function::new_member(self, key, ty, offset)?.into_obj();
             // SAFETY: a type's namespace is a dict, which the type holds.
             unsafe { values::dict_set(ty.dict, key, member.raw())? };
         }
@@ -683,7 +691,7 @@ fn layout_for(bases: &[&TypeObject], spec: &TypeSpec<'_>) -> Result<(Layout, Opt
     let base_has_dict = bases.iter().any(|b| b.layout.dict_offset.is_some());
     if layout.dict_offset.is_none() && (spec.has_dict || base_has_dict) {
         layout.dict_offset = Some(layout.size);
-        layout.size += crate::instance::DICT_AREA_SIZE;
+        layout.size += crate::kinds::instance::DICT_AREA_SIZE;
     }
     let solid = if adds { None } else { Some(best.solid) };
     Ok((layout, solid))

@@ -18,9 +18,9 @@ use core::ptr::NonNull;
 
 use crate::error::{Error, Result};
 use crate::heap::Heap;
+use crate::kinds::str;
+use crate::kinds::type_object::Kind;
 use crate::object::{Obj, ObjHeader, ObjRef};
-use crate::string;
-use crate::types::Kind;
 
 /// A host function: receives the heap and the arguments (`self` first for
 /// a method), returns a new reference or an error.
@@ -95,7 +95,7 @@ impl FunctionObj {
                     Some(r) if status == 0 => Ok(ObjRef(r.cast())),
                     // SAFETY: a function's name is an interned str.
                     _ => Err((f.errors.error)(status, mark, unsafe {
-                        string::as_str(self.name)
+                        str::as_str(self.name)
                     })),
                 }
             }
@@ -211,7 +211,7 @@ pub(crate) fn clear(o: ObjRef) {
 }
 
 pub(crate) fn new_function(heap: &Heap, name: &str, callee: Callee) -> Result<ObjRef> {
-    let name = string::intern(heap, name)?;
+    let name = str::intern(heap, name)?;
     // SAFETY: the built-in function type, and a function's size.
     let o = unsafe { heap.alloc_object(heap.b().function, size_of::<FunctionObj>())? };
     // SAFETY: a fresh function object; each field written once.
@@ -242,7 +242,7 @@ pub(crate) fn new_method(heap: &Heap, func: ObjRef, self_: ObjRef) -> Result<Obj
 pub(crate) fn new_member(
     heap: &Heap,
     name: ObjRef,
-    owner: &crate::types::TypeObject,
+    owner: &crate::kinds::type_object::TypeObject,
     offset: usize,
 ) -> Result<ObjRef> {
     // SAFETY: the built-in member type, and a member's size.
@@ -261,7 +261,7 @@ pub(crate) fn new_member(
 /// Whether member `m` describes a slot of instances of `ty` (its class or
 /// a subclass). A member taken from its class and stored in another must
 /// not touch that class's instances: their layout has no such slot.
-pub(crate) fn member_applies(m: &MemberObj, ty: &crate::types::TypeObject) -> bool {
+pub(crate) fn member_applies(m: &MemberObj, ty: &crate::kinds::type_object::TypeObject) -> bool {
     ty.mro_types().any(|t| t.serial == m.owner_serial)
 }
 
@@ -269,8 +269,8 @@ pub(crate) fn member_applies(m: &MemberObj, ty: &crate::types::TypeObject) -> bo
 pub(crate) fn member_misapplied(m: &MemberObj, o: ObjRef) -> crate::Error {
     crate::Error::type_error(format!(
         "descriptor '{}' for '{}' objects doesn't apply to a '{}' object",
-        string::text(m.name).unwrap_or_default(),
-        string::text(m.owner_name).unwrap_or_default(),
+        str::text(m.name).unwrap_or_default(),
+        str::text(m.owner_name).unwrap_or_default(),
         o.ty().name_str()
     ))
 }

@@ -46,9 +46,9 @@ use allocator_api2::vec::Vec as HVec;
 
 use crate::error::{Error, Result};
 use crate::heap::{Heap, HeapAlloc};
-use crate::object::{FINALIZED, ObjRef};
-use crate::types::{Hook, PayloadHooks, TypeObject};
-use crate::values;
+use crate::kinds::type_object::{Hook, Kind, PayloadHooks, TypeObject};
+use crate::kinds::values;
+use crate::object::{FINALIZED, Obj, ObjRef};
 
 /// Keys a shape may have; an instance given more moves to dict mode.
 pub(crate) const MAX_SHAPE_KEYS: usize = 30;
@@ -421,7 +421,7 @@ unsafe fn release_values(heap: &Heap, cells: *mut ObjRef, n: usize) {
 /// raised by `__del__` are ignored, as CPython ignores them.
 /// Returns whether it ran.
 pub(crate) fn run_finalizer(heap: &Heap, o: ObjRef) -> bool {
-    let Some(f) = crate::attr::lookup_in_mro(o.ty(), heap.b().names.del) else {
+    let Some(f) = crate::lookup::lookup_in_mro(o.ty(), heap.b().names.del) else {
         return false;
     };
     if o.set_flag(FINALIZED, true) {
@@ -469,7 +469,7 @@ pub(crate) fn has_del(heap: &Heap, ty: &TypeObject) -> bool {
 #[cold]
 #[inline(never)]
 fn look_up_del(heap: &Heap, ty: &TypeObject) -> bool {
-    let found = crate::attr::lookup_in_mro(ty, heap.b().names.del).is_some();
+    let found = crate::lookup::lookup_in_mro(ty, heap.b().names.del).is_some();
     // The lookup gave the type a version if it had none.
     ty.has_del.set((ty.version.get(), found));
     found
@@ -523,7 +523,7 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
     let ty = o.ty();
     for (i, &offset) in ty.layout.slots.iter().enumerate() {
         // SAFETY: the slot cell lies inside the instance.
-        if let Some(v) = unsafe { *crate::func::slot_cell(o, offset).as_ptr() } {
+        if let Some(v) = unsafe { *crate::kinds::function::slot_cell(o, offset).as_ptr() } {
             visit(name(&|| InstanceEdge::Slot(i)), v);
         }
     }
@@ -583,7 +583,7 @@ fn drop_references(heap: &Heap, o: ObjRef) {
 pub(crate) fn holds_nothing(o: ObjRef) -> bool {
     let slots_empty = o.ty().layout.slots.iter().all(|&offset| {
         // SAFETY: the slot cell lies inside the instance.
-        unsafe { crate::func::slot_cell(o, offset).as_ptr().read() }.is_none()
+        unsafe { crate::kinds::function::slot_cell(o, offset).as_ptr().read() }.is_none()
     });
     slots_empty && pair(o).is_none_or(|p| p.shape.get().is_null())
 }
@@ -603,7 +603,11 @@ fn drop_slots_and_attributes(heap: &Heap, o: ObjRef, n: usize) {
 fn drop_attributes(heap: &Heap, o: ObjRef, taken: &mut [Option<ObjRef>]) {
     for (cell, &offset) in taken.iter_mut().zip(&o.ty().layout.slots) {
         // SAFETY: the slot cell lies inside the instance.
-        *cell = unsafe { crate::func::slot_cell(o, offset).as_ptr().replace(None) };
+        *cell = unsafe {
+            crate::kinds::function::slot_cell(o, offset)
+                .as_ptr()
+                .replace(None)
+        };
     }
     let mut dict = None;
     let mut values = (core::ptr::null_mut::<ObjRef>(), 0);
@@ -679,19 +683,68 @@ fn payload_hook(o: ObjRef, hook: Hook) -> Option<(NonNull<u8>, &'static dyn Payl
         hooks,
     ))
 }
+/// Where things lie in a class's instances ([`Obj::instance_layout`]), in
+/// bytes from the start of an instance (its header; the cycle collector's
+/// links come before it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceLayout {
+    /// The size of an instance.
+    pub size: usize,
+    /// The offset of each slot, in order.
+    pub slots: Vec<usize>,
+    /// The offset of the `shape|values` pair, when instances have a `__dict__`.
+    pub dict_offset: Option<usize>,
+    /// The bytes of the host payload, when the class (or a base) declared one.
+    pub payload: Option<core::ops::Range<usize>>,
+}
+
+impl<'h> Obj<'h> {
+    /// The host payload of an instance whose class has one.
+    pub fn payload(&self) -> Option<core::ptr::NonNull<u8>> {
+        let o = self.raw();
+        let (offset, _) = o
+            .ty()
+            .layout
+            .payload
+            .filter(|_| o.ty().kind == Kind::Object)?;
+        // SAFETY: the payload lies at `offset` inside the instance.
+        Some(unsafe { core::ptr::NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) })
+    }
+
+    /// Where slots, `__dict__` and payload lie in a class's instances (for
+    /// showing the layout). `None` for anything but a class whose instances
+    /// are plain objects (`object` or a class made by [`Heap::new_type`];
+    /// not `int` & co.).
+    pub fn instance_layout(&self) -> Option<InstanceLayout> {
+        let t = self.raw();
+        if t.ty().kind != Kind::Type {
+            return None;
+        }
+        // SAFETY: just checked the kind; `self` holds the type.
+        let ty = unsafe { crate::kinds::type_object::as_type(t) };
+        let l = (ty.kind == Kind::Object).then_some(&ty.layout)?;
+        Some(InstanceLayout {
+            size: l.size,
+            slots: l.slots.clone(),
+            dict_offset: l.dict_offset,
+            payload: l.payload.map(|(offset, size)| offset..offset + size),
+        })
+    }
+}
+
 /// The error for a missing attribute on an instance.
 pub(crate) fn no_attribute(o: ObjRef, name: ObjRef) -> Error {
     Error::attribute(format!(
         "'{}' object has no attribute '{}'",
         o.ty().name_str(),
-        crate::string::text(name).unwrap_or_default()
+        crate::kinds::str::text(name).unwrap_or_default()
     ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::as_type;
+    use crate::kinds::type_object::as_type;
     use crate::{ErrorKind, Obj, TypeSpec};
 
     fn shapes_of(class: &Obj<'_>) -> usize {

@@ -3,11 +3,13 @@
 
 use std::fmt::Write;
 
+use crate::call;
 use crate::error::{Error, Result};
 use crate::heap::Heap;
+use crate::kinds::type_object::{Kind, TypeObject, as_type};
+use crate::kinds::{function, str, values};
+use crate::lookup;
 use crate::object::{Obj, ObjRef};
-use crate::types::{Kind, TypeObject, as_type};
-use crate::{attr, call, func, string, values};
 
 /// Python's `repr(o)` as a Rust string.
 pub(crate) fn repr_string(o: ObjRef) -> Result<String> {
@@ -39,7 +41,7 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
         Kind::Int => write!(out, "{}", values::int_value(o)).expect("writing to a String"),
         Kind::Float => out.push_str(&float_repr(values::float_value(o))),
         // SAFETY: matched on the kind; the caller holds `o`.
-        Kind::Str => str_repr(unsafe { string::as_str(o) }, out),
+        Kind::Str => str_repr(unsafe { str::as_str(o) }, out),
         Kind::Tuple | Kind::List | Kind::Dict if active.contains(&o) => {
             out.push_str(match o.ty().kind {
                 Kind::List => "[...]",
@@ -115,17 +117,17 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             "<built-in function {}>",
             // SAFETY: matched on the kind; the caller holds `o`; a
             // function's name is interned when it is made (`new_function`).
-            unsafe { string::as_str(func::function(o).name) }
+            unsafe { str::as_str(function::function(o).name) }
         )
         .expect("writing to a String"),
         Kind::Method => {
             // A host function bound to an instance, as CPython shows a bound built-in.
             // SAFETY: matched on the kind; the caller holds `o`.
-            let m = unsafe { func::method(o) };
+            let m = unsafe { function::method(o) };
             let fname = if m.func.ty().kind == Kind::Function {
                 // SAFETY: just checked the kind; the method holds its
                 // function, whose name is interned (`new_function`).
-                unsafe { string::as_str(func::function(m.func).name) }
+                unsafe { str::as_str(function::function(m.func).name) }
             } else {
                 "?"
             };
@@ -138,7 +140,7 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             .expect("writing to a String");
         }
         // SAFETY: matched on the kind; the caller holds `o`.
-        Kind::WeakRef => match unsafe { crate::weakref::weakref(o) }.target.get() {
+        Kind::WeakRef => match unsafe { crate::kinds::weakref::weakref(o) }.target.get() {
             Some(t) => write!(
                 out,
                 "<weakref at {:#x}; to '{}' at {:#x}>",
@@ -154,21 +156,21 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
         }
         Kind::Member => {
             // SAFETY: matched on the kind; the caller holds `o`.
-            let m = unsafe { func::member(o) };
+            let m = unsafe { function::member(o) };
             write!(
                 out,
                 "<member '{}' of '{}' objects>",
-                string::text(m.name).unwrap_or_default(),
-                string::text(m.owner_name).unwrap_or_default()
+                str::text(m.name).unwrap_or_default(),
+                str::text(m.owner_name).unwrap_or_default()
             )
             .expect("writing to a String");
         }
-        Kind::Object => match attr::lookup_in_mro(o.ty(), heap.b().names.repr) {
+        Kind::Object => match lookup::lookup_in_mro(o.ty(), heap.b().names.repr) {
             Some(f) => {
                 let r = call::call_raw(heap, f, &[o])?;
                 let result = if r.ty().kind == Kind::Str {
                     // SAFETY: just checked the kind; `r` is held.
-                    out.push_str(unsafe { string::as_str(r) });
+                    out.push_str(unsafe { str::as_str(r) });
                     Ok(())
                 } else {
                     Err(Error::type_error(format!(

@@ -19,13 +19,14 @@
 
 use allocator_api2::vec::Vec as HVec;
 
+use crate::Heap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{HeapAlloc, SMALL_INT_MAX, SMALL_INT_MIN};
+use crate::kinds::dict_map::OrderedMap;
+use crate::kinds::str;
+use crate::kinds::type_object::Kind;
 use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
-use crate::ordered_map::OrderedMap;
-use crate::types::Kind;
 use crate::views::{Dict, Float, Int, List, Str, Tuple};
-use crate::{Heap, string};
 
 #[repr(C)]
 pub(crate) struct IntObj {
@@ -69,17 +70,17 @@ pub(crate) fn size_of_value(o: ObjRef) -> usize {
         Kind::Int | Kind::Bool => size_of::<IntObj>(),
         Kind::Float => size_of::<FloatObj>(),
         // SAFETY: matched on the kind; the caller holds `o`.
-        Kind::Str => string::str_size(unsafe { string::as_str(o) }.len()),
+        Kind::Str => str::str_size(unsafe { str::as_str(o) }.len()),
         // SAFETY: matched on the kind; the caller holds `o`.
         Kind::Tuple => tuple_size(unsafe { tuple_items(o) }.len()),
         Kind::List => size_of::<ListObj>(),
         Kind::Dict => size_of::<DictObj>(),
-        Kind::Function => size_of::<crate::func::FunctionObj>(),
-        Kind::Method => size_of::<crate::func::MethodObj>(),
-        Kind::Property => size_of::<crate::func::PropertyObj>(),
-        Kind::Member => size_of::<crate::func::MemberObj>(),
-        Kind::WeakRef => size_of::<crate::weakref::WeakRefObj>(),
-        Kind::Object | Kind::Type => unreachable!("sized by heap::object_size"),
+        Kind::Function => size_of::<crate::kinds::function::FunctionObj>(),
+        Kind::Method => size_of::<crate::kinds::function::MethodObj>(),
+        Kind::Property => size_of::<crate::kinds::function::PropertyObj>(),
+        Kind::Member => size_of::<crate::kinds::function::MemberObj>(),
+        Kind::WeakRef => size_of::<crate::kinds::weakref::WeakRefObj>(),
+        Kind::Object | Kind::Type => unreachable!("sized by lifecycle::death::object_size"),
     }
 }
 
@@ -128,7 +129,7 @@ pub(crate) fn clear(o: ObjRef) {
             }
             drop(map);
         }
-        Kind::Method | Kind::Property | Kind::Member => crate::func::clear(o),
+        Kind::Method | Kind::Property | Kind::Member => crate::kinds::function::clear(o),
         _ => {}
     }
 }
@@ -346,7 +347,7 @@ fn shallow_eq(a: ObjRef, b: ObjRef) -> Shallow {
     }
     match (a.ty().kind, b.ty().kind) {
         // SAFETY: matched on the kinds; the caller holds the keys.
-        (Kind::Str, Kind::Str) => equal(unsafe { string::as_str(a) == string::as_str(b) }),
+        (Kind::Str, Kind::Str) => equal(unsafe { str::as_str(a) == str::as_str(b) }),
         (Kind::Tuple, Kind::Tuple) => {
             // SAFETY: matched on the kinds; the keys compared are held by
             // the caller (or are items of tuples it holds).
@@ -423,7 +424,7 @@ fn scalar_hash(o: ObjRef) -> u64 {
             }
         }
         // SAFETY: matched on the kind; the caller holds `o`.
-        Kind::Str => unsafe { string::hash(o) },
+        Kind::Str => unsafe { str::hash(o) },
         _ => mix(o.addr() as u64),
     }
 }
@@ -458,64 +459,7 @@ impl Heap {
     }
 }
 
-/// Where things lie in a class's instances ([`Obj::instance_layout`]), in
-/// bytes from the start of an instance (its header; the cycle collector's
-/// links come before it).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InstanceLayout {
-    /// The size of an instance.
-    pub size: usize,
-    /// The offset of each slot, in order.
-    pub slots: Vec<usize>,
-    /// The offset of the `shape|values` pair, when instances have a `__dict__`.
-    pub dict_offset: Option<usize>,
-    /// The bytes of the host payload, when the class (or a base) declared one.
-    pub payload: Option<core::ops::Range<usize>>,
-}
-
 impl<'h> Obj<'h> {
-    /// The heap the object belongs to.
-    pub fn heap(&self) -> &'h Heap {
-        self.raw().ty().heap()
-    }
-
-    /// Whether the object is a type.
-    pub fn is_type(&self) -> bool {
-        self.raw().ty().kind == Kind::Type
-    }
-
-    /// The host payload of an instance whose class has one.
-    pub fn payload(&self) -> Option<core::ptr::NonNull<u8>> {
-        let o = self.raw();
-        let (offset, _) = o
-            .ty()
-            .layout
-            .payload
-            .filter(|_| o.ty().kind == Kind::Object)?;
-        // SAFETY: the payload lies at `offset` inside the instance.
-        Some(unsafe { core::ptr::NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset)) })
-    }
-
-    /// Where slots, `__dict__` and payload lie in a class's instances (for
-    /// showing the layout). `None` for anything but a class whose instances
-    /// are plain objects (`object` or a class made by [`Heap::new_type`];
-    /// not `int` & co.).
-    pub fn instance_layout(&self) -> Option<InstanceLayout> {
-        let t = self.raw();
-        if t.ty().kind != Kind::Type {
-            return None;
-        }
-        // SAFETY: just checked the kind; `self` holds the type.
-        let ty = unsafe { crate::types::as_type(t) };
-        let l = (ty.kind == Kind::Object).then_some(&ty.layout)?;
-        Some(InstanceLayout {
-            size: l.size,
-            slots: l.slots.clone(),
-            dict_offset: l.dict_offset,
-            payload: l.payload.map(|(offset, size)| offset..offset + size),
-        })
-    }
-
     /// The value of an int (or bool), else `None`.
     pub fn as_int(&self) -> Option<i64> {
         self.as_view().map(Int::value)
@@ -629,7 +573,7 @@ pub(crate) fn no_memory(what: &str) -> Error {
 pub(crate) fn key_error(key: ObjRef) -> Error {
     Error::new(
         ErrorKind::Key,
-        crate::repr::repr_string(key).unwrap_or_else(|e| e.message),
+        crate::inspect::repr::repr_string(key).unwrap_or_else(|e| e.message),
     )
 }
 

@@ -2,12 +2,15 @@
 //! and `call_method`, which calls a method found on the class with the
 //! object as `self` without making a bound method.
 
+pub(crate) mod nesting;
+
 use crate::error::{Error, Result};
-use crate::func;
 use crate::heap::Heap;
+use crate::kinds::function;
+use crate::kinds::instance;
+use crate::kinds::type_object::{Kind, TypeObject, as_type};
+use crate::lookup;
 use crate::object::{Obj, ObjRef};
-use crate::types::{Kind, TypeObject, as_type};
-use crate::{attr, instance};
 
 /// Arguments with one more in front, on the stack for the common short case.
 pub(crate) fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) -> R {
@@ -46,18 +49,18 @@ pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result
     match callable.ty().kind {
         Kind::Function => {
             // SAFETY: matched on the kind; `_held` keeps `callable` alive.
-            let r = unsafe { func::function(callable) }.call(heap, args)?;
+            let r = unsafe { function::function(callable) }.call(heap, args)?;
             heap.check_own(r).inspect_err(|_| r.decref())?;
             Ok(r)
         }
         Kind::Method => {
             // SAFETY: matched on the kind; `_held` keeps `callable` alive.
-            let m = unsafe { func::method(callable) };
+            let m = unsafe { function::method(callable) };
             with_self(m.self_, args, |a| call_raw(heap, m.func, a))
         }
         // SAFETY: matched on the kind; `_held` keeps `callable` alive.
         Kind::Type => call_type(heap, unsafe { as_type(callable) }, args),
-        _ => Err(func::not_callable(callable)),
+        _ => Err(function::not_callable(callable)),
     }
 }
 
@@ -105,7 +108,7 @@ fn call_type(heap: &Heap, ty: &TypeObject, args: &[ObjRef]) -> Result<ObjRef> {
     // SAFETY: `t` is a live type of `heap` (the callable, held by `call_raw`),
     // of plain instances (checked above), `layout.size` bytes each.
     let o = unsafe { heap.alloc_object(t, ty.layout.size)? }.into_obj();
-    match attr::lookup_in_mro(ty, heap.b().names.init) {
+    match lookup::lookup_in_mro(ty, heap.b().names.init) {
         Some(init) => {
             let r = call_special(heap, init, o.raw(), args)?;
             if r.ty().kind != Kind::NoneType {
@@ -137,7 +140,7 @@ pub(crate) fn call_special(heap: &Heap, f: ObjRef, o: ObjRef, args: &[ObjRef]) -
     match f.ty().kind {
         Kind::Function => with_self(o, args, |a| call_raw(heap, f, a)),
         Kind::Property | Kind::Member => {
-            let bound = attr::descriptor_get(heap, f, o)?;
+            let bound = lookup::descriptor_get(heap, f, o)?;
             let r = call_raw(heap, bound, args);
             bound.decref();
             r
@@ -177,14 +180,15 @@ pub(crate) fn with_own_args<'h, R>(
 /// on the class (and not shadowed by an instance attribute).
 pub(crate) fn call_method(heap: &Heap, o: ObjRef, name: ObjRef, args: &[ObjRef]) -> Result<ObjRef> {
     if o.ty().kind != Kind::Type {
-        if let Some(f) = attr::lookup_in_mro(o.ty(), name).filter(|f| f.ty().kind == Kind::Function)
+        if let Some(f) =
+            lookup::lookup_in_mro(o.ty(), name).filter(|f| f.ty().kind == Kind::Function)
         {
             if instance::get(o, name).is_none() || !instance::has_dict(o) {
                 return call_with_self(heap, f, o, args);
             }
         }
     }
-    let callable = attr::getattr(heap, o, name)?;
+    let callable = lookup::getattr(heap, o, name)?;
     let r = call_raw(heap, callable, args);
     callable.decref();
     r
@@ -215,5 +219,28 @@ impl<'h> Obj<'h> {
     pub fn call(&self, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
         let heap = self.heap();
         with_own_args(heap, args, |args| call_raw(heap, self.raw(), args)).map(ObjRef::into_obj)
+    }
+
+    /// Calls the method `name` of `self` with `args` (`self` is passed
+    /// first), without making a bound method object. Interns nothing.
+    pub fn call_method(&self, name: &str, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
+        let heap = self.heap();
+        let raw: Vec<ObjRef> = args.iter().map(|a| a.raw()).collect();
+        for &a in &raw {
+            heap.check_own(a)?;
+        }
+        lookup::with_lookup_name(heap, name, |name| call_method(heap, self.raw(), name, &raw))
+            .map(ObjRef::into_obj)
+    }
+
+    /// [`Obj::call_method`] with a str object as the name.
+    pub fn call_method_obj(&self, name: &Obj<'h>, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
+        let heap = self.heap();
+        heap.check_own(name.raw())?;
+        let name = lookup::lookup_name(heap, name.raw())?;
+        with_own_args(heap, args, |args| {
+            lookup::cache::call_method_shared(heap, self.raw(), name, args)
+        })
+        .map(ObjRef::into_obj)
     }
 }
