@@ -47,6 +47,18 @@ static obj_status_t count_del(void *data, obj_t *const *args, size_t nargs, obj_
     return OBJ_OK;
 }
 
+/* A class `name` whose __del__ counts in `finalized`, into `*cls`;
+ * returns the failed checks. */
+static int new_counted_class(obj_heap_t *heap, const char *name, obj_t **cls) {
+    int failures = 0;
+    obj_t *del = NULL;
+    CHECK_STATUS(failures, obj_type_new(heap, name, NULL, 0, NULL, cls), OBJ_OK);
+    CHECK_STATUS(failures, obj_function_new(heap, "__del__", count_del, heap, &del), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(*cls, "__del__", del), OBJ_OK);
+    obj_decref(del);
+    return failures;
+}
+
 /* The other thread: drops `HANDED` references to `arg`. */
 static void *drop_all(void *arg) {
     obj_t *o = arg;
@@ -91,11 +103,8 @@ static int test_inline_counts(void) {
     atomic_store(&finalized, 0);
     obj_heap_t *heap = obj_heap_new();
     CHECK(failures, heap != NULL);
-    obj_t *cls = NULL, *del = NULL, *o = NULL;
-    CHECK_STATUS(failures, obj_type_new(heap, "Inline", NULL, 0, NULL, &cls), OBJ_OK);
-    CHECK_STATUS(failures, obj_function_new(heap, "__del__", count_del, heap, &del), OBJ_OK);
-    CHECK_STATUS(failures, obj_setattr_str(cls, "__del__", del), OBJ_OK);
-    obj_decref(del);
+    obj_t *cls = NULL, *o = NULL;
+    failures += new_counted_class(heap, "Inline", &cls);
     size_t base = test_live(heap);
     CHECK_STATUS(failures, obj_alloc(cls, &o), OBJ_OK);
 
@@ -183,11 +192,8 @@ int objffi_c_test_counts(void) {
     obj_heap_t *heap = obj_heap_new();
     CHECK(failures, heap != NULL);
 
-    obj_t *cls = NULL, *del = NULL, *o = NULL;
-    CHECK_STATUS(failures, obj_type_new(heap, "Counted", NULL, 0, NULL, &cls), OBJ_OK);
-    CHECK_STATUS(failures, obj_function_new(heap, "__del__", count_del, heap, &del), OBJ_OK);
-    CHECK_STATUS(failures, obj_setattr_str(cls, "__del__", del), OBJ_OK);
-    obj_decref(del);
+    obj_t *cls = NULL, *o = NULL;
+    failures += new_counted_class(heap, "Counted", &cls);
     size_t base = test_live(heap);
 
     CHECK_STATUS(failures, obj_alloc(cls, &o), OBJ_OK);

@@ -263,8 +263,8 @@ pub(crate) fn as_c(o: &Obj<'_>) -> *mut obj_t {
 
 // The layout objffi.h's inline counting reads (`obj_abi_head_t`,
 // `obj_abi_type_head_t`, `OBJ_ABI_LOCAL_MAX` and `OBJ_ABI_IMMORTAL`, from
-// `inline.h`): hosts
-// compile these numbers in, so a change here is a new soname.
+// `inline.h`): hosts compile these numbers in, so a change here is a new
+// soname.
 const _: () = assert!(abi::TYPE_OFFSET == 8);
 const _: () = assert!(abi::OWNER_WORD_OFFSET == 32);
 const _: () = assert!(abi::LOCAL_MAX == 0xFFFF_FFFD);

@@ -133,19 +133,18 @@ impl ObjRef {
         self.header().rc.incref(|| owner);
     }
 
-    /// [`ObjRef::decref`] as [`ObjRef::incref_as`] increfs.
-    #[inline]
-    pub(crate) fn decref_as(self, owner: bool) {
-        match self.header().rc.decref(|| owner) {
-            Decref::Alive => {}
-            after => DecrefRest(self, after).finish(),
-        }
-    }
-
     /// Drops one count; frees the object when it was the last.
     #[inline]
     pub(crate) fn decref(self) {
         if let Some(rest) = self.drop_count() {
+            rest.finish();
+        }
+    }
+
+    /// [`ObjRef::decref`] as [`ObjRef::incref_as`] increfs.
+    #[inline]
+    pub(crate) fn decref_as(self, owner: bool) {
+        if let Some(rest) = self.drop_count_as(|| owner) {
             rest.finish();
         }
     }
@@ -155,17 +154,24 @@ impl ObjRef {
     /// [`ObjRef::decref`] does otherwise.
     #[inline]
     pub(crate) fn decref_with(self, free: impl FnOnce(ObjRef)) {
-        match self.header().rc.decref(|| self.owned_here()) {
-            Decref::Alive => {}
-            Decref::Dead => free(self),
-            after => DecrefRest(self, after).finish(),
+        match self.drop_count() {
+            None => {}
+            Some(DecrefRest(o, Decref::Dead)) => free(o),
+            Some(rest) => rest.finish(),
         }
     }
 
     /// Drops one count; what is left to do when it was not the plain case.
     #[inline]
     pub(crate) fn drop_count(self) -> Option<DecrefRest> {
-        match self.header().rc.decref(|| self.owned_here()) {
+        self.drop_count_as(|| self.owned_here())
+    }
+
+    /// [`ObjRef::drop_count`] by a thread that `is_owner` says owns the
+    /// object's heap or not: the one place a count is dropped.
+    #[inline]
+    fn drop_count_as(self, is_owner: impl FnOnce() -> bool) -> Option<DecrefRest> {
+        match self.header().rc.decref(is_owner) {
             Decref::Alive => None,
             after => Some(DecrefRest(self, after)),
         }

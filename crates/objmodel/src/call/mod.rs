@@ -12,26 +12,36 @@ use crate::kinds::type_object::{Kind, TypeObject, as_type};
 use crate::lookup;
 use crate::object::{Obj, ObjRef};
 
-/// Arguments with one more in front, on the stack for the common short case.
-pub(crate) fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) -> R {
+/// Runs `f` with the `len` handles of `items`, on the stack for the common
+/// short case (no allocation for up to 8).
+fn with_handles<R>(
+    len: usize,
+    items: impl Iterator<Item = ObjRef>,
+    f: impl FnOnce(&[ObjRef]) -> R,
+) -> R {
     const INLINE: usize = 8;
-    if args.len() < INLINE {
+    if len <= INLINE {
         let mut buf = [core::mem::MaybeUninit::<ObjRef>::uninit(); INLINE];
-        buf[0].write(first);
         // A loop, not `copy_from_slice`: a call of `memcpy` costs more
         // than the few handles there are to copy.
-        for (slot, &a) in buf[1..].iter_mut().zip(args) {
-            slot.write(a);
+        for (slot, item) in buf.iter_mut().zip(items) {
+            slot.write(item);
         }
-        // SAFETY: the first `args.len() + 1` cells were written above, and
-        // `MaybeUninit<ObjRef>` has the layout of `ObjRef`.
-        f(unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<ObjRef>(), args.len() + 1) })
+        // SAFETY: `items` yields `len` handles, so the first `len` cells
+        // were written above; `MaybeUninit<ObjRef>` has the layout of `ObjRef`.
+        f(unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<ObjRef>(), len) })
     } else {
-        let mut v = Vec::with_capacity(args.len() + 1);
-        v.push(first);
-        v.extend_from_slice(args);
-        f(&v)
+        f(&items.collect::<Vec<_>>())
     }
+}
+
+/// Arguments with one more in front, on the stack for the common short case.
+pub(crate) fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) -> R {
+    with_handles(
+        args.len() + 1,
+        core::iter::once(first).chain(args.iter().copied()),
+        f,
+    )
 }
 
 /// Calls `callable(*args)`; a new reference.
@@ -161,19 +171,10 @@ pub(crate) fn with_own_args<'h, R>(
     args: &[&Obj<'h>],
     f: impl FnOnce(&[ObjRef]) -> Result<R>,
 ) -> Result<R> {
-    const INLINE: usize = 8;
     for a in args {
         heap.check_own(a.raw())?;
     }
-    if args.len() <= INLINE {
-        let mut raw = [heap.b().none; INLINE];
-        for (slot, a) in raw.iter_mut().zip(args) {
-            *slot = a.raw();
-        }
-        f(&raw[..args.len()])
-    } else {
-        f(&args.iter().map(|a| a.raw()).collect::<Vec<_>>())
-    }
+    with_handles(args.len(), args.iter().map(|a| a.raw()), f)
 }
 
 /// `o.name(*args)` without a bound method when `name` is a plain function
@@ -225,12 +226,10 @@ impl<'h> Obj<'h> {
     /// first), without making a bound method object. Interns nothing.
     pub fn call_method(&self, name: &str, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
         let heap = self.heap();
-        let raw: Vec<ObjRef> = args.iter().map(|a| a.raw()).collect();
-        for &a in &raw {
-            heap.check_own(a)?;
-        }
-        lookup::with_lookup_name(heap, name, |name| call_method(heap, self.raw(), name, &raw))
-            .map(ObjRef::into_obj)
+        with_own_args(heap, args, |args| {
+            lookup::with_lookup_name(heap, name, |name| call_method(heap, self.raw(), name, args))
+        })
+        .map(ObjRef::into_obj)
     }
 
     /// [`Obj::call_method`] with a str object as the name.

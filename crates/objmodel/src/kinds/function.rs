@@ -88,7 +88,7 @@ impl FunctionObj {
                 // `args` is `args.len()` object pointers, live for the call
                 // (the caller holds them); `result` is valid for one write.
                 // That the function may be called so is its maker's promise
-                // (`Heap::extern_function`).
+                // (`abi::extern_function`).
                 let status =
                     unsafe { (f.call)(f.data, args.as_ptr().cast(), args.len(), &mut result) };
                 match NonNull::new(result) {

@@ -438,10 +438,17 @@ pub(crate) fn run_finalizer(heap: &Heap, o: ObjRef) -> bool {
 /// alive, intact, with the references the finaliser gave it).
 #[inline]
 pub(crate) fn finalize(heap: &Heap, o: ObjRef) -> bool {
-    if !has_del(heap, o.ty()) || o.has_flag(FINALIZED) {
+    if finalizer_done(heap, o) {
         return true;
     }
     finalize_now(heap, o)
+}
+
+/// Whether no `__del__` is left to run for `o`: its class has none, or it
+/// ran already (PEP 442: once per object).
+#[inline]
+pub(crate) fn finalizer_done(heap: &Heap, o: ObjRef) -> bool {
+    !has_del(heap, o.ty()) || o.has_flag(FINALIZED)
 }
 
 /// The half of [`finalize`] that runs `__del__`.

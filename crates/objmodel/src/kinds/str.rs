@@ -153,9 +153,11 @@ pub(crate) fn new_str(heap: &Heap, text: &str) -> Result<ObjRef> {
 const RECENT: usize = 64;
 
 /// The heap's interned strings, with a small direct-mapped cache in front
-/// keyed by the address and length of the caller's text: hosts name
-/// attributes with string literals, whose addresses repeat, so the common
-/// lookup is a compare of a few bytes instead of a hash and a probe.
+/// keyed by the address of the caller's text (a Rust `&str` or a C
+/// string): hosts name attributes with string literals, whose addresses
+/// repeat, so the common lookup is a compare of a few bytes instead of a
+/// hash and a probe. The address proves nothing (the caller's buffer may
+/// hold other text now): the bytes decide.
 ///
 /// The table lives in the heap's own memory (contract 1.1: the memory
 /// limit bounds the name tables too), and goes with it: the heap forgets
@@ -163,9 +165,6 @@ const RECENT: usize = 64;
 pub(crate) struct InternTable {
     table: HashTable<ObjRef, HeapAlloc>,
     recent: [(usize, Option<ObjRef>); RECENT],
-    /// The same for C strings, keyed by their address alone: a hit skips
-    /// measuring and decoding the text too (see [`find_interned_cstr`]).
-    by_cstr: [(usize, Option<ObjRef>); RECENT],
 }
 
 impl InternTable {
@@ -174,7 +173,6 @@ impl InternTable {
         Self {
             table: HashTable::new_in(alloc),
             recent: [(0, None); RECENT],
-            by_cstr: [(0, None); RECENT],
         }
     }
 
@@ -185,58 +183,61 @@ impl InternTable {
             .find(hash_text(text), |&o| unsafe { as_str(o) } == text)
             .copied()
     }
+
+    /// The front cache's entry for text at `addr`, if it was cached there
+    /// and `is_text` accepts its bytes.
+    fn recent_at(&self, addr: usize, is_text: impl FnOnce(&str) -> bool) -> Option<ObjRef> {
+        match self.recent[recent_slot(addr)] {
+            // SAFETY: the front cache holds interned strs (immortal) only.
+            (cached, Some(o)) if cached == addr && is_text(unsafe { as_str(o) }) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// Remembers `o` as the interned str of the text at `addr`.
+    fn remember(&mut self, addr: usize, o: ObjRef) {
+        self.recent[recent_slot(addr)] = (addr, Some(o));
+    }
 }
 
-fn recent_slot(text: &str) -> usize {
-    (text.as_ptr().addr() >> 3 ^ text.len()) % RECENT
+/// The front cache's slot for text at `addr`.
+fn recent_slot(addr: usize) -> usize {
+    (addr ^ addr >> 6) % RECENT
 }
 
 /// The interned str equal to `text`, if there is one (nothing is added).
 pub(crate) fn find_interned(heap: &Heap, text: &str) -> Option<ObjRef> {
     // SAFETY: single-threaded; the table is not borrowed across calls that intern.
     let table = unsafe { &mut *heap.interned.get() };
-    let slot = recent_slot(text);
-    if let (addr, Some(o)) = table.recent[slot] {
-        // The address alone proves nothing (the caller's buffer may hold
-        // other text now): the bytes decide.
-        // SAFETY: the front cache holds interned strs (immortal) only.
-        if addr == text.as_ptr().addr() && unsafe { as_str(o) } == text {
-            return Some(o);
-        }
+    let addr = text.as_ptr().addr();
+    if let Some(o) = table.recent_at(addr, |cached| cached == text) {
+        return Some(o);
     }
     let o = table.find(text)?;
-    table.recent[slot] = (text.as_ptr().addr(), Some(o));
+    table.remember(addr, o);
     Some(o)
 }
 
 /// The interned str whose text is the NUL-terminated string at `text`, if
 /// there is one (nothing is added). A C host names attributes with string
-/// literals, whose addresses repeat: a cache keyed by the address turns
-/// the common lookup into a compare of the bytes (which decide: the
-/// address proves nothing), without measuring, decoding or hashing them.
+/// literals: a hit in the front cache (keyed by the address) compares the
+/// bytes without measuring, decoding or hashing them.
 ///
 /// # Safety
 /// `text` points to a NUL-terminated string.
 pub unsafe fn find_interned_cstr(heap: &Heap, text: NonNull<core::ffi::c_char>) -> Option<Obj<'_>> {
     // SAFETY: single-threaded; the table is not borrowed across calls that intern.
-    let table = unsafe { &mut *heap.interned.get() };
-    let addr = text.as_ptr().addr();
-    let slot = (addr ^ addr >> 6) % RECENT;
-    if let (cached, Some(o)) = table.by_cstr[slot] {
-        // SAFETY: the cache holds interned strs (immortal) only; `text` is
-        // NUL-terminated (the caller's promise).
-        if cached == addr && unsafe { is_cstr_of(text, as_str(o)) } {
-            return Some(o.new_obj());
-        }
+    let table = unsafe { &*heap.interned.get() };
+    // SAFETY: NUL-terminated (the caller's promise).
+    let cached = table.recent_at(text.as_ptr().addr(), |t| unsafe { is_cstr_of(text, t) });
+    if let Some(o) = cached {
+        return Some(o.new_obj());
     }
     // SAFETY: NUL-terminated (the caller's promise).
-    let found = table.find(
-        unsafe { core::ffi::CStr::from_ptr(text.as_ptr()) }
-            .to_str()
-            .ok()?,
-    )?;
-    table.by_cstr[slot] = (addr, Some(found));
-    Some(found.new_obj())
+    let text = unsafe { core::ffi::CStr::from_ptr(text.as_ptr()) }
+        .to_str()
+        .ok()?;
+    find_interned(heap, text).map(ObjRef::new_obj)
 }
 
 /// Whether the NUL-terminated string at `c` is `text`, reading no byte
@@ -277,7 +278,7 @@ pub(crate) fn intern(heap: &Heap, text: &str) -> Result<ObjRef> {
     // SAFETY: the str made above, held.
     let h = unsafe { hash(o) };
     table.table.insert_unique(h, o, hash_key);
-    table.recent[recent_slot(text)] = (text.as_ptr().addr(), Some(o));
+    table.remember(text.as_ptr().addr(), o);
     Ok(o)
 }
 

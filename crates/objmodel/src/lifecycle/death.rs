@@ -185,7 +185,7 @@ pub(crate) fn free_cleared(heap: &Heap, o: ObjRef) {
     let plain = ty.kind == Kind::Object
         && ty.layout.payload.is_none()
         && !o.has_flag(crate::object::HAS_WEAKREFS)
-        && (o.has_flag(crate::object::FINALIZED) || !instance::has_del(heap, ty));
+        && instance::finalizer_done(heap, o);
     if !plain {
         return release(o);
     }
