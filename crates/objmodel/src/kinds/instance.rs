@@ -451,6 +451,18 @@ pub(crate) fn finalizer_done(heap: &Heap, o: ObjRef) -> bool {
     !has_del(heap, o.ty()) || o.has_flag(FINALIZED)
 }
 
+/// Whether a dead instance `o` can be freed with no host code run and
+/// nothing but its slots and attributes to release: no payload, no
+/// finaliser left to run, no weak reference to clear. (Most instances: a
+/// class with no `__del__` and no payload hooks whose instances no weak
+/// reference names.)
+#[inline]
+pub(crate) fn dies_plain(heap: &Heap, o: ObjRef) -> bool {
+    o.ty().layout.payload.is_none()
+        && !o.has_flag(crate::object::HAS_WEAKREFS)
+        && finalizer_done(heap, o)
+}
+
 /// The half of [`finalize`] that runs `__del__`.
 #[cold]
 #[inline(never)]
@@ -574,7 +586,7 @@ pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
 /// [`INLINE_SLOTS`] spills them to the heap) and in the values array, which
 /// is freed after.
 #[inline]
-fn drop_references(heap: &Heap, o: ObjRef) {
+pub(crate) fn drop_references(heap: &Heap, o: ObjRef) {
     let slots = &o.ty().layout.slots;
     if slots.is_empty() {
         if pair(o).is_none_or(|p| p.shape.get().is_null()) {

@@ -16,6 +16,8 @@
 //!      | the outermost
 //!      v
 //!   dealloc_one(o): __del__ -> weak references -> clear per kind -> free_block
+//!                   (a plain instance, `instance::dies_plain`: straight to
+//!                   dropping its references -> free_block)
 //!                   (a finaliser or a payload hook may resurrect o: it stays)
 //! ```
 //!
@@ -113,6 +115,31 @@ impl Heap {
 
 fn dealloc_one(heap: &Heap, o: ObjRef) {
     let ty = o.ty();
+    match ty.kind {
+        Kind::Object if instance::dies_plain(heap, o) => {
+            // The common instance: no host code to run, nothing to clear first.
+            instance::drop_references(heap, o);
+            // SAFETY: dead, untracked by `dealloc`, its references dropped
+            // just above (it has no payload); an instance's size.
+            unsafe { free_block(heap, o, ty.layout.size) }
+        }
+        Kind::Object | Kind::Type | Kind::Function | Kind::WeakRef => dealloc_rare(heap, o),
+        _ => {
+            let size = crate::kinds::values::size_of_value(o);
+            crate::kinds::values::clear(o);
+            // SAFETY: dead, untracked, everything it held released; `size` bytes.
+            unsafe { free_block(heap, o, size) }
+        }
+    }
+}
+
+/// [`dealloc_one`] for the kinds that may run host code as they die (an
+/// instance with a finaliser, payload hooks or weak references; a type
+/// with weak references) or own Rust-side memory (types, functions), and
+/// for weak references.
+#[inline(never)]
+fn dealloc_rare(heap: &Heap, o: ObjRef) {
+    let ty = o.ty();
     if ty.kind == Kind::Object && !instance::finalize(heap, o) {
         return resurrected(heap, o);
     }
@@ -143,7 +170,7 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
         }
         // SAFETY: matched on the kind; `o` is dead, freed below, cleared once.
         Kind::WeakRef => unsafe { crate::kinds::weakref::clear(heap, o) },
-        _ => crate::kinds::values::clear(o),
+        _ => unreachable!("dealloc_one frees the other kinds"),
     }
     // SAFETY: dead, untracked, everything it held released; `size` bytes.
     unsafe { free_block(heap, o, size) };
@@ -182,11 +209,7 @@ unsafe fn free_block(heap: &Heap, o: ObjRef, size: usize) {
 /// Inside the gate.
 pub(crate) fn free_cleared(heap: &Heap, o: ObjRef) {
     let ty = o.ty();
-    let plain = ty.kind == Kind::Object
-        && ty.layout.payload.is_none()
-        && !o.has_flag(crate::object::HAS_WEAKREFS)
-        && instance::finalizer_done(heap, o);
-    if !plain {
+    if !(ty.kind == Kind::Object && instance::dies_plain(heap, o)) {
         return release(o);
     }
     debug_assert!(
