@@ -5,6 +5,36 @@
 //! it implements is `shared/API.md`; `include/objffi.h` is generated from this
 //! crate by cbindgen (see `build.rs`) and checked by `tests/header.rs`.
 //!
+//! ## Example
+//!
+//! The exports called from Rust exactly as a C host calls them (the
+//! `examples/embed.rs` program goes further: a class, a host method, errors):
+//!
+//! ```
+//! use core::ptr;
+//! use objffi::*;
+//!
+//! // SAFETY: every pointer passed is NULL-checked by the callee or valid:
+//! // the heap from obj_heap_new, objects it returned, and out-parameters
+//! // on the stack; each reference taken is dropped once.
+//! unsafe {
+//!     let heap = obj_heap_new();
+//!     assert!(!heap.is_null());
+//!     let (mut list, mut item) = (ptr::null_mut(), ptr::null_mut());
+//!     assert_eq!(obj_list_new(heap, &mut list), RawStatus(OBJ_OK));
+//!     assert_eq!(obj_int_new(heap, 42, &mut item), RawStatus(OBJ_OK));
+//!     assert_eq!(obj_list_append(list, item), RawStatus(OBJ_OK));
+//!     obj_decref(item); // the list holds its own reference
+//!     let mut len = 0;
+//!     assert_eq!(obj_len(list, &mut len), RawStatus(OBJ_OK));
+//!     assert_eq!(len, 1);
+//!     // A wrong kind is a status and a message, never a crash.
+//!     assert_eq!(obj_int_value(list, &mut 0), RawStatus(OBJ_ERR_TYPE));
+//!     obj_decref(list);
+//!     obj_heap_free(heap);
+//! }
+//! ```
+//!
 //! Every export follows the same rules:
 //!
 //! - it runs inside the panic boundary of `panic.rs`, so a Rust panic becomes

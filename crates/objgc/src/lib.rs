@@ -16,6 +16,28 @@
 //! (`RUSTFLAGS="--cfg loom" cargo test -p objgc --release --lib loom`, run by
 //! `ci/loom.sh`).
 //!
+//! ## Example
+//!
+//! A count on the owner thread is plain arithmetic; the decref that drops
+//! the last reference says so, and the caller frees the object
+//! (`examples/cycles.rs` is a whole host of the collector):
+//!
+//! ```
+//! use objgc::{Decref, RefCount};
+//!
+//! let count = RefCount::new_owned(); // one reference, held by its owner
+//! let on_owner = || true; // whether the calling thread owns the heap
+//! count.incref(on_owner);
+//! assert_eq!(count.count(), Some(2));
+//! assert_eq!(count.decref(on_owner), Decref::Alive);
+//! assert_eq!(count.decref(on_owner), Decref::Dead); // free it now
+//!
+//! count.make_immortal(); // counted no more: never freed
+//! count.incref(on_owner);
+//! assert_eq!(count.count(), None);
+//! assert_eq!(count.decref(on_owner), Decref::Alive);
+//! ```
+//!
 //! ## Cycles
 //!
 //! Reference counting frees an object when its last reference goes, but a

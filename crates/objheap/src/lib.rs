@@ -4,6 +4,19 @@
 //! with mimalloc's delayed cross-thread frees. Each [`Heap`] owns its memory;
 //! several heaps are independent, and dropping one releases all of it.
 //!
+//! ## Example
+//!
+//! ```
+//! let mut heap = objheap::Heap::new();
+//! let block = heap.alloc(40).expect("memory");
+//! // SAFETY: 40 bytes were allocated and are 16-aligned.
+//! unsafe { block.as_ptr().cast::<u64>().write(7) };
+//! assert_eq!(heap.stats().blocks_in_use, 1);
+//! // SAFETY: allocated above with size 40 and not used after this.
+//! unsafe { heap.free(block, 40) };
+//! assert_eq!(heap.stats().blocks_in_use, 0);
+//! ```
+//!
 //! ## Layers
 //!
 //! ```text
@@ -34,19 +47,6 @@
 //!   foreign-pointer detection (`debug.rs`); feature `valgrind`: memcheck
 //!   tracks pooled blocks as it tracks `malloc`'s (`valgrind.rs`).
 //! - [`ObjHeapAlloc`] makes objheap a program's global allocator.
-//!
-//! ## Example
-//!
-//! ```
-//! let mut heap = objheap::Heap::new();
-//! let block = heap.alloc(40).expect("memory");
-//! // SAFETY: 40 bytes were allocated and are 16-aligned.
-//! unsafe { block.as_ptr().cast::<u64>().write(7) };
-//! assert_eq!(heap.stats().blocks_in_use, 1);
-//! // SAFETY: allocated above with size 40 and not used after this.
-//! unsafe { heap.free(block, 40) };
-//! assert_eq!(heap.stats().blocks_in_use, 0);
-//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
