@@ -21,7 +21,7 @@ use objgc::{Gc, GcHost, GcLinks};
 
 use crate::heap::Heap;
 use crate::kinds::type_object::{Kind, as_type};
-use crate::kinds::{function, instance, values, weakref};
+use crate::kinds::{containers, function, instance, weakref};
 use crate::object::{Obj, ObjRef};
 
 /// Bytes before a container object: its links.
@@ -129,7 +129,7 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
         }
         Kind::Tuple => {
             // SAFETY: matched on the kind; walks visit live objects.
-            let items = unsafe { values::tuple_items(o) };
+            let items = unsafe { containers::tuple_items(o) };
             for (i, &r) in items.iter().enumerate() {
                 visit(name(&|| Edge::Item(i)), r);
             }
@@ -137,7 +137,7 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
         // SAFETY: matched on the kind; walks visit live objects, and
         // `visit` only reports or records (no host code).
         Kind::List => unsafe {
-            values::with_list(o, |items| {
+            containers::with_list(o, |items| {
                 for (i, &r) in items.iter().enumerate() {
                     visit(name(&|| Edge::Item(i)), r);
                 }
@@ -145,7 +145,7 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
         },
         // SAFETY: as for a list.
         Kind::Dict => unsafe {
-            values::with_dict(o, |map| {
+            containers::with_dict(o, |map| {
                 for (i, (&k, &v)) in map.iter().enumerate() {
                     visit(name(&|| Edge::Key(i)), k);
                     visit(name(&|| Edge::Value(i)), v);
@@ -256,28 +256,28 @@ unsafe impl GcHost for Host<'_> {
                 // SAFETY: matched on the kind; the collector holds what it
                 // clears; the items are decref'd after the closure.
                 let items =
-                    unsafe { values::with_list(o, |items| core::mem::replace(items, empty)) };
+                    unsafe { containers::with_list(o, |items| core::mem::replace(items, empty)) };
                 items.iter().for_each(|i| i.decref());
             }
             Kind::Dict => {
                 // SAFETY: matched on the kind; the collector holds what it
                 // clears; the pairs are decref'd after the closure.
                 let drained: Vec<(ObjRef, ObjRef)> =
-                    unsafe { values::with_dict(o, |map| map.drain().collect()) };
+                    unsafe { containers::with_dict(o, |map| map.drain().collect()) };
                 for (k, v) in drained {
                     k.decref();
                     v.decref();
                 }
             }
             // SAFETY: matched on the kind; the collector holds what it clears.
-            Kind::Tuple => unsafe { values::clear_tuple(self.0, o) },
+            Kind::Tuple => unsafe { containers::clear_tuple(self.0, o) },
             Kind::Type => {
                 // SAFETY: matched on the kind; the collector holds what it clears.
                 let t = unsafe { as_type(o) };
                 // SAFETY: a type's namespace is a dict, which the type holds;
                 // the pairs are decref'd after the closure.
                 let drained: Vec<(ObjRef, ObjRef)> =
-                    unsafe { values::with_dict(t.dict, |map| map.drain().collect()) };
+                    unsafe { containers::with_dict(t.dict, |map| map.drain().collect()) };
                 crate::lookup::invalidate(t);
                 for (k, v) in drained {
                     k.decref();

@@ -42,7 +42,9 @@
 //!   lifecycle/   an object's life: birth.rs, death.rs, freed.rs; its
 //!                mod.rs is the map from alloc to free, kind by kind
 //!   kinds/       one file per kind of object: instance, type_object,
-//!                function, str, values, dict_map (dict's storage), weakref
+//!                function, str, numbers (None, bool, int, float),
+//!                containers (tuple, list, dict), dict_map (dict's
+//!                storage), weakref
 //!   lookup/      CPython's attribute lookup and the method cache (mod.rs),
 //!                C3 (mro.rs), the call-site caches (cache.rs)
 //!   call/        calls (mod.rs) and the bound on nested work (nesting.rs)

@@ -70,7 +70,7 @@ const _: () = assert!(HEADER_SIZE == 16);
 /// read from), or the object is immortal. This is what makes
 /// [`ObjRef::header`] and [`ObjRef::ty`] safe; what follows the header
 /// depends on the kind, so reaching it goes through an `unsafe fn` that
-/// names the kind (`values::tuple_items`, `type_object::as_type`, ...).
+/// names the kind (`containers::tuple_items`, `type_object::as_type`, ...).
 ///
 /// `header` and `ty` return `&'static`, shorthand for "while the object
 /// lives": an `ObjRef` carries no lifetime (objects store it in raw

@@ -11,7 +11,7 @@
 //! [`Obj::downcast_into`], which check the kind, and by the views'
 //! constructors, whose objects are of that kind. The invariant is what
 //! discharges the kind precondition of the `unsafe fn` accessors
-//! (`values::with_dict`, `str::as_str`, `type_object::as_type`, ...).
+//! (`containers::with_dict`, `str::as_str`, `type_object::as_type`, ...).
 //!
 //! A view is a `#[repr(transparent)]` [`Obj`] and derefs to it, so every
 //! dynamic method stays available on it. The kind-specific dynamic methods
@@ -23,13 +23,13 @@ use core::ops::Deref;
 
 use crate::Heap;
 use crate::error::{Error, ErrorKind, Result};
+use crate::kinds::containers::{
+    dict_del, dict_entry, dict_get, dict_set, key_error, new_dict, new_list, new_tuple, no_memory,
+    resolve_index, tuple_items, with_dict, with_list,
+};
+use crate::kinds::numbers::{float_value, int_value, new_float, new_int};
 use crate::kinds::str;
 use crate::kinds::type_object::{Kind, TypeSpec, as_type};
-use crate::kinds::values::{
-    dict_del, dict_entry, dict_get, dict_set, float_value, int_value, key_error, new_dict,
-    new_float, new_int, new_list, new_tuple, no_memory, resolve_index, tuple_items, with_dict,
-    with_list,
-};
 use crate::object::{Obj, ObjRef};
 
 mod sealed {

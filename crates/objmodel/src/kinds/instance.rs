@@ -46,8 +46,8 @@ use allocator_api2::vec::Vec as HVec;
 
 use crate::error::{Error, Result};
 use crate::heap::{Heap, HeapAlloc};
+use crate::kinds::containers;
 use crate::kinds::type_object::{Hook, Kind, PayloadHooks, TypeObject};
-use crate::kinds::values;
 use crate::object::{FINALIZED, Obj, ObjRef};
 
 /// Keys a shape may have; an instance given more moves to dict mode.
@@ -233,7 +233,7 @@ pub(crate) fn get(o: ObjRef, name: ObjRef) -> Option<ObjRef> {
     }
     if s == dict_mode() {
         // SAFETY: in dict mode `values` is the instance's dict, which it holds.
-        return unsafe { values::dict_get(dict_of(p), name) };
+        return unsafe { containers::dict_get(dict_of(p), name) };
     }
     // SAFETY: a shape pointer in an instance is a live shape of its class.
     let i = unsafe { &*s }.index_of(name)?;
@@ -247,7 +247,7 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
     let s = p.shape.get();
     if s == dict_mode() {
         // SAFETY: in dict mode `values` is the instance's dict, which it holds.
-        return unsafe { values::dict_set(dict_of(p), name, value) };
+        return unsafe { containers::dict_set(dict_of(p), name, value) };
     }
     let ty = o.ty();
     let tree = &ty.shapes;
@@ -266,7 +266,7 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
         // Past the bounds of shared layouts: a dict of its own.
         let d = materialize_dict(heap, o)?;
         // SAFETY: the instance's dict, which it holds.
-        return unsafe { values::dict_set(d, name, value) };
+        return unsafe { containers::dict_set(d, name, value) };
     };
     append_value(heap, o, shape.keys.len(), child, value)
 }
@@ -339,7 +339,7 @@ pub(crate) fn del(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<bool> {
     }
     let d = materialize_dict(heap, o)?;
     // SAFETY: the instance's dict, which it holds.
-    Ok(unsafe { values::dict_del(d, name) })
+    Ok(unsafe { containers::dict_del(d, name) })
 }
 
 /// Switches an instance to dict mode (if not already) and returns its dict, borrowed.
@@ -349,13 +349,13 @@ pub(crate) fn materialize_dict(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
     if s == dict_mode() {
         return Ok(dict_of(p));
     }
-    let d = values::new_dict(heap)?;
+    let d = containers::new_dict(heap)?;
     if !s.is_null() {
         // SAFETY: read from `o`'s pair above, not in dict mode.
         let shape = unsafe { shape_of(o.ty(), s) };
         for (i, &k) in shape.keys.iter().enumerate() {
             // SAFETY: `d` is the dict made above.
-            if let Err(e) = unsafe { values::dict_set(d, k, value_at(o, i)) } {
+            if let Err(e) = unsafe { containers::dict_set(d, k, value_at(o, i)) } {
                 d.decref();
                 return Err(e);
             }

@@ -320,6 +320,13 @@ impl Heap {
     }
 }
 
+impl Obj<'_> {
+    /// The text of a str, else `None` ([`crate::Str::as_str`] needs no `Option`).
+    pub fn as_str(&self) -> Option<&str> {
+        self.as_view().map(crate::Str::as_str)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

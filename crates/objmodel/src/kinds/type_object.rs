@@ -32,7 +32,7 @@ use std::collections::HashSet;
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{Builtins, Heap, Names, SMALL_INT_MAX, SMALL_INT_MIN};
 use crate::kinds::instance::ShapeTree;
-use crate::kinds::{str, values};
+use crate::kinds::{containers, numbers, str};
 use crate::lookup::mro;
 use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
 
@@ -445,7 +445,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
     });
     for (t, name) in all {
         let name = str::intern(heap, name)?;
-        let ns = values::new_dict(heap)?;
+        let ns = containers::new_dict(heap)?;
         // SAFETY: the placeholders are not counted references; these fields are written once.
         unsafe {
             let p = t.cast::<TypeObject>().as_ptr();
@@ -459,8 +459,8 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
     // SAFETY: `bool_` is the built-in bool type made above, immortal.
     let (true_, false_) = unsafe {
         (
-            values::new_int_object(heap, bool_, 1)?,
-            values::new_int_object(heap, bool_, 0)?,
+            numbers::new_int_object(heap, bool_, 1)?,
+            numbers::new_int_object(heap, bool_, 0)?,
         )
     };
     true_.make_immortal();
@@ -468,7 +468,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
     let mut small_ints = [object; (SMALL_INT_MAX - SMALL_INT_MIN + 1) as usize];
     for (i, slot) in small_ints.iter_mut().enumerate() {
         // SAFETY: `int` is the built-in int type made above, immortal.
-        let v = unsafe { values::new_int_object(heap, int, SMALL_INT_MIN + i as i64)? };
+        let v = unsafe { numbers::new_int_object(heap, int, SMALL_INT_MIN + i as i64)? };
         v.make_immortal();
         *slot = v;
     }
@@ -603,7 +603,7 @@ impl Heap {
             .iter()
             .map(|s| str::intern(self, s))
             .collect::<Result<_>>()?;
-        let dict = values::new_dict(self)?;
+        let dict = containers::new_dict(self)?;
         let parts = TypeParts {
             name,
             module,
@@ -627,7 +627,7 @@ impl Heap {
         for (&key, &offset) in slot_names.iter().zip(own_slots) {
             let member = crate::kinds::function::new_member(self, key, ty, offset)?.into_obj();
             // SAFETY: a type's namespace is a dict, which the type holds.
-            unsafe { values::dict_set(ty.dict, key, member.raw())? };
+            unsafe { containers::dict_set(ty.dict, key, member.raw())? };
         }
         Ok(t)
     }

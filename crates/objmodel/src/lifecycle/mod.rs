@@ -30,7 +30,7 @@
 //! | type                        | `type_object::clear_type`                            |
 //! | function                    | `function::drop_function_fields`                     |
 //! | method, property, member    | `function::clear`                                    |
-//! | tuple, list, dict           | `values::clear`                                      |
+//! | tuple, list, dict           | `containers::clear`                                  |
 //! | weak reference              | `weakref::clear`                                     |
 //! | None, bool, int, float, str | nothing to release                                   |
 //!

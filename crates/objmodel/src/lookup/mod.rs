@@ -36,7 +36,7 @@ use crate::error::{Error, Result};
 use crate::heap::Heap;
 use crate::kinds::function;
 use crate::kinds::type_object::{Kind, TypeObject, as_type};
-use crate::kinds::{instance, str, values};
+use crate::kinds::{containers, instance, str};
 use crate::object::{Obj, ObjRef};
 
 /// The last type version handed out, in the whole process: a version names
@@ -87,7 +87,7 @@ pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
 fn walk_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
     // SAFETY: a type's namespace is a dict, which the type holds.
     ty.mro_types()
-        .find_map(|t| unsafe { values::dict_get(t.dict, name) })
+        .find_map(|t| unsafe { containers::dict_get(t.dict, name) })
 }
 
 /// Gives `ty` and every subclass a new version (their namespaces, as seen
@@ -246,19 +246,19 @@ fn type_getattr(heap: &Heap, ty: &TypeObject, name: ObjRef) -> Result<ObjRef> {
         return Ok(v);
     }
     if name == names.bases {
-        return values::new_tuple(heap, &ty.bases);
+        return containers::new_tuple(heap, &ty.bases);
     }
     if name == names.mro {
-        return values::new_tuple(heap, &ty.mro);
+        return containers::new_tuple(heap, &ty.mro);
     }
     if name == names.dict {
         // A snapshot: changes go through setattr, which keeps the caches right.
-        let d = values::new_dict(heap)?;
+        let d = containers::new_dict(heap)?;
         let mut i = 0;
         // SAFETY: a type's namespace is a dict, which the type holds.
-        while let Some((k, v)) = unsafe { values::dict_entry(ty.dict, i) } {
+        while let Some((k, v)) = unsafe { containers::dict_entry(ty.dict, i) } {
             // SAFETY: `d` is the dict made above.
-            unsafe { values::dict_set(d, k, v) }.inspect_err(|_| d.decref())?;
+            unsafe { containers::dict_set(d, k, v) }.inspect_err(|_| d.decref())?;
             i += 1;
         }
         return Ok(d);
@@ -398,11 +398,11 @@ fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef
                 }
             }
             // SAFETY: a type's namespace is a dict, which the type holds.
-            unsafe { values::dict_set(ty.dict, name, v) }
+            unsafe { containers::dict_set(ty.dict, name, v) }
         }
         None => {
             // SAFETY: as above.
-            if unsafe { values::dict_del(ty.dict, name) } {
+            if unsafe { containers::dict_del(ty.dict, name) } {
                 Ok(())
             } else {
                 Err(Error::attribute(format!(
