@@ -67,7 +67,7 @@ pub(crate) fn object(g: Gc) -> ObjRef {
 }
 
 /// The collector's view of a heap.
-pub(crate) struct Host<'a>(pub(crate) &'a Heap);
+pub(crate) struct Host<'a, 'h>(pub(crate) &'a Heap<'h>);
 
 /// Calls `visit` with each reference `o` holds (to any object).
 #[inline]
@@ -188,7 +188,7 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
 // from inside a hook; 4. `decref` at zero reaches `dealloc`, which
 // untracks first; 5. `clear` drops slots, attributes, items and payload
 // references; 6. a heap is used inside its gate by one thread at a time.
-unsafe impl GcHost for Host<'_> {
+unsafe impl GcHost for Host<'_, '_> {
     fn refcount(&self, g: Gc) -> usize {
         // An object at zero is dying: another thread dropped its last
         // reference during the collection and handed it to the gate, which
@@ -289,7 +289,7 @@ unsafe impl GcHost for Host<'_> {
     }
 }
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// Collects generation `generation` (0..=2; larger means 2) and the
     /// younger ones; returns the number of unreachable objects found.
     ///
@@ -315,8 +315,8 @@ impl Heap {
 
     /// The cycle collector's settings, figures and introspection
     /// (collections themselves go through [`Heap::collect`]).
-    pub fn gc(&self) -> GcControl<'_> {
-        GcControl(self)
+    pub fn gc(&self) -> GcControl<'h> {
+        GcControl(self.branded())
     }
 }
 
@@ -324,7 +324,7 @@ impl Heap {
 /// tuned, read and looked into (CPython's `gc` module); never run against
 /// anything but its heap.
 #[derive(Clone, Copy)]
-pub struct GcControl<'h>(&'h Heap);
+pub struct GcControl<'h>(&'h Heap<'h>);
 
 impl<'h> GcControl<'h> {
     fn collector(&self) -> &'h objgc::Collector {

@@ -271,14 +271,14 @@ pub(crate) fn float_repr(f: f64) -> String {
     }
 }
 
-impl Obj<'_> {
+impl<'h> Obj<'h> {
     /// Python's `repr(self)`.
     pub fn repr(&self) -> Result<String> {
         repr_string(self.raw())
     }
 
     /// `repr(self)` as a str object.
-    pub fn repr_obj(&self) -> Result<Obj<'_>> {
+    pub fn repr_obj(&self) -> Result<Obj<'h>> {
         let s = repr_string(self.raw())?;
         self.heap().str(&s)
     }

@@ -26,7 +26,7 @@ use crate::object::ObjRef;
 /// Characters of a value's `repr` kept in the snapshot.
 const VALUE_CHARS: usize = 80;
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// Writes a snapshot of the heap to `out` (see `docs/heap-snapshot.md`).
     /// Costs time proportional to the objects in it; `out` is best
     /// buffered.

@@ -322,19 +322,19 @@ fn scalar_hash(o: ObjRef) -> u64 {
 
 // ----- the safe API -----------------------------------------------------------
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// A tuple of `items` ([`Tuple::new`] gives it typed).
-    pub fn tuple<'h>(&'h self, items: &[&Obj<'h>]) -> Result<Obj<'h>> {
+    pub fn tuple(&self, items: &[&Obj<'h>]) -> Result<Obj<'h>> {
         Tuple::new(self, items).map(Tuple::into_obj)
     }
 
     /// An empty list ([`List::new`] gives it typed).
-    pub fn list(&self) -> Result<Obj<'_>> {
+    pub fn list(&self) -> Result<Obj<'h>> {
         List::new(self).map(List::into_obj)
     }
 
     /// An empty dict ([`Dict::new`] gives it typed).
-    pub fn dict(&self) -> Result<Obj<'_>> {
+    pub fn dict(&self) -> Result<Obj<'h>> {
         Dict::new(self).map(Dict::into_obj)
     }
 }

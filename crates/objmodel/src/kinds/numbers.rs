@@ -138,15 +138,15 @@ pub(crate) fn mix(h: u64) -> u64 {
 
 // ----- the safe API -----------------------------------------------------------
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// An int. -5..=256 are preallocated and immortal ([`Int::new`]
     /// gives it typed).
-    pub fn int(&self, v: i64) -> Result<Obj<'_>> {
+    pub fn int(&self, v: i64) -> Result<Obj<'h>> {
         Int::new(self, v).map(Int::into_obj)
     }
 
     /// A float ([`Float::new`] gives it typed).
-    pub fn float(&self, v: f64) -> Result<Obj<'_>> {
+    pub fn float(&self, v: f64) -> Result<Obj<'h>> {
         Float::new(self, v).map(Float::into_obj)
     }
 }

@@ -105,7 +105,8 @@ pub(crate) struct TypeObject {
     pub(crate) header: ObjHeader,
     /// This type's handle, as allocated.
     this: ObjRef,
-    heap: NonNull<Heap>,
+    /// The heap, under no brand of its own (see [`TypeObject::heap`]).
+    heap: NonNull<Heap<'static>>,
     /// The heap's owner word (`objgc::Gate::owner_word`), here so that
     /// counting an object needs no trip to its heap: one load of the
     /// pointer, one of the word (relaxed: a change of owner is ordered with
@@ -148,10 +149,13 @@ pub(crate) struct TypeObject {
 
 impl TypeObject {
     /// The heap this type (and so each of its instances) belongs to.
+    ///
+    /// Under any brand the caller needs: an object's brand is its heap's
+    /// (`heap.rs`), which the caller already holds.
     #[inline]
-    pub(crate) fn heap<'h>(&self) -> &'h Heap {
+    pub(crate) fn heap<'h>(&self) -> &'h Heap<'h> {
         // SAFETY: a type never outlives its heap (Heap::drop frees them all).
-        unsafe { self.heap.as_ref() }
+        unsafe { self.heap.cast::<Heap<'h>>().as_ref() }
     }
 
     /// `__name__` as text.
@@ -262,7 +266,7 @@ unsafe fn alloc_type(
     unsafe {
         let t = o.cast::<TypeObject>().as_ptr();
         (&raw mut (*t).this).write(o);
-        (&raw mut (*t).heap).write(NonNull::from(heap));
+        (&raw mut (*t).heap).write(NonNull::from(heap).cast());
         (&raw mut (*t).owner).write(NonNull::from(heap.gate.owner_word()));
         (&raw mut (*t).kind).write(parts.kind);
         (&raw mut (*t).name).write(parts.name);
@@ -525,22 +529,17 @@ impl<'a> TypeSpec<'a> {
     }
 }
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// Creates a class. `name` may be dotted (`"mod.Name"`): the part after
     /// the last dot is `__name__`, as for CPython's `PyType_FromSpec`. No
     /// bases means `(object,)`.
-    pub fn new_type<'h>(
-        &'h self,
-        name: &str,
-        bases: &[&Obj<'h>],
-        spec: &TypeSpec<'_>,
-    ) -> Result<Obj<'h>> {
+    pub fn new_type(&self, name: &str, bases: &[&Obj<'h>], spec: &TypeSpec<'_>) -> Result<Obj<'h>> {
         self.new_type_with_hooks(name, bases, spec, None)
     }
 
     /// [`Heap::new_type`] with hooks for the host payload.
-    pub fn new_type_with_hooks<'h>(
-        &'h self,
+    pub fn new_type_with_hooks(
+        &self,
         name: &str,
         bases: &[&Obj<'h>],
         spec: &TypeSpec<'_>,
@@ -550,7 +549,7 @@ impl Heap {
         let mut base_types: Vec<&TypeObject> = Vec::with_capacity(bases.len().max(1));
         for b in bases {
             let b = b.raw();
-            self.check_own(b)?;
+            debug_assert!(self.owns(b));
             if b.ty().kind != Kind::Type {
                 return Err(Error::type_error(format!(
                     "bases must be types, not '{}'",

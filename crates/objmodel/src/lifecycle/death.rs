@@ -68,7 +68,7 @@ pub(crate) fn dealloc(o: ObjRef) {
     heap.free_pending_since(0);
 }
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// After a collection (which runs traverse hooks while its tags are in
     /// place): drops what the hooks dropped.
     #[cold]

@@ -438,22 +438,22 @@ impl<'h> Obj<'h> {
     /// to `__getattr__` when it is not interned).
     pub fn getattr_obj(&self, name: &Obj<'h>) -> Result<Obj<'h>> {
         let heap = self.heap();
-        heap.check_own(name.raw())?;
+        debug_assert!(heap.owns(name.raw()));
         Ok(cache::getattr_shared(heap, self.raw(), lookup_name(heap, name.raw())?)?.into_obj())
     }
 
     /// `setattr(self, name, value)`.
     pub fn setattr(&self, name: &str, value: &Obj<'h>) -> Result<()> {
         let heap = self.heap();
-        heap.check_own(value.raw())?;
+        debug_assert!(heap.owns(value.raw()));
         cache::setattr_shared(heap, self.raw(), self.interned(name)?, value.raw())
     }
 
     /// `setattr(self, name, value)` with a str object as the name.
     pub fn setattr_obj(&self, name: &Obj<'h>, value: &Obj<'h>) -> Result<()> {
         let heap = self.heap();
-        heap.check_own(name.raw())?;
-        heap.check_own(value.raw())?;
+        debug_assert!(heap.owns(name.raw()));
+        debug_assert!(heap.owns(value.raw()));
         cache::setattr_shared(
             heap,
             self.raw(),
@@ -471,7 +471,7 @@ impl<'h> Obj<'h> {
     /// `delattr(self, name)` with a str object as the name.
     pub fn delattr_obj(&self, name: &Obj<'h>) -> Result<()> {
         let heap = self.heap();
-        heap.check_own(name.raw())?;
+        debug_assert!(heap.owns(name.raw()));
         setattr(heap, self.raw(), lookup_name(heap, name.raw())?, None)
     }
 
