@@ -59,7 +59,7 @@ pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result
     match callable.ty().kind {
         Kind::Function => {
             // SAFETY: matched on the kind; `_held` keeps `callable` alive.
-            unsafe { function::function(callable) }.call(callable.ty().heap(), args)
+            unsafe { function::function(callable) }.call(heap.branded(), args)
         }
         Kind::Method => {
             // SAFETY: matched on the kind; `_held` keeps `callable` alive.
