@@ -65,7 +65,7 @@ use std::time::{Duration, Instant};
 use bench::cpython::{PyRef, Python};
 use bench::objrt::{Classes, GcClasses};
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use objmodel::{Heap, Obj};
+use objmodel::{Obj, with_heap};
 
 /// Operations per timed iteration of the micro-benchmarks.
 const BATCH: usize = 1000;
@@ -99,90 +99,94 @@ fn memory(_c: &mut Criterion) {
             bytes.requested, bytes.in_blocks
         );
     }
-    let heap = Heap::new();
-    let classes = Classes::new(&heap).expect("classes");
-    for (name, class) in [("Dict2", &classes.dict2), ("Slots2", &classes.slots2)] {
-        let before = heap.stats().memory.bytes_in_use;
-        let alive: Vec<Obj> = (0..MEMORY_INSTANCES)
-            .map(|_| class.call(&[]).expect("instance"))
-            .collect();
-        let bytes = (heap.stats().memory.bytes_in_use - before) as f64 / alive.len() as f64;
-        println!("objrt bytes/instance {name}: {bytes:.1} in blocks ({MEMORY_INSTANCES} alive)");
-    }
-    drop(classes);
-    let ours = GcClasses::new(&heap).expect("classes");
-    let (steps, ring, long_lived, every) = CHURN;
-    let peak = ours
-        .churn_peak(steps, ring, long_lived, every)
-        .expect("churn");
-    let args = [steps, ring, long_lived, every].map(|n| py.int(n as i64));
-    let theirs = py.call(&py.eval("churn_peak"), &args.each_ref());
-    let theirs = py.int_value(&theirs) as f64 / 1000.0;
-    println!(
-        "cycle churn ({steps} 2-cycles, the {ring} newest reachable, {long_lived} long-lived \
-         objects, sampled every {every}): live objects peaked at {peak:.3}x the reachable \
-         (objrt), {theirs:.3}x (cpython, objects its collector tracks)"
-    );
-    let tracked = py.int_value(&py.call0(&py.eval("tracked_objects")));
-    println!("cpython objects tracked by the collector before the gc benchmarks: {tracked}");
+    with_heap(|heap| {
+        let classes = Classes::new(heap).expect("classes");
+        for (name, class) in [("Dict2", &classes.dict2), ("Slots2", &classes.slots2)] {
+            let before = heap.stats().memory.bytes_in_use;
+            let alive: Vec<Obj> = (0..MEMORY_INSTANCES)
+                .map(|_| class.call(&[]).expect("instance"))
+                .collect();
+            let bytes = (heap.stats().memory.bytes_in_use - before) as f64 / alive.len() as f64;
+            println!(
+                "objrt bytes/instance {name}: {bytes:.1} in blocks ({MEMORY_INSTANCES} alive)"
+            );
+        }
+        drop(classes);
+        let ours = GcClasses::new(heap).expect("classes");
+        let (steps, ring, long_lived, every) = CHURN;
+        let peak = ours
+            .churn_peak(steps, ring, long_lived, every)
+            .expect("churn");
+        let args = [steps, ring, long_lived, every].map(|n| py.int(n as i64));
+        let theirs = py.call(&py.eval("churn_peak"), &args.each_ref());
+        let theirs = py.int_value(&theirs) as f64 / 1000.0;
+        println!(
+            "cycle churn ({steps} 2-cycles, the {ring} newest reachable, {long_lived} long-lived \
+             objects, sampled every {every}): live objects peaked at {peak:.3}x the reachable \
+             (objrt), {theirs:.3}x (cpython, objects its collector tracks)"
+        );
+        let tracked = py.int_value(&py.call0(&py.eval("tracked_objects")));
+        println!("cpython objects tracked by the collector before the gc benchmarks: {tracked}");
+    });
 }
 
 fn instance_alloc_free(c: &mut Criterion) {
     let py = python();
-    let heap = Heap::new();
-    let classes = Classes::new(&heap).expect("classes");
-    for (workload, class, ours) in [
-        ("dict", "Dict2", &classes.dict2),
-        ("slots", "Slots2", &classes.slots2),
-    ] {
-        let class = py.eval(class);
-        let mut group = c.benchmark_group(format!("instance_alloc_free/{workload}"));
+    with_heap(|heap| {
+        let classes = Classes::new(heap).expect("classes");
+        for (workload, class, ours) in [
+            ("dict", "Dict2", &classes.dict2),
+            ("slots", "Slots2", &classes.slots2),
+        ] {
+            let class = py.eval(class);
+            let mut group = c.benchmark_group(format!("instance_alloc_free/{workload}"));
+            group.throughput(Throughput::Elements(BATCH as u64));
+            group.bench_function("cpython", |b| {
+                b.iter(|| {
+                    for _ in 0..BATCH {
+                        drop(black_box(py.call0(black_box(&class))));
+                    }
+                })
+            });
+            group.bench_function("objrt", |b| {
+                b.iter(|| {
+                    for _ in 0..BATCH {
+                        drop(black_box(black_box(ours).call(&[]).expect("instance")));
+                    }
+                })
+            });
+            group.finish();
+        }
+
+        let alloc = py.tp_alloc(&py.eval("Slots2"));
+        let mut group = c.benchmark_group("instance_alloc_free/tp_alloc");
         group.throughput(Throughput::Elements(BATCH as u64));
         group.bench_function("cpython", |b| {
             b.iter(|| {
                 for _ in 0..BATCH {
-                    drop(black_box(py.call0(black_box(&class))));
+                    drop(black_box(alloc.alloc()));
                 }
             })
         });
         group.bench_function("objrt", |b| {
             b.iter(|| {
                 for _ in 0..BATCH {
-                    drop(black_box(black_box(ours).call(&[]).expect("instance")));
+                    drop(black_box(classes.slots2.new_instance().expect("instance")));
                 }
             })
         });
         group.finish();
-    }
-
-    let alloc = py.tp_alloc(&py.eval("Slots2"));
-    let mut group = c.benchmark_group("instance_alloc_free/tp_alloc");
-    group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function("cpython", |b| {
-        b.iter(|| {
-            for _ in 0..BATCH {
-                drop(black_box(alloc.alloc()));
-            }
-        })
     });
-    group.bench_function("objrt", |b| {
-        b.iter(|| {
-            for _ in 0..BATCH {
-                drop(black_box(classes.slots2.new_instance().expect("instance")));
-            }
-        })
-    });
-    group.finish();
 }
 
 /// Times `BATCH` getattrs of `name` on `obj` in CPython and of the same
 /// name on `ours` in objrt (the results are dropped).
-fn bench_getattr(
+fn bench_getattr<'h>(
     c: &mut Criterion,
     py: Python,
     workload: &str,
     (obj, name): (&PyRef, &PyRef),
-    (ours, our_name): (&Obj, &Obj),
+    (ours, our_name): (&Obj<'h>, &Obj<'h>),
 ) {
     let mut group = c.benchmark_group(workload);
     group.throughput(Throughput::Elements(BATCH as u64));
@@ -211,53 +215,54 @@ fn getattr(c: &mut Criterion) {
     let py = python();
     let obj = py.call0(&py.eval("Obj"));
     let leaf = py.call0(&py.eval("Level5"));
-    let heap = Heap::new();
-    let classes = Classes::new(&heap).expect("classes");
-    let ours = classes.obj.call(&[]).expect("instance");
-    let our_leaf = classes.level5.call(&[]).expect("instance");
-    let name = |s: &str| heap.intern(s).expect("name");
-    bench_getattr(
-        c,
-        py,
-        "getattr/instance_attr",
-        (&obj, &py.intern("x")),
-        (&ours, &name("x")),
-    );
-    bench_getattr(
-        c,
-        py,
-        "getattr/class_attr",
-        (&obj, &py.intern("kind")),
-        (&ours, &name("kind")),
-    );
-    bench_getattr(
-        c,
-        py,
-        "getattr/inherited_5_levels",
-        (&leaf, &py.intern("deep")),
-        (&our_leaf, &name("deep")),
-    );
-    bench_getattr(
-        c,
-        py,
-        "getattr/method_bound",
-        (&obj, &py.intern("get_x")),
-        (&ours, &name("get_x")),
-    );
+    with_heap(|heap| {
+        let classes = Classes::new(heap).expect("classes");
+        let ours = classes.obj.call(&[]).expect("instance");
+        let our_leaf = classes.level5.call(&[]).expect("instance");
+        let name = |s: &str| heap.intern(s).expect("name");
+        bench_getattr(
+            c,
+            py,
+            "getattr/instance_attr",
+            (&obj, &py.intern("x")),
+            (&ours, &name("x")),
+        );
+        bench_getattr(
+            c,
+            py,
+            "getattr/class_attr",
+            (&obj, &py.intern("kind")),
+            (&ours, &name("kind")),
+        );
+        bench_getattr(
+            c,
+            py,
+            "getattr/inherited_5_levels",
+            (&leaf, &py.intern("deep")),
+            (&our_leaf, &name("deep")),
+        );
+        bench_getattr(
+            c,
+            py,
+            "getattr/method_bound",
+            (&obj, &py.intern("get_x")),
+            (&ours, &name("get_x")),
+        );
 
-    let mut group = c.benchmark_group("getattr/inline_cache");
-    group.throughput(Throughput::Elements(BATCH as u64));
-    let cache = heap.attr_cache("x").expect("cache");
-    group.bench_function("objrt", |b| {
-        b.iter(|| {
-            for _ in 0..BATCH {
-                drop(black_box(
-                    black_box(&ours).getattr_cached(&cache).expect("attribute"),
-                ));
-            }
-        })
+        let mut group = c.benchmark_group("getattr/inline_cache");
+        group.throughput(Throughput::Elements(BATCH as u64));
+        let cache = heap.attr_cache("x").expect("cache");
+        group.bench_function("objrt", |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    drop(black_box(
+                        black_box(&ours).getattr_cached(&cache).expect("attribute"),
+                    ));
+                }
+            })
+        });
+        group.finish();
     });
-    group.finish();
 }
 
 fn setattr(c: &mut Criterion) {
@@ -274,21 +279,22 @@ fn setattr(c: &mut Criterion) {
             }
         })
     });
-    let heap = Heap::new();
-    let classes = Classes::new(&heap).expect("classes");
-    let ours = classes.obj.call(&[]).expect("instance");
-    let our_x = heap.intern("x").expect("name");
-    let our_value = heap.int(12345).expect("int");
-    group.bench_function("objrt", |b| {
-        b.iter(|| {
-            for _ in 0..BATCH {
-                black_box(&ours)
-                    .setattr_obj(black_box(&our_x), black_box(&our_value))
-                    .expect("setattr");
-            }
-        })
+    with_heap(|heap| {
+        let classes = Classes::new(heap).expect("classes");
+        let ours = classes.obj.call(&[]).expect("instance");
+        let our_x = heap.intern("x").expect("name");
+        let our_value = heap.int(12345).expect("int");
+        group.bench_function("objrt", |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    black_box(&ours)
+                        .setattr_obj(black_box(&our_x), black_box(&our_value))
+                        .expect("setattr");
+                }
+            })
+        });
+        group.finish();
     });
-    group.finish();
 }
 
 fn call_method(c: &mut Criterion) {
@@ -306,120 +312,122 @@ fn call_method(c: &mut Criterion) {
             }
         })
     });
-    let heap = Heap::new();
-    let classes = Classes::new(&heap).expect("classes");
-    let ours = classes.obj.call(&[]).expect("instance");
-    let our_get_x = heap.intern("get_x").expect("name");
-    group.bench_function("objrt", |b| {
-        b.iter(|| {
-            for _ in 0..BATCH {
-                drop(black_box(
-                    black_box(&ours)
-                        .call_method_obj(black_box(&our_get_x), &[])
-                        .expect("call"),
-                ));
-            }
-        })
+    with_heap(|heap| {
+        let classes = Classes::new(heap).expect("classes");
+        let ours = classes.obj.call(&[]).expect("instance");
+        let our_get_x = heap.intern("get_x").expect("name");
+        group.bench_function("objrt", |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    drop(black_box(
+                        black_box(&ours)
+                            .call_method_obj(black_box(&our_get_x), &[])
+                            .expect("call"),
+                    ));
+                }
+            })
+        });
+        group.finish();
     });
-    group.finish();
 }
 
 fn refcount(c: &mut Criterion) {
     let py = python();
-    let obj = py.call0(&py.eval("Obj"));
-    let mut group = c.benchmark_group("refcount/incref_decref");
-    group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function("cpython", |b| {
-        b.iter(|| {
-            for _ in 0..BATCH {
-                // `clone` is Py_INCREF, `drop` Py_DECREF (never the last one).
-                drop(black_box(black_box(&obj).clone()));
-            }
-        })
-    });
-    let heap = Heap::new();
-    let classes = Classes::new(&heap).expect("classes");
-    let ours = classes.obj.call(&[]).expect("instance");
-    group.bench_function("objrt", |b| {
-        b.iter(|| {
-            for _ in 0..BATCH {
-                drop(black_box(black_box(&ours).clone()));
-            }
-        })
-    });
-    // The floor a biased count is held to: a plain (non-atomic) counter
-    // behind the same `black_box`es.
-    let plain = Cell::new(1_usize);
-    group.bench_function("plain_increment", |b| {
-        b.iter(|| {
-            for _ in 0..BATCH {
-                let c = black_box(&plain);
-                c.set(c.get() + 1);
-                let c = black_box(c);
-                c.set(c.get() - 1);
-            }
-        })
-    });
-    // What an atomic count (Arc's) costs on one thread.
-    let atomic = AtomicUsize::new(1);
-    group.bench_function("atomic_increment", |b| {
-        b.iter(|| {
-            for _ in 0..BATCH {
-                black_box(&atomic).fetch_add(1, Ordering::Relaxed);
-                black_box(&atomic).fetch_sub(1, Ordering::Release);
-            }
-        })
-    });
-    group.finish();
-
-    // Two threads counting the same object: for objrt the owner (this
-    // thread, no atomics) and another thread (the shared atomic word); the
-    // peer is an atomic count both threads share (Arc's scheme). CPython 3.11
-    // is not a peer here: its counts need the GIL, which serialises threads.
-    let mut group = c.benchmark_group("refcount/two_threads");
-    group.throughput(Throughput::Elements(2 * TWO_THREAD_BATCH as u64));
-    let shared = SendPtr(ours.as_ptr().cast_mut());
-    group.bench_function("objrt", |b| {
-        b.iter_custom(|iters| {
-            let n = iters as usize * TWO_THREAD_BATCH;
-            let start = Instant::now();
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    let p = NonNull::new(black_box(&shared).0).expect("object");
-                    for _ in 0..n {
-                        // SAFETY: `ours` keeps the object alive throughout;
-                        // each decref gives back the count just taken.
-                        unsafe {
-                            objmodel::abi::incref(p);
-                            objmodel::abi::decref(p);
-                        }
-                    }
-                });
-                for _ in 0..n {
+    with_heap(|heap| {
+        let obj = py.call0(&py.eval("Obj"));
+        let mut group = c.benchmark_group("refcount/incref_decref");
+        group.throughput(Throughput::Elements(BATCH as u64));
+        group.bench_function("cpython", |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    // `clone` is Py_INCREF, `drop` Py_DECREF (never the last one).
+                    drop(black_box(black_box(&obj).clone()));
+                }
+            })
+        });
+        let classes = Classes::new(heap).expect("classes");
+        let ours = classes.obj.call(&[]).expect("instance");
+        group.bench_function("objrt", |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
                     drop(black_box(black_box(&ours).clone()));
                 }
-            });
-            start.elapsed()
-        })
-    });
-    group.bench_function("atomic_shared", |b| {
-        b.iter_custom(|iters| {
-            let n = iters as usize * TWO_THREAD_BATCH;
-            let start = Instant::now();
-            std::thread::scope(|s| {
-                let count = || {
+            })
+        });
+        // The floor a biased count is held to: a plain (non-atomic) counter
+        // behind the same `black_box`es.
+        let plain = Cell::new(1_usize);
+        group.bench_function("plain_increment", |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    let c = black_box(&plain);
+                    c.set(c.get() + 1);
+                    let c = black_box(c);
+                    c.set(c.get() - 1);
+                }
+            })
+        });
+        // What an atomic count (Arc's) costs on one thread.
+        let atomic = AtomicUsize::new(1);
+        group.bench_function("atomic_increment", |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    black_box(&atomic).fetch_add(1, Ordering::Relaxed);
+                    black_box(&atomic).fetch_sub(1, Ordering::Release);
+                }
+            })
+        });
+        group.finish();
+
+        // Two threads counting the same object: for objrt the owner (this
+        // thread, no atomics) and another thread (the shared atomic word); the
+        // peer is an atomic count both threads share (Arc's scheme). CPython 3.11
+        // is not a peer here: its counts need the GIL, which serialises threads.
+        let mut group = c.benchmark_group("refcount/two_threads");
+        group.throughput(Throughput::Elements(2 * TWO_THREAD_BATCH as u64));
+        let shared = SendPtr(ours.as_ptr().cast_mut());
+        group.bench_function("objrt", |b| {
+            b.iter_custom(|iters| {
+                let n = iters as usize * TWO_THREAD_BATCH;
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    s.spawn(|| {
+                        let p = NonNull::new(black_box(&shared).0).expect("object");
+                        for _ in 0..n {
+                            // SAFETY: `ours` keeps the object alive throughout;
+                            // each decref gives back the count just taken.
+                            unsafe {
+                                objmodel::abi::incref(p);
+                                objmodel::abi::decref(p);
+                            }
+                        }
+                    });
                     for _ in 0..n {
-                        black_box(&atomic).fetch_add(1, Ordering::Relaxed);
-                        black_box(&atomic).fetch_sub(1, Ordering::Release);
+                        drop(black_box(black_box(&ours).clone()));
                     }
-                };
-                s.spawn(count);
-                count();
-            });
-            start.elapsed()
-        })
+                });
+                start.elapsed()
+            })
+        });
+        group.bench_function("atomic_shared", |b| {
+            b.iter_custom(|iters| {
+                let n = iters as usize * TWO_THREAD_BATCH;
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    let count = || {
+                        for _ in 0..n {
+                            black_box(&atomic).fetch_add(1, Ordering::Relaxed);
+                            black_box(&atomic).fetch_sub(1, Ordering::Release);
+                        }
+                    };
+                    s.spawn(count);
+                    count();
+                });
+                start.elapsed()
+            })
+        });
+        group.finish();
     });
-    group.finish();
 }
 
 /// An object's address, handed to the other thread of `refcount/two_threads`.
@@ -454,143 +462,144 @@ struct TreeNames {
 
 fn gc(c: &mut Criterion) {
     let py = python();
-    let mut group = c.benchmark_group("gc/collect_1m_2cycles");
-    group.sample_size(10).sampling_mode(SamplingMode::Flat);
-    group
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(5));
-    group.throughput(Throughput::Elements(GC_OBJECTS as u64));
-    let make_garbage = py.eval("make_garbage_pairs");
-    let pairs = py.int((GC_OBJECTS / 2) as i64);
-    // Untimed: 1M instances in 2-cycles, unreachable, all still in the
-    // youngest generation (the collector is off while they are made).
-    let make = || {
+    with_heap(|heap| {
+        let mut group = c.benchmark_group("gc/collect_1m_2cycles");
+        group.sample_size(10).sampling_mode(SamplingMode::Flat);
+        group
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(5));
+        group.throughput(Throughput::Elements(GC_OBJECTS as u64));
+        let make_garbage = py.eval("make_garbage_pairs");
+        let pairs = py.int((GC_OBJECTS / 2) as i64);
+        // Untimed: 1M instances in 2-cycles, unreachable, all still in the
+        // youngest generation (the collector is off while they are made).
+        let make = || {
+            py.collect();
+            py.gc_disable();
+            drop(py.call(&make_garbage, &[&pairs]));
+            py.gc_enable();
+        };
+        make();
+        let found = py.collect();
+        assert!(
+            found >= GC_OBJECTS as isize,
+            "a full collection found only {found} objects"
+        );
+        group.bench_function("cpython", |b| {
+            b.iter_batched(make, |()| black_box(py.collect()), BatchSize::PerIteration)
+        });
+        let ours = GcClasses::new(heap).expect("classes");
+        heap.gc().set_enabled(false);
+        let make_ours = || ours.pairs(GC_OBJECTS / 2, None).expect("pairs");
+        make_ours();
+        assert_eq!(heap.collect(2), GC_OBJECTS, "objrt finds every object");
+        group.bench_function("objrt", |b| {
+            b.iter_batched(
+                make_ours,
+                |()| black_box(heap.collect(2)),
+                BatchSize::PerIteration,
+            )
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group("gc/collect_1m_reachable");
+        group.sample_size(10).sampling_mode(SamplingMode::Flat);
+        group
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
+        group.throughput(Throughput::Elements(GC_OBJECTS as u64));
+        let live = py.call(&py.eval("make_live_pairs"), &[&pairs]);
         py.collect();
-        py.gc_disable();
-        drop(py.call(&make_garbage, &[&pairs]));
-        py.gc_enable();
-    };
-    make();
-    let found = py.collect();
-    assert!(
-        found >= GC_OBJECTS as isize,
-        "a full collection found only {found} objects"
-    );
-    group.bench_function("cpython", |b| {
-        b.iter_batched(make, |()| black_box(py.collect()), BatchSize::PerIteration)
-    });
-    let heap = Heap::new();
-    let ours = GcClasses::new(&heap).expect("classes");
-    heap.gc().set_enabled(false);
-    let make_ours = || ours.pairs(GC_OBJECTS / 2, None).expect("pairs");
-    make_ours();
-    assert_eq!(heap.collect(2), GC_OBJECTS, "objrt finds every object");
-    group.bench_function("objrt", |b| {
-        b.iter_batched(
-            make_ours,
-            |()| black_box(heap.collect(2)),
-            BatchSize::PerIteration,
-        )
-    });
-    group.finish();
+        group.bench_function("cpython", |b| b.iter(|| black_box(py.collect())));
+        let keep = heap.list().expect("list");
+        ours.pairs(GC_OBJECTS / 2, Some(&keep)).expect("pairs");
+        group.bench_function("objrt", |b| b.iter(|| black_box(heap.collect(2))));
+        group.finish();
+        drop(live);
+        py.collect();
+        drop(keep);
+        heap.collect(2);
 
-    let mut group = c.benchmark_group("gc/collect_1m_reachable");
-    group.sample_size(10).sampling_mode(SamplingMode::Flat);
-    group
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
-    group.throughput(Throughput::Elements(GC_OBJECTS as u64));
-    let live = py.call(&py.eval("make_live_pairs"), &[&pairs]);
-    py.collect();
-    group.bench_function("cpython", |b| b.iter(|| black_box(py.collect())));
-    let keep = heap.list().expect("list");
-    ours.pairs(GC_OBJECTS / 2, Some(&keep)).expect("pairs");
-    group.bench_function("objrt", |b| b.iter(|| black_box(heap.collect(2))));
-    group.finish();
-    drop(live);
-    py.collect();
-    drop(keep);
-    heap.collect(2);
+        let mut group = c.benchmark_group("gc/tree_parent_build_drop");
+        group.sample_size(10).sampling_mode(SamplingMode::Flat);
+        group
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
+        let nodes = (1u64 << (TREE_DEPTH + 1)) - 1;
+        group.throughput(Throughput::Elements(nodes));
+        let class = py.eval("TreeNode");
+        let names = TreeNames {
+            left: py.intern("left"),
+            right: py.intern("right"),
+            parent: py.intern("parent"),
+        };
+        drop(build_tree(py, &class, &names, TREE_DEPTH));
+        let found = py.collect();
+        assert_eq!(
+            found, nodes as isize,
+            "the dropped tree is collected in full"
+        );
+        group.bench_function("cpython", |b| {
+            b.iter(|| {
+                drop(black_box(build_tree(py, &class, &names, TREE_DEPTH)));
+                black_box(py.collect())
+            })
+        });
+        heap.gc().set_enabled(true);
+        drop(ours.tree(TREE_DEPTH).expect("tree"));
+        assert_eq!(
+            heap.collect(2),
+            nodes as usize,
+            "objrt collects the dropped tree in full"
+        );
+        group.bench_function("objrt", |b| {
+            b.iter(|| {
+                drop(black_box(ours.tree(TREE_DEPTH).expect("tree")));
+                black_box(heap.collect(2))
+            })
+        });
+        group.finish();
 
-    let mut group = c.benchmark_group("gc/tree_parent_build_drop");
-    group.sample_size(10).sampling_mode(SamplingMode::Flat);
-    group
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
-    let nodes = (1u64 << (TREE_DEPTH + 1)) - 1;
-    group.throughput(Throughput::Elements(nodes));
-    let class = py.eval("TreeNode");
-    let names = TreeNames {
-        left: py.intern("left"),
-        right: py.intern("right"),
-        parent: py.intern("parent"),
-    };
-    drop(build_tree(py, &class, &names, TREE_DEPTH));
-    let found = py.collect();
-    assert_eq!(
-        found, nodes as isize,
-        "the dropped tree is collected in full"
-    );
-    group.bench_function("cpython", |b| {
-        b.iter(|| {
-            drop(black_box(build_tree(py, &class, &names, TREE_DEPTH)));
-            black_box(py.collect())
-        })
+        // Steady churn with automatic collection: each step makes a 2-cycle and
+        // drops the one made `ring` steps before, next to long-lived objects
+        // (the churn whose memory `memory` samples).
+        let (_, ring, long_lived, _) = CHURN;
+        let mut group = c.benchmark_group("gc/cycle_churn");
+        group.throughput(Throughput::Elements(BATCH as u64));
+        let node = py.eval("Node");
+        let other = py.intern("other");
+        let kept: Vec<PyRef> = (0..long_lived).map(|_| py.call0(&node)).collect();
+        let mut newest: Vec<Option<PyRef>> = (0..ring).map(|_| None).collect();
+        let mut step = 0;
+        group.bench_function("cpython", |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    let a = py.call0(&node);
+                    let b = py.call0(&node);
+                    py.setattr(&a, &other, &b);
+                    py.setattr(&b, &other, &a);
+                    newest[step % ring] = Some(a);
+                    step += 1;
+                }
+            })
+        });
+        drop((kept, newest));
+        py.collect();
+        let kept: Vec<Obj> = (0..long_lived)
+            .map(|_| ours.node.new_instance().expect("instance"))
+            .collect();
+        let mut newest: Vec<Option<Obj>> = (0..ring).map(|_| None).collect();
+        group.bench_function("objrt", |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    newest[step % ring] = Some(ours.cycle().expect("cycle"));
+                    step += 1;
+                }
+            })
+        });
+        group.finish();
+        drop((kept, newest));
     });
-    heap.gc().set_enabled(true);
-    drop(ours.tree(TREE_DEPTH).expect("tree"));
-    assert_eq!(
-        heap.collect(2),
-        nodes as usize,
-        "objrt collects the dropped tree in full"
-    );
-    group.bench_function("objrt", |b| {
-        b.iter(|| {
-            drop(black_box(ours.tree(TREE_DEPTH).expect("tree")));
-            black_box(heap.collect(2))
-        })
-    });
-    group.finish();
-
-    // Steady churn with automatic collection: each step makes a 2-cycle and
-    // drops the one made `ring` steps before, next to long-lived objects
-    // (the churn whose memory `memory` samples).
-    let (_, ring, long_lived, _) = CHURN;
-    let mut group = c.benchmark_group("gc/cycle_churn");
-    group.throughput(Throughput::Elements(BATCH as u64));
-    let node = py.eval("Node");
-    let other = py.intern("other");
-    let kept: Vec<PyRef> = (0..long_lived).map(|_| py.call0(&node)).collect();
-    let mut newest: Vec<Option<PyRef>> = (0..ring).map(|_| None).collect();
-    let mut step = 0;
-    group.bench_function("cpython", |b| {
-        b.iter(|| {
-            for _ in 0..BATCH {
-                let a = py.call0(&node);
-                let b = py.call0(&node);
-                py.setattr(&a, &other, &b);
-                py.setattr(&b, &other, &a);
-                newest[step % ring] = Some(a);
-                step += 1;
-            }
-        })
-    });
-    drop((kept, newest));
-    py.collect();
-    let kept: Vec<Obj> = (0..long_lived)
-        .map(|_| ours.node.new_instance().expect("instance"))
-        .collect();
-    let mut newest: Vec<Option<Obj>> = (0..ring).map(|_| None).collect();
-    group.bench_function("objrt", |b| {
-        b.iter(|| {
-            for _ in 0..BATCH {
-                newest[step % ring] = Some(ours.cycle().expect("cycle"));
-                step += 1;
-            }
-        })
-    });
-    group.finish();
-    drop((kept, newest));
 }
 
 criterion_group! {

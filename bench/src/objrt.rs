@@ -17,7 +17,7 @@ pub struct Classes<'h> {
     pub level5: Obj<'h>,
 }
 
-fn init_xy<'h>(heap: &'h Heap) -> Result<Obj<'h>> {
+fn init_xy<'h>(heap: &'h Heap<'h>) -> Result<Obj<'h>> {
     heap.function("__init__", |h, args| {
         args[0].setattr("x", &h.int(1)?)?;
         args[0].setattr("y", &h.int(2)?)?;
@@ -27,7 +27,7 @@ fn init_xy<'h>(heap: &'h Heap) -> Result<Obj<'h>> {
 
 impl<'h> Classes<'h> {
     /// Defines the classes in `heap`.
-    pub fn new(heap: &'h Heap) -> Result<Self> {
+    pub fn new(heap: &'h Heap<'h>) -> Result<Self> {
         let dict2 = heap.new_type("Dict2", &[], &TypeSpec::dict())?;
         dict2.setattr("__init__", &init_xy(heap)?)?;
         let slots2 = heap.new_type(
@@ -76,7 +76,7 @@ pub struct GcClasses<'h> {
 
 impl<'h> GcClasses<'h> {
     /// Defines the classes in `heap`.
-    pub fn new(heap: &'h Heap) -> Result<Self> {
+    pub fn new(heap: &'h Heap<'h>) -> Result<Self> {
         Ok(Self {
             node: heap.new_type("Node", &[], &TypeSpec::dict())?,
             tree_node: heap.new_type(
@@ -164,27 +164,29 @@ impl<'h> GcClasses<'h> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use objmodel::with_heap;
 
     #[test]
     fn the_classes_behave_as_their_python_twins() {
-        let heap = Heap::new();
-        let c = Classes::new(&heap).unwrap();
-        let o = c.obj.call(&[]).unwrap();
-        assert_eq!(o.getattr("x").unwrap().as_int(), Some(1));
-        assert_eq!(o.getattr("kind").unwrap().as_str(), Some("class attribute"));
-        assert_eq!(o.call_method("get_x", &[]).unwrap().as_int(), Some(1));
-        let leaf = c.level5.call(&[]).unwrap();
-        assert_eq!(
-            leaf.getattr("deep").unwrap().as_str(),
-            Some("five levels up")
-        );
-        assert_eq!(
-            c.slots2.call(&[]).unwrap().getattr("y").unwrap().as_int(),
-            Some(2)
-        );
-        assert_eq!(
-            c.dict2.call(&[]).unwrap().getattr("y").unwrap().as_int(),
-            Some(2)
-        );
+        with_heap(|heap| {
+            let c = Classes::new(heap).unwrap();
+            let o = c.obj.call(&[]).unwrap();
+            assert_eq!(o.getattr("x").unwrap().as_int(), Some(1));
+            assert_eq!(o.getattr("kind").unwrap().as_str(), Some("class attribute"));
+            assert_eq!(o.call_method("get_x", &[]).unwrap().as_int(), Some(1));
+            let leaf = c.level5.call(&[]).unwrap();
+            assert_eq!(
+                leaf.getattr("deep").unwrap().as_str(),
+                Some("five levels up")
+            );
+            assert_eq!(
+                c.slots2.call(&[]).unwrap().getattr("y").unwrap().as_int(),
+                Some(2)
+            );
+            assert_eq!(
+                c.dict2.call(&[]).unwrap().getattr("y").unwrap().as_int(),
+                Some(2)
+            );
+        });
     }
 }

@@ -225,7 +225,7 @@ pub type obj_gc_callback_t = Option<
 >;
 
 /// A new list of `objs`, in order.
-fn list_of<'h>(heap: &'h Heap, objs: Vec<Obj<'h>>) -> Result<Obj<'h>> {
+fn list_of<'h>(heap: &Heap<'h>, objs: Vec<Obj<'h>>) -> Result<Obj<'h>> {
     let list = heap.list()?;
     for o in &objs {
         list.list_append(o)?;

@@ -37,22 +37,27 @@ pub struct obj_heap_t {
 
 impl obj_heap_t {
     /// The heap, not entered: only for what needs no gate (its immortal
-    /// built-ins).
-    pub(crate) fn heap(&self) -> &Heap {
-        &self.heap
+    /// built-ins), and for [`try_heap`]. Its brand is the borrow's, which
+    /// any other heap borrowed as long shares: objffi keeps their objects
+    /// apart at run time.
+    pub(crate) fn heap(&self) -> &Heap<'_> {
+        // SAFETY: every export that takes objects checks each against the
+        // heap it works in (`object.rs`: `try_obj_in`, `try_objs_in`), and
+        // objmodel checks what C host functions return.
+        unsafe { abi::heap(&self.heap) }
     }
 }
 
 /// A heap argument, entered (`abi::enter`) for as long as it is held.
 pub(crate) struct HeapArg<'a> {
-    heap: &'a Heap,
+    heap: &'a Heap<'a>,
     _entered: Entered<'a>,
 }
 
 impl<'a> core::ops::Deref for HeapArg<'a> {
-    type Target = Heap;
+    type Target = Heap<'a>;
 
-    fn deref(&self) -> &Heap {
+    fn deref(&self) -> &Heap<'a> {
         self.heap
     }
 }
@@ -64,7 +69,7 @@ impl<'a> core::ops::Deref for HeapArg<'a> {
 /// `heap` is NULL or a live heap from `obj_heap_new`, alive for `'a`.
 pub(crate) unsafe fn try_heap<'a>(heap: *const obj_heap_t, func: &str) -> Result<HeapArg<'a>> {
     // SAFETY: forwarded from the caller.
-    let heap: &'a Heap = &unsafe { try_ref(heap, func, "heap") }?.heap;
+    let heap: &'a Heap<'a> = unsafe { try_ref(heap, func, "heap") }?.heap();
     Ok(HeapArg {
         heap,
         _entered: enter(heap)?,
@@ -74,7 +79,7 @@ pub(crate) unsafe fn try_heap<'a>(heap: *const obj_heap_t, func: &str) -> Result
 /// Enters `heap` for an export; inside a payload's traverse hook every call
 /// that enters the heap is refused (`OBJ_ERR_VALUE`).
 #[inline(always)]
-pub(crate) fn enter(heap: &Heap) -> Result<Entered<'_>> {
+pub(crate) fn enter<'a>(heap: &'a Heap<'_>) -> Result<Entered<'a>> {
     let entered = abi::enter(heap);
     if abi::in_traverse_hook(heap) {
         return Err(refused_in_traverse_hook());
@@ -147,7 +152,7 @@ pub extern "C" fn obj_heap_new() -> *mut obj_heap_t {
         let heap = Heap::try_new()?;
         // SAFETY: this thread made the heap and holds its gate; from now on
         // every export enters it (`try_heap`, `try_obj`).
-        unsafe { abi::unlock(&heap) };
+        heap.scope(|heap| unsafe { abi::unlock(heap) });
         let builtin_objects = heap.stats().objects_live;
         let heap = obj_heap_t {
             heap,
@@ -197,7 +202,7 @@ pub unsafe extern "C" fn obj_heap_free(heap: *mut obj_heap_t) {
         let heap = unsafe { Box::from_raw(heap) };
         // Waits for a thread still freeing an object it dropped; the heap
         // goes with the gate held.
-        core::mem::forget(abi::enter(&heap.heap));
+        core::mem::forget(abi::enter(heap.heap()));
         drop(heap);
     });
 }

@@ -14,6 +14,10 @@
 //! the first enters its heap ([`try_obj`]), the others must belong to it
 //! ([`try_obj_in`]), so each export gives `OBJ_ERR_HEAP_MISMATCH` before
 //! doing anything and never takes a second heap's gate.
+//! objmodel's Rust API does not check again: in Rust a heap's brand (a
+//! lifetime) keeps heaps apart, but objffi's heaps, lent by
+//! [`abi::heap`](objmodel::abi::heap), share brands, so this check is the
+//! one that holds.
 
 use core::fmt;
 use core::mem::ManuallyDrop;
@@ -87,7 +91,7 @@ pub(crate) unsafe fn try_obj<'a>(p: *const obj_t, func: &str, arg: &str) -> Resu
 #[inline]
 pub(crate) unsafe fn try_obj_in<'a>(
     p: *const obj_t,
-    heap: &'a Heap,
+    heap: &Heap<'a>,
     func: &str,
     arg: impl fmt::Display,
 ) -> Result<Borrowed<'a>> {
@@ -164,7 +168,7 @@ fn freed(func: &str, what: &str, type_name: &str) -> Error {
 pub(crate) unsafe fn try_objs_in<'a>(
     items: *const *mut obj_t,
     n: usize,
-    heap: &'a Heap,
+    heap: &Heap<'a>,
     func: &str,
     arg: &str,
 ) -> Result<Args<'a>> {

@@ -129,7 +129,7 @@ pub(crate) enum CName<'h, 'a> {
 /// # Safety
 /// `ptr` is NULL or a NUL-terminated string that lives for `'a`.
 pub(crate) unsafe fn try_name<'h, 'a>(
-    heap: &'h Heap,
+    heap: &Heap<'h>,
     ptr: *const c_char,
     func: &str,
     arg: &str,

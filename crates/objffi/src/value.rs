@@ -30,7 +30,7 @@ use crate::ptr::{null_arg, try_out, try_text};
 unsafe fn builtin(
     heap: *mut obj_heap_t,
     func: &'static str,
-    pick: impl for<'h> FnOnce(&'h Heap) -> Obj<'h>,
+    pick: impl for<'h> FnOnce(&'h Heap<'h>) -> Obj<'h>,
 ) -> *mut obj_t {
     // SAFETY: NULL or a live heap (the caller's promise).
     match unsafe { heap.as_ref() } {
@@ -50,7 +50,7 @@ unsafe fn builtin(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_none(heap: *mut obj_heap_t) -> *mut obj_t {
     // SAFETY: forwarded from the caller.
-    unsafe { builtin(heap, "obj_none", Heap::none) }
+    unsafe { builtin(heap, "obj_none", |h| h.none()) }
 }
 
 /// `True`: a borrowed reference (immortal). NULL only for a NULL heap.
@@ -84,7 +84,7 @@ pub unsafe extern "C" fn obj_false(heap: *mut obj_heap_t) -> *mut obj_t {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn obj_object_type(heap: *mut obj_heap_t) -> *mut obj_t {
     // SAFETY: forwarded from the caller.
-    unsafe { builtin(heap, "obj_object_type", Heap::object_type) }
+    unsafe { builtin(heap, "obj_object_type", |h| h.object_type()) }
 }
 
 /// An int: `*out` receives a new reference. -5..=256 are shared and immortal.

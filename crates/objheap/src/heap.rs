@@ -818,8 +818,14 @@ mod tests {
             // SAFETY: `size + 8 <= 96` bytes of `buf` are writable from offset 8.
             unsafe { zero(buf.as_mut_ptr().add(8), size) };
             assert!(buf[..8].iter().all(|&b| b == 0xA5), "before, size {size}");
-            assert!(buf[8..8 + size].iter().all(|&b| b == 0), "inside, size {size}");
-            assert!(buf[8 + size..].iter().all(|&b| b == 0xA5), "after, size {size}");
+            assert!(
+                buf[8..8 + size].iter().all(|&b| b == 0),
+                "inside, size {size}"
+            );
+            assert!(
+                buf[8 + size..].iter().all(|&b| b == 0xA5),
+                "after, size {size}"
+            );
         }
     }
 }

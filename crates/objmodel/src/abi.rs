@@ -7,6 +7,9 @@
 //!   [`drop_count`], to run the rest inside a panic boundary), and, in
 //!   debug builds, [`freed_object_type`] to catch a pointer to a freed
 //!   object;
+//! - a heap kept behind a raw pointer, without the brand of
+//!   [`HeapBox::scope`]: [`heap`] (the caller checks that objects do not
+//!   mix heaps);
 //! - a heap shared between threads: [`unlock`], [`enter`], [`adopt`] and
 //!   [`in_traverse_hook`];
 //! - host functions with C's calling convention: [`ExternFn`] and
@@ -29,7 +32,7 @@ use core::ptr::NonNull;
 use crate::error::Result;
 use crate::lookup::cache;
 use crate::object::ObjRef;
-use crate::{Heap, Obj, call};
+use crate::{Heap, HeapBox, Obj, call};
 
 /// Offset of an object's type pointer.
 pub const TYPE_OFFSET: usize = core::mem::offset_of!(crate::object::ObjHeader, ty);
@@ -48,6 +51,26 @@ pub use crate::lifecycle::freed::freed_object_type;
 pub use crate::lookup::cache::SiteCache;
 pub use crate::object::{DecrefRest, HEADER_SIZE};
 
+/// The heap `owner` owns, under the brand `'h` of the borrow: what a host
+/// that keeps heaps and objects behind raw pointers uses instead of
+/// [`HeapBox::scope`], whose closure it cannot keep.
+///
+/// Two heaps borrowed for one `'h` share the brand, so the types no longer
+/// keep their objects apart: the caller does, at run time. (The functions
+/// of this module that take objects of a heap check them so:
+/// [`getattr_site`], [`setattr_site`], [`call_method_site`], and the result
+/// of an [`extern_function`].)
+///
+/// # Safety
+/// Every object the caller hands the heap or its objects (as an argument,
+/// to store or to compare with) belongs to this heap: the caller checks
+/// each one whose heap it does not know (as objffi does every object
+/// argument, `OBJ_ERR_HEAP_MISMATCH` otherwise).
+pub unsafe fn heap(owner: &HeapBox) -> &Heap<'_> {
+    // SAFETY: forwarded from the caller.
+    unsafe { owner.unbranded() }
+}
+
 /// Gives up `o`'s count and returns the object's address, for hosts that
 /// keep objects behind raw pointers. Undo with [`from_ptr`].
 pub fn into_ptr(o: Obj<'_>) -> NonNull<u8> {
@@ -58,8 +81,9 @@ pub fn into_ptr(o: Obj<'_>) -> NonNull<u8> {
 ///
 /// # Safety
 /// `p` is the address of a live object (from [`into_ptr`] or
-/// [`Obj::as_ptr`]) of a heap that outlives `'h`, and the caller owns
-/// the count it hands over.
+/// [`Obj::as_ptr`]) of a heap that outlives `'h`, the caller owns the
+/// count it hands over, and it keeps the object from other heaps' objects
+/// that share the brand `'h` (see [`heap`]).
 pub unsafe fn from_ptr<'h>(p: NonNull<u8>) -> Obj<'h> {
     ObjRef(p.cast()).into_obj()
 }
@@ -126,7 +150,7 @@ pub unsafe fn unlock(heap: &Heap) {
 /// A heap whose owner thread has exited is adopted by the first thread to
 /// enter it after (see [`adopt`]).
 #[inline]
-pub fn enter(heap: &Heap) -> Entered<'_> {
+pub fn enter<'a>(heap: &'a Heap<'_>) -> Entered<'a> {
     heap.enter()
 }
 
@@ -165,7 +189,7 @@ pub fn in_traverse_hook(heap: &Heap) -> bool {
 /// lives; what it writes to `*result` when it returns 0 is a new reference
 /// to a live object (of any heap: the call checks).
 #[inline]
-pub unsafe fn extern_function<'h>(heap: &'h Heap, name: &str, f: ExternFn) -> Result<Obj<'h>> {
+pub unsafe fn extern_function<'h>(heap: &Heap<'h>, name: &str, f: ExternFn) -> Result<Obj<'h>> {
     // SAFETY: the caller keeps `Heap::extern_function`'s contract, which is
     // this one.
     unsafe { heap.extern_function(name, f) }
@@ -175,7 +199,7 @@ pub unsafe fn extern_function<'h>(heap: &'h Heap, name: &str, f: ExternFn) -> Re
 /// and side effects are those of [`Obj::getattr_obj`].
 pub fn getattr_site<'h>(o: &Obj<'h>, name: &Obj<'h>, cache: &Cell<SiteCache>) -> Result<Obj<'h>> {
     let heap = o.heap();
-    heap.check_own(name.raw())?;
+    check_own(heap, &[name])?;
     cache::getattr_site(heap, o.raw(), name.raw(), cache).map(ObjRef::into_obj)
 }
 
@@ -188,8 +212,7 @@ pub fn setattr_site<'h>(
     cache: &Cell<SiteCache>,
 ) -> Result<()> {
     let heap = o.heap();
-    heap.check_own(name.raw())?;
-    heap.check_own(value.raw())?;
+    check_own(heap, &[name, value])?;
     cache::setattr_site(heap, o.raw(), name.raw(), value.raw(), cache)
 }
 
@@ -203,10 +226,18 @@ pub fn call_method_site<'h>(
     cache: &Cell<SiteCache>,
 ) -> Result<Obj<'h>> {
     let heap = o.heap();
-    heap.check_own(name.raw())?;
+    check_own(heap, &[name])?;
+    check_own(heap, args)?;
     let (o, name) = (o.raw(), name.raw());
     call::with_own_args(heap, args, |args| {
         cache::call_method_via(heap, o, name, args, cache)
     })
     .map(ObjRef::into_obj)
+}
+
+/// Checks that each of `objs` belongs to `heap` (`HeapMismatch` if not):
+/// a host's handles come from raw pointers, under brands that prove
+/// nothing (see [`heap`]).
+fn check_own<'h>(heap: &Heap<'h>, objs: &[&Obj<'h>]) -> Result<()> {
+    objs.iter().try_for_each(|o| heap.check_own(o.raw()))
 }

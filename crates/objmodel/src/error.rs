@@ -21,7 +21,9 @@ pub enum ErrorKind {
     Mro,
     /// The heap's memory limit or the system refused memory (`MemoryError`).
     NoMemory,
-    /// Objects of two heaps were mixed.
+    /// Objects of two heaps were mixed: only through [`crate::abi`], whose
+    /// objects come from raw pointers (in Rust, the heap's brand makes it a
+    /// compile error).
     HeapMismatch,
     /// Nesting went too deep: too many levels, or too little stack left
     /// (`RecursionError`).

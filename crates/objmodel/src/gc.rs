@@ -21,7 +21,7 @@ use objgc::{Gc, GcHost, GcLinks};
 
 use crate::heap::Heap;
 use crate::kinds::type_object::{Kind, as_type};
-use crate::kinds::{function, instance, values, weakref};
+use crate::kinds::{containers, function, instance, weakref};
 use crate::object::{Obj, ObjRef};
 
 /// Bytes before a container object: its links.
@@ -67,7 +67,7 @@ pub(crate) fn object(g: Gc) -> ObjRef {
 }
 
 /// The collector's view of a heap.
-pub(crate) struct Host<'a>(pub(crate) &'a Heap);
+pub(crate) struct Host<'a, 'h>(pub(crate) &'a Heap<'h>);
 
 /// Calls `visit` with each reference `o` holds (to any object).
 #[inline]
@@ -129,7 +129,7 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
         }
         Kind::Tuple => {
             // SAFETY: matched on the kind; walks visit live objects.
-            let items = unsafe { values::tuple_items(o) };
+            let items = unsafe { containers::tuple_items(o) };
             for (i, &r) in items.iter().enumerate() {
                 visit(name(&|| Edge::Item(i)), r);
             }
@@ -137,7 +137,7 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
         // SAFETY: matched on the kind; walks visit live objects, and
         // `visit` only reports or records (no host code).
         Kind::List => unsafe {
-            values::with_list(o, |items| {
+            containers::with_list(o, |items| {
                 for (i, &r) in items.iter().enumerate() {
                     visit(name(&|| Edge::Item(i)), r);
                 }
@@ -145,7 +145,7 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
         },
         // SAFETY: as for a list.
         Kind::Dict => unsafe {
-            values::with_dict(o, |map| {
+            containers::with_dict(o, |map| {
                 for (i, (&k, &v)) in map.iter().enumerate() {
                     visit(name(&|| Edge::Key(i)), k);
                     visit(name(&|| Edge::Value(i)), v);
@@ -188,7 +188,7 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
 // from inside a hook; 4. `decref` at zero reaches `dealloc`, which
 // untracks first; 5. `clear` drops slots, attributes, items and payload
 // references; 6. a heap is used inside its gate by one thread at a time.
-unsafe impl GcHost for Host<'_> {
+unsafe impl GcHost for Host<'_, '_> {
     fn refcount(&self, g: Gc) -> usize {
         // An object at zero is dying: another thread dropped its last
         // reference during the collection and handed it to the gate, which
@@ -256,28 +256,28 @@ unsafe impl GcHost for Host<'_> {
                 // SAFETY: matched on the kind; the collector holds what it
                 // clears; the items are decref'd after the closure.
                 let items =
-                    unsafe { values::with_list(o, |items| core::mem::replace(items, empty)) };
+                    unsafe { containers::with_list(o, |items| core::mem::replace(items, empty)) };
                 items.iter().for_each(|i| i.decref());
             }
             Kind::Dict => {
                 // SAFETY: matched on the kind; the collector holds what it
                 // clears; the pairs are decref'd after the closure.
                 let drained: Vec<(ObjRef, ObjRef)> =
-                    unsafe { values::with_dict(o, |map| map.drain().collect()) };
+                    unsafe { containers::with_dict(o, |map| map.drain().collect()) };
                 for (k, v) in drained {
                     k.decref();
                     v.decref();
                 }
             }
             // SAFETY: matched on the kind; the collector holds what it clears.
-            Kind::Tuple => unsafe { values::clear_tuple(self.0, o) },
+            Kind::Tuple => unsafe { containers::clear_tuple(self.0, o) },
             Kind::Type => {
                 // SAFETY: matched on the kind; the collector holds what it clears.
                 let t = unsafe { as_type(o) };
                 // SAFETY: a type's namespace is a dict, which the type holds;
                 // the pairs are decref'd after the closure.
                 let drained: Vec<(ObjRef, ObjRef)> =
-                    unsafe { values::with_dict(t.dict, |map| map.drain().collect()) };
+                    unsafe { containers::with_dict(t.dict, |map| map.drain().collect()) };
                 crate::lookup::invalidate(t);
                 for (k, v) in drained {
                     k.decref();
@@ -289,7 +289,7 @@ unsafe impl GcHost for Host<'_> {
     }
 }
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// Collects generation `generation` (0..=2; larger means 2) and the
     /// younger ones; returns the number of unreachable objects found.
     ///
@@ -315,8 +315,8 @@ impl Heap {
 
     /// The cycle collector's settings, figures and introspection
     /// (collections themselves go through [`Heap::collect`]).
-    pub fn gc(&self) -> GcControl<'_> {
-        GcControl(self)
+    pub fn gc(&self) -> GcControl<'h> {
+        GcControl(self.branded())
     }
 }
 
@@ -324,7 +324,7 @@ impl Heap {
 /// tuned, read and looked into (CPython's `gc` module); never run against
 /// anything but its heap.
 #[derive(Clone, Copy)]
-pub struct GcControl<'h>(&'h Heap);
+pub struct GcControl<'h>(&'h Heap<'h>);
 
 impl<'h> GcControl<'h> {
     fn collector(&self) -> &'h objgc::Collector {

@@ -7,6 +7,22 @@
 //! points back to it: an object finds its heap through its type. Objects of
 //! one heap never refer to another heap's objects.
 //!
+//! ## The brand
+//!
+//! `Heap<'h>` and every object of it (`Obj<'h>`, the typed views) carry the
+//! heap's *brand* `'h`, an invariant lifetime that [`HeapBox::scope`]
+//! makes fresh for each call (a `for<'h>` closure, as gc-arena's arenas
+//! do): two heaps' objects have different types, so mixing them does not
+//! compile, and no object leaves the closure. Key invariant: in safe Rust,
+//! every object handled under the brand `'h` belongs to the one heap
+//! scoped as `'h`, so the Rust API needs no run-time check of ownership.
+//! And a `Heap<'h>` lives for all of `'h` (`scope` lends `&'h Heap<'h>`),
+//! so a shorter borrow of it may be lengthened to `'h` ([`Heap::branded`]).
+//! Code that makes handles from raw pointers (the C ABI, through
+//! [`crate::abi`]) names brands it cannot prove unique, and checks each
+//! object it takes (`Heap::check_own`); inside the crate, `ObjRef`s
+//! carry no brand and become `Obj<'h>` for whatever `'h` the caller has.
+//!
 //! ## Threads
 //!
 //! The thread that creates a heap owns it: it counts references without
@@ -20,6 +36,7 @@
 //! the object to the gate's holder, which frees it before it leaves.
 
 use core::cell::{Cell, RefCell, UnsafeCell};
+use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use std::collections::HashSet;
@@ -101,26 +118,59 @@ const METHOD_CACHE_BITS: u32 = 12;
 /// chosen by type version, name, shape and read-or-store.
 const ATTR_SITES_BITS: u32 = 9;
 
-/// The owner of a [`Heap`]: derefs to it, and frees it (every object of
-/// it, and all its memory) when dropped. The heap never moves, because
-/// every type points back to it.
+/// A heap's brand: the lifetime `'h`, invariant (a function from and to
+/// `&'h ()` can be neither shortened nor lengthened), zero-sized. See
+/// "The brand" above.
+type Brand<'h> = PhantomData<fn(&'h ()) -> &'h ()>;
+
+/// The owner of a [`Heap`]: lends it, branded, to [`HeapBox::scope`]'s
+/// closure, and frees it (every object of it, and all its memory) when
+/// dropped. The heap never moves, because every type points back to it.
 pub struct HeapBox {
-    ptr: NonNull<Heap>,
+    /// The heap, made by `Box::leak` in [`Heap::try_new`]. Its brand here
+    /// means nothing: each use names the brand it hands out.
+    ptr: NonNull<Heap<'static>>,
 }
 
-impl core::ops::Deref for HeapBox {
-    type Target = Heap;
+impl HeapBox {
+    /// Runs `f` on the heap, under a brand `'h` no other call has: the
+    /// objects `f` makes are `Obj<'h>`, which neither mix with another
+    /// heap's nor leave `f` (its result cannot name `'h`).
+    ///
+    /// ```
+    /// let heap = objmodel::Heap::new();
+    /// let n = heap.scope(|heap| heap.int(1000).unwrap().as_int());
+    /// assert_eq!(n, Some(1000));
+    /// ```
+    pub fn scope<R>(&self, f: impl for<'h> FnOnce(&'h Heap<'h>) -> R) -> R {
+        // SAFETY: the heap lives until this owner drops it, after `f`
+        // returns; the brand is fresh (`f` works for every `'h`), so only
+        // this heap's objects carry it.
+        f(unsafe { self.ptr.cast::<Heap<'_>>().as_ref() })
+    }
 
-    fn deref(&self) -> &Heap {
-        // SAFETY: the heap lives until this owner drops it.
-        unsafe { self.ptr.as_ref() }
+    /// Counts of objects and memory ([`Heap::stats`]).
+    pub fn stats(&self) -> Stats {
+        self.scope(|heap| heap.stats())
+    }
+
+    /// The heap under the brand of the borrow, which another heap may
+    /// share ([`crate::abi::heap`], and `Heap::try_new` for bootstrap).
+    ///
+    /// # Safety
+    /// As for [`crate::abi::heap`]: the caller keeps the heaps' objects
+    /// apart.
+    pub(crate) unsafe fn unbranded<'h>(&'h self) -> &'h Heap<'h> {
+        // SAFETY: the heap lives while `self` is borrowed; the brand's
+        // promise is the caller's.
+        unsafe { self.ptr.cast::<Heap<'h>>().as_ref() }
     }
 }
 
 impl Drop for HeapBox {
     fn drop(&mut self) {
         // SAFETY: made by Box::leak in Heap::new and dropped once, here;
-        // no object can outlive this (objects borrow the heap).
+        // no object can outlive this (objects are branded by `scope`).
         drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
     }
 }
@@ -134,8 +184,22 @@ impl core::fmt::Debug for HeapBox {
     }
 }
 
-/// A heap of objects. See the crate documentation.
-pub struct Heap {
+/// Makes a heap, runs `f` on it under a fresh brand ([`HeapBox::scope`]),
+/// and frees it: the whole life of a heap in one call.
+///
+/// ```
+/// let n = objmodel::with_heap(|heap| heap.int(1000).unwrap().as_int());
+/// assert_eq!(n, Some(1000));
+/// ```
+///
+/// # Panics
+/// As [`Heap::new`].
+pub fn with_heap<R>(f: impl for<'h> FnOnce(&'h Heap<'h>) -> R) -> R {
+    Heap::new().scope(f)
+}
+
+/// A heap of objects, branded `'h` (see the crate documentation).
+pub struct Heap<'h> {
     mem: UnsafeCell<objheap::Heap>,
     builtins: UnsafeCell<MaybeUninit<Builtins>>,
     pub(crate) interned: UnsafeCell<InternTable>,
@@ -174,13 +238,15 @@ pub struct Heap {
     pub(crate) queued_callbacks: UnsafeCell<Vec<ObjRef>>,
     /// Who may touch the heap now, and what other threads handed over.
     pub(crate) gate: objgc::Gate,
+    /// The brand of this heap's objects.
+    _brand: Brand<'h>,
 }
 
 /// A thread's stay inside a heap's gate, from [`abi::enter`](crate::abi::enter);
 /// leaving frees what other threads handed over meanwhile.
 #[must_use = "the gate is left when the guard drops"]
-pub struct Entered<'h> {
-    heap: &'h Heap,
+pub struct Entered<'a> {
+    gate: &'a objgc::Gate,
     /// Whether this guard took the gate (false inside a nested call).
     took: bool,
 }
@@ -189,15 +255,15 @@ impl Drop for Entered<'_> {
     #[inline]
     fn drop(&mut self) {
         if self.took {
-            self.heap
-                .gate
+            self.gate
                 .leave(objgc::thread_token(), &mut |p| dealloc(ObjRef(p.cast())));
         }
     }
 }
 
-impl Heap {
-    /// A new heap with its built-in types and values, behind its owner.
+impl<'h> Heap<'h> {
+    /// A new heap with its built-in types and values, behind its owner
+    /// (used through [`HeapBox::scope`]; [`with_heap`] does both).
     ///
     /// # Panics
     /// If the system has no memory for the built-ins ([`Heap::try_new`]
@@ -242,20 +308,24 @@ impl Heap {
             weakrefs: RefCell::new(new_weakref_table(HeapAlloc(NonNull::dangling()))),
             queued_callbacks: UnsafeCell::new(Vec::new()),
             gate: objgc::Gate::new(objgc::thread_token(), true),
+            _brand: PhantomData,
         });
         // Leaked into a raw pointer rather than kept as a `Box`: objects keep
         // pointers to the heap, and moving a `Box` would assert uniqueness.
-        let heap = HeapBox {
-            ptr: NonNull::from(Box::leak(heap)),
+        let owner = HeapBox {
+            ptr: NonNull::from(Box::leak(heap)).cast(),
         };
+        // SAFETY: nothing of the heap exists yet but its built-ins, which
+        // bootstrap makes in it.
+        let heap = unsafe { owner.unbranded() };
         // SAFETY: nothing has used the table yet; the heap no longer moves.
         unsafe {
             *heap.interned.get() = InternTable::new_in(heap.allocator());
             *heap.weakrefs.borrow_mut() = new_weakref_table(heap.allocator());
         }
         heap.gate.give_up_on_exit();
-        type_object::bootstrap(&heap)?;
-        Ok(heap)
+        type_object::bootstrap(heap)?;
+        Ok(owner)
     }
 
     /// Whether a payload's traverse hook is running (host code the collector
@@ -299,7 +369,10 @@ impl Heap {
     pub(crate) fn enter(&self) -> Entered<'_> {
         let me = objgc::thread_token();
         let took = self.gate.enter(me);
-        let entered = Entered { heap: self, took };
+        let entered = Entered {
+            gate: &self.gate,
+            took,
+        };
         if self.gate.owner() != me || self.gate.has_merges() {
             self.entered_with_work(me);
         }
@@ -428,7 +501,7 @@ impl Heap {
 
     /// An allocator for buffers (list items, dict tables) counted in this heap.
     pub(crate) fn allocator(&self) -> HeapAlloc {
-        HeapAlloc(NonNull::from(self))
+        HeapAlloc(NonNull::from(self).cast())
     }
 
     /// A type serial number never handed out before by this heap.
@@ -495,9 +568,29 @@ impl Heap {
             .map_err(|e| Error::new(ErrorKind::Corrupt, e))
     }
 
-    /// Checks that `o` belongs to this heap.
+    /// This heap, borrowed for as long as its brand: a `Heap<'h>` lives for
+    /// all of `'h` (see "The brand" above), so methods taking `&self` can
+    /// hand out what keeps the heap for `'h` ([`GcControl`](crate::GcControl)).
+    #[inline]
+    pub(crate) fn branded(&self) -> &'h Heap<'h> {
+        // SAFETY: every `Heap<'h>` is lent as `&'h Heap<'h>` (by
+        // `HeapBox::scope`, `abi::heap`, or `TypeObject::heap` for a brand
+        // its objects carry), so the heap outlives `'h`.
+        unsafe { &*core::ptr::from_ref(self) }
+    }
+
+    /// Whether `o` belongs to this heap: always, for an object of the
+    /// heap's brand made in safe Rust (asserted in debug builds where the
+    /// Rust API takes objects).
+    #[inline]
+    pub(crate) fn owns(&self, o: ObjRef) -> bool {
+        core::ptr::addr_eq(o.ty().heap(), self)
+    }
+
+    /// Checks that `o` belongs to this heap ([`ErrorKind::HeapMismatch`]
+    /// if not): for objects from the C ABI, whose brands prove nothing.
     pub(crate) fn check_own(&self, o: ObjRef) -> Result<()> {
-        if core::ptr::eq(o.ty().heap(), self) {
+        if self.owns(o) {
             Ok(())
         } else {
             Err(Error::new(
@@ -510,27 +603,27 @@ impl Heap {
     // ----- values every heap has ------------------------------------------
 
     /// `None`.
-    pub fn none(&self) -> Obj<'_> {
+    pub fn none(&self) -> Obj<'h> {
         self.b().none.into_obj()
     }
 
     /// `True` or `False`.
-    pub fn bool(&self, v: bool) -> Obj<'_> {
+    pub fn bool(&self, v: bool) -> Obj<'h> {
         if v { self.b().true_ } else { self.b().false_ }.into_obj()
     }
 
     /// The root class `object`.
-    pub fn object_type(&self) -> Obj<'_> {
+    pub fn object_type(&self) -> Obj<'h> {
         self.b().object.into_obj()
     }
 
     /// The metaclass `type`.
-    pub fn type_type(&self) -> Obj<'_> {
+    pub fn type_type(&self) -> Obj<'h> {
         self.b().type_.into_obj()
     }
 }
 
-impl Drop for Heap {
+impl Drop for Heap<'_> {
     fn drop(&mut self) {
         // Every block of memory goes with `mem`; only Rust-side memory of the
         // objects still alive needs releasing here.
@@ -570,7 +663,7 @@ unsafe fn drop_rust_fields(o: ObjRef) {
 
 /// The heap's allocator for buffers, for `allocator_api2` collections.
 #[derive(Clone, Copy)]
-pub(crate) struct HeapAlloc(NonNull<Heap>);
+pub(crate) struct HeapAlloc(NonNull<Heap<'static>>);
 
 // SAFETY: blocks are 16-aligned and valid until freed; larger alignments are
 // refused; zero-sized requests get a dangling, aligned pointer and are never freed.

@@ -2,7 +2,30 @@
 //!
 //! How an object is created and how a name on it is found, as CPython does
 //! it, as a Rust library. Memory comes from [`objheap`]; every object of a
-//! [`Heap`] lives in that heap's pools and dies with it.
+//! [`Heap`] lives in that heap's pools and dies with it. A heap is used
+//! inside a closure ([`with_heap`], [`HeapBox::scope`]) that brands its
+//! objects (see "The brand" below).
+//!
+//! ## Example: the seed's story
+//!
+//! ```
+//! use objmodel::{TypeSpec, with_heap};
+//!
+//! with_heap(|heap| {
+//!     let parent = heap.new_type("Parent", &[], &TypeSpec::dict()).unwrap();
+//!     parent.setattr("name", &heap.none()).unwrap();
+//!     let child = heap.new_type("Child", &[&parent], &TypeSpec::dict()).unwrap();
+//!
+//!     let andrey = child.call(&[]).unwrap();
+//!     andrey.setattr("name", &heap.str("Андрей").unwrap()).unwrap();
+//!     let other = child.call(&[]).unwrap();
+//!
+//!     // Found on the instance first...
+//!     assert_eq!(andrey.getattr("name").unwrap().as_str(), Some("Андрей"));
+//!     // ...and, where the instance has none, on the parent class.
+//!     assert!(other.getattr("name").unwrap().is_none());
+//! });
+//! ```
 //!
 //! ## Memory layout
 //!
@@ -38,11 +61,14 @@
 //!
 //! ```text
 //!   object.rs    the header, the handles ObjRef and Obj, counting
-//!   heap.rs      the Heap: creation, built-ins, the gate, memory, stats
+//!   heap.rs      the Heap and its owner: creation, the brand (scope),
+//!                built-ins, the gate, memory, stats
 //!   lifecycle/   an object's life: birth.rs, death.rs, freed.rs; its
 //!                mod.rs is the map from alloc to free, kind by kind
 //!   kinds/       one file per kind of object: instance, type_object,
-//!                function, str, values, dict_map (dict's storage), weakref
+//!                function, str, numbers (None, bool, int, float),
+//!                containers (tuple, list, dict), dict_map (dict's
+//!                storage), weakref
 //!   lookup/      CPython's attribute lookup and the method cache (mod.rs),
 //!                C3 (mro.rs), the call-site caches (cache.rs)
 //!   call/        calls (mod.rs) and the bound on nested work (nesting.rs)
@@ -51,26 +77,6 @@
 //!   views.rs     typed views: Dict, List, Tuple, Str, Type, Int, Float
 //!   abi.rs       what only a host in another language needs (objffi)
 //!   error.rs     errors, their kinds and CPython's messages
-//! ```
-//!
-//! ## Example: the seed's story
-//!
-//! ```
-//! use objmodel::{Heap, TypeSpec};
-//!
-//! let heap = Heap::new();
-//! let parent = heap.new_type("Parent", &[], &TypeSpec::dict()).unwrap();
-//! parent.setattr("name", &heap.none()).unwrap();
-//! let child = heap.new_type("Child", &[&parent], &TypeSpec::dict()).unwrap();
-//!
-//! let andrey = child.call(&[]).unwrap();
-//! andrey.setattr("name", &heap.str("Андрей").unwrap()).unwrap();
-//! let other = child.call(&[]).unwrap();
-//!
-//! // Found on the instance first...
-//! assert_eq!(andrey.getattr("name").unwrap().as_str(), Some("Андрей"));
-//! // ...and, where the instance has none, on the parent class.
-//! assert!(other.getattr("name").unwrap().is_none());
 //! ```
 //!
 //! ## Typed views
@@ -82,14 +88,42 @@
 //! by kind; it derefs to `Obj` for the rest (`views.rs`).
 //!
 //! ```
-//! use objmodel::{Heap, List};
+//! use objmodel::{List, with_heap};
 //!
-//! let heap = Heap::new();
-//! let list = List::new(&heap).unwrap();
-//! list.append(&heap.int(1).unwrap()).unwrap();
-//! assert_eq!(list.len(), 1);
-//! assert!(heap.list().unwrap().downcast::<List>().is_ok());
+//! with_heap(|heap| {
+//!     let list = List::new(heap).unwrap();
+//!     list.append(&heap.int(1).unwrap()).unwrap();
+//!     assert_eq!(list.len(), 1);
+//!     assert!(heap.list().unwrap().downcast::<List>().is_ok());
+//! });
 //! ```
+//!
+//! ## The brand
+//!
+//! Objects of two heaps must not mix: a list of one heap holding an int of
+//! another would keep it past its heap's end. In Rust, mixing them does
+//! not compile. [`HeapBox::scope`] (and [`with_heap`], which makes the heap
+//! too) runs a closure that works for every lifetime `'h` (`for<'h>`, as
+//! gc-arena's arenas do) and lends it the heap as `&'h Heap<'h>`; the
+//! heap's objects are `Obj<'h>` and its views `List<'h>` and co. `'h` is
+//! the heap's *brand*: invariant, so two closures' brands never unify, and
+//! the closure's result cannot name it, so no object leaves the closure.
+//! The brand is a zero-sized marker: it costs nothing at run time.
+//!
+//! ```
+//! let owner = objmodel::Heap::new();
+//! let n = owner.scope(|heap| {
+//!     let list = heap.list().unwrap();
+//!     list.list_append(&heap.int(1000).unwrap()).unwrap();
+//!     list.len().unwrap() // a plain value may leave; an object may not
+//! });
+//! assert_eq!((n, owner.stats().objects_live > 0), (1, true));
+//! ```
+//!
+//! A host in another language handles objects behind raw pointers, whose
+//! brands prove nothing ([`abi::heap`]); there, objects of two heaps are
+//! told apart at run time ([`ErrorKind::HeapMismatch`]: objffi checks every
+//! object argument, and [`abi`] the objects its functions take).
 //!
 //! ## For other languages
 //!
@@ -105,25 +139,47 @@
 //!
 //! ```compile_fail,E0277
 //! fn send<T: Send>(_: T) {}
-//! let heap = objmodel::Heap::new();
-//! send(heap.none());
+//! objmodel::with_heap(|heap| send(heap.none()));
 //! ```
 //!
 //! and a [`Heap`] is not `Sync` (two threads would use its pools at once):
 //!
 //! ```compile_fail,E0277
 //! fn shared<T: Sync>(_: &T) {}
-//! let heap = objmodel::Heap::new();
-//! shared(&*heap);
+//! objmodel::with_heap(|heap| shared(heap));
 //! ```
 //!
-//! An object does not outlive its heap:
+//! Objects of two heaps do not mix: appending heap `a`'s int to heap `b`'s
+//! list does not compile,
 //!
-//! ```compile_fail,E0597
-//! let o = {
-//!     let heap = objmodel::Heap::new();
-//!     heap.none()
-//! };
+//! ```compile_fail,E0521
+//! objmodel::with_heap(|a| {
+//!     objmodel::with_heap(|b| {
+//!         let list = b.list().unwrap();
+//!         list.list_append(&a.int(1).unwrap()).unwrap();
+//!     })
+//! });
+//! ```
+//!
+//! nor does using a typed view of one heap with another's objects:
+//!
+//! ```compile_fail,E0521
+//! use objmodel::{Dict, Str};
+//! objmodel::with_heap(|a| {
+//!     objmodel::with_heap(|b| {
+//!         let d = Dict::new(a).unwrap();
+//!         d.set(&Str::new(b, "k").unwrap(), &a.none()).unwrap();
+//!     })
+//! });
+//! ```
+//!
+//! An object does not leave its heap's closure, so it does not outlive
+//! the heap (kept outside, as here, or returned: the closure's result
+//! cannot name the brand either):
+//!
+//! ```compile_fail,E0521
+//! let mut kept = None;
+//! objmodel::with_heap(|heap| kept = Some(heap.none()));
 //! ```
 //!
 //! The cycle collector runs only over its own heap's objects: a heap hands
@@ -131,8 +187,9 @@
 //! [`objgc::GcHost`] can be run against its lists:
 //!
 //! ```compile_fail,E0308
-//! let heap = objmodel::Heap::new();
-//! let collector: &objgc::Collector = heap.gc();
+//! objmodel::with_heap(|heap| {
+//!     let collector: &objgc::Collector = heap.gc();
+//! });
 //! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -151,7 +208,7 @@ mod views;
 
 pub use error::{Error, ErrorKind, Result};
 pub use gc::GcControl;
-pub use heap::{Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN};
+pub use heap::{Heap, HeapBox, SMALL_INT_MAX, SMALL_INT_MIN, with_heap};
 pub use kinds::function::NativeFn;
 pub use kinds::instance::InstanceLayout;
 pub use kinds::type_object::{Hook, PayloadHooks, TypeSpec};

@@ -29,8 +29,9 @@
 //! - [`ObjRef`] is the raw, `Copy` handle used inside the crate: it neither
 //!   counts nor borrows. Fields of objects hold `ObjRef`s that own one count.
 //! - [`Obj`] is the public smart pointer: it owns one count, `Clone`
-//!   increfs, `Drop` decrefs, and its lifetime ties it to its [`Heap`], so no
-//!   object outlives the heap that frees it.
+//!   increfs, `Drop` decrefs, and its lifetime is its [`Heap`]'s brand
+//!   (`heap.rs`), so no object outlives the heap that frees it or mixes
+//!   with another heap's objects.
 
 use core::cell::Cell;
 use core::fmt;
@@ -70,14 +71,15 @@ const _: () = assert!(HEADER_SIZE == 16);
 /// read from), or the object is immortal. This is what makes
 /// [`ObjRef::header`] and [`ObjRef::ty`] safe; what follows the header
 /// depends on the kind, so reaching it goes through an `unsafe fn` that
-/// names the kind (`values::tuple_items`, `type_object::as_type`, ...).
+/// names the kind (`containers::tuple_items`, `type_object::as_type`, ...).
 ///
 /// `header` and `ty` return `&'static`, shorthand for "while the object
 /// lives": an `ObjRef` carries no lifetime (objects store it in raw
 /// memory), so there is no owner to borrow from. Borrowing from the handle
 /// itself (`&self`) would break the common `x.raw().ty()` on a temporary,
-/// and a real owner means a lifetime on `ObjRef` throughout the crate (the
-/// heap branding issue 14 asks for, not this change).
+/// and a real owner means a lifetime on `ObjRef` throughout the crate.
+/// The heap's brand (`heap.rs`) is on [`Obj`] and the typed views instead:
+/// an `ObjRef` takes whatever brand its caller has when it becomes an `Obj`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[repr(transparent)]
 pub(crate) struct ObjRef(pub(crate) NonNull<ObjHeader>);
@@ -228,7 +230,8 @@ impl ObjRef {
 #[repr(transparent)]
 pub struct Obj<'h> {
     pub(crate) ptr: ObjRef,
-    _heap: PhantomData<&'h Heap>,
+    /// The heap's brand (`heap.rs`): invariant, as `Heap<'h>` is.
+    _heap: PhantomData<&'h Heap<'h>>,
 }
 
 impl<'h> Obj<'h> {
@@ -266,7 +269,7 @@ impl<'h> Obj<'h> {
     }
 
     /// The heap the object belongs to.
-    pub fn heap(&self) -> &'h Heap {
+    pub fn heap(&self) -> &'h Heap<'h> {
         self.raw().ty().heap()
     }
 }

@@ -11,7 +11,7 @@
 //! [`Obj::downcast_into`], which check the kind, and by the views'
 //! constructors, whose objects are of that kind. The invariant is what
 //! discharges the kind precondition of the `unsafe fn` accessors
-//! (`values::with_dict`, `str::as_str`, `type_object::as_type`, ...).
+//! (`containers::with_dict`, `str::as_str`, `type_object::as_type`, ...).
 //!
 //! A view is a `#[repr(transparent)]` [`Obj`] and derefs to it, so every
 //! dynamic method stays available on it. The kind-specific dynamic methods
@@ -23,13 +23,13 @@ use core::ops::Deref;
 
 use crate::Heap;
 use crate::error::{Error, ErrorKind, Result};
+use crate::kinds::containers::{
+    dict_del, dict_entry, dict_get, dict_set, key_error, new_dict, new_list, new_tuple, no_memory,
+    resolve_index, tuple_items, with_dict, with_list,
+};
+use crate::kinds::numbers::{float_value, int_value, new_float, new_int};
 use crate::kinds::str;
 use crate::kinds::type_object::{Kind, TypeSpec, as_type};
-use crate::kinds::values::{
-    dict_del, dict_entry, dict_get, dict_set, float_value, int_value, key_error, new_dict,
-    new_float, new_int, new_list, new_tuple, no_memory, resolve_index, tuple_items, with_dict,
-    with_list,
-};
 use crate::object::{Obj, ObjRef};
 
 mod sealed {
@@ -54,14 +54,15 @@ impl<'h> Obj<'h> {
     /// naming both kinds when it is not of `V`'s kind.
     ///
     /// ```
-    /// use objmodel::{Dict, ErrorKind, Heap, List};
+    /// use objmodel::{Dict, ErrorKind, List};
     ///
-    /// let heap = Heap::new();
-    /// let o = heap.dict().unwrap();
-    /// assert!(o.downcast::<Dict>().unwrap().is_empty());
-    /// let e = o.downcast::<List>().unwrap_err();
-    /// assert_eq!(e.kind, ErrorKind::Type);
-    /// assert_eq!(e.message, "expected a list, not 'dict'");
+    /// objmodel::with_heap(|heap| {
+    ///     let o = heap.dict().unwrap();
+    ///     assert!(o.downcast::<Dict>().unwrap().is_empty());
+    ///     let e = o.downcast::<List>().unwrap_err();
+    ///     assert_eq!(e.kind, ErrorKind::Type);
+    ///     assert_eq!(e.message, "expected a list, not 'dict'");
+    /// });
     /// ```
     pub fn downcast<V: View<'h>>(&self) -> Result<&V> {
         self.as_view().ok_or_else(|| {
@@ -140,26 +141,27 @@ view!(
     /// List methods are not there:
     ///
     /// ```compile_fail,E0599
-    /// let heap = objmodel::Heap::new();
-    /// let d = objmodel::Dict::new(&heap).unwrap();
-    /// d.append(&heap.none());
+    /// objmodel::with_heap(|heap| {
+    ///     let d = objmodel::Dict::new(heap).unwrap();
+    ///     d.append(&heap.none());
+    /// });
     /// ```
     ///
     /// and a view of another kind is not a dict:
     ///
     /// ```compile_fail,E0308
     /// fn count(d: &objmodel::Dict<'_>) -> usize { d.len() }
-    /// let heap = objmodel::Heap::new();
-    /// count(&objmodel::List::new(&heap).unwrap());
+    /// objmodel::with_heap(|heap| {
+    ///     count(&objmodel::List::new(heap).unwrap());
+    /// });
     /// ```
     ///
-    /// Like an [`Obj`], it does not outlive its heap:
+    /// Like an [`Obj`], it does not leave its heap's closure, so it does
+    /// not outlive its heap:
     ///
-    /// ```compile_fail,E0597
-    /// let d = {
-    ///     let heap = objmodel::Heap::new();
-    ///     objmodel::Dict::new(&heap).unwrap()
-    /// };
+    /// ```compile_fail,E0521
+    /// let mut kept = None;
+    /// objmodel::with_heap(|heap| kept = Some(objmodel::Dict::new(heap).unwrap()));
     /// ```
     Dict,
     "a dict",
@@ -172,9 +174,10 @@ view!(
     /// Dict methods are not there:
     ///
     /// ```compile_fail,E0599
-    /// let heap = objmodel::Heap::new();
-    /// let l = objmodel::List::new(&heap).unwrap();
-    /// l.del(&heap.none());
+    /// objmodel::with_heap(|heap| {
+    ///     let l = objmodel::List::new(heap).unwrap();
+    ///     l.del(&heap.none());
+    /// });
     /// ```
     List,
     "a list",
@@ -187,9 +190,10 @@ view!(
     /// A tuple does not change:
     ///
     /// ```compile_fail,E0599
-    /// let heap = objmodel::Heap::new();
-    /// let t = objmodel::Tuple::new(&heap, &[&heap.none()]).unwrap();
-    /// t.set(0, &heap.none());
+    /// objmodel::with_heap(|heap| {
+    ///     let t = objmodel::Tuple::new(heap, &[&heap.none()]).unwrap();
+    ///     t.set(0, &heap.none());
+    /// });
     /// ```
     Tuple,
     "a tuple",
@@ -201,16 +205,18 @@ view!(
     /// comes without an `Option`, which [`Obj::as_str`] needs:
     ///
     /// ```
-    /// let heap = objmodel::Heap::new();
-    /// let s = objmodel::Str::new(&heap, "abc").unwrap();
-    /// let text: &str = s.as_str();
-    /// # assert_eq!(text, "abc");
+    /// objmodel::with_heap(|heap| {
+    ///     let s = objmodel::Str::new(heap, "abc").unwrap();
+    ///     let text: &str = s.as_str();
+    ///     # assert_eq!(text, "abc");
+    /// });
     /// ```
     ///
     /// ```compile_fail,E0308
-    /// let heap = objmodel::Heap::new();
-    /// let o = heap.str("abc").unwrap();
-    /// let text: &str = o.as_str();
+    /// objmodel::with_heap(|heap| {
+    ///     let o = heap.str("abc").unwrap();
+    ///     let text: &str = o.as_str();
+    /// });
     /// ```
     Str,
     "a str",
@@ -241,7 +247,7 @@ view!(
 
 impl<'h> Dict<'h> {
     /// An empty dict.
-    pub fn new(heap: &'h Heap) -> Result<Self> {
+    pub fn new(heap: &Heap<'h>) -> Result<Self> {
         Ok(Self(new_dict(heap)?.into_obj()))
     }
 
@@ -256,8 +262,8 @@ impl<'h> Dict<'h> {
     /// `dict[key] = value`.
     pub fn set(&self, key: &Obj<'h>, value: &Obj<'h>) -> Result<()> {
         let heap = self.heap();
-        heap.check_own(key.raw())?;
-        heap.check_own(value.raw())?;
+        debug_assert!(heap.owns(key.raw()));
+        debug_assert!(heap.owns(value.raw()));
         // SAFETY: a `Dict` holds a dict (the view's invariant), alive while `self` is.
         unsafe { dict_set(self.raw(), key.raw(), value.raw()) }
     }
@@ -343,13 +349,13 @@ impl<'h> Iterator for DictItems<'_, 'h> {
 
 impl<'h> List<'h> {
     /// An empty list.
-    pub fn new(heap: &'h Heap) -> Result<Self> {
+    pub fn new(heap: &Heap<'h>) -> Result<Self> {
         Ok(Self(new_list(heap)?.into_obj()))
     }
 
     /// `list.append(item)`.
     pub fn append(&self, item: &Obj<'h>) -> Result<()> {
-        self.heap().check_own(item.raw())?;
+        debug_assert!(self.heap().owns(item.raw()));
         // SAFETY: a `List` holds a list (the view's invariant), alive while
         // `self` is; growing the vector and counting `item` up run no host code.
         unsafe {
@@ -372,7 +378,7 @@ impl<'h> List<'h> {
 
     /// `list[index] = item`; a negative index counts from the end.
     pub fn set(&self, index: i64, item: &Obj<'h>) -> Result<()> {
-        self.heap().check_own(item.raw())?;
+        debug_assert!(self.heap().owns(item.raw()));
         // SAFETY: a `List` holds a list (the view's invariant), alive while
         // `self` is; the old item is decref'd (which may run host code)
         // after the closure.
@@ -402,11 +408,9 @@ impl<'h> List<'h> {
 
 impl<'h> Tuple<'h> {
     /// A tuple of `items`.
-    pub fn new(heap: &'h Heap, items: &[&Obj<'h>]) -> Result<Self> {
+    pub fn new(heap: &Heap<'h>, items: &[&Obj<'h>]) -> Result<Self> {
         let raw: Vec<ObjRef> = items.iter().map(|o| o.raw()).collect();
-        for &o in &raw {
-            heap.check_own(o)?;
-        }
+        debug_assert!(raw.iter().all(|&o| heap.owns(o)));
         Ok(Self(new_tuple(heap, &raw)?.into_obj()))
     }
 
@@ -437,7 +441,7 @@ impl<'h> Tuple<'h> {
 
 impl<'h> Str<'h> {
     /// A new str.
-    pub fn new(heap: &'h Heap, text: &str) -> Result<Self> {
+    pub fn new(heap: &Heap<'h>, text: &str) -> Result<Self> {
         Ok(Self(str::new_str(heap, text)?.into_obj()))
     }
 
@@ -463,7 +467,7 @@ impl<'h> Str<'h> {
 impl<'h> Type<'h> {
     /// A new class, as [`Heap::new_type`] makes it.
     pub fn new(
-        heap: &'h Heap,
+        heap: &Heap<'h>,
         name: &str,
         bases: &[&Obj<'h>],
         spec: &TypeSpec<'_>,
@@ -495,7 +499,7 @@ impl<'h> Type<'h> {
 
 impl<'h> Int<'h> {
     /// An int. -5..=256 are preallocated and immortal.
-    pub fn new(heap: &'h Heap, value: i64) -> Result<Self> {
+    pub fn new(heap: &Heap<'h>, value: i64) -> Result<Self> {
         Ok(Self(new_int(heap, value)?.into_obj()))
     }
 
@@ -508,7 +512,7 @@ impl<'h> Int<'h> {
 
 impl<'h> Float<'h> {
     /// A float.
-    pub fn new(heap: &'h Heap, value: f64) -> Result<Self> {
+    pub fn new(heap: &Heap<'h>, value: f64) -> Result<Self> {
         Ok(Self(new_float(heap, value)?.into_obj()))
     }
 
@@ -531,6 +535,7 @@ fn index_error(message: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::with_heap;
 
     fn type_error(e: Error) -> String {
         assert_eq!(e.kind, ErrorKind::Type);
@@ -539,184 +544,188 @@ mod tests {
 
     #[test]
     fn downcast_checks_the_kind_once() {
-        let heap = Heap::new();
-        let o = heap.dict().unwrap();
-        let d: &Dict<'_> = o.downcast().unwrap();
-        assert!(d.is(&o));
-        assert_eq!(
-            type_error(o.downcast::<List>().unwrap_err()),
-            "expected a list, not 'dict'"
-        );
-        assert_eq!(
-            type_error(heap.none().downcast_into::<Dict>().unwrap_err()),
-            "expected a dict, not 'NoneType'"
-        );
-        // The dynamic methods check the same way.
-        assert_eq!(
-            type_error(o.list_append(&heap.none()).unwrap_err()),
-            "expected a list, not 'dict'"
-        );
+        with_heap(|heap| {
+            let o = heap.dict().unwrap();
+            let d: &Dict<'_> = o.downcast().unwrap();
+            assert!(d.is(&o));
+            assert_eq!(
+                type_error(o.downcast::<List>().unwrap_err()),
+                "expected a list, not 'dict'"
+            );
+            assert_eq!(
+                type_error(heap.none().downcast_into::<Dict>().unwrap_err()),
+                "expected a dict, not 'NoneType'"
+            );
+            // The dynamic methods check the same way.
+            assert_eq!(
+                type_error(o.list_append(&heap.none()).unwrap_err()),
+                "expected a list, not 'dict'"
+            );
+        });
     }
 
     #[test]
     fn a_view_keeps_its_object_alive_as_obj_does() {
-        let heap = Heap::new();
-        let live = heap.stats().objects_live;
-        let list = List::new(&heap).unwrap();
-        assert_eq!(list.refcount(), 1);
-        // Borrowing a view counts nothing; taking one over counts nothing more.
-        let o = list.clone().into_obj();
-        assert_eq!(o.downcast::<List>().unwrap().refcount(), 2);
-        drop(list);
-        assert_eq!(heap.stats().objects_live, live + 1);
-        let again: List<'_> = o.downcast_into().unwrap();
-        assert_eq!(again.refcount(), 1);
-        drop(Obj::from(again));
-        assert_eq!(heap.stats().objects_live, live);
+        with_heap(|heap| {
+            let live = heap.stats().objects_live;
+            let list = List::new(heap).unwrap();
+            assert_eq!(list.refcount(), 1);
+            // Borrowing a view counts nothing; taking one over counts nothing more.
+            let o = list.clone().into_obj();
+            assert_eq!(o.downcast::<List>().unwrap().refcount(), 2);
+            drop(list);
+            assert_eq!(heap.stats().objects_live, live + 1);
+            let again: List<'_> = o.downcast_into().unwrap();
+            assert_eq!(again.refcount(), 1);
+            drop(Obj::from(again));
+            assert_eq!(heap.stats().objects_live, live);
+        });
     }
 
     #[test]
     fn dict_get_set_del() {
-        let heap = Heap::new();
-        let d = Dict::new(&heap).unwrap();
-        let (k, v) = (heap.str("k").unwrap(), heap.int(1000).unwrap());
-        assert!(d.is_empty());
-        d.set(&k, &v).unwrap();
-        assert_eq!(d.len(), 1);
-        assert!(d.get(&k).unwrap().is(&v));
-        // Keys compare as in Python: an equal str is the same key.
-        assert!(d.get(&heap.str("k").unwrap()).unwrap().is(&v));
-        d.del(&k).unwrap();
-        let missing = d.get(&k).unwrap_err();
-        assert_eq!(
-            (missing.kind, missing.message.as_str()),
-            (ErrorKind::Key, "'k'")
-        );
-        assert_eq!(d.del(&k).unwrap_err().kind, ErrorKind::Key);
-        let other = Heap::new();
-        let foreign = other.int(1000).unwrap();
-        assert_eq!(
-            d.set(&k, &foreign).unwrap_err().kind,
-            ErrorKind::HeapMismatch
-        );
+        with_heap(|heap| {
+            let d = Dict::new(heap).unwrap();
+            let (k, v) = (heap.str("k").unwrap(), heap.int(1000).unwrap());
+            assert!(d.is_empty());
+            d.set(&k, &v).unwrap();
+            assert_eq!(d.len(), 1);
+            assert!(d.get(&k).unwrap().is(&v));
+            // Keys compare as in Python: an equal str is the same key.
+            assert!(d.get(&heap.str("k").unwrap()).unwrap().is(&v));
+            d.del(&k).unwrap();
+            let missing = d.get(&k).unwrap_err();
+            assert_eq!(
+                (missing.kind, missing.message.as_str()),
+                (ErrorKind::Key, "'k'")
+            );
+            assert_eq!(d.del(&k).unwrap_err().kind, ErrorKind::Key);
+        });
     }
 
     #[test]
     fn dict_items_in_insertion_order() {
-        let heap = Heap::new();
-        let d = Dict::new(&heap).unwrap();
-        for (k, v) in [("b", 1), ("a", 2), ("c", 3)] {
-            d.set(&heap.str(k).unwrap(), &heap.int(v).unwrap()).unwrap();
-        }
-        d.set(&heap.str("b").unwrap(), &heap.int(4).unwrap())
-            .unwrap();
-        let items: Vec<(String, i64)> = d
-            .items()
-            .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.as_int().unwrap()))
-            .collect();
-        assert_eq!(items, [("b".into(), 4), ("a".into(), 2), ("c".into(), 3)]);
-        assert_eq!((&d).into_iter().size_hint(), (3, Some(3)));
-        assert_eq!(d.item(1).unwrap().1.as_int(), Some(2));
-        assert!(d.item(3).is_none());
+        with_heap(|heap| {
+            let d = Dict::new(heap).unwrap();
+            for (k, v) in [("b", 1), ("a", 2), ("c", 3)] {
+                d.set(&heap.str(k).unwrap(), &heap.int(v).unwrap()).unwrap();
+            }
+            d.set(&heap.str("b").unwrap(), &heap.int(4).unwrap())
+                .unwrap();
+            let items: Vec<(String, i64)> = d
+                .items()
+                .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.as_int().unwrap()))
+                .collect();
+            assert_eq!(items, [("b".into(), 4), ("a".into(), 2), ("c".into(), 3)]);
+            assert_eq!((&d).into_iter().size_hint(), (3, Some(3)));
+            assert_eq!(d.item(1).unwrap().1.as_int(), Some(2));
+            assert!(d.item(3).is_none());
+        });
     }
 
     #[test]
     #[should_panic(expected = "dictionary changed size during iteration")]
     fn dict_items_panic_when_the_dict_changes_size() {
-        let heap = Heap::new();
-        let d = Dict::new(&heap).unwrap();
-        d.set(&heap.int(1).unwrap(), &heap.none()).unwrap();
-        for (k, _) in &d {
-            d.del(&k).unwrap();
-        }
+        with_heap(|heap| {
+            let d = Dict::new(heap).unwrap();
+            d.set(&heap.int(1).unwrap(), &heap.none()).unwrap();
+            for (k, _) in &d {
+                d.del(&k).unwrap();
+            }
+        });
     }
 
     #[test]
     fn list_append_get_set() {
-        let heap = Heap::new();
-        let l = List::new(&heap).unwrap();
-        assert!(l.is_empty());
-        for i in 0..3 {
-            l.append(&heap.int(i).unwrap()).unwrap();
-        }
-        assert_eq!(l.len(), 3);
-        assert_eq!(l.get(0).unwrap().as_int(), Some(0));
-        assert_eq!(l.get(-1).unwrap().as_int(), Some(2));
-        l.set(-3, &heap.str("x").unwrap()).unwrap();
-        assert_eq!(l.get(0).unwrap().as_str(), Some("x"));
-        let e = l.get(3).unwrap_err();
-        assert_eq!(
-            (e.kind, e.message.as_str()),
-            (ErrorKind::Index, "list index out of range")
-        );
-        let e = l.set(-4, &heap.none()).unwrap_err();
-        assert_eq!(
-            (e.kind, e.message.as_str()),
-            (ErrorKind::Index, "list assignment index out of range")
-        );
+        with_heap(|heap| {
+            let l = List::new(heap).unwrap();
+            assert!(l.is_empty());
+            for i in 0..3 {
+                l.append(&heap.int(i).unwrap()).unwrap();
+            }
+            assert_eq!(l.len(), 3);
+            assert_eq!(l.get(0).unwrap().as_int(), Some(0));
+            assert_eq!(l.get(-1).unwrap().as_int(), Some(2));
+            l.set(-3, &heap.str("x").unwrap()).unwrap();
+            assert_eq!(l.get(0).unwrap().as_str(), Some("x"));
+            let e = l.get(3).unwrap_err();
+            assert_eq!(
+                (e.kind, e.message.as_str()),
+                (ErrorKind::Index, "list index out of range")
+            );
+            let e = l.set(-4, &heap.none()).unwrap_err();
+            assert_eq!(
+                (e.kind, e.message.as_str()),
+                (ErrorKind::Index, "list assignment index out of range")
+            );
+        });
     }
 
     #[test]
     fn tuple_get_len() {
-        let heap = Heap::new();
-        let (a, b) = (heap.int(1).unwrap(), heap.none());
-        let t = Tuple::new(&heap, &[&a, &b]).unwrap();
-        assert_eq!(t.len(), 2);
-        assert!(t.get(0).unwrap().is(&a));
-        assert!(t.get(-1).unwrap().is(&b));
-        let e = t.get(2).unwrap_err();
-        assert_eq!(
-            (e.kind, e.message.as_str()),
-            (ErrorKind::Index, "tuple index out of range")
-        );
-        assert!(Tuple::new(&heap, &[]).unwrap().is_empty());
-        assert_eq!(
-            type_error(t.downcast::<Str>().unwrap_err()),
-            "expected a str, not 'tuple'"
-        );
+        with_heap(|heap| {
+            let (a, b) = (heap.int(1).unwrap(), heap.none());
+            let t = Tuple::new(heap, &[&a, &b]).unwrap();
+            assert_eq!(t.len(), 2);
+            assert!(t.get(0).unwrap().is(&a));
+            assert!(t.get(-1).unwrap().is(&b));
+            let e = t.get(2).unwrap_err();
+            assert_eq!(
+                (e.kind, e.message.as_str()),
+                (ErrorKind::Index, "tuple index out of range")
+            );
+            assert!(Tuple::new(heap, &[]).unwrap().is_empty());
+            assert_eq!(
+                type_error(t.downcast::<Str>().unwrap_err()),
+                "expected a str, not 'tuple'"
+            );
+        });
     }
 
     #[test]
     fn str_text_and_length_in_code_points() {
-        let heap = Heap::new();
-        let s = Str::new(&heap, "Андрей").unwrap();
-        assert_eq!(s.as_str(), "Андрей");
-        assert_eq!(s.len(), 6);
-        assert!(!s.is_empty());
-        assert_eq!(heap.intern("").unwrap().downcast::<Str>().unwrap().len(), 0);
-        assert_eq!(
-            type_error(heap.int(1).unwrap().downcast::<Str>().unwrap_err()),
-            "expected a str, not 'int'"
-        );
+        with_heap(|heap| {
+            let s = Str::new(heap, "Андрей").unwrap();
+            assert_eq!(s.as_str(), "Андрей");
+            assert_eq!(s.len(), 6);
+            assert!(!s.is_empty());
+            assert_eq!(heap.intern("").unwrap().downcast::<Str>().unwrap().len(), 0);
+            assert_eq!(
+                type_error(heap.int(1).unwrap().downcast::<Str>().unwrap_err()),
+                "expected a str, not 'int'"
+            );
+        });
     }
 
     #[test]
     fn type_name_and_mro() {
-        let heap = Heap::new();
-        let parent = Type::new(&heap, "mod.Parent", &[], &TypeSpec::dict()).unwrap();
-        let child = Type::new(&heap, "Child", &[&parent], &TypeSpec::dict()).unwrap();
-        assert_eq!(parent.name(), "Parent");
-        let names: Vec<String> = child.mro().iter().map(|t| t.name().to_owned()).collect();
-        assert_eq!(names, ["Child", "Parent", "object"]);
-        let instance = child.call(&[]).unwrap();
-        assert_eq!(instance.type_of().downcast::<Type>().unwrap(), &child);
-        assert_eq!(
-            type_error(instance.downcast::<Type>().unwrap_err()),
-            "expected a type, not 'Child'"
-        );
+        with_heap(|heap| {
+            let parent = Type::new(heap, "mod.Parent", &[], &TypeSpec::dict()).unwrap();
+            let child = Type::new(heap, "Child", &[&parent], &TypeSpec::dict()).unwrap();
+            assert_eq!(parent.name(), "Parent");
+            let names: Vec<String> = child.mro().iter().map(|t| t.name().to_owned()).collect();
+            assert_eq!(names, ["Child", "Parent", "object"]);
+            let instance = child.call(&[]).unwrap();
+            assert_eq!(instance.type_of().downcast::<Type>().unwrap(), &child);
+            assert_eq!(
+                type_error(instance.downcast::<Type>().unwrap_err()),
+                "expected a type, not 'Child'"
+            );
+        });
     }
 
     #[test]
     fn int_and_float_values() {
-        let heap = Heap::new();
-        assert_eq!(Int::new(&heap, -7).unwrap().value(), -7);
-        // A bool is an int, as in Python.
-        assert_eq!(heap.bool(true).downcast::<Int>().unwrap().value(), 1);
-        assert_eq!(Float::new(&heap, 0.5).unwrap().value(), 0.5);
-        assert_eq!(
-            type_error(heap.int(1).unwrap().downcast::<Float>().unwrap_err()),
-            "expected a float, not 'int'"
-        );
-        assert_eq!(format!("{:?}", Float::new(&heap, 0.5).unwrap()), "0.5");
+        with_heap(|heap| {
+            assert_eq!(Int::new(heap, -7).unwrap().value(), -7);
+            // A bool is an int, as in Python.
+            assert_eq!(heap.bool(true).downcast::<Int>().unwrap().value(), 1);
+            assert_eq!(Float::new(heap, 0.5).unwrap().value(), 0.5);
+            assert_eq!(
+                type_error(heap.int(1).unwrap().downcast::<Float>().unwrap_err()),
+                "expected a float, not 'int'"
+            );
+            assert_eq!(format!("{:?}", Float::new(heap, 0.5).unwrap()), "0.5");
+        });
     }
 }

@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::process::Command;
 
-use objmodel::{AttrCache, ErrorKind, Heap, Obj, Result, TypeSpec};
+use objmodel::{AttrCache, ErrorKind, Heap, Obj, Result, TypeSpec, with_heap};
 
 /// The default seed of the generator.
 const SEED: u64 = 728_775;
@@ -188,7 +188,7 @@ impl Value {
 
 /// The objmodel side of one scenario.
 struct Replay<'h> {
-    heap: &'h Heap,
+    heap: &'h Heap<'h>,
     classes: HashMap<String, Obj<'h>>,
     insts: HashMap<String, Obj<'h>>,
     /// Functions and properties made for constant `k`.
@@ -208,7 +208,7 @@ struct Mismatch {
 }
 
 impl<'h> Replay<'h> {
-    fn new(heap: &'h Heap) -> Self {
+    fn new(heap: &'h Heap<'h>) -> Self {
         Replay {
             heap,
             classes: HashMap::new(),
@@ -488,19 +488,20 @@ fn tolerated(expected: &str, actual: &str) -> Option<&'static str> {
 /// mismatch where both sides raised, the states still agree and the replay
 /// goes on; after any other mismatch it stops.
 fn replay(s: &Scenario<'_>) -> Vec<Mismatch> {
-    let heap = Heap::new();
-    let mut r = Replay::new(&heap);
-    let mut out = Vec::new();
-    for line in &s.lines {
-        if let Err(m) = r.step(line) {
-            let both_raised = m.expected.starts_with("err ") && m.actual.starts_with("err ");
-            out.push(m);
-            if !both_raised {
-                break;
+    with_heap(|heap| {
+        let mut r = Replay::new(heap);
+        let mut out = Vec::new();
+        for line in &s.lines {
+            if let Err(m) = r.step(line) {
+                let both_raised = m.expected.starts_with("err ") && m.actual.starts_with("err ");
+                out.push(m);
+                if !both_raised {
+                    break;
+                }
             }
         }
-    }
-    out
+        out
+    })
 }
 
 /// A mismatch with names and constants masked, to group mismatches of a kind.

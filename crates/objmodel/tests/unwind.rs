@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::sync::Once;
 
-use objmodel::{Heap, Obj, PayloadHooks, TypeSpec};
+use objmodel::{Obj, PayloadHooks, TypeSpec, with_heap};
 
 /// Asserts that `f` panics, without printing the panics these tests
 /// provoke (their messages end in " fails"); any other panic prints.
@@ -45,44 +45,46 @@ fn garbage_pair(class: &Obj<'_>) {
 
 #[test]
 fn a_panicking_host_function_leaves_the_nesting_depth_as_it_was() {
-    let heap = Heap::new();
-    let boom = heap
-        .function("boom", |_, _| panic!("a host function fails"))
-        .unwrap();
-    for _ in 0..1100 {
-        panics(|| drop(boom.call(&[])));
-    }
-    // 1,100 unwound calls would be past the 1,000-level limit if their
-    // levels had stayed counted.
-    let fine = heap.function("fine", |h, _| Ok(h.none())).unwrap();
-    assert!(fine.call(&[]).unwrap().is_none());
-    heap.check().unwrap();
+    with_heap(|heap| {
+        let boom = heap
+            .function("boom", |_, _| panic!("a host function fails"))
+            .unwrap();
+        for _ in 0..1100 {
+            panics(|| drop(boom.call(&[])));
+        }
+        // 1,100 unwound calls would be past the 1,000-level limit if their
+        // levels had stayed counted.
+        let fine = heap.function("fine", |h, _| Ok(h.none())).unwrap();
+        assert!(fine.call(&[]).unwrap().is_none());
+        heap.check().unwrap();
+    });
 }
 
 #[test]
 fn a_panicking_finaliser_leaves_deallocation_working() {
-    let heap = Heap::new();
-    heap.gc().set_enabled(false);
-    let class = heap.new_type("Fragile", &[], &TypeSpec::dict()).unwrap();
-    let del = heap
-        .function("__del__", |_, _| panic!("a finaliser fails"))
-        .unwrap();
-    class.setattr("__del__", &del).unwrap();
-    let plain = heap.new_type("Plain", &[], &TypeSpec::dict()).unwrap();
-    let before = heap.stats().objects_live;
-    panics(|| drop(class.call(&[]).unwrap()));
-    class.delattr("__del__").unwrap();
-    // Deallocation is not stuck "in progress": what is dropped now is freed.
-    let live = heap.stats().objects_live;
-    for _ in 0..100 {
-        drop(plain.call(&[]).unwrap());
-    }
-    assert_eq!(heap.stats().objects_live, live);
-    assert!(
-        live <= before + 2,
-        "at most the interrupted instance leaked"
-    );
-    heap.check().unwrap();
+    with_heap(|heap| {
+        heap.gc().set_enabled(false);
+        let class = heap.new_type("Fragile", &[], &TypeSpec::dict()).unwrap();
+        let del = heap
+            .function("__del__", |_, _| panic!("a finaliser fails"))
+            .unwrap();
+        class.setattr("__del__", &del).unwrap();
+        let plain = heap.new_type("Plain", &[], &TypeSpec::dict()).unwrap();
+        let before = heap.stats().objects_live;
+        panics(|| drop(class.call(&[]).unwrap()));
+        class.delattr("__del__").unwrap();
+        // Deallocation is not stuck "in progress": what is dropped now is freed.
+        let live = heap.stats().objects_live;
+        for _ in 0..100 {
+            drop(plain.call(&[]).unwrap());
+        }
+        assert_eq!(heap.stats().objects_live, live);
+        assert!(
+            live <= before + 2,
+            "at most the interrupted instance leaked"
+        );
+        heap.check().unwrap();
+    });
 }
 
 /// Reports its payload's object, or panics while `PANIC` is set.
@@ -100,31 +102,32 @@ impl PayloadHooks for Holder {
 
 #[test]
 fn a_panicking_traverse_hook_leaves_collection_working() {
-    let heap = Heap::new();
-    heap.gc().set_enabled(false);
-    let spec = TypeSpec {
-        payload_size: 8,
-        has_dict: true,
-        ..TypeSpec::default()
-    };
-    let holder = heap
-        .new_type_with_hooks("Holder", &[], &spec, Some(Box::new(Holder)))
-        .unwrap();
-    let node = heap.new_type("Node", &[], &TypeSpec::dict()).unwrap();
-    let _kept = holder.call(&[]).unwrap();
-    for _ in 0..10 {
-        garbage_pair(&node);
-    }
-    PANIC.set(true);
-    panics(|| {
-        heap.collect(2);
+    with_heap(|heap| {
+        heap.gc().set_enabled(false);
+        let spec = TypeSpec {
+            payload_size: 8,
+            has_dict: true,
+            ..TypeSpec::default()
+        };
+        let holder = heap
+            .new_type_with_hooks("Holder", &[], &spec, Some(Box::new(Holder)))
+            .unwrap();
+        let node = heap.new_type("Node", &[], &TypeSpec::dict()).unwrap();
+        let _kept = holder.call(&[]).unwrap();
+        for _ in 0..10 {
+            garbage_pair(&node);
+        }
+        PANIC.set(true);
+        panics(|| {
+            heap.collect(2);
+        });
+        PANIC.set(false);
+        assert!(
+            !objmodel::abi::in_traverse_hook(heap),
+            "the hook's flag was reset"
+        );
+        // The collection is not stuck "running": this one finds the pairs.
+        assert_eq!(heap.collect(2), 20);
+        heap.check().unwrap();
     });
-    PANIC.set(false);
-    assert!(
-        !objmodel::abi::in_traverse_hook(&heap),
-        "the hook's flag was reset"
-    );
-    // The collection is not stuck "running": this one finds the pairs.
-    assert_eq!(heap.collect(2), 20);
-    heap.check().unwrap();
 }

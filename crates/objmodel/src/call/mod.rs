@@ -59,9 +59,7 @@ pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result
     match callable.ty().kind {
         Kind::Function => {
             // SAFETY: matched on the kind; `_held` keeps `callable` alive.
-            let r = unsafe { function::function(callable) }.call(heap, args)?;
-            heap.check_own(r).inspect_err(|_| r.decref())?;
-            Ok(r)
+            unsafe { function::function(callable) }.call(heap.branded(), args)
         }
         Kind::Method => {
             // SAFETY: matched on the kind; `_held` keeps `callable` alive.
@@ -78,14 +76,14 @@ pub(crate) fn call_raw(heap: &Heap, callable: ObjRef, args: &[ObjRef]) -> Result
 /// on each argument, released when dropped.
 /// All are objects of `heap`, so one look at the heap says how this thread
 /// counts them all.
-struct Held<'a> {
-    heap: &'a Heap,
+struct Held<'a, 'h> {
+    heap: &'a Heap<'h>,
     callable: ObjRef,
     args: &'a [ObjRef],
 }
 
-impl<'a> Held<'a> {
-    fn new(heap: &'a Heap, callable: ObjRef, args: &'a [ObjRef]) -> Self {
+impl<'a, 'h> Held<'a, 'h> {
+    fn new(heap: &'a Heap<'h>, callable: ObjRef, args: &'a [ObjRef]) -> Self {
         let owner = heap.is_owner_thread();
         callable.incref_as(owner);
         args.iter().for_each(|a| a.incref_as(owner));
@@ -97,7 +95,7 @@ impl<'a> Held<'a> {
     }
 }
 
-impl Drop for Held<'_> {
+impl Drop for Held<'_, '_> {
     fn drop(&mut self) {
         // Asked again: host code may have handed the heap over meanwhile.
         let owner = self.heap.is_owner_thread();
@@ -164,16 +162,15 @@ pub(crate) fn call_with_self(heap: &Heap, f: ObjRef, o: ObjRef, args: &[ObjRef])
     with_self(o, args, |a| call_raw(heap, f, a))
 }
 
-/// Runs `f` with the raw handles of `args`, once each is checked to belong
-/// to `heap` (no allocation for up to 8 arguments).
+/// Runs `f` with the raw handles of `args`, objects of `heap` (their
+/// brand says so; asserted in debug builds), with no allocation for up to
+/// 8 arguments.
 pub(crate) fn with_own_args<'h, R>(
     heap: &Heap,
     args: &[&Obj<'h>],
     f: impl FnOnce(&[ObjRef]) -> Result<R>,
 ) -> Result<R> {
-    for a in args {
-        heap.check_own(a.raw())?;
-    }
+    debug_assert!(args.iter().all(|a| heap.owns(a.raw())));
     with_handles(args.len(), args.iter().map(|a| a.raw()), f)
 }
 
@@ -235,7 +232,7 @@ impl<'h> Obj<'h> {
     /// [`Obj::call_method`] with a str object as the name.
     pub fn call_method_obj(&self, name: &Obj<'h>, args: &[&Obj<'h>]) -> Result<Obj<'h>> {
         let heap = self.heap();
-        heap.check_own(name.raw())?;
+        debug_assert!(heap.owns(name.raw()));
         let name = lookup::lookup_name(heap, name.raw())?;
         with_own_args(heap, args, |args| {
             lookup::cache::call_method_shared(heap, self.raw(), name, args)

@@ -44,17 +44,18 @@ pub(crate) const STACK_RESERVE: usize = 48 * 1024;
 
 /// One level of nesting, entered by [`Heap::nest`]; dropping it leaves.
 #[must_use = "the level is left when the guard drops"]
-pub(crate) struct Nested<'h> {
-    heap: &'h Heap,
+pub(crate) struct Nested<'a> {
+    /// The heap's depth (`Heap::depth`).
+    depth: &'a Cell<u32>,
 }
 
 impl Drop for Nested<'_> {
     fn drop(&mut self) {
-        self.heap.depth.set(self.heap.depth.get() - 1);
+        self.depth.set(self.depth.get() - 1);
     }
 }
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// Enters one level of nesting, or fails with CPython's
     /// "maximum recursion depth exceeded{what}" when the count or the
     /// stack runs out (`what` says where, e.g. " while calling a Python object").
@@ -68,7 +69,7 @@ impl Heap {
             ));
         }
         self.depth.set(depth + 1);
-        Ok(Nested { heap: self })
+        Ok(Nested { depth: &self.depth })
     }
 
     /// Whether the calling thread's stack has more than [`STACK_RESERVE`]
@@ -142,27 +143,30 @@ fn read_stack_floor() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::with_heap;
 
     #[test]
     fn levels_are_counted_and_left() {
-        let heap = Heap::new();
-        {
-            let _a = heap.nest("").unwrap();
-            let _b = heap.nest("").unwrap();
-            assert_eq!(heap.depth.get(), 2);
-        }
-        assert_eq!(heap.depth.get(), 0);
+        with_heap(|heap| {
+            {
+                let _a = heap.nest("").unwrap();
+                let _b = heap.nest("").unwrap();
+                assert_eq!(heap.depth.get(), 2);
+            }
+            assert_eq!(heap.depth.get(), 0);
+        });
     }
 
     #[test]
     fn the_count_is_bounded() {
-        let heap = Heap::new();
-        let levels: Vec<_> = (0..MAX_DEPTH).map(|_| heap.nest("").unwrap()).collect();
-        let e = heap.nest(" in comparison").err().expect("past the limit");
-        assert_eq!(e.kind, ErrorKind::Recursion);
-        assert_eq!(e.message, "maximum recursion depth exceeded in comparison");
-        drop(levels);
-        assert!(heap.nest("").is_ok());
+        with_heap(|heap| {
+            let levels: Vec<_> = (0..MAX_DEPTH).map(|_| heap.nest("").unwrap()).collect();
+            let e = heap.nest(" in comparison").err().expect("past the limit");
+            assert_eq!(e.kind, ErrorKind::Recursion);
+            assert_eq!(e.message, "maximum recursion depth exceeded in comparison");
+            drop(levels);
+            assert!(heap.nest("").is_ok());
+        });
     }
 
     #[test]
@@ -180,7 +184,7 @@ mod tests {
         }
         let levels = std::thread::Builder::new()
             .stack_size(128 * 1024)
-            .spawn(|| recurse(&Heap::new(), 0))
+            .spawn(|| with_heap(|heap| recurse(heap, 0)))
             .unwrap()
             .join()
             .unwrap();

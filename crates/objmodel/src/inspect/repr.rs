@@ -7,7 +7,7 @@ use crate::call;
 use crate::error::{Error, Result};
 use crate::heap::Heap;
 use crate::kinds::type_object::{Kind, TypeObject, as_type};
-use crate::kinds::{function, str, values};
+use crate::kinds::{containers, function, numbers, str};
 use crate::lookup;
 use crate::object::{Obj, ObjRef};
 
@@ -33,13 +33,13 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
     let _level = heap.nest(" while getting the repr of an object")?;
     match o.ty().kind {
         Kind::NoneType => out.push_str("None"),
-        Kind::Bool => out.push_str(if values::int_value(o) != 0 {
+        Kind::Bool => out.push_str(if numbers::int_value(o) != 0 {
             "True"
         } else {
             "False"
         }),
-        Kind::Int => write!(out, "{}", values::int_value(o)).expect("writing to a String"),
-        Kind::Float => out.push_str(&float_repr(values::float_value(o))),
+        Kind::Int => write!(out, "{}", numbers::int_value(o)).expect("writing to a String"),
+        Kind::Float => out.push_str(&float_repr(numbers::float_value(o))),
         // SAFETY: matched on the kind; the caller holds `o`.
         Kind::Str => str_repr(unsafe { str::as_str(o) }, out),
         Kind::Tuple | Kind::List | Kind::Dict if active.contains(&o) => {
@@ -52,7 +52,7 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
         Kind::Tuple => {
             active.push(o);
             // SAFETY: matched on the kind; the caller holds `o`.
-            let items = unsafe { values::tuple_items(o) };
+            let items = unsafe { containers::tuple_items(o) };
             out.push('(');
             for (i, &item) in items.iter().enumerate() {
                 if i > 0 {
@@ -71,9 +71,11 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             out.push('[');
             let mut i = 0;
             // Index each time: a __repr__ called on the way may change the list.
-            // SAFETY: matched on the kind; the caller holds `o`; reading an
-            // item runs no host code.
-            while let Some(item) = unsafe { values::with_list(o, |items| items.get(i).copied()) } {
+            while let Some(item) =
+                // SAFETY: matched on the kind; the caller holds `o`; reading
+                // an item runs no host code.
+                unsafe { containers::with_list(o, |items| items.get(i).copied()) }
+            {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -91,7 +93,7 @@ fn write_repr(o: ObjRef, out: &mut String, active: &mut Vec<ObjRef>) -> Result<(
             out.push('{');
             let mut i = 0;
             // SAFETY: matched on the kind; the caller holds `o`.
-            while let Some((k, v)) = unsafe { values::dict_entry(o, i) } {
+            while let Some((k, v)) = unsafe { containers::dict_entry(o, i) } {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -269,14 +271,14 @@ pub(crate) fn float_repr(f: f64) -> String {
     }
 }
 
-impl Obj<'_> {
+impl<'h> Obj<'h> {
     /// Python's `repr(self)`.
     pub fn repr(&self) -> Result<String> {
         repr_string(self.raw())
     }
 
     /// `repr(self)` as a str object.
-    pub fn repr_obj(&self) -> Result<Obj<'_>> {
+    pub fn repr_obj(&self) -> Result<Obj<'h>> {
         let s = repr_string(self.raw())?;
         self.heap().str(&s)
     }

@@ -26,7 +26,7 @@ use crate::object::ObjRef;
 /// Characters of a value's `repr` kept in the snapshot.
 const VALUE_CHARS: usize = 80;
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// Writes a snapshot of the heap to `out` (see `docs/heap-snapshot.md`).
     /// Costs time proportional to the objects in it; `out` is best
     /// buffered.
@@ -226,7 +226,7 @@ fn member_name(ty: &TypeObject, offset: usize) -> Option<String> {
     ty.mro_types().find_map(|t| {
         // SAFETY: a type's namespace is a live dict; the closure only reads.
         unsafe {
-            crate::kinds::values::with_dict(t.dict, |map| {
+            crate::kinds::containers::with_dict(t.dict, |map| {
                 map.iter()
                     // SAFETY: matched on the kind just before.
                     .find(|(_, v)| {

@@ -24,7 +24,7 @@ use crate::object::{Obj, ObjHeader, ObjRef};
 
 /// A host function: receives the heap and the arguments (`self` first for
 /// a method), returns a new reference or an error.
-pub type NativeFn = dyn for<'h> Fn(&'h Heap, &[Obj<'h>]) -> Result<Obj<'h>>;
+pub type NativeFn = dyn for<'h> Fn(&'h Heap<'h>, &[Obj<'h>]) -> Result<Obj<'h>>;
 
 /// A host function with C's calling convention, called without a Rust
 /// closure in between ([`abi::extern_function`](crate::abi::extern_function)):
@@ -78,7 +78,7 @@ pub(crate) struct FunctionObj {
 impl FunctionObj {
     /// Calls the function with `args` (held by the caller): a new reference.
     #[inline]
-    pub(crate) fn call(&self, heap: &Heap, args: &[ObjRef]) -> Result<ObjRef> {
+    pub(crate) fn call<'h>(&self, heap: &'h Heap<'h>, args: &[ObjRef]) -> Result<ObjRef> {
         match &self.callee {
             Callee::Native(f) => f(heap, as_objs(args)).map(Obj::into_raw),
             Callee::Extern(f) => {
@@ -92,7 +92,13 @@ impl FunctionObj {
                 let status =
                     unsafe { (f.call)(f.data, args.as_ptr().cast(), args.len(), &mut result) };
                 match NonNull::new(result) {
-                    Some(r) if status == 0 => Ok(ObjRef(r.cast())),
+                    Some(r) if status == 0 => {
+                        // C code can return any heap's object: the one
+                        // run-time check of a result (`heap.rs`, the brand).
+                        let r = ObjRef(r.cast());
+                        heap.check_own(r).inspect_err(|_| r.decref())?;
+                        Ok(r)
+                    }
                     // SAFETY: a function's name is an interned str.
                     _ => Err((f.errors.error)(status, mark, unsafe {
                         str::as_str(self.name)
@@ -282,11 +288,11 @@ pub(crate) fn slot_cell(o: ObjRef, offset: usize) -> NonNull<Option<ObjRef>> {
     unsafe { NonNull::new_unchecked(o.cast::<u8>().as_ptr().add(offset).cast()) }
 }
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// A host function.
-    pub fn function<'h, F>(&'h self, name: &str, f: F) -> Result<Obj<'h>>
+    pub fn function<F>(&self, name: &str, f: F) -> Result<Obj<'h>>
     where
-        F: for<'a> Fn(&'a Heap, &[Obj<'a>]) -> Result<Obj<'a>> + 'static,
+        F: for<'a> Fn(&'a Heap<'a>, &[Obj<'a>]) -> Result<Obj<'a>> + 'static,
     {
         Ok(new_function(self, name, Callee::Native(Box::new(f)))?.into_obj())
     }
@@ -300,15 +306,15 @@ impl Heap {
     /// says, from any call of the function, for as long as the function
     /// object lives; what it writes to `*result` when it returns 0 is a
     /// new reference to a live object (of any heap: the call checks).
-    pub(crate) unsafe fn extern_function<'h>(&'h self, name: &str, f: ExternFn) -> Result<Obj<'h>> {
+    pub(crate) unsafe fn extern_function(&self, name: &str, f: ExternFn) -> Result<Obj<'h>> {
         Ok(new_function(self, name, Callee::Extern(f))?.into_obj())
     }
 
     /// A property with a getter and an optional setter (both callables).
-    pub fn property<'h>(&'h self, getter: &Obj<'h>, setter: Option<&Obj<'h>>) -> Result<Obj<'h>> {
-        self.check_own(getter.raw())?;
+    pub fn property(&self, getter: &Obj<'h>, setter: Option<&Obj<'h>>) -> Result<Obj<'h>> {
+        debug_assert!(self.owns(getter.raw()));
         if let Some(s) = setter {
-            self.check_own(s.raw())?;
+            debug_assert!(self.owns(s.raw()));
         }
         // SAFETY: the built-in property type, and a property's size.
         let o = unsafe { self.alloc_object(self.b().property, size_of::<PropertyObj>())? };

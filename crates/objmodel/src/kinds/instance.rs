@@ -46,8 +46,8 @@ use allocator_api2::vec::Vec as HVec;
 
 use crate::error::{Error, Result};
 use crate::heap::{Heap, HeapAlloc};
+use crate::kinds::containers;
 use crate::kinds::type_object::{Hook, Kind, PayloadHooks, TypeObject};
-use crate::kinds::values;
 use crate::object::{FINALIZED, Obj, ObjRef};
 
 /// Keys a shape may have; an instance given more moves to dict mode.
@@ -233,7 +233,7 @@ pub(crate) fn get(o: ObjRef, name: ObjRef) -> Option<ObjRef> {
     }
     if s == dict_mode() {
         // SAFETY: in dict mode `values` is the instance's dict, which it holds.
-        return unsafe { values::dict_get(dict_of(p), name) };
+        return unsafe { containers::dict_get(dict_of(p), name) };
     }
     // SAFETY: a shape pointer in an instance is a live shape of its class.
     let i = unsafe { &*s }.index_of(name)?;
@@ -247,7 +247,7 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
     let s = p.shape.get();
     if s == dict_mode() {
         // SAFETY: in dict mode `values` is the instance's dict, which it holds.
-        return unsafe { values::dict_set(dict_of(p), name, value) };
+        return unsafe { containers::dict_set(dict_of(p), name, value) };
     }
     let ty = o.ty();
     let tree = &ty.shapes;
@@ -266,7 +266,7 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
         // Past the bounds of shared layouts: a dict of its own.
         let d = materialize_dict(heap, o)?;
         // SAFETY: the instance's dict, which it holds.
-        return unsafe { values::dict_set(d, name, value) };
+        return unsafe { containers::dict_set(d, name, value) };
     };
     append_value(heap, o, shape.keys.len(), child, value)
 }
@@ -339,7 +339,7 @@ pub(crate) fn del(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<bool> {
     }
     let d = materialize_dict(heap, o)?;
     // SAFETY: the instance's dict, which it holds.
-    Ok(unsafe { values::dict_del(d, name) })
+    Ok(unsafe { containers::dict_del(d, name) })
 }
 
 /// Switches an instance to dict mode (if not already) and returns its dict, borrowed.
@@ -349,13 +349,13 @@ pub(crate) fn materialize_dict(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
     if s == dict_mode() {
         return Ok(dict_of(p));
     }
-    let d = values::new_dict(heap)?;
+    let d = containers::new_dict(heap)?;
     if !s.is_null() {
         // SAFETY: read from `o`'s pair above, not in dict mode.
         let shape = unsafe { shape_of(o.ty(), s) };
         for (i, &k) in shape.keys.iter().enumerate() {
             // SAFETY: `d` is the dict made above.
-            if let Err(e) = unsafe { values::dict_set(d, k, value_at(o, i)) } {
+            if let Err(e) = unsafe { containers::dict_set(d, k, value_at(o, i)) } {
                 d.decref();
                 return Err(e);
             }
@@ -764,6 +764,7 @@ pub(crate) fn no_attribute(o: ObjRef, name: ObjRef) -> Error {
 mod tests {
     use super::*;
     use crate::kinds::type_object::as_type;
+    use crate::with_heap;
     use crate::{ErrorKind, Obj, TypeSpec};
 
     fn shapes_of(class: &Obj<'_>) -> usize {
@@ -782,102 +783,106 @@ mod tests {
 
     #[test]
     fn a_shape_holds_at_most_max_shape_keys() {
-        let heap = Heap::new();
-        let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
-        let names = names(&heap, MAX_SHAPE_KEYS + 1);
-        let o = c.call(&[]).unwrap();
-        for n in &names[..MAX_SHAPE_KEYS] {
-            o.setattr(n, &heap.none()).unwrap();
-        }
-        assert!(!current_shape(o.raw()).is_null(), "still sharing keys");
-        o.setattr(&names[MAX_SHAPE_KEYS], &heap.none()).unwrap();
-        assert!(current_shape(o.raw()).is_null(), "dict mode");
-        assert_eq!(shapes_of(&c), MAX_SHAPE_KEYS + 1);
-        for n in &names {
-            assert!(o.getattr(n).unwrap().is_none());
-        }
-        // Another instance shares the shapes made, then gets a dict too.
-        let p = c.call(&[]).unwrap();
-        for n in &names {
-            p.setattr(n, &heap.none()).unwrap();
-        }
-        assert!(current_shape(p.raw()).is_null());
-        assert_eq!(shapes_of(&c), MAX_SHAPE_KEYS + 1);
+        with_heap(|heap| {
+            let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+            let names = names(heap, MAX_SHAPE_KEYS + 1);
+            let o = c.call(&[]).unwrap();
+            for n in &names[..MAX_SHAPE_KEYS] {
+                o.setattr(n, &heap.none()).unwrap();
+            }
+            assert!(!current_shape(o.raw()).is_null(), "still sharing keys");
+            o.setattr(&names[MAX_SHAPE_KEYS], &heap.none()).unwrap();
+            assert!(current_shape(o.raw()).is_null(), "dict mode");
+            assert_eq!(shapes_of(&c), MAX_SHAPE_KEYS + 1);
+            for n in &names {
+                assert!(o.getattr(n).unwrap().is_none());
+            }
+            // Another instance shares the shapes made, then gets a dict too.
+            let p = c.call(&[]).unwrap();
+            for n in &names {
+                p.setattr(n, &heap.none()).unwrap();
+            }
+            assert!(current_shape(p.raw()).is_null());
+            assert_eq!(shapes_of(&c), MAX_SHAPE_KEYS + 1);
+        });
     }
 
     #[test]
     #[cfg_attr(miri, ignore = "2,048 instances")]
     fn a_class_has_at_most_max_shapes() {
-        let heap = Heap::new();
-        let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
-        let objs: Vec<_> = (0..2 * MAX_SHAPES)
-            .map(|i| {
-                let o = c.call(&[]).unwrap();
-                o.setattr(&format!("own{i}"), &heap.none()).unwrap();
-                o.setattr("shared", &heap.int(i as i64).unwrap()).unwrap();
-                o
-            })
-            .collect();
-        assert_eq!(shapes_of(&c), MAX_SHAPES);
-        for (i, o) in objs.iter().enumerate() {
-            assert!(o.getattr(&format!("own{i}")).unwrap().is_none());
-            assert_eq!(o.getattr("shared").unwrap().as_int(), Some(i as i64));
-        }
-        // Instances whose shapes exist still share them.
-        let o = c.call(&[]).unwrap();
-        o.setattr("own0", &heap.none()).unwrap();
-        assert!(!current_shape(o.raw()).is_null());
+        with_heap(|heap| {
+            let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+            let objs: Vec<_> = (0..2 * MAX_SHAPES)
+                .map(|i| {
+                    let o = c.call(&[]).unwrap();
+                    o.setattr(&format!("own{i}"), &heap.none()).unwrap();
+                    o.setattr("shared", &heap.int(i as i64).unwrap()).unwrap();
+                    o
+                })
+                .collect();
+            assert_eq!(shapes_of(&c), MAX_SHAPES);
+            for (i, o) in objs.iter().enumerate() {
+                assert!(o.getattr(&format!("own{i}")).unwrap().is_none());
+                assert_eq!(o.getattr("shared").unwrap().as_int(), Some(i as i64));
+            }
+            // Instances whose shapes exist still share them.
+            let o = c.call(&[]).unwrap();
+            o.setattr("own0", &heap.none()).unwrap();
+            assert!(!current_shape(o.raw()).is_null());
+        });
     }
 
     #[test]
     fn shapes_live_in_the_heap() {
-        let heap = Heap::new();
-        let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
-        let names = names(&heap, MAX_SHAPE_KEYS);
-        let bytes = || heap.stats().memory.bytes_in_use;
-        let fill = || {
-            let o = c.call(&[]).unwrap();
-            let before = bytes();
-            for n in &names {
-                o.setattr(n, &heap.none()).unwrap();
-            }
-            bytes() - before
-        };
-        let making_shapes = fill();
-        let reusing_them = fill();
-        // At least the keys: 8 bytes each, 1 + 2 + ... + 30 of them.
-        let keys = 8 * MAX_SHAPE_KEYS * (MAX_SHAPE_KEYS + 1) / 2;
-        assert!(
-            making_shapes >= reusing_them + keys,
-            "shapes are counted: {making_shapes} bytes to make, {reusing_them} to reuse"
-        );
+        with_heap(|heap| {
+            let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+            let names = names(heap, MAX_SHAPE_KEYS);
+            let bytes = || heap.stats().memory.bytes_in_use;
+            let fill = || {
+                let o = c.call(&[]).unwrap();
+                let before = bytes();
+                for n in &names {
+                    o.setattr(n, &heap.none()).unwrap();
+                }
+                bytes() - before
+            };
+            let making_shapes = fill();
+            let reusing_them = fill();
+            // At least the keys: 8 bytes each, 1 + 2 + ... + 30 of them.
+            let keys = 8 * MAX_SHAPE_KEYS * (MAX_SHAPE_KEYS + 1) / 2;
+            assert!(
+                making_shapes >= reusing_them + keys,
+                "shapes are counted: {making_shapes} bytes to make, {reusing_them} to reuse"
+            );
+        });
     }
 
     #[test]
     fn a_failed_allocation_leaves_the_instance_as_it_was() {
-        let heap = Heap::new();
-        let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
-        let names = names(&heap, MAX_SHAPE_KEYS + 3);
-        let o = c.call(&[]).unwrap();
-        for (i, n) in names.iter().enumerate() {
-            let value = heap.int(i as i64).unwrap();
-            for nth in 1.. {
-                heap.fail_allocation(Some(nth));
-                let r = o.setattr(n, &value);
-                let failed_on_purpose = !heap.fail_allocation(None);
-                match r {
-                    Ok(()) => break,
-                    Err(e) => {
-                        assert_eq!(e.kind, ErrorKind::NoMemory);
-                        assert!(failed_on_purpose);
-                        assert!(o.getattr(n).is_err(), "{n} was not set");
+        with_heap(|heap| {
+            let c = heap.new_type("C", &[], &TypeSpec::dict()).unwrap();
+            let names = names(heap, MAX_SHAPE_KEYS + 3);
+            let o = c.call(&[]).unwrap();
+            for (i, n) in names.iter().enumerate() {
+                let value = heap.int(i as i64).unwrap();
+                for nth in 1.. {
+                    heap.fail_allocation(Some(nth));
+                    let r = o.setattr(n, &value);
+                    let failed_on_purpose = !heap.fail_allocation(None);
+                    match r {
+                        Ok(()) => break,
+                        Err(e) => {
+                            assert_eq!(e.kind, ErrorKind::NoMemory);
+                            assert!(failed_on_purpose);
+                            assert!(o.getattr(n).is_err(), "{n} was not set");
+                        }
+                    }
+                    for (j, m) in names[..i].iter().enumerate() {
+                        assert_eq!(o.getattr(m).unwrap().as_int(), Some(j as i64));
                     }
                 }
-                for (j, m) in names[..i].iter().enumerate() {
-                    assert_eq!(o.getattr(m).unwrap().as_int(), Some(j as i64));
-                }
+                heap.check().unwrap();
             }
-            heap.check().unwrap();
-        }
+        });
     }
 }

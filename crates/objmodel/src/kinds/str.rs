@@ -225,7 +225,10 @@ pub(crate) fn find_interned(heap: &Heap, text: &str) -> Option<ObjRef> {
 ///
 /// # Safety
 /// `text` points to a NUL-terminated string.
-pub unsafe fn find_interned_cstr(heap: &Heap, text: NonNull<core::ffi::c_char>) -> Option<Obj<'_>> {
+pub unsafe fn find_interned_cstr<'h>(
+    heap: &Heap<'h>,
+    text: NonNull<core::ffi::c_char>,
+) -> Option<Obj<'h>> {
     // SAFETY: single-threaded; the table is not borrowed across calls that intern.
     let table = unsafe { &*heap.interned.get() };
     // SAFETY: NUL-terminated (the caller's promise).
@@ -308,21 +311,29 @@ pub(crate) unsafe fn lookup_obj(heap: &Heap, o: ObjRef) -> ObjRef {
     }
 }
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// A new str ([`crate::Str::new`] gives it typed).
-    pub fn str(&self, text: &str) -> Result<Obj<'_>> {
+    pub fn str(&self, text: &str) -> Result<Obj<'h>> {
         crate::Str::new(self, text).map(crate::Str::into_obj)
     }
 
     /// The interned str for `text`: equal text gives the same object.
-    pub fn intern(&self, text: &str) -> Result<Obj<'_>> {
+    pub fn intern(&self, text: &str) -> Result<Obj<'h>> {
         Ok(intern(self, text)?.into_obj())
+    }
+}
+
+impl Obj<'_> {
+    /// The text of a str, else `None` ([`crate::Str::as_str`] needs no `Option`).
+    pub fn as_str(&self) -> Option<&str> {
+        self.as_view().map(crate::Str::as_str)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::with_heap;
 
     /// The interned str the C string `c` names, through the cache.
     fn find(heap: &Heap, c: &core::ffi::CStr) -> Option<String> {
@@ -333,28 +344,29 @@ mod tests {
 
     #[test]
     fn c_strings_find_interned_names_by_their_bytes() {
-        let heap = Heap::new();
-        intern(&heap, "ab").unwrap();
-        intern(&heap, "abc").unwrap();
-        assert_eq!(find(&heap, c"zz"), None, "nothing is interned on lookup");
-        assert_eq!(find(&heap, c"zz"), None);
-        // One buffer, other text at the same address each time.
-        let mut buffer = [0u8; 4];
-        let text = |b: &[u8; 4]| find(&heap, core::ffi::CStr::from_bytes_until_nul(b).unwrap());
-        for _ in 0..2 {
-            buffer.copy_from_slice(b"abc\0");
-            assert_eq!(text(&buffer).as_deref(), Some("abc"));
-            buffer.copy_from_slice(b"ab\0\0");
-            assert_eq!(text(&buffer).as_deref(), Some("ab"));
-            buffer.copy_from_slice(b"a\0\0\0");
-            assert_eq!(text(&buffer), None);
-        }
-        let abc = NonNull::from(c"abc").cast();
-        // SAFETY: `abc` is NUL-terminated.
-        let is_abc = |text| unsafe { is_cstr_of(abc, text) };
-        assert!(is_abc("abc"));
-        assert!(!is_abc("ab"));
-        assert!(!is_abc("abcd"));
-        assert!(!is_abc("ab\0"));
+        with_heap(|heap| {
+            intern(heap, "ab").unwrap();
+            intern(heap, "abc").unwrap();
+            assert_eq!(find(heap, c"zz"), None, "nothing is interned on lookup");
+            assert_eq!(find(heap, c"zz"), None);
+            // One buffer, other text at the same address each time.
+            let mut buffer = [0u8; 4];
+            let text = |b: &[u8; 4]| find(heap, core::ffi::CStr::from_bytes_until_nul(b).unwrap());
+            for _ in 0..2 {
+                buffer.copy_from_slice(b"abc\0");
+                assert_eq!(text(&buffer).as_deref(), Some("abc"));
+                buffer.copy_from_slice(b"ab\0\0");
+                assert_eq!(text(&buffer).as_deref(), Some("ab"));
+                buffer.copy_from_slice(b"a\0\0\0");
+                assert_eq!(text(&buffer), None);
+            }
+            let abc = NonNull::from(c"abc").cast();
+            // SAFETY: `abc` is NUL-terminated.
+            let is_abc = |text| unsafe { is_cstr_of(abc, text) };
+            assert!(is_abc("abc"));
+            assert!(!is_abc("ab"));
+            assert!(!is_abc("abcd"));
+            assert!(!is_abc("ab\0"));
+        });
     }
 }

@@ -32,7 +32,7 @@ use std::collections::HashSet;
 use crate::error::{Error, ErrorKind, Result};
 use crate::heap::{Builtins, Heap, Names, SMALL_INT_MAX, SMALL_INT_MIN};
 use crate::kinds::instance::ShapeTree;
-use crate::kinds::{str, values};
+use crate::kinds::{containers, numbers, str};
 use crate::lookup::mro;
 use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
 
@@ -105,7 +105,8 @@ pub(crate) struct TypeObject {
     pub(crate) header: ObjHeader,
     /// This type's handle, as allocated.
     this: ObjRef,
-    heap: NonNull<Heap>,
+    /// The heap, under no brand of its own (see [`TypeObject::heap`]).
+    heap: NonNull<Heap<'static>>,
     /// The heap's owner word (`objgc::Gate::owner_word`), here so that
     /// counting an object needs no trip to its heap: one load of the
     /// pointer, one of the word (relaxed: a change of owner is ordered with
@@ -148,10 +149,13 @@ pub(crate) struct TypeObject {
 
 impl TypeObject {
     /// The heap this type (and so each of its instances) belongs to.
+    ///
+    /// Under any brand the caller needs: an object's brand is its heap's
+    /// (`heap.rs`), which the caller already holds.
     #[inline]
-    pub(crate) fn heap<'h>(&self) -> &'h Heap {
+    pub(crate) fn heap<'h>(&self) -> &'h Heap<'h> {
         // SAFETY: a type never outlives its heap (Heap::drop frees them all).
-        unsafe { self.heap.as_ref() }
+        unsafe { self.heap.cast::<Heap<'h>>().as_ref() }
     }
 
     /// `__name__` as text.
@@ -262,7 +266,7 @@ unsafe fn alloc_type(
     unsafe {
         let t = o.cast::<TypeObject>().as_ptr();
         (&raw mut (*t).this).write(o);
-        (&raw mut (*t).heap).write(NonNull::from(heap));
+        (&raw mut (*t).heap).write(NonNull::from(heap).cast());
         (&raw mut (*t).owner).write(NonNull::from(heap.gate.owner_word()));
         (&raw mut (*t).kind).write(parts.kind);
         (&raw mut (*t).name).write(parts.name);
@@ -445,7 +449,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
     });
     for (t, name) in all {
         let name = str::intern(heap, name)?;
-        let ns = values::new_dict(heap)?;
+        let ns = containers::new_dict(heap)?;
         // SAFETY: the placeholders are not counted references; these fields are written once.
         unsafe {
             let p = t.cast::<TypeObject>().as_ptr();
@@ -459,8 +463,8 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
     // SAFETY: `bool_` is the built-in bool type made above, immortal.
     let (true_, false_) = unsafe {
         (
-            values::new_int_object(heap, bool_, 1)?,
-            values::new_int_object(heap, bool_, 0)?,
+            numbers::new_int_object(heap, bool_, 1)?,
+            numbers::new_int_object(heap, bool_, 0)?,
         )
     };
     true_.make_immortal();
@@ -468,7 +472,7 @@ pub(crate) fn bootstrap(heap: &Heap) -> Result<()> {
     let mut small_ints = [object; (SMALL_INT_MAX - SMALL_INT_MIN + 1) as usize];
     for (i, slot) in small_ints.iter_mut().enumerate() {
         // SAFETY: `int` is the built-in int type made above, immortal.
-        let v = unsafe { values::new_int_object(heap, int, SMALL_INT_MIN + i as i64)? };
+        let v = unsafe { numbers::new_int_object(heap, int, SMALL_INT_MIN + i as i64)? };
         v.make_immortal();
         *slot = v;
     }
@@ -525,22 +529,17 @@ impl<'a> TypeSpec<'a> {
     }
 }
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// Creates a class. `name` may be dotted (`"mod.Name"`): the part after
     /// the last dot is `__name__`, as for CPython's `PyType_FromSpec`. No
     /// bases means `(object,)`.
-    pub fn new_type<'h>(
-        &'h self,
-        name: &str,
-        bases: &[&Obj<'h>],
-        spec: &TypeSpec<'_>,
-    ) -> Result<Obj<'h>> {
+    pub fn new_type(&self, name: &str, bases: &[&Obj<'h>], spec: &TypeSpec<'_>) -> Result<Obj<'h>> {
         self.new_type_with_hooks(name, bases, spec, None)
     }
 
     /// [`Heap::new_type`] with hooks for the host payload.
-    pub fn new_type_with_hooks<'h>(
-        &'h self,
+    pub fn new_type_with_hooks(
+        &self,
         name: &str,
         bases: &[&Obj<'h>],
         spec: &TypeSpec<'_>,
@@ -550,7 +549,7 @@ impl Heap {
         let mut base_types: Vec<&TypeObject> = Vec::with_capacity(bases.len().max(1));
         for b in bases {
             let b = b.raw();
-            self.check_own(b)?;
+            debug_assert!(self.owns(b));
             if b.ty().kind != Kind::Type {
                 return Err(Error::type_error(format!(
                     "bases must be types, not '{}'",
@@ -603,7 +602,7 @@ impl Heap {
             .iter()
             .map(|s| str::intern(self, s))
             .collect::<Result<_>>()?;
-        let dict = values::new_dict(self)?;
+        let dict = containers::new_dict(self)?;
         let parts = TypeParts {
             name,
             module,
@@ -627,7 +626,7 @@ impl Heap {
         for (&key, &offset) in slot_names.iter().zip(own_slots) {
             let member = crate::kinds::function::new_member(self, key, ty, offset)?.into_obj();
             // SAFETY: a type's namespace is a dict, which the type holds.
-            unsafe { values::dict_set(ty.dict, key, member.raw())? };
+            unsafe { containers::dict_set(ty.dict, key, member.raw())? };
         }
         Ok(t)
     }

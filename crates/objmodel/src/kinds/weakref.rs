@@ -224,7 +224,7 @@ impl<'h> Obj<'h> {
     pub fn weakref(&self, callback: Option<&Obj<'h>>) -> Result<Obj<'h>> {
         let heap = self.heap();
         if let Some(cb) = callback {
-            heap.check_own(cb.raw())?;
+            debug_assert!(heap.owns(cb.raw()));
         }
         Ok(new_weakref(heap, self.raw(), callback.map(|c| c.raw()))?.into_obj())
     }

@@ -26,7 +26,7 @@ use crate::heap::Heap;
 use crate::kinds::type_object::{Kind, TypeObject};
 use crate::object::{HEADER_SIZE, ObjRef};
 
-impl Heap {
+impl<'h> Heap<'h> {
     pub(crate) fn note_object_allocated(&self) {
         self.objects_live.set(self.objects_live.get() + 1);
     }

@@ -30,8 +30,8 @@ use core::ptr::NonNull;
 
 use crate::heap::Heap;
 use crate::kinds::type_object::{Kind, TypeObject};
-use crate::kinds::{instance, type_object};
-use crate::object::ObjRef;
+use crate::kinds::{containers, function, instance, numbers, str, type_object};
+use crate::object::{HEADER_SIZE, ObjRef};
 
 /// An object's count reached zero: it is freed now if this thread is
 /// inside the heap's gate (or can enter it), else by the gate's holder.
@@ -70,7 +70,7 @@ pub(crate) fn dealloc(o: ObjRef) {
     heap.free_pending_since(0);
 }
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// After a collection (which runs traverse hooks while its tags are in
     /// place): drops what the hooks dropped.
     #[cold]
@@ -125,8 +125,12 @@ fn dealloc_one(heap: &Heap, o: ObjRef) {
         }
         Kind::Object | Kind::Type | Kind::Function | Kind::WeakRef => dealloc_rare(heap, o),
         _ => {
-            let size = crate::kinds::values::size_of_value(o);
-            crate::kinds::values::clear(o);
+            let size = object_size(o);
+            match ty.kind {
+                Kind::Tuple | Kind::List | Kind::Dict => containers::clear(o),
+                Kind::Method | Kind::Property | Kind::Member => function::clear(o),
+                _ => {} // None, bool, int, float and str hold no references
+            }
             // SAFETY: dead, untracked, everything it held released; `size` bytes.
             unsafe { free_block(heap, o, size) }
         }
@@ -164,7 +168,7 @@ fn dealloc_rare(heap: &Heap, o: ObjRef) {
         }
         Kind::Function => {
             // SAFETY: the function is dead; its fields are released once.
-            unsafe { crate::kinds::function::drop_function_fields(o) };
+            unsafe { function::drop_function_fields(o) };
             // SAFETY: single-threaded.
             unsafe { (*heap.owners.get()).remove(&o) };
         }
@@ -230,12 +234,25 @@ fn resurrected(heap: &Heap, o: ObjRef) {
     unsafe { heap.collector.track(crate::gc::links(o)) };
 }
 
-/// The bytes an object was allocated with.
+/// The bytes an object was allocated with, by its kind.
 pub(crate) fn object_size(o: ObjRef) -> usize {
     let ty = o.ty();
     match ty.kind {
         Kind::Object => ty.layout.size,
         Kind::Type => size_of::<TypeObject>(),
-        _ => crate::kinds::values::size_of_value(o),
+        Kind::NoneType => HEADER_SIZE,
+        Kind::Int | Kind::Bool => size_of::<numbers::IntObj>(),
+        Kind::Float => size_of::<numbers::FloatObj>(),
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::Str => str::str_size(unsafe { str::as_str(o) }.len()),
+        // SAFETY: matched on the kind; the caller holds `o`.
+        Kind::Tuple => containers::tuple_size(unsafe { containers::tuple_items(o) }.len()),
+        Kind::List => size_of::<containers::ListObj>(),
+        Kind::Dict => size_of::<containers::DictObj>(),
+        Kind::Function => size_of::<function::FunctionObj>(),
+        Kind::Method => size_of::<function::MethodObj>(),
+        Kind::Property => size_of::<function::PropertyObj>(),
+        Kind::Member => size_of::<function::MemberObj>(),
+        Kind::WeakRef => size_of::<crate::kinds::weakref::WeakRefObj>(),
     }
 }

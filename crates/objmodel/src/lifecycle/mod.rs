@@ -18,6 +18,8 @@
 //!                           3. clear per kind     (see below)
 //!                           4. free_block: the block back to the heap,
 //!                              the type's count dropped
+//!              (a plain instance, `instance::dies_plain`, skips 1 and 2:
+//!              no finaliser left, no weak reference, no payload)
 //!   freed.rs   (debug builds) which addresses were freed, as what type
 //! ```
 //!
@@ -30,7 +32,7 @@
 //! | type                        | `type_object::clear_type`                            |
 //! | function                    | `function::drop_function_fields`                     |
 //! | method, property, member    | `function::clear`                                    |
-//! | tuple, list, dict           | `values::clear`                                      |
+//! | tuple, list, dict           | `containers::clear`                                  |
 //! | weak reference              | `weakref::clear`                                     |
 //! | None, bool, int, float, str | nothing to release                                   |
 //!

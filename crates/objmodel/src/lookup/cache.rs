@@ -372,7 +372,7 @@ pub struct AttrCache {
     site: Cell<SiteCache>,
 }
 
-impl Heap {
+impl<'h> Heap<'h> {
     /// A cache for a call site that reads attribute `name`.
     pub fn attr_cache(&self, name: &str) -> Result<AttrCache> {
         Ok(AttrCache {
@@ -483,7 +483,12 @@ pub(crate) fn setattr_site(
 /// that the entry of each is fixed by its key (the shape says whether a
 /// store replaces or adds, and whether a read finds an instance value).
 #[inline]
-fn shared_site(heap: &Heap, o: ObjRef, name: ObjRef, store: bool) -> &Cell<SiteCache> {
+fn shared_site<'a>(
+    heap: &'a Heap<'_>,
+    o: ObjRef,
+    name: ObjRef,
+    store: bool,
+) -> &'a Cell<SiteCache> {
     debug_assert!(core::ptr::eq(heap, o.ty().heap()), "`o` is of `heap`");
     let shape = instance::current_shape(o).addr();
     heap.attr_site(o.ty(), name, shape ^ usize::from(store))
@@ -534,84 +539,88 @@ pub(crate) fn setattr_shared(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::with_heap;
 
     #[test]
     fn a_lookup_fills_the_cache_and_the_next_one_hits() {
-        let heap = Heap::new();
-        let cls = heap.new_type("P", &[], &crate::TypeSpec::dict()).unwrap();
-        let f = heap.function("m", |_, args| Ok(args[0].clone())).unwrap();
-        cls.setattr("m", &f).unwrap();
-        cls.setattr("c", &heap.int(5).unwrap()).unwrap();
-        let o = cls.call(&[]).unwrap();
-        o.setattr("x", &heap.int(7).unwrap()).unwrap();
-        for (name, found) in [
-            ("x", Found::InstanceValue),
-            ("c", Found::ClassAttr),
-            ("m", Found::Method),
-        ] {
-            let name = heap.intern(name).unwrap();
-            let cache = Cell::new(SiteCache::EMPTY);
-            let first = crate::abi::getattr_site(&o, &name, &cache).unwrap();
-            assert_eq!(cache.get().found(), Some(found), "{name:?}");
-            let hit = cache.get().hit(o.raw(), name.raw()).expect("a hit");
-            let again = crate::abi::getattr_site(&o, &name, &cache).unwrap();
-            assert_eq!(first.repr().unwrap(), again.repr().unwrap());
-            if let Hit::Value(v) = hit {
-                assert_eq!(v, first.raw());
+        with_heap(|heap| {
+            let cls = heap.new_type("P", &[], &crate::TypeSpec::dict()).unwrap();
+            let f = heap.function("m", |_, args| Ok(args[0].clone())).unwrap();
+            cls.setattr("m", &f).unwrap();
+            cls.setattr("c", &heap.int(5).unwrap()).unwrap();
+            let o = cls.call(&[]).unwrap();
+            o.setattr("x", &heap.int(7).unwrap()).unwrap();
+            for (name, found) in [
+                ("x", Found::InstanceValue),
+                ("c", Found::ClassAttr),
+                ("m", Found::Method),
+            ] {
+                let name = heap.intern(name).unwrap();
+                let cache = Cell::new(SiteCache::EMPTY);
+                let first = crate::abi::getattr_site(&o, &name, &cache).unwrap();
+                assert_eq!(cache.get().found(), Some(found), "{name:?}");
+                let hit = cache.get().hit(o.raw(), name.raw()).expect("a hit");
+                let again = crate::abi::getattr_site(&o, &name, &cache).unwrap();
+                assert_eq!(first.repr().unwrap(), again.repr().unwrap());
+                if let Hit::Value(v) = hit {
+                    assert_eq!(v, first.raw());
+                }
             }
-        }
+        });
     }
 
     #[test]
     fn lookups_without_a_site_share_the_heaps_cache_and_see_every_change() {
-        let heap = Heap::new();
-        let cls = heap.new_type("P", &[], &crate::TypeSpec::dict()).unwrap();
-        cls.setattr("c", &heap.int(1).unwrap()).unwrap();
-        let o = cls.call(&[]).unwrap();
-        let c = heap.intern("c").unwrap();
-        let entry = || shared_site(&heap, o.raw(), c.raw(), false).get();
-        assert_eq!(o.getattr("c").unwrap().as_int(), Some(1));
-        assert_eq!(
-            entry().found(),
-            Some(Found::ClassAttr),
-            "filled by the lookup"
-        );
-        // The class changes: a new version, so the entry no longer answers.
-        cls.setattr("c", &heap.int(2).unwrap()).unwrap();
-        assert_eq!(o.getattr("c").unwrap().as_int(), Some(2));
-        // The instance shadows it: a new shape.
-        o.setattr("c", &heap.int(3).unwrap()).unwrap();
-        assert_eq!(o.getattr("c").unwrap().as_int(), Some(3));
-        assert_eq!(entry().found(), Some(Found::InstanceValue));
-        // A store through the entry, then a read through it.
-        o.setattr("c", &heap.int(4).unwrap()).unwrap();
-        assert_eq!(o.getattr("c").unwrap().as_int(), Some(4));
-        o.delattr("c").unwrap();
-        assert_eq!(o.getattr("c").unwrap().as_int(), Some(2));
+        with_heap(|heap| {
+            let cls = heap.new_type("P", &[], &crate::TypeSpec::dict()).unwrap();
+            cls.setattr("c", &heap.int(1).unwrap()).unwrap();
+            let o = cls.call(&[]).unwrap();
+            let c = heap.intern("c").unwrap();
+            let entry = || shared_site(heap, o.raw(), c.raw(), false).get();
+            assert_eq!(o.getattr("c").unwrap().as_int(), Some(1));
+            assert_eq!(
+                entry().found(),
+                Some(Found::ClassAttr),
+                "filled by the lookup"
+            );
+            // The class changes: a new version, so the entry no longer answers.
+            cls.setattr("c", &heap.int(2).unwrap()).unwrap();
+            assert_eq!(o.getattr("c").unwrap().as_int(), Some(2));
+            // The instance shadows it: a new shape.
+            o.setattr("c", &heap.int(3).unwrap()).unwrap();
+            assert_eq!(o.getattr("c").unwrap().as_int(), Some(3));
+            assert_eq!(entry().found(), Some(Found::InstanceValue));
+            // A store through the entry, then a read through it.
+            o.setattr("c", &heap.int(4).unwrap()).unwrap();
+            assert_eq!(o.getattr("c").unwrap().as_int(), Some(4));
+            o.delattr("c").unwrap();
+            assert_eq!(o.getattr("c").unwrap().as_int(), Some(2));
+        });
     }
 
     #[test]
     fn adding_an_attribute_is_recorded_and_repeated_from_the_entry() {
-        let heap = Heap::new();
-        let cls = heap.new_type("P", &[], &crate::TypeSpec::dict()).unwrap();
-        let (x, one, two) = (
-            heap.intern("x").unwrap(),
-            heap.int(1).unwrap(),
-            heap.int(2).unwrap(),
-        );
-        let cache = Cell::new(SiteCache::EMPTY);
-        let a = cls.call(&[]).unwrap();
-        crate::abi::setattr_site(&a, &x, &one, &cache).unwrap();
-        assert_eq!(cache.get().found(), Some(Found::Added));
-        // A fresh instance is added to by the entry, into the same shape.
-        let b = cls.call(&[]).unwrap();
-        let stored = cache.get().store(b.raw(), x.raw(), two.raw());
-        assert!(matches!(stored, Some(Ok(()))), "a hit");
-        assert_eq!(b.getattr("x").unwrap().as_int(), Some(2));
-        let shape = instance::current_shape;
-        assert_eq!(shape(a.raw()), shape(b.raw()));
-        // `b` has `x` now: its shape moved on, and the entry misses.
-        assert!(cache.get().store(b.raw(), x.raw(), one.raw()).is_none());
-        assert_eq!(b.getattr("x").unwrap().as_int(), Some(2));
+        with_heap(|heap| {
+            let cls = heap.new_type("P", &[], &crate::TypeSpec::dict()).unwrap();
+            let (x, one, two) = (
+                heap.intern("x").unwrap(),
+                heap.int(1).unwrap(),
+                heap.int(2).unwrap(),
+            );
+            let cache = Cell::new(SiteCache::EMPTY);
+            let a = cls.call(&[]).unwrap();
+            crate::abi::setattr_site(&a, &x, &one, &cache).unwrap();
+            assert_eq!(cache.get().found(), Some(Found::Added));
+            // A fresh instance is added to by the entry, into the same shape.
+            let b = cls.call(&[]).unwrap();
+            let stored = cache.get().store(b.raw(), x.raw(), two.raw());
+            assert!(matches!(stored, Some(Ok(()))), "a hit");
+            assert_eq!(b.getattr("x").unwrap().as_int(), Some(2));
+            let shape = instance::current_shape;
+            assert_eq!(shape(a.raw()), shape(b.raw()));
+            // `b` has `x` now: its shape moved on, and the entry misses.
+            assert!(cache.get().store(b.raw(), x.raw(), one.raw()).is_none());
+            assert_eq!(b.getattr("x").unwrap().as_int(), Some(2));
+        });
     }
 }

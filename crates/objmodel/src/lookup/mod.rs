@@ -36,7 +36,7 @@ use crate::error::{Error, Result};
 use crate::heap::Heap;
 use crate::kinds::function;
 use crate::kinds::type_object::{Kind, TypeObject, as_type};
-use crate::kinds::{instance, str, values};
+use crate::kinds::{containers, instance, str};
 use crate::object::{Obj, ObjRef};
 
 /// The last type version handed out, in the whole process: a version names
@@ -87,7 +87,7 @@ pub(crate) fn lookup_in_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
 fn walk_mro(ty: &TypeObject, name: ObjRef) -> Option<ObjRef> {
     // SAFETY: a type's namespace is a dict, which the type holds.
     ty.mro_types()
-        .find_map(|t| unsafe { values::dict_get(t.dict, name) })
+        .find_map(|t| unsafe { containers::dict_get(t.dict, name) })
 }
 
 /// Gives `ty` and every subclass a new version (their namespaces, as seen
@@ -246,19 +246,19 @@ fn type_getattr(heap: &Heap, ty: &TypeObject, name: ObjRef) -> Result<ObjRef> {
         return Ok(v);
     }
     if name == names.bases {
-        return values::new_tuple(heap, &ty.bases);
+        return containers::new_tuple(heap, &ty.bases);
     }
     if name == names.mro {
-        return values::new_tuple(heap, &ty.mro);
+        return containers::new_tuple(heap, &ty.mro);
     }
     if name == names.dict {
         // A snapshot: changes go through setattr, which keeps the caches right.
-        let d = values::new_dict(heap)?;
+        let d = containers::new_dict(heap)?;
         let mut i = 0;
         // SAFETY: a type's namespace is a dict, which the type holds.
-        while let Some((k, v)) = unsafe { values::dict_entry(ty.dict, i) } {
+        while let Some((k, v)) = unsafe { containers::dict_entry(ty.dict, i) } {
             // SAFETY: `d` is the dict made above.
-            unsafe { values::dict_set(d, k, v) }.inspect_err(|_| d.decref())?;
+            unsafe { containers::dict_set(d, k, v) }.inspect_err(|_| d.decref())?;
             i += 1;
         }
         return Ok(d);
@@ -398,11 +398,11 @@ fn type_setattr(heap: &Heap, ty: &TypeObject, name: ObjRef, value: Option<ObjRef
                 }
             }
             // SAFETY: a type's namespace is a dict, which the type holds.
-            unsafe { values::dict_set(ty.dict, name, v) }
+            unsafe { containers::dict_set(ty.dict, name, v) }
         }
         None => {
             // SAFETY: as above.
-            if unsafe { values::dict_del(ty.dict, name) } {
+            if unsafe { containers::dict_del(ty.dict, name) } {
                 Ok(())
             } else {
                 Err(Error::attribute(format!(
@@ -438,22 +438,22 @@ impl<'h> Obj<'h> {
     /// to `__getattr__` when it is not interned).
     pub fn getattr_obj(&self, name: &Obj<'h>) -> Result<Obj<'h>> {
         let heap = self.heap();
-        heap.check_own(name.raw())?;
+        debug_assert!(heap.owns(name.raw()));
         Ok(cache::getattr_shared(heap, self.raw(), lookup_name(heap, name.raw())?)?.into_obj())
     }
 
     /// `setattr(self, name, value)`.
     pub fn setattr(&self, name: &str, value: &Obj<'h>) -> Result<()> {
         let heap = self.heap();
-        heap.check_own(value.raw())?;
+        debug_assert!(heap.owns(value.raw()));
         cache::setattr_shared(heap, self.raw(), self.interned(name)?, value.raw())
     }
 
     /// `setattr(self, name, value)` with a str object as the name.
     pub fn setattr_obj(&self, name: &Obj<'h>, value: &Obj<'h>) -> Result<()> {
         let heap = self.heap();
-        heap.check_own(name.raw())?;
-        heap.check_own(value.raw())?;
+        debug_assert!(heap.owns(name.raw()));
+        debug_assert!(heap.owns(value.raw()));
         cache::setattr_shared(
             heap,
             self.raw(),
@@ -471,7 +471,7 @@ impl<'h> Obj<'h> {
     /// `delattr(self, name)` with a str object as the name.
     pub fn delattr_obj(&self, name: &Obj<'h>) -> Result<()> {
         let heap = self.heap();
-        heap.check_own(name.raw())?;
+        debug_assert!(heap.owns(name.raw()));
         setattr(heap, self.raw(), lookup_name(heap, name.raw())?, None)
     }
 

@@ -1,44 +1,34 @@
-//! The built-in values other than str: None, bool, int, float, tuple, list,
-//! dict — their layouts, constructors, accessors, Python's equality and
-//! hashing for dict keys, and their release when freed.
+//! The built-in containers: tuple, list, dict — their layouts,
+//! constructors and accessors, Python's equality and hashing of dict keys,
+//! and what each releases when it dies or the collector clears it.
 //!
 //! ```text
-//!  int    | header | i64 value |                       (24 bytes -> 32)
-//!  float  | header | f64 value |
-//!  bool   | header | i64 0/1   |                       (immortal: True, False)
-//!  None   | header |                                   (immortal)
 //!  tuple  | header | len | item 0 | item 1 | ...       (items inline)
 //!  list   | header | Vec<ObjRef> in heap memory |
 //!  dict   | header | OrderedMap<key, value> in heap memory |
 //! ```
 //!
-//! int, float and str hold no references, so they carry nothing for the
-//! cycle collector. Dict keys compare as in Python: numbers by value across
-//! int, float and bool (`1`, `1.0` and `True` are one key), str by text,
+//! Every item, key and value is an `ObjRef` owning one count. A tuple's
+//! items never change after it is made, bar the collector's
+//! [`clear_tuple`]; a list's vector and a dict's map live in the heap's
+//! memory (`HeapAlloc`) and are borrowed only through [`with_list`] and
+//! [`with_dict`], whose closures run no host code.
+//!
+//! Dict keys compare as in Python: numbers by value across int, float and
+//! bool (`1`, `1.0` and `True` are one key, `numbers.rs`), str by text,
 //! tuples item by item, everything else by identity.
 
 use allocator_api2::vec::Vec as HVec;
 
 use crate::Heap;
 use crate::error::{Error, ErrorKind, Result};
-use crate::heap::{HeapAlloc, SMALL_INT_MAX, SMALL_INT_MIN};
+use crate::heap::HeapAlloc;
 use crate::kinds::dict_map::OrderedMap;
+use crate::kinds::numbers::{mix, num_eq, num_hash};
 use crate::kinds::str;
 use crate::kinds::type_object::Kind;
-use crate::object::{HEADER_SIZE, Obj, ObjHeader, ObjRef};
-use crate::views::{Dict, Float, Int, List, Str, Tuple};
-
-#[repr(C)]
-pub(crate) struct IntObj {
-    header: ObjHeader,
-    pub(crate) value: i64,
-}
-
-#[repr(C)]
-pub(crate) struct FloatObj {
-    header: ObjHeader,
-    pub(crate) value: f64,
-}
+use crate::object::{Obj, ObjHeader, ObjRef};
+use crate::views::{Dict, List, Str, Tuple};
 
 #[repr(C)]
 pub(crate) struct TupleObj {
@@ -59,29 +49,9 @@ pub(crate) struct DictObj {
     pub(crate) map: OrderedMap<ObjRef, ObjRef, HeapAlloc>,
 }
 
-fn tuple_size(len: usize) -> usize {
+/// The bytes of a tuple of `len` items.
+pub(crate) fn tuple_size(len: usize) -> usize {
     size_of::<TupleObj>() + len * size_of::<ObjRef>()
-}
-
-/// The bytes a built-in value was allocated with.
-pub(crate) fn size_of_value(o: ObjRef) -> usize {
-    match o.ty().kind {
-        Kind::NoneType => HEADER_SIZE,
-        Kind::Int | Kind::Bool => size_of::<IntObj>(),
-        Kind::Float => size_of::<FloatObj>(),
-        // SAFETY: matched on the kind; the caller holds `o`.
-        Kind::Str => str::str_size(unsafe { str::as_str(o) }.len()),
-        // SAFETY: matched on the kind; the caller holds `o`.
-        Kind::Tuple => tuple_size(unsafe { tuple_items(o) }.len()),
-        Kind::List => size_of::<ListObj>(),
-        Kind::Dict => size_of::<DictObj>(),
-        Kind::Function => size_of::<crate::kinds::function::FunctionObj>(),
-        Kind::Method => size_of::<crate::kinds::function::MethodObj>(),
-        Kind::Property => size_of::<crate::kinds::function::PropertyObj>(),
-        Kind::Member => size_of::<crate::kinds::function::MemberObj>(),
-        Kind::WeakRef => size_of::<crate::kinds::weakref::WeakRefObj>(),
-        Kind::Object | Kind::Type => unreachable!("sized by lifecycle::death::object_size"),
-    }
 }
 
 /// Replaces a live tuple's items with `None` (the collector breaking a cycle).
@@ -100,7 +70,7 @@ pub(crate) unsafe fn clear_tuple(heap: &Heap, o: ObjRef) {
     old.into_iter().for_each(ObjRef::decref);
 }
 
-/// Releases what a dead built-in value holds.
+/// Releases what a dead tuple, list or dict holds.
 pub(crate) fn clear(o: ObjRef) {
     match o.ty().kind {
         Kind::Tuple => {
@@ -129,23 +99,11 @@ pub(crate) fn clear(o: ObjRef) {
             }
             drop(map);
         }
-        Kind::Method | Kind::Property | Kind::Member => crate::kinds::function::clear(o),
-        _ => {}
+        _ => unreachable!("containers::clear of a {}", o.ty().name_str()),
     }
 }
 
 // ----- accessors -------------------------------------------------------------
-
-/// The value of an int or bool.
-pub(crate) fn int_value(o: ObjRef) -> i64 {
-    // SAFETY: callers check the kind (int or bool share the layout).
-    unsafe { o.cast::<IntObj>().as_ref().value }
-}
-
-pub(crate) fn float_value(o: ObjRef) -> f64 {
-    // SAFETY: callers check the kind.
-    unsafe { o.cast::<FloatObj>().as_ref().value }
-}
 
 /// The items of a tuple (they never change, bar the collector's
 /// `clear_tuple`).
@@ -209,34 +167,6 @@ pub(crate) unsafe fn dict_entry(d: ObjRef, i: usize) -> Option<(ObjRef, ObjRef)>
 
 // ----- constructors ----------------------------------------------------------
 
-pub(crate) fn new_int(heap: &Heap, v: i64) -> Result<ObjRef> {
-    if (SMALL_INT_MIN..=SMALL_INT_MAX).contains(&v) {
-        return Ok(heap.b().small_ints[(v - SMALL_INT_MIN) as usize]);
-    }
-    // SAFETY: the built-in int type.
-    unsafe { new_int_object(heap, heap.b().int, v) }
-}
-
-/// An int-layout object (int or bool) without the small-int cache.
-///
-/// # Safety
-/// `ty` is `heap`'s int or bool type.
-pub(crate) unsafe fn new_int_object(heap: &Heap, ty: ObjRef, v: i64) -> Result<ObjRef> {
-    // SAFETY: an int-layout type (the caller's promise), and its size.
-    let o = unsafe { heap.alloc_object(ty, size_of::<IntObj>())? };
-    // SAFETY: a fresh int object.
-    unsafe { (*o.cast::<IntObj>().as_ptr()).value = v };
-    Ok(o)
-}
-
-pub(crate) fn new_float(heap: &Heap, v: f64) -> Result<ObjRef> {
-    // SAFETY: the built-in float type, and a float's size.
-    let o = unsafe { heap.alloc_object(heap.b().float, size_of::<FloatObj>())? };
-    // SAFETY: a fresh float object.
-    unsafe { (*o.cast::<FloatObj>().as_ptr()).value = v };
-    Ok(o)
-}
-
 /// A tuple of `items` (each gains a count).
 pub(crate) fn new_tuple(heap: &Heap, items: &[ObjRef]) -> Result<ObjRef> {
     // SAFETY: the built-in tuple type, and the size of a tuple of `items`.
@@ -275,27 +205,6 @@ pub(crate) fn new_dict(heap: &Heap) -> Result<ObjRef> {
 }
 
 // ----- Python equality and hashing of keys ------------------------------------
-
-/// A number's value for cross-type comparison.
-enum Num {
-    Int(i64),
-    Float(f64),
-}
-
-fn as_num(o: ObjRef) -> Option<Num> {
-    match o.ty().kind {
-        Kind::Int | Kind::Bool => Some(Num::Int(int_value(o))),
-        Kind::Float => Some(Num::Float(float_value(o))),
-        _ => None,
-    }
-}
-
-/// 2^63: floats in `-2^63..2^63` with no fraction are exactly an i64.
-const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
-
-fn float_as_exact_int(f: f64) -> Option<i64> {
-    (f.fract() == 0.0 && (-I64_BOUND..I64_BOUND).contains(&f)).then_some(f as i64)
-}
 
 /// Python's `==` for the values dict keys can be (identity for the rest).
 /// Nested tuples are compared with an explicit stack, so any depth works.
@@ -337,13 +246,8 @@ fn shallow_eq(a: ObjRef, b: ObjRef) -> Shallow {
     if a == b {
         return Shallow::Equal;
     }
-    match (as_num(a), as_num(b)) {
-        (Some(Num::Int(x)), Some(Num::Int(y))) => return equal(x == y),
-        (Some(Num::Float(x)), Some(Num::Float(y))) => return equal(x == y),
-        (Some(Num::Int(i)), Some(Num::Float(f))) | (Some(Num::Float(f)), Some(Num::Int(i))) => {
-            return equal(float_as_exact_int(f) == Some(i));
-        }
-        _ => {}
+    if let Some(e) = num_eq(a, b) {
+        return equal(e);
     }
     match (a.ty().kind, b.ty().kind) {
         // SAFETY: matched on the kinds; the caller holds the keys.
@@ -360,14 +264,6 @@ fn shallow_eq(a: ObjRef, b: ObjRef) -> Shallow {
         }
         _ => Shallow::Differ,
     }
-}
-
-fn mix(h: u64) -> u64 {
-    // splitmix64's finaliser: spreads small ints over the table.
-    let mut z = h.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The hash a tuple starts from, before its items are mixed in.
@@ -414,15 +310,10 @@ pub(crate) fn key_hash(o: ObjRef) -> u64 {
 
 /// The hash of a key that is not a tuple.
 fn scalar_hash(o: ObjRef) -> u64 {
+    if let Some(h) = num_hash(o) {
+        return h;
+    }
     match o.ty().kind {
-        Kind::Int | Kind::Bool => mix(int_value(o) as u64),
-        Kind::Float => {
-            let f = float_value(o);
-            match float_as_exact_int(f) {
-                Some(i) => mix(i as u64),
-                None => mix(f.to_bits() ^ 0x5555),
-            }
-        }
         // SAFETY: matched on the kind; the caller holds `o`.
         Kind::Str => unsafe { str::hash(o) },
         _ => mix(o.addr() as u64),
@@ -431,55 +322,24 @@ fn scalar_hash(o: ObjRef) -> u64 {
 
 // ----- the safe API -----------------------------------------------------------
 
-impl Heap {
-    /// An int. -5..=256 are preallocated and immortal ([`Int::new`]
-    /// gives it typed).
-    pub fn int(&self, v: i64) -> Result<Obj<'_>> {
-        Int::new(self, v).map(Int::into_obj)
-    }
-
-    /// A float ([`Float::new`] gives it typed).
-    pub fn float(&self, v: f64) -> Result<Obj<'_>> {
-        Float::new(self, v).map(Float::into_obj)
-    }
-
+impl<'h> Heap<'h> {
     /// A tuple of `items` ([`Tuple::new`] gives it typed).
-    pub fn tuple<'h>(&'h self, items: &[&Obj<'h>]) -> Result<Obj<'h>> {
+    pub fn tuple(&self, items: &[&Obj<'h>]) -> Result<Obj<'h>> {
         Tuple::new(self, items).map(Tuple::into_obj)
     }
 
     /// An empty list ([`List::new`] gives it typed).
-    pub fn list(&self) -> Result<Obj<'_>> {
+    pub fn list(&self) -> Result<Obj<'h>> {
         List::new(self).map(List::into_obj)
     }
 
     /// An empty dict ([`Dict::new`] gives it typed).
-    pub fn dict(&self) -> Result<Obj<'_>> {
+    pub fn dict(&self) -> Result<Obj<'h>> {
         Dict::new(self).map(Dict::into_obj)
     }
 }
 
 impl<'h> Obj<'h> {
-    /// The value of an int (or bool), else `None`.
-    pub fn as_int(&self) -> Option<i64> {
-        self.as_view().map(Int::value)
-    }
-
-    /// The value of a float, else `None`.
-    pub fn as_float(&self) -> Option<f64> {
-        self.as_view().map(Float::value)
-    }
-
-    /// The text of a str, else `None` ([`Str::as_str`] needs no `Option`).
-    pub fn as_str(&self) -> Option<&str> {
-        self.as_view().map(Str::as_str)
-    }
-
-    /// Whether this is `None`.
-    pub fn is_none(&self) -> bool {
-        self.raw().ty().kind == Kind::NoneType
-    }
-
     /// Python's `==` on the values that can be dict keys (identity otherwise).
     pub fn equals(&self, other: &Obj<'_>) -> bool {
         key_eq(self.raw(), other.raw())
