@@ -71,6 +71,9 @@ pub(crate) unsafe fn clear_tuple(heap: &Heap, o: ObjRef) {
 }
 
 /// Releases what a dead tuple, list or dict holds.
+/// Out of line: its loops would weigh on every other death in
+/// `dealloc_one`, which inlines it otherwise.
+#[inline(never)]
 pub(crate) fn clear(o: ObjRef) {
     match o.ty().kind {
         Kind::Tuple => {
