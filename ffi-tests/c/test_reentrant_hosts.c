@@ -1,7 +1,8 @@
 /* Host code that misbehaves or calls back into the library from inside it:
  * a __del__ that fails, one that uses the API heavily on its dying object
  * (attributes, method calls, new objects) and one that resurrects it; host
- * functions nested three deep through obj_call; a payload clear hook that
+ * functions nested three deep through obj_call; a host function that
+ * overwrites its caller's argument array; a payload clear hook that
  * drops the references it holds while the collector runs. Every case
  * leaves the heap consistent (obj_heap_check) with nothing leaked. */
 #include "objffi.h" /* first: the header must compile on its own */
@@ -106,6 +107,21 @@ static void holder_clear(obj_t *self, void *payload) {
     obj_decref(tmp);
 }
 
+/* The argument array a host passes to a call, which the host function the
+ * call runs then overwrites (say, a scratch array the host reuses for every
+ * call): the call holds and releases what it was given, not what the array
+ * holds when it returns. */
+static obj_t *scratch_args[3];
+static obj_t *scribbled; /* what `scribble` writes over the array */
+
+static obj_status_t scribble(void *data, obj_t *const *args, size_t nargs, obj_t **result) {
+    (void)args;
+    for (size_t i = 0; i < sizeof scratch_args / sizeof scratch_args[0]; ++i) {
+        scratch_args[i] = scribbled;
+    }
+    return obj_int_new((obj_heap_t *)data, (int64_t)nargs, result);
+}
+
 static obj_t *new_fn(obj_heap_t *heap, const char *name, obj_cfunc_t fn, void *data) {
     obj_t *f = NULL;
     return obj_function_new(heap, name, fn, data, &f) == OBJ_OK ? f : NULL;
@@ -127,7 +143,7 @@ int objffi_c_test_reentrant_hosts(void) {
     /* Names are interned for good: make them before counting. */
     static const char *const names[] = {"K", "__del__", "Busy", "twice", "n", "made_in_del",
                                         "me", "Phoenix", "C", "count", "inner", "middle",
-                                        "outer", "Holder", "__class__"};
+                                        "outer", "Holder", "__class__", "scribble"};
     obj_t *interned[sizeof names / sizeof names[0]];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
         CHECK_STATUS(failures, obj_intern(heap, names[i], strlen(names[i]), &interned[i]), OBJ_OK);
@@ -191,6 +207,33 @@ int objffi_c_test_reentrant_hosts(void) {
     obj_decref(outer);
     obj_decref(middle);
     obj_decref(inner);
+
+    /* A host function that overwrites its caller's argument array, called
+     * as a function and as a method (self first): every count it was
+     * given comes back, none is taken from what it wrote there. */
+    obj_t *scribbler = new_fn(heap, "scribble", scribble, heap);
+    CHECK_STATUS(failures, set_fn(heap, c, "scribble", scribble), OBJ_OK);
+    CHECK_STATUS(failures, obj_alloc(c, &o), OBJ_OK);
+    obj_t *a0 = test_int(heap, 1000001), *a1 = test_int(heap, 1000002);
+    scribbled = test_int(heap, 1000003);
+    size_t counts[] = {obj_refcount(a0), obj_refcount(a1), obj_refcount(scribbled)};
+    scratch_args[0] = a0;
+    scratch_args[1] = a1;
+    CHECK_STATUS(failures, obj_call(scribbler, scratch_args, 2, &res), OBJ_OK);
+    CHECK_INT_OBJ(failures, res, 2);
+    obj_decref(res);
+    scratch_args[0] = a0;
+    scratch_args[1] = a1;
+    CHECK_STATUS(failures, obj_call_method_str(o, "scribble", scratch_args, 2, &res), OBJ_OK);
+    CHECK_INT_OBJ(failures, res, 3);
+    obj_decref(res);
+    CHECK(failures, obj_refcount(a0) == counts[0] && obj_refcount(a1) == counts[1] &&
+                        obj_refcount(scribbled) == counts[2]);
+    obj_decref(a0);
+    obj_decref(a1);
+    obj_decref(scribbled);
+    obj_decref(o);
+    obj_decref(scribbler);
 
     /* A payload cycle whose clear hook calls back into the API. */
     obj_type_spec_t spec = {.payload_size = sizeof(struct holder),

@@ -22,7 +22,7 @@ use objmodel::abi::{self, ExternErrors, ExternFn};
 use crate::cache::{Site, quick_call_method};
 use crate::error::{RawStatus, Result, error_serial, last_error_string, obj_status_t, status_name};
 use crate::heap::{obj_heap_t, try_heap};
-use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in};
+use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in, try_ptrs_in};
 use crate::panic::ffi_boundary;
 use crate::ptr::{CName, null_arg, try_cstr, try_name, try_out};
 
@@ -204,10 +204,11 @@ pub unsafe extern "C" fn obj_call(
         // SAFETY: the caller passes NULL or a live object.
         let callable = unsafe { try_obj(callable, F, "callable") }?;
         // SAFETY: the caller passes NULL or `nargs` pointers to live objects.
-        let args = unsafe { try_objs_in(args, nargs, callable.heap(), F, "args") }?;
+        let args = unsafe { try_ptrs_in(args, nargs, callable.heap(), F, "args") }?;
         // SAFETY: the caller passes NULL or a pointer valid for one write.
         let out = unsafe { try_out(result, F, "result") }?;
-        out.write(new_ref(callable.call(&as_refs(&args))?));
+        // SAFETY: live objects of the heap `try_obj` entered (checked above).
+        out.write(new_ref(unsafe { abi::call_ptrs(&callable, args) }?));
         Ok(())
     })
 }

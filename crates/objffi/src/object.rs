@@ -153,17 +153,43 @@ fn freed(func: &str, what: &str, type_name: &str) -> Error {
     )
 }
 
-/// Borrows the array of object arguments `items[0..n]` (NULL allowed when
-/// `n` is 0) of an export that works in `heap`, as [`try_obj_in`] borrows
-/// one: a NULL array or element gives `OBJ_ERR_NULL_ARG`, an object of
-/// another heap `OBJ_ERR_HEAP_MISMATCH`. The pointers are copied out of the
-/// host's array (host code that the call runs may write to it), on the
-/// stack for up to [`INLINE_ARGS`] of them.
+/// Checks the array of object arguments `items[0..n]` (NULL allowed when
+/// `n` is 0) of an export that works in `heap`, each as [`try_obj_in`]
+/// checks one: a NULL array or element gives `OBJ_ERR_NULL_ARG`, an object
+/// of another heap `OBJ_ERR_HEAP_MISMATCH`. The pointers stay in the host's
+/// array: the caller copies them before any host code runs (which may
+/// write to it), as [`try_objs_in`] and `abi::call_ptrs` do.
 ///
 /// # Safety
 ///
 /// `items` is NULL or points to `n` pointers, each NULL or a live object,
-/// all alive for `'a`.
+/// all alive for `'s`.
+#[inline]
+pub(crate) unsafe fn try_ptrs_in<'s>(
+    items: *const *mut obj_t,
+    n: usize,
+    heap: &Heap<'_>,
+    func: &str,
+    arg: &str,
+) -> Result<&'s [NonNull<u8>]> {
+    // SAFETY: forwarded from the caller.
+    let items = unsafe { try_slice(items, n, func, arg) }?;
+    for (index, &p) in items.iter().enumerate() {
+        // SAFETY: each element is NULL or a live object (the caller's promise).
+        unsafe { try_obj_in(p, heap, func, Element { arg, index }) }?;
+    }
+    // SAFETY: no element is NULL (checked above), and `*mut obj_t` has the
+    // layout of `NonNull<u8>`.
+    Ok(unsafe { core::slice::from_raw_parts(items.as_ptr().cast(), items.len()) })
+}
+
+/// Borrows the array of object arguments `items[0..n]` of an export that
+/// works in `heap`, checked by [`try_ptrs_in`] and copied out of the
+/// host's array, on the stack for up to [`INLINE_ARGS`] of them.
+///
+/// # Safety
+///
+/// As for [`try_ptrs_in`], for `'a`.
 #[inline]
 pub(crate) unsafe fn try_objs_in<'a>(
     items: *const *mut obj_t,
@@ -173,18 +199,18 @@ pub(crate) unsafe fn try_objs_in<'a>(
     arg: &str,
 ) -> Result<Args<'a>> {
     // SAFETY: forwarded from the caller.
-    let items = unsafe { try_slice(items, n, func, arg) }?;
+    let ptrs = unsafe { try_ptrs_in(items, n, heap, func, arg) }?;
     let mut args = Args {
         inline: [const { None }; INLINE_ARGS],
         spilled: Vec::new(),
     };
-    let spill = items.len() > INLINE_ARGS;
+    let spill = ptrs.len() > INLINE_ARGS;
     if spill {
-        args.spilled.reserve_exact(items.len());
+        args.spilled.reserve_exact(ptrs.len());
     }
-    for (index, &p) in items.iter().enumerate() {
-        // SAFETY: each element is NULL or a live object (the caller's promise).
-        let o = unsafe { try_obj_in(p, heap, func, Element { arg, index }) }?.obj;
+    for (index, &p) in ptrs.iter().enumerate() {
+        // SAFETY: a live object of `heap` (checked above); the view owns no count.
+        let o = unsafe { abi::borrow_ptr(p) };
         if spill {
             args.spilled.push(o);
         } else {

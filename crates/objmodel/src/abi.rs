@@ -216,6 +216,22 @@ pub fn setattr_site<'h>(
     cache::setattr_site(heap, o.raw(), name.raw(), value.raw(), cache)
 }
 
+/// `callable(*args)` with the arguments as a C host passes them: an array
+/// of object pointers. They are copied once, onto the stack for a short
+/// call, before any host code runs (which may write to the host's array);
+/// the call holds each for its length, as every call does.
+///
+/// # Safety
+/// Each of `args` is a live object of `callable`'s heap, which the caller
+/// has entered.
+pub unsafe fn call_ptrs<'h>(callable: &Obj<'h>, args: &[NonNull<u8>]) -> Result<Obj<'h>> {
+    // SAFETY: `ObjRef` is a `repr(transparent)` non-null pointer, as
+    // `NonNull<u8>` is; the slice is only read (copied below).
+    let args = unsafe { core::slice::from_raw_parts(args.as_ptr().cast::<ObjRef>(), args.len()) };
+    let heap = callable.heap();
+    call::with_copy(args, |args| call::call_raw(heap, callable.raw(), args)).map(ObjRef::into_obj)
+}
+
 /// `o.name(*args)` through the call-site cache `cache`, as
 /// [`Obj::call_method_obj`] does it (a function of the class is called
 /// without making a bound method).

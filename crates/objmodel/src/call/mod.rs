@@ -35,6 +35,12 @@ fn with_handles<R>(
     }
 }
 
+/// Runs `f` with a copy of `args`, on the stack for the common short case:
+/// for arguments in memory that host code the call runs may change.
+pub(crate) fn with_copy<R>(args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) -> R {
+    with_handles(args.len(), args.iter().copied(), f)
+}
+
 /// Arguments with one more in front, on the stack for the common short case.
 pub(crate) fn with_self<R>(first: ObjRef, args: &[ObjRef], f: impl FnOnce(&[ObjRef]) -> R) -> R {
     with_handles(
