@@ -12,7 +12,7 @@
 //! (`'utf-8' codec can't decode byte 0xff in position 0: invalid start byte`).
 
 use core::ffi::{CStr, c_char};
-use core::mem::MaybeUninit;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::NonNull;
 use core::str::Utf8Error;
 
@@ -116,8 +116,8 @@ pub(crate) unsafe fn try_cstr<'a>(ptr: *const c_char, func: &str, arg: &str) -> 
 
 /// A name a host passed as a C string (`obj_getattr_str` & co.).
 pub(crate) enum CName<'h, 'a> {
-    /// The heap's interned str with its text.
-    Interned(Obj<'h>),
+    /// The heap's interned str with its text (immortal: a view, uncounted).
+    Interned(ManuallyDrop<Obj<'h>>),
     /// Its text, when the heap has no interned str with it (yet).
     Text(&'a str),
 }

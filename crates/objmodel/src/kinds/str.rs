@@ -19,6 +19,7 @@
 //! behind.
 
 use core::cell::Cell;
+use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
 use hashbrown::HashTable;
@@ -221,26 +222,31 @@ pub(crate) fn find_interned(heap: &Heap, text: &str) -> Option<ObjRef> {
 /// The interned str whose text is the NUL-terminated string at `text`, if
 /// there is one (nothing is added). A C host names attributes with string
 /// literals: a hit in the front cache (keyed by the address) compares the
-/// bytes without measuring, decoding or hashing them.
+/// bytes without measuring, decoding or hashing them. The str comes as a
+/// view without a count: an interned str is immortal.
 ///
 /// # Safety
 /// `text` points to a NUL-terminated string.
 pub unsafe fn find_interned_cstr<'h>(
     heap: &Heap<'h>,
     text: NonNull<core::ffi::c_char>,
-) -> Option<Obj<'h>> {
+) -> Option<ManuallyDrop<Obj<'h>>> {
     // SAFETY: single-threaded; the table is not borrowed across calls that intern.
     let table = unsafe { &*heap.interned.get() };
     // SAFETY: NUL-terminated (the caller's promise).
     let cached = table.recent_at(text.as_ptr().addr(), |t| unsafe { is_cstr_of(text, t) });
-    if let Some(o) = cached {
-        return Some(o.new_obj());
-    }
-    // SAFETY: NUL-terminated (the caller's promise).
-    let text = unsafe { core::ffi::CStr::from_ptr(text.as_ptr()) }
-        .to_str()
-        .ok()?;
-    find_interned(heap, text).map(ObjRef::new_obj)
+    let found = match cached {
+        Some(o) => o,
+        None => {
+            // SAFETY: NUL-terminated (the caller's promise).
+            let text = unsafe { core::ffi::CStr::from_ptr(text.as_ptr()) }
+                .to_str()
+                .ok()?;
+            find_interned(heap, text)?
+        }
+    };
+    // An interned str is immortal: the view needs no count.
+    Some(ManuallyDrop::new(found.into_obj()))
 }
 
 /// Whether the NUL-terminated string at `c` is `text`, reading no byte
