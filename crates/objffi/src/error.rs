@@ -162,31 +162,39 @@ pub(crate) fn status_name(status: RawStatus) -> &'static CStr {
 /// `obj_last_error` will give.
 ///
 /// The status is raw: a host function's own failing code (any non-zero
-/// `int`, see `call.rs`) travels back to the caller unchanged.
+/// `int`, see `call.rs`) travels back to the caller unchanged. One pointer
+/// wide, as objmodel's errors are, so that an export's `Result` comes back
+/// in registers.
 #[derive(Debug)]
-pub(crate) struct Error {
+pub(crate) struct Error(Box<Failure>);
+
+#[derive(Debug)]
+struct Failure {
     status: RawStatus,
     message: String,
 }
 
 impl Error {
     /// A failure with `status` (never `OBJ_OK`) and `message`.
+    #[cold]
     pub(crate) fn new(status: obj_status_t, message: impl Into<String>) -> Self {
         debug_assert_ne!(
             status,
             obj_status_t::OBJ_OK,
             "an error needs a failing status"
         );
-        Self {
-            status: status.into(),
-            message: message.into(),
-        }
+        Self::raw(status.into(), message.into())
+    }
+
+    /// A failure with a raw status (a host's own code, never 0).
+    fn raw(status: RawStatus, message: String) -> Self {
+        Self(Box::new(Failure { status, message }))
     }
 
     /// Records the message for `obj_last_error` and returns the status.
     pub(crate) fn record(self) -> RawStatus {
-        set_last_error(&self.message);
-        self.status
+        set_last_error(&self.0.message);
+        self.0.status
     }
 }
 
@@ -195,7 +203,7 @@ impl Error {
 impl From<objmodel::Error> for Error {
     fn from(e: objmodel::Error) -> Self {
         use objmodel::ErrorKind as K;
-        let status = match e.kind {
+        let status = match e.kind() {
             K::Type => obj_status_t::OBJ_ERR_TYPE,
             K::Value => obj_status_t::OBJ_ERR_VALUE,
             K::Attribute => obj_status_t::OBJ_ERR_ATTRIBUTE,
@@ -211,13 +219,10 @@ impl From<objmodel::Error> for Error {
             // A host never fails with OBJ_OK (call.rs turns that into a
             // callback error), so this is a failing status.
             K::Host(code) => {
-                return Self {
-                    status: RawStatus(code),
-                    message: e.message,
-                };
+                return Self::raw(RawStatus(code), e.into_message());
             }
         };
-        Self::new(status, e.message)
+        Self::new(status, e.into_message())
     }
 }
 

@@ -310,7 +310,7 @@ pub unsafe extern "C" fn obj_heap_check(heap: *mut obj_heap_t) -> RawStatus {
         // SAFETY: the caller passes NULL or a live heap.
         let heap = unsafe { try_heap(heap, F) }?;
         heap.check()
-            .map_err(|e| Error::new(obj_status_t::OBJ_ERR_VALUE, format!("{F}: {}", e.message)))
+            .map_err(|e| Error::new(obj_status_t::OBJ_ERR_VALUE, format!("{F}: {}", e.message())))
     })
 }
 

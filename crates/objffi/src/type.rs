@@ -430,7 +430,7 @@ pub unsafe extern "C" fn obj_type_layout(
             return Err(crate::ptr::null_arg(F, "slot_offsets"));
         }
         let layout = ty.instance_layout().ok_or_else(|| {
-            let what = ty.repr().unwrap_or_else(|e| e.message);
+            let what = ty.repr().unwrap_or_else(objmodel::Error::into_message);
             Error::new(
                 obj_status_t::OBJ_ERR_TYPE,
                 format!("{what} is not a class of plain objects (object or a class made by obj_type_new)"),

@@ -35,22 +35,43 @@ pub enum ErrorKind {
     Host(i32),
 }
 
-/// A failed operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
-    /// What kind of failure.
-    pub kind: ErrorKind,
-    /// The message, in CPython's wording where it has one.
-    pub message: String,
+/// A failed operation: its kind and its message.
+///
+/// One pointer wide (the two live in one heap block), so that a
+/// `Result<Obj>` is two words and comes back in registers: success, the
+/// common case, pays nothing for the size of a failure.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error(Box<Failure>);
+
+#[derive(Clone, PartialEq, Eq)]
+struct Failure {
+    kind: ErrorKind,
+    message: String,
 }
 
 impl Error {
     /// An error of `kind` with `message`.
+    #[cold]
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Failure {
             kind,
             message: message.into(),
-        }
+        }))
+    }
+
+    /// What kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// The message, in CPython's wording where it has one.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The message, taken out.
+    pub fn into_message(self) -> String {
+        self.0.message
     }
 
     pub(crate) fn type_error(message: impl Into<String>) -> Self {
@@ -70,7 +91,16 @@ impl From<objheap::AllocError> for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(self.message())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind())
+            .field("message", &self.message())
+            .finish()
     }
 }
 

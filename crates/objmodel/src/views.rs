@@ -60,8 +60,8 @@ impl<'h> Obj<'h> {
     ///     let o = heap.dict().unwrap();
     ///     assert!(o.downcast::<Dict>().unwrap().is_empty());
     ///     let e = o.downcast::<List>().unwrap_err();
-    ///     assert_eq!(e.kind, ErrorKind::Type);
-    ///     assert_eq!(e.message, "expected a list, not 'dict'");
+    ///     assert_eq!(e.kind(), ErrorKind::Type);
+    ///     assert_eq!(e.message(), "expected a list, not 'dict'");
     /// });
     /// ```
     pub fn downcast<V: View<'h>>(&self) -> Result<&V> {
@@ -538,8 +538,8 @@ mod tests {
     use crate::with_heap;
 
     fn type_error(e: Error) -> String {
-        assert_eq!(e.kind, ErrorKind::Type);
-        e.message
+        assert_eq!(e.kind(), ErrorKind::Type);
+        e.into_message()
     }
 
     #[test]
@@ -595,11 +595,8 @@ mod tests {
             assert!(d.get(&heap.str("k").unwrap()).unwrap().is(&v));
             d.del(&k).unwrap();
             let missing = d.get(&k).unwrap_err();
-            assert_eq!(
-                (missing.kind, missing.message.as_str()),
-                (ErrorKind::Key, "'k'")
-            );
-            assert_eq!(d.del(&k).unwrap_err().kind, ErrorKind::Key);
+            assert_eq!((missing.kind(), missing.message()), (ErrorKind::Key, "'k'"));
+            assert_eq!(d.del(&k).unwrap_err().kind(), ErrorKind::Key);
         });
     }
 
@@ -650,12 +647,12 @@ mod tests {
             assert_eq!(l.get(0).unwrap().as_str(), Some("x"));
             let e = l.get(3).unwrap_err();
             assert_eq!(
-                (e.kind, e.message.as_str()),
+                (e.kind(), e.message()),
                 (ErrorKind::Index, "list index out of range")
             );
             let e = l.set(-4, &heap.none()).unwrap_err();
             assert_eq!(
-                (e.kind, e.message.as_str()),
+                (e.kind(), e.message()),
                 (ErrorKind::Index, "list assignment index out of range")
             );
         });
@@ -671,7 +668,7 @@ mod tests {
             assert!(t.get(-1).unwrap().is(&b));
             let e = t.get(2).unwrap_err();
             assert_eq!(
-                (e.kind, e.message.as_str()),
+                (e.kind(), e.message()),
                 (ErrorKind::Index, "tuple index out of range")
             );
             assert!(Tuple::new(heap, &[]).unwrap().is_empty());

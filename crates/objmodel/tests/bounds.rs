@@ -7,7 +7,7 @@ use objmodel::{ErrorKind, Heap, Result, TypeSpec, with_heap};
 fn kind<T>(r: Result<T>) -> ErrorKind {
     match r {
         Ok(_) => panic!("expected an error"),
-        Err(e) => e.kind,
+        Err(e) => e.kind(),
     }
 }
 
@@ -36,7 +36,7 @@ fn failed_lookups_intern_nothing() {
         assert_eq!(after.objects_live, before.objects_live);
         assert_eq!(after.memory.bytes_in_use, before.memory.bytes_in_use);
         assert_eq!(
-            o.getattr("missing_1").unwrap_err().message,
+            o.getattr("missing_1").unwrap_err().message(),
             "'C' object has no attribute 'missing_1'"
         );
     });
@@ -106,7 +106,7 @@ fn many_attributes_on_one_object_stay_within_the_limit() {
                 Err(e) => break e,
             }
         };
-        assert_eq!(e.kind, ErrorKind::NoMemory);
+        assert_eq!(e.kind(), ErrorKind::NoMemory);
         assert!(added > 1000);
         for i in 0..added {
             assert!(p.getattr(&format!("b{i}")).unwrap().is_none());
@@ -200,7 +200,7 @@ fn with_slots<'h>(
         ..TypeSpec::default()
     };
     heap.new_type("S", bases, &spec)
-        .map_err(|e| (e.kind, e.message))
+        .map_err(|e| (e.kind(), e.into_message()))
 }
 
 #[test]
@@ -269,7 +269,7 @@ fn the_name_table_is_inside_the_memory_limit() {
         let mut refused = None;
         for i in 0.. {
             if let Err(e) = heap.intern(&format!("more_{i}")) {
-                refused = Some((i, e.kind));
+                refused = Some((i, e.kind()));
                 break;
             }
         }

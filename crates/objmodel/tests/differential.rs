@@ -130,13 +130,13 @@ fn expected_outcome(python: &str) -> String {
 }
 
 fn error_outcome(e: &objmodel::Error) -> String {
-    let kind = match e.kind {
+    let kind = match e.kind() {
         ErrorKind::Attribute => "AttributeError".to_owned(),
         ErrorKind::Type => "TypeError".to_owned(),
         ErrorKind::Mro => "MroError".to_owned(),
         other => format!("{other:?}"),
     };
-    norm(&format!("err {kind} {}", e.message))
+    norm(&format!("err {kind} {}", e.message()))
 }
 
 /// A class being defined: its `class` line and its `attr` lines so far.
@@ -268,7 +268,7 @@ impl<'h> Replay<'h> {
     fn type_name(o: &Obj<'h>) -> String {
         match o.getattr("__name__") {
             Ok(n) => n.as_str().unwrap_or("?").to_owned(),
-            Err(e) => format!("?{}", e.message),
+            Err(e) => format!("?{}", e.message()),
         }
     }
 

@@ -23,7 +23,7 @@ fn returns<'h>(heap: &'h Heap<'h>, name: &str, v: i64) -> Obj<'h> {
 
 fn err_of<T: std::fmt::Debug>(r: Result<T>) -> (ErrorKind, String) {
     let e = r.unwrap_err();
-    (e.kind, e.message)
+    (e.kind(), e.into_message())
 }
 
 #[test]
@@ -621,7 +621,7 @@ fn the_memory_limit_fails_cleanly_and_the_heap_stays_usable() {
                 Err(e) => break e,
             }
         };
-        assert_eq!(err.kind, ErrorKind::NoMemory);
+        assert_eq!(err.kind(), ErrorKind::NoMemory);
         drop(made);
         drop(l);
         heap.set_memory_limit(None);

@@ -61,7 +61,7 @@ fn values_cannot_be_weakly_referenced() {
     with_heap(|heap| {
         let (kind, msg) = {
             let e = heap.int(1000).unwrap().weakref(None).unwrap_err();
-            (e.kind, e.message)
+            (e.kind(), e.into_message())
         };
         assert_eq!(
             (kind, msg.as_str()),
@@ -77,7 +77,7 @@ fn values_cannot_be_weakly_referenced() {
             heap.tuple(&[]).unwrap(),
             heap.float(1.5).unwrap(),
         ] {
-            assert_eq!(o.weakref(None).unwrap_err().kind, ErrorKind::Type);
+            assert_eq!(o.weakref(None).unwrap_err().kind(), ErrorKind::Type);
         }
         let t = heap.new_type("T", &[], &TypeSpec::dict()).unwrap();
         assert!(
@@ -85,7 +85,7 @@ fn values_cannot_be_weakly_referenced() {
             "types can be"
         );
         assert_eq!(
-            heap.int(1).unwrap().weakref_get().unwrap_err().kind,
+            heap.int(1).unwrap().weakref_get().unwrap_err().kind(),
             ErrorKind::Type
         );
     });

@@ -162,8 +162,11 @@ mod tests {
         with_heap(|heap| {
             let levels: Vec<_> = (0..MAX_DEPTH).map(|_| heap.nest("").unwrap()).collect();
             let e = heap.nest(" in comparison").err().expect("past the limit");
-            assert_eq!(e.kind, ErrorKind::Recursion);
-            assert_eq!(e.message, "maximum recursion depth exceeded in comparison");
+            assert_eq!(e.kind(), ErrorKind::Recursion);
+            assert_eq!(
+                e.message(),
+                "maximum recursion depth exceeded in comparison"
+            );
             drop(levels);
             assert!(heap.nest("").is_ok());
         });

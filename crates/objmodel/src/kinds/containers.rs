@@ -436,7 +436,7 @@ pub(crate) fn no_memory(what: &str) -> Error {
 pub(crate) fn key_error(key: ObjRef) -> Error {
     Error::new(
         ErrorKind::Key,
-        crate::inspect::repr::repr_string(key).unwrap_or_else(|e| e.message),
+        crate::inspect::repr::repr_string(key).unwrap_or_else(Error::into_message),
     )
 }
 

@@ -872,7 +872,7 @@ mod tests {
                     match r {
                         Ok(()) => break,
                         Err(e) => {
-                            assert_eq!(e.kind, ErrorKind::NoMemory);
+                            assert_eq!(e.kind(), ErrorKind::NoMemory);
                             assert!(failed_on_purpose);
                             assert!(o.getattr(n).is_err(), "{n} was not set");
                         }

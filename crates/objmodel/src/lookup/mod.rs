@@ -188,7 +188,7 @@ pub(crate) fn getattr(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<ObjRef> {
     let ty = o.ty();
     let r = generic_getattr(heap, o, name);
     match r {
-        Err(e) if e.kind == crate::ErrorKind::Attribute && name != heap.b().names.getattr => {
+        Err(e) if e.kind() == crate::ErrorKind::Attribute && name != heap.b().names.getattr => {
             match lookup_in_mro(ty, heap.b().names.getattr) {
                 Some(hook) => call::call_special(heap, hook, o, &[name]),
                 None => Err(e),
