@@ -49,8 +49,8 @@ pub struct obj_t {
 pub(crate) struct Borrowed<'a> {
     obj: ManuallyDrop<Obj<'a>>,
     /// The stay in the heap's gate, for the first argument; the others
-    /// live inside the first's stay.
-    _entered: Option<Entered<'a>>,
+    /// live inside the first's stay ([`Entered::within`]).
+    _entered: Entered<'a>,
 }
 
 impl<'a> core::ops::Deref for Borrowed<'a> {
@@ -75,7 +75,7 @@ pub(crate) unsafe fn try_obj<'a>(p: *const obj_t, func: &str, arg: &str) -> Resu
     let heap = obj.heap();
     Ok(Borrowed {
         obj,
-        _entered: Some(crate::heap::enter(heap)?),
+        _entered: crate::heap::enter(heap)?,
     })
 }
 
@@ -106,7 +106,7 @@ pub(crate) unsafe fn try_obj_in<'a>(
     Ok(Borrowed {
         obj,
         // Inside already, for as long as the first argument is borrowed.
-        _entered: None,
+        _entered: Entered::within(),
     })
 }
 

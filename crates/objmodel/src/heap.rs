@@ -243,20 +243,28 @@ pub struct Heap<'h> {
 }
 
 /// A thread's stay inside a heap's gate, from [`abi::enter`](crate::abi::enter);
-/// leaving frees what other threads handed over meanwhile.
+/// leaving frees what other threads handed over meanwhile. One pointer wide.
 #[must_use = "the gate is left when the guard drops"]
 pub struct Entered<'a> {
-    gate: &'a objgc::Gate,
-    /// Whether this guard took the gate (false inside a nested call).
-    took: bool,
+    /// The gate this guard took, left when it drops; `None` inside a
+    /// nested call (or [`Entered::within`]), where an outer guard holds it.
+    took: Option<&'a objgc::Gate>,
+}
+
+impl Entered<'_> {
+    /// A guard that takes nothing: for work within a stay another guard
+    /// holds (an export's further object arguments, say).
+    #[inline]
+    pub const fn within() -> Self {
+        Entered { took: None }
+    }
 }
 
 impl Drop for Entered<'_> {
     #[inline]
     fn drop(&mut self) {
-        if self.took {
-            self.gate
-                .leave(objgc::thread_token(), &mut |p| dealloc(ObjRef(p.cast())));
+        if let Some(gate) = self.took {
+            gate.leave(objgc::thread_token(), &mut |p| dealloc(ObjRef(p.cast())));
         }
     }
 }
@@ -368,10 +376,8 @@ impl<'h> Heap<'h> {
     #[inline]
     pub(crate) fn enter(&self) -> Entered<'_> {
         let me = objgc::thread_token();
-        let took = self.gate.enter(me);
         let entered = Entered {
-            gate: &self.gate,
-            took,
+            took: self.gate.enter(me).then_some(&self.gate),
         };
         if self.gate.owner() != me || self.gate.has_merges() {
             self.entered_with_work(me);
