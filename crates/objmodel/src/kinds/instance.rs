@@ -206,6 +206,18 @@ pub(crate) fn current_shape(o: ObjRef) -> *const Shape {
     }
 }
 
+/// Whether [`current_shape`] of `o` is at `addr`, the address a cache
+/// entry for `o`'s type (as it is now) recorded: never null, and the
+/// no-`__dict__` marker only for a type without one. An instance in shape
+/// mode with attributes, the common case, takes one compare of its shape.
+#[inline]
+pub(crate) fn has_current_shape(o: ObjRef, addr: usize) -> bool {
+    match pair(o) {
+        Some(p) if p.shape.get().addr() == addr => true,
+        _ => current_shape(o).addr() == addr,
+    }
+}
+
 /// The value cell `i` of an instance in shape mode.
 #[inline]
 pub(crate) fn value_at(o: ObjRef, i: usize) -> ObjRef {

@@ -146,7 +146,11 @@ impl SiteCache {
 
     #[inline]
     fn shape_matches(&self, o: ObjRef) -> bool {
-        instance::current_shape(o).addr() as u64 == self.shape
+        // Called once `matches` found the entry made for `o`'s type as it
+        // is now: its shape is never null (no entry is made for an
+        // instance in dict mode), and is the no-`__dict__` marker only for
+        // a type without a `__dict__`, whose instances have no shape.
+        instance::has_current_shape(o, self.shape as usize)
     }
 
     /// On a hit for storing `name` on `o` (an instance value, a slot, or
