@@ -8,4 +8,10 @@ cd "$(dirname "$0")/.."
 start=$SECONDS
 cargo bench -p bench -- --quick >/dev/null
 ci/callgrind-ops.sh --smoke
+# The Rust API's operations of ci/callgrind-rust.sh, a few times each (the
+# program checks every result), in the debug build `cargo test` made.
+cargo build -q -p bench --bin rust_ops
+for op in $(target/debug/rust_ops --list); do
+    target/debug/rust_ops "$op" 3
+done
 echo "bench-smoke: every benchmark ran ($((SECONDS - start)) s)"
