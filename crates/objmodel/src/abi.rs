@@ -13,7 +13,8 @@
 //! - a heap shared between threads: [`unlock`], [`enter`], [`adopt`] and
 //!   [`in_traverse_hook`];
 //! - host functions with C's calling convention: [`ExternFn`] and
-//!   [`extern_function`];
+//!   [`extern_function`]; calls with a host's array of arguments:
+//!   [`call_ptrs`];
 //! - call-site caches kept in the host's memory: [`SiteCache`] and
 //!   [`getattr_site`], [`setattr_site`], [`call_method_site`]; names passed
 //!   as C strings: [`find_interned_cstr`];
