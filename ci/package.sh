@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Rust crates as a user gets them: their documentation builds with every
-# rustdoc warning an error (broken or private links; missing docs are
-# clippy's -D warnings already), and objheap, objgc, objmodel and objffi
+# rustdoc warning an error (broken or private links; missing docs are an
+# error by the workspace's lints already), and objheap, objgc, objmodel and objffi
 # package (`cargo package`: metadata, readme, versioned dependencies, the
 # file list) and build from their .crate files alone, as a user who
 # downloads them would (cargo verifies the four together, each depending on
