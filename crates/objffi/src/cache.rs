@@ -25,7 +25,7 @@ use core::ptr::NonNull;
 use objmodel::abi::{self, SiteCache};
 
 use crate::error::{RawStatus, Result};
-use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in};
+use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in, try_ptrs_in};
 use crate::panic::ffi_boundary;
 use crate::ptr::{null_arg, try_out};
 
@@ -204,9 +204,9 @@ pub(crate) unsafe fn quick_call_method(
 }
 
 /// The arguments of a quick call: the C array `args` of `nargs` pointers
-/// as object pointers, if each is a live object of `o`'s heap (not NULL,
-/// not one debug builds know was freed); `None` otherwise, for the full
-/// path to report. Inside the heap.
+/// as object pointers, if each is a live object of `o`'s heap, as
+/// [`try_ptrs_in`] checks them; `None` otherwise, for the full path to
+/// report. Inside the heap.
 ///
 /// # Safety
 /// `o` is a live object; `args` is NULL or points to `nargs` pointers, each
@@ -217,29 +217,10 @@ unsafe fn quick_args<'a>(
     args: *const *mut obj_t,
     nargs: usize,
 ) -> Option<&'a [NonNull<u8>]> {
-    if nargs == 0 {
-        return Some(&[]);
-    }
-    if args.is_null() {
-        return None;
-    }
-    // SAFETY: `nargs` pointers (the caller's promise).
-    let ptrs = unsafe { core::slice::from_raw_parts(args, nargs) };
     // SAFETY: a live object; the view owns no count.
     let heap = unsafe { abi::borrow_ptr(o) }.heap();
-    let own = |&p: &*mut obj_t| match NonNull::new(p) {
-        Some(p) if !(cfg!(debug_assertions) && abi::freed_object_type(p.cast()).is_some()) => {
-            // SAFETY: a live object (the caller's promise).
-            core::ptr::eq(unsafe { abi::borrow_ptr(p.cast()) }.heap(), heap)
-        }
-        _ => false,
-    };
-    if !ptrs.iter().all(own) {
-        return None;
-    }
-    // SAFETY: none is NULL, and `*mut obj_t` and `NonNull<u8>` have the
-    // same layout.
-    Some(unsafe { core::slice::from_raw_parts(args.cast::<NonNull<u8>>(), nargs) })
+    // SAFETY: forwarded from the caller.
+    unsafe { try_ptrs_in(args, nargs, heap, "", "args") }.ok()
 }
 
 /// `obj_getattr` through a call site's cache: the same results, statuses,

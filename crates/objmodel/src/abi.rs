@@ -226,11 +226,11 @@ pub fn setattr_site<'h>(
 /// Each of `args` is a live object of `callable`'s heap, which the caller
 /// has entered.
 pub unsafe fn call_ptrs<'h>(callable: &Obj<'h>, args: &[NonNull<u8>]) -> Result<Obj<'h>> {
-    // SAFETY: `ObjRef` is a `repr(transparent)` non-null pointer, as
-    // `NonNull<u8>` is; the slice is only read (copied below).
-    let args = unsafe { core::slice::from_raw_parts(args.as_ptr().cast::<ObjRef>(), args.len()) };
     let heap = callable.heap();
-    call::with_copy(args, |args| call::call_raw(heap, callable.raw(), args)).map(ObjRef::into_obj)
+    call::with_copy(ObjRef::from_ptrs(args), |args| {
+        call::call_raw(heap, callable.raw(), args)
+    })
+    .map(ObjRef::into_obj)
 }
 
 /// `o.name(*args)` through the call-site cache `cache`, as

@@ -202,6 +202,14 @@ impl ObjRef {
         self.header().rc.is_immortal()
     }
 
+    /// Object pointers as handles (none counted): the same memory.
+    #[inline]
+    pub(crate) fn from_ptrs(ptrs: &[NonNull<u8>]) -> &[ObjRef] {
+        // SAFETY: `ObjRef` is a `repr(transparent)` non-null pointer, as
+        // `NonNull<u8>` is; the slice is only read.
+        unsafe { core::slice::from_raw_parts(ptrs.as_ptr().cast::<ObjRef>(), ptrs.len()) }
+    }
+
     /// A counted handle: takes over one count the caller owns.
     #[inline]
     pub(crate) fn into_obj<'h>(self) -> Obj<'h> {

@@ -248,10 +248,7 @@ impl SiteCache {
         let Hit::Method(f) = self.hit(o, ObjRef(name.cast()))? else {
             return None;
         };
-        // SAFETY: `ObjRef` is a `repr(transparent)` non-null pointer, as
-        // `NonNull<u8>` is; the slice is only read.
-        let args =
-            unsafe { core::slice::from_raw_parts(args.as_ptr().cast::<ObjRef>(), args.len()) };
+        let args = ObjRef::from_ptrs(args);
         Some(call::call_with_self(o.ty().heap(), f, o, args).map(|r| r.0.cast()))
     }
 
