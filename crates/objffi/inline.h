@@ -51,12 +51,25 @@ typedef struct obj_abi_type_head_t {
 #define OBJ_INLINE_COUNTS 1
 #endif
 
+/*
+ How the counting functions below are declared: always compiled into the
+ caller where the compiler can be asked to (GCC and Clang), since a call
+ would cost more than the counting itself.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define OBJ_ABI_INLINE static inline __attribute__((always_inline))
+#define OBJ_ABI_LIKELY(c) __builtin_expect(!!(c), 1)
+#else
+#define OBJ_ABI_INLINE static inline
+#define OBJ_ABI_LIKELY(c) (c)
+#endif
+
 #ifdef OBJ_INLINE_COUNTS
 /*
  The calling thread's token, as the library computes it: the thread
  pointer. One instruction, which the compiler may hoist out of loops.
  */
-static inline uintptr_t obj_abi_thread_token(void) {
+OBJ_ABI_INLINE uintptr_t obj_abi_thread_token(void) {
     uintptr_t token;
     __asm__("movq %%fs:0, %0" : "=r"(token));
     return token;
@@ -66,7 +79,7 @@ static inline uintptr_t obj_abi_thread_token(void) {
  Whether the calling thread owns the heap of the object at `head`: it then
  counts in `local`, without atomic instructions.
  */
-static inline bool obj_abi_owned_here(const obj_abi_head_t *head) {
+OBJ_ABI_INLINE bool obj_abi_owned_here(const obj_abi_head_t *head) {
     const obj_abi_type_head_t *type = __atomic_load_n(&head->type, __ATOMIC_RELAXED);
     return __atomic_load_n(type->owner, __ATOMIC_RELAXED) == obj_abi_thread_token();
 }
@@ -85,12 +98,12 @@ static inline bool obj_abi_owned_here(const obj_abi_head_t *head) {
 
  `o` is NULL or a live object.
  */
-static inline void obj_incref_inline(obj_t *o) {
+OBJ_ABI_INLINE void obj_incref_inline(obj_t *o) {
 #ifdef OBJ_INLINE_COUNTS
-    if (o != NULL) {
+    if (OBJ_ABI_LIKELY(o != NULL)) {
         obj_abi_head_t *head = (obj_abi_head_t *)(void *)o;
         uint32_t local = __atomic_load_n(&head->local, __ATOMIC_RELAXED);
-        if (local < OBJ_ABI_LOCAL_MAX && obj_abi_owned_here(head)) {
+        if (OBJ_ABI_LIKELY(local < OBJ_ABI_LOCAL_MAX && obj_abi_owned_here(head))) {
             __atomic_store_n(&head->local, local + 1, __ATOMIC_RELAXED);
             return;
         }
@@ -114,12 +127,12 @@ static inline void obj_incref_inline(obj_t *o) {
  `o` is NULL or a live object, and the caller owns the reference it gives
  back.
  */
-static inline void obj_decref_inline(obj_t *o) {
+OBJ_ABI_INLINE void obj_decref_inline(obj_t *o) {
 #ifdef OBJ_INLINE_COUNTS
-    if (o != NULL) {
+    if (OBJ_ABI_LIKELY(o != NULL)) {
         obj_abi_head_t *head = (obj_abi_head_t *)(void *)o;
         uint32_t local = __atomic_load_n(&head->local, __ATOMIC_RELAXED);
-        if (local - 2u < OBJ_ABI_LOCAL_MAX - 1u && obj_abi_owned_here(head)) {
+        if (OBJ_ABI_LIKELY(local - 2u < OBJ_ABI_LOCAL_MAX - 1u && obj_abi_owned_here(head))) {
             __atomic_store_n(&head->local, local - 1u, __ATOMIC_RELAXED);
             return;
         }
