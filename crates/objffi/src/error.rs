@@ -192,6 +192,9 @@ impl Error {
     }
 
     /// Records the message for `obj_last_error` and returns the status.
+    /// Out of line: a failure is the rare path of every export.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn record(self) -> RawStatus {
         set_last_error(&self.0.message);
         self.0.status

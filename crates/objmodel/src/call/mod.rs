@@ -89,6 +89,7 @@ struct Held<'a, 'h> {
 }
 
 impl<'a, 'h> Held<'a, 'h> {
+    #[inline]
     fn new(heap: &'a Heap<'h>, callable: ObjRef, args: &'a [ObjRef]) -> Self {
         let owner = heap.is_owner_thread();
         callable.incref_as(owner);
@@ -102,6 +103,7 @@ impl<'a, 'h> Held<'a, 'h> {
 }
 
 impl Drop for Held<'_, '_> {
+    #[inline]
     fn drop(&mut self) {
         // Asked again: host code may have handed the heap over meanwhile.
         let owner = self.heap.is_owner_thread();
