@@ -403,6 +403,7 @@ unsafe fn shape_len(ty: &TypeObject, s: *const Shape) -> usize {
 /// `cells` and `n` are the values an instance of `heap` held for `n` keys
 /// (its inline cells, or an array of `capacity(n)` cells of `heap`'s), the
 /// first `n` set, and the instance no longer points at them.
+#[inline]
 unsafe fn release_values(heap: &Heap, cells: *mut ObjRef, n: usize) {
     if n == 0 {
         return;
@@ -416,6 +417,16 @@ unsafe fn release_values(heap: &Heap, cells: *mut ObjRef, n: usize) {
         taken[..n].iter().flatten().for_each(|v| v.decref());
         return;
     }
+    // SAFETY: forwarded from the caller; more than the inline cells hold.
+    unsafe { release_value_array(heap, cells, n) }
+}
+
+/// [`release_values`] for values in an array of their own, out of line.
+///
+/// # Safety
+/// As for [`release_values`], with `n` more than [`INLINE_VALUES`].
+#[inline(never)]
+unsafe fn release_value_array(heap: &Heap, cells: *mut ObjRef, n: usize) {
     // SAFETY: the first `n` cells are set (the caller's promise).
     (0..n).for_each(|i| unsafe { *cells.add(i) }.decref());
     // SAFETY: the array was allocated with capacity(n) cells, and nothing
@@ -600,13 +611,35 @@ pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
 #[inline]
 pub(crate) fn drop_references(heap: &Heap, o: ObjRef) {
     let slots = &o.ty().layout.slots;
-    if slots.is_empty() {
-        if pair(o).is_none_or(|p| p.shape.get().is_null()) {
-            return; // nothing to drop: no slots, no attribute yet
-        }
-        return drop_attributes(heap, o, &mut []);
+    if !slots.is_empty() {
+        return drop_slots_and_attributes(heap, o, slots.len());
     }
-    drop_slots_and_attributes(heap, o, slots.len());
+    match pair(o) {
+        Some(p) if !p.shape.get().is_null() => drop_dict_references(heap, o, p),
+        _ => {} // nothing to drop: no slots, no attribute
+    }
+}
+
+/// [`drop_references`] for an instance with attributes and no slots, out
+/// of line.
+#[inline(never)]
+fn drop_dict_references(heap: &Heap, o: ObjRef, p: &DictPair) {
+    let s = p.shape.get();
+    if s != dict_mode() {
+        // SAFETY: `o`'s own shape, not in dict mode.
+        let n = unsafe { shape_len(o.ty(), s) };
+        if is_inline(n) {
+            // The common instance, its values in its own cells: detached,
+            // then released without `drop_attributes`' general walk.
+            let cells = p.values.get();
+            p.shape.set(core::ptr::null());
+            p.values.set(core::ptr::null_mut());
+            // SAFETY: the first `n` of the inline cells are set, and `o`
+            // no longer points at them.
+            return unsafe { release_values(heap, cells, n) };
+        }
+    }
+    drop_attributes(heap, o, &mut [])
 }
 
 /// Whether an instance holds no reference in its slots or attributes, as
