@@ -25,7 +25,7 @@ if [[ "${1:-}" == --smoke ]]; then
     smoke=true
     shift
 fi
-ops=(alloc call_init gc_dead gc_tree gc_churn)
+ops=(gc_dead gc_tree gc_churn alloc call_init)
 # Operations whose programs mark the part to count (the collection itself,
 # not the building of the heap): callgrind starts with counting off.
 declare -A marked=([gc_dead]=1 [gc_live]=1 [gc_young]=1)

@@ -219,14 +219,11 @@ unsafe impl GcHost for Host<'_, '_> {
         object(g).decref_with(|o| crate::lifecycle::death::free_cleared(self.0, o));
     }
 
+    #[inline]
     fn clear_weakrefs(&self, g: Gc, is_garbage: &dyn Fn(Gc) -> bool) {
         let o = object(g);
-        if o.has_flag(crate::object::HAS_WEAKREFS)
-            && matches!(o.ty().kind, Kind::Object | Kind::Type)
-        {
-            let queued = weakref::detach_all(self.0, o, |w| !is_garbage(links(w)));
-            // SAFETY: single-threaded; not borrowed across calls.
-            unsafe { (*self.0.queued_callbacks.get()).extend(queued) };
+        if o.has_flag(crate::object::HAS_WEAKREFS) {
+            detach_weakrefs(self.0, o, is_garbage);
         }
     }
 
@@ -247,45 +244,65 @@ unsafe impl GcHost for Host<'_, '_> {
             && instance::run_finalizer(self.0, o)
     }
 
+    #[inline]
     fn clear(&self, g: Gc) {
         let o = object(g);
         match o.ty().kind {
             Kind::Object => instance::clear_references(self.0, o),
-            Kind::List => {
-                let empty = allocator_api2::vec::Vec::new_in(self.0.allocator());
-                // SAFETY: matched on the kind; the collector holds what it
-                // clears; the items are decref'd after the closure.
-                let items =
-                    unsafe { containers::with_list(o, |items| core::mem::replace(items, empty)) };
-                items.iter().for_each(|i| i.decref());
-            }
-            Kind::Dict => {
-                // SAFETY: matched on the kind; the collector holds what it
-                // clears; the pairs are decref'd after the closure.
-                let drained: Vec<(ObjRef, ObjRef)> =
-                    unsafe { containers::with_dict(o, |map| map.drain().collect()) };
-                for (k, v) in drained {
-                    k.decref();
-                    v.decref();
-                }
-            }
-            // SAFETY: matched on the kind; the collector holds what it clears.
-            Kind::Tuple => unsafe { containers::clear_tuple(self.0, o) },
-            Kind::Type => {
-                // SAFETY: matched on the kind; the collector holds what it clears.
-                let t = unsafe { as_type(o) };
-                // SAFETY: a type's namespace is a dict, which the type holds;
-                // the pairs are decref'd after the closure.
-                let drained: Vec<(ObjRef, ObjRef)> =
-                    unsafe { containers::with_dict(t.dict, |map| map.drain().collect()) };
-                crate::lookup::invalidate(t);
-                for (k, v) in drained {
-                    k.decref();
-                    v.decref();
-                }
-            }
-            _ => {} // methods and properties are freed with what refers to them
+            _ => clear_other(self.0, o),
         }
+    }
+}
+
+/// [`GcHost::clear_weakrefs`] for an object that has weak references: they
+/// are detached, and the callbacks of those that are not garbage queued.
+#[inline(never)]
+fn detach_weakrefs(heap: &Heap, o: ObjRef, is_garbage: &dyn Fn(Gc) -> bool) {
+    if matches!(o.ty().kind, Kind::Object | Kind::Type) {
+        let queued = weakref::detach_all(heap, o, |w| !is_garbage(links(w)));
+        // SAFETY: single-threaded; not borrowed across calls.
+        unsafe { (*heap.queued_callbacks.get()).extend(queued) };
+    }
+}
+
+/// [`GcHost::clear`] for the kinds other than instances, out of line.
+#[inline(never)]
+fn clear_other(heap: &Heap, o: ObjRef) {
+    match o.ty().kind {
+        Kind::List => {
+            let empty = allocator_api2::vec::Vec::new_in(heap.allocator());
+            // SAFETY: matched on the kind; the collector holds what it
+            // clears; the items are decref'd after the closure.
+            let items =
+                unsafe { containers::with_list(o, |items| core::mem::replace(items, empty)) };
+            items.iter().for_each(|i| i.decref());
+        }
+        Kind::Dict => {
+            // SAFETY: matched on the kind; the collector holds what it
+            // clears; the pairs are decref'd after the closure.
+            let drained: Vec<(ObjRef, ObjRef)> =
+                unsafe { containers::with_dict(o, |map| map.drain().collect()) };
+            for (k, v) in drained {
+                k.decref();
+                v.decref();
+            }
+        }
+        // SAFETY: matched on the kind; the collector holds what it clears.
+        Kind::Tuple => unsafe { containers::clear_tuple(heap, o) },
+        Kind::Type => {
+            // SAFETY: matched on the kind; the collector holds what it clears.
+            let t = unsafe { as_type(o) };
+            // SAFETY: a type's namespace is a dict, which the type holds;
+            // the pairs are decref'd after the closure.
+            let drained: Vec<(ObjRef, ObjRef)> =
+                unsafe { containers::with_dict(t.dict, |map| map.drain().collect()) };
+            crate::lookup::invalidate(t);
+            for (k, v) in drained {
+                k.decref();
+                v.decref();
+            }
+        }
+        _ => {} // methods and properties are freed with what refers to them
     }
 }
 

@@ -592,12 +592,15 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
 }
 
 /// Drops the references a live instance holds (the collector breaking a
-/// cycle); it stays a valid, attribute-less instance.
+/// cycle); it stays a valid, attribute-less instance. The collector clears
+/// every piece of garbage, most of them instances with attributes: their
+/// values are dropped inline here.
+#[inline]
 pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
     if let Some((payload, hooks)) = payload_hook(o, Hook::Clear) {
         hooks.clear(payload);
     }
-    drop_references(heap, o);
+    drop_references_by(heap, o, drop_dict_references);
 }
 
 /// Drops the references held in an instance's slots and attributes (not
@@ -607,22 +610,35 @@ pub(crate) fn clear_references(heap: &Heap, o: ObjRef) {
 /// what a decref runs (a value's `__del__`) may look at the instance. The
 /// detached references wait on the stack (a class with more slots than
 /// [`INLINE_SLOTS`] spills them to the heap) and in the values array, which
-/// is freed after.
+/// is freed after. An instance's death has the attributes dropped out of
+/// line: many die with none.
 #[inline]
 pub(crate) fn drop_references(heap: &Heap, o: ObjRef) {
+    drop_references_by(heap, o, drop_dict_references_out_of_line);
+}
+
+/// [`drop_references`], with `dict` dropping the attributes of an
+/// instance that has some and no slots.
+#[inline(always)]
+fn drop_references_by(heap: &Heap, o: ObjRef, dict: fn(&Heap, ObjRef, &DictPair)) {
     let slots = &o.ty().layout.slots;
     if !slots.is_empty() {
         return drop_slots_and_attributes(heap, o, slots.len());
     }
     match pair(o) {
-        Some(p) if !p.shape.get().is_null() => drop_dict_references(heap, o, p),
+        Some(p) if !p.shape.get().is_null() => dict(heap, o, p),
         _ => {} // nothing to drop: no slots, no attribute
     }
 }
 
-/// [`drop_references`] for an instance with attributes and no slots, out
-/// of line.
+/// [`drop_dict_references`], out of line.
 #[inline(never)]
+fn drop_dict_references_out_of_line(heap: &Heap, o: ObjRef, p: &DictPair) {
+    drop_dict_references(heap, o, p);
+}
+
+/// [`drop_references`] for an instance with attributes and no slots.
+#[inline]
 fn drop_dict_references(heap: &Heap, o: ObjRef, p: &DictPair) {
     let s = p.shape.get();
     if s != dict_mode() {

@@ -211,6 +211,7 @@ unsafe fn free_block(heap: &Heap, o: ObjRef, size: usize) {
 /// left to release and no host code to run: it goes straight back to the
 /// allocator, without [`dealloc`]'s checks. Anything else dies as usual.
 /// Inside the gate.
+#[inline]
 pub(crate) fn free_cleared(heap: &Heap, o: ObjRef) {
     let ty = o.ty();
     if !(ty.kind == Kind::Object && instance::dies_plain(heap, o)) {
