@@ -318,8 +318,8 @@ typedef struct obj_type_layout_t {
      */
     size_t payload_size;
     /*
-     Where the `__dict__` attributes are found (a shape pointer, a
-     values pointer, and the cells of the first two values), or 0 when
+     Where the `__dict__` attributes are found (two words: up to two
+     values, or an array of values and its shape, or a dict), or 0 when
      instances have no `__dict__`.
      */
     size_t dict_offset;

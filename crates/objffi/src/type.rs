@@ -12,7 +12,7 @@
 //!  self                 self + payload_offset
 //!  v                    v
 //!  +--------+-----------+---------------------+-------+---------------+
-//!  | header |   ...     | payload (host data) | slots | shape|values  |
+//!  | header |   ...     | payload (host data) | slots | attributes    |
 //!  +--------+-----------+---------------------+-------+---------------+
 //! ```
 
@@ -111,8 +111,8 @@ pub struct obj_type_layout_t {
     pub payload_offset: usize,
     /// Bytes of host data asked for per instance, or 0 when none.
     pub payload_size: usize,
-    /// Where the `__dict__` attributes are found (a shape pointer, a
-    /// values pointer, and the cells of the first two values), or 0 when
+    /// Where the `__dict__` attributes are found (two words: up to two
+    /// values, or an array of values and its shape, or a dict), or 0 when
     /// instances have no `__dict__`.
     pub dict_offset: usize,
     /// Slots of an instance, inherited ones first.

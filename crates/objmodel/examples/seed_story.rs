@@ -52,7 +52,7 @@ fn main() -> Result<()> {
 
         let layout = child.instance_layout().expect("a type");
         println!(
-            "a Child instance: {} bytes; slots at {:?}; shape|values pair at {:?}",
+            "a Child instance: {} bytes; slots at {:?}; attribute area at {:?}",
             layout.size, layout.slots, layout.dict_offset
         );
         let stats = heap.stats();

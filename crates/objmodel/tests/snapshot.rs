@@ -78,10 +78,7 @@ fn a_snapshot_lists_every_object_with_its_named_edges() {
         assert_eq!(ra["kind"], "instance");
         assert_eq!(ra["refcount"], a.refcount() as u64);
         assert_eq!(ra["generation"], 1);
-        assert_eq!(
-            ra["size"], 64,
-            "links, header, shape|values and two inline values"
-        );
+        assert_eq!(ra["size"], 48, "links, header and two inline values");
         assert_eq!(
             edges(ra),
             [

@@ -50,7 +50,8 @@ fn a_real_heap_answers_as_it_was_built() {
         drop((a, b));
 
         let s = snapshot_of(heap);
-        // By type: 100 nodes of 64 bytes, 2 leaks, 1 registry.
+        // By type: 100 nodes of 48 bytes (links, header, two inline
+        // values), 2 leaks, 1 registry.
         let totals = types::totals_by_type(&s);
         let of = |name: &str| {
             totals
@@ -58,9 +59,9 @@ fn a_real_heap_answers_as_it_was_built() {
                 .find(|t| t.type_name == name)
                 .map(|t| (t.objects, t.bytes))
         };
-        assert_eq!(of("Node"), Some((100, 6400)));
-        assert_eq!(of("Leak"), Some((2, 128)));
-        assert_eq!(of("Registry"), Some((1, 64)));
+        assert_eq!(of("Node"), Some((100, 4800)));
+        assert_eq!(of("Leak"), Some((2, 96)));
+        assert_eq!(of("Registry"), Some((1, 48)));
 
         // The registry is a root (the test holds it); the leaked cycle is not.
         let r = index(&s, &registry);
@@ -72,7 +73,7 @@ fn a_real_heap_answers_as_it_was_built() {
         );
         // The registry keeps itself, its list, and the nodes and their ints
         // alive, but for the last node (and its int), which the test holds too.
-        assert!(retention.retained_bytes[r].unwrap() >= 64 + 56 + 99 * 64);
+        assert!(retention.retained_bytes[r].unwrap() >= 48 + 56 + 99 * 48);
         assert_eq!(retention.retained_objects[r], Some(1 + 1 + 99 + 99));
 
         // Why is the last node alive? The test holds it too, so it is a root;

@@ -1,29 +1,37 @@
-//! Instance attributes: shared key layouts ("shapes") and values arrays.
+//! Instance attributes: shared key layouts ("shapes") and the values.
 //!
 //! Instances of one class that get the same attributes in the same order
 //! share one shape: the names live once in the shape, and each instance
-//! stores only a pointer to its shape and its values (PEP 412's
-//! key-sharing, V8's hidden classes). The first [`INLINE_VALUES`] values
-//! live in the instance itself, after the pair (CPython 3.13's inline
-//! values), so an instance with up to that many attributes is one block:
+//! stores only its values (PEP 412's key-sharing, V8's hidden classes).
+//! An instance's attribute area is two words, read by their low bits
+//! (values, arrays and dicts are 16-byte aligned):
 //!
 //! ```text
-//!  instance                                          shape (per class, shared)
-//!  +--------+-----+-------+--------+-------+-------+      +----------------+
-//!  | header | ... | shape | values |  'x'  | 'Ан…' |  --> | keys: x, name  |
-//!  +--------+-----+-------+--------+-------+-------+      +----------------+
-//!                             |    ^ inline cells: values in key order
-//!                             +----+ (values points at them)
+//!   area at dict_offset     the attributes
+//!  +---------+---------+
+//!  |    0    |    0    |    none yet: the class's root shape
+//!  +---------+---------+
+//!  | value 0 | 0 or v1 |    1 or 2 values inline, in the keys order of
+//!  +---------+---------+    the class's inline shape for 1 or 2 keys
+//!  | shape|1 |  cells  |    any shape: the values in an array of their own
+//!  +---------+---------+    (capacity: keys rounded up to even)
+//!  | dict|2  |    0    |    dict mode: a real dict
+//!  +---------+---------+
 //! ```
 //!
-//! An instance given more attributes moves its values to an array of its
-//! own (capacity: keys rounded up to even), and `values` points there; the
-//! inline cells are then unused.
+//! So an instance whose attributes follow its class's usual order (the
+//! first two set in the same order as on the class's first instance to set
+//! two) is one 48-byte block, links and header included, as CPython 3.13's
+//! inline values are: its shape is implied by how many values it has. Its
+//! class's inline shapes are chosen once, by the first instance to reach
+//! each ([`ShapeTree::inline`]); an instance that takes another path, or
+//! gets a third attribute, moves its values to an array (and its shape to
+//! the second word) for good.
 //!
 //! Shapes form a tree per class: adding attribute `k` to an instance of
 //! shape `S` moves it to `S`'s child for `k` (made once, then shared).
 //! Deleting an attribute, or asking for `__dict__`, turns the instance into
-//! dict mode: `shape` is the dict-mode marker and `values` a real dict.
+//! dict mode.
 //!
 //! Each shape holds all its keys, so the tree is kept small, and in the
 //! heap's memory (its limit counts it): a shape has at most
@@ -33,10 +41,10 @@
 //! at most `MAX_SHAPES` × ~350 bytes, and a lookup in a shape compares at
 //! most `MAX_SHAPE_KEYS` keys.
 //!
-//! Key invariant: in shape mode, `values` has `capacity(keys.len())` cells
-//! (the inline ones while `keys.len() <= INLINE_VALUES`, else an array of
-//! the heap's) and cell `i` holds a counted reference to the value of
-//! `keys[i]`.
+//! Key invariants: an instance's shape is one of its class's inline shapes
+//! exactly when its values are inline (shapes are never shared between
+//! the two ways of holding values); value cell `i` (inline or in the
+//! array) holds a counted reference to the value of `keys[i]`.
 
 use core::cell::{Cell, RefCell};
 use core::ptr::NonNull;
@@ -57,20 +65,105 @@ pub(crate) const MAX_SHAPE_KEYS: usize = 30;
 /// needs another moves to dict mode.
 pub(crate) const MAX_SHAPES: usize = 1024;
 
-/// Bytes of the `shape|values` pair in an instance.
-const DICT_PAIR_SIZE: usize = size_of::<DictPair>();
-
-/// Value cells inside the instance, after the pair.
+/// Values an instance holds in its own attribute area.
 pub(crate) const INLINE_VALUES: usize = 2;
 
-/// Bytes of an instance's attribute area: the pair and the inline cells.
-pub(crate) const DICT_AREA_SIZE: usize = DICT_PAIR_SIZE + INLINE_VALUES * size_of::<ObjRef>();
+/// Bytes of an instance's attribute area.
+pub(crate) const DICT_AREA_SIZE: usize = INLINE_VALUES * size_of::<ObjRef>();
 
+/// The low bit of an area's first word when the values are in an array.
+const SPILLED: usize = 1;
+/// The low bit of an area's first word when it holds a dict.
+const DICT: usize = 2;
+const TAGS: usize = SPILLED | DICT;
+
+/// An instance's attribute area (see the module documentation).
 #[repr(C)]
-pub(crate) struct DictPair {
-    /// Null: no attribute yet; `DICT_MODE`: `values` is a dict; else a shape.
-    shape: Cell<*const Shape>,
-    values: Cell<*mut ObjRef>,
+pub(crate) struct Attrs {
+    words: [Cell<*mut u8>; INLINE_VALUES],
+}
+
+/// How an instance holds its attributes, as its area says.
+#[derive(Clone, Copy)]
+enum Held {
+    /// None yet: the class's root shape.
+    Nothing,
+    /// This many values (1 or 2), inline, laid out by the class's inline
+    /// shape for as many keys.
+    Inline(usize),
+    /// Values in an array of the heap's, laid out by `shape`.
+    Spilled {
+        cells: *mut ObjRef,
+        shape: *const Shape,
+    },
+    /// A dict, which the instance holds.
+    Dict(ObjRef),
+}
+
+impl Attrs {
+    #[inline]
+    fn held(&self) -> Held {
+        let first = self.words[0].get();
+        match first.addr() & TAGS {
+            0 if first.is_null() => Held::Nothing,
+            0 => Held::Inline(1 + usize::from(!self.words[1].get().is_null())),
+            SPILLED => Held::Spilled {
+                cells: self.words[1].get().cast(),
+                shape: first.map_addr(|a| a & !TAGS).cast_const().cast(),
+            },
+            _ => Held::Dict(ObjRef(
+                NonNull::new(first.map_addr(|a| a & !TAGS).cast()).expect("a dict"),
+            )),
+        }
+    }
+
+    /// The area's words as value cells (inline mode).
+    #[inline]
+    fn inline_cells(&self) -> *mut ObjRef {
+        // `Cell<*mut u8>` is a pointer, as `ObjRef` is; writes through an
+        // `UnsafeCell` are allowed.
+        self.words.as_ptr().cast_mut().cast()
+    }
+
+    /// The cells of the values, inline or in their array (not dict mode).
+    #[inline]
+    fn cells(&self) -> *mut ObjRef {
+        if self.words[0].get().addr() & SPILLED == 0 {
+            self.inline_cells()
+        } else {
+            self.words[1].get().cast()
+        }
+    }
+
+    /// See [`shape_token`].
+    #[inline]
+    fn token(&self) -> usize {
+        let first = self.words[0].get();
+        if first.addr() & TAGS != 0 {
+            first.addr()
+        } else {
+            1 + usize::from(!first.is_null()) + usize::from(!self.words[1].get().is_null())
+        }
+    }
+
+    fn set(&self, first: *mut u8, second: *mut u8) {
+        self.words[0].set(first);
+        self.words[1].set(second);
+    }
+
+    fn set_spilled(&self, cells: *mut ObjRef, shape: *const Shape) {
+        self.set(
+            shape.cast_mut().cast::<u8>().map_addr(|a| a | SPILLED),
+            cells.cast(),
+        );
+    }
+
+    fn set_dict(&self, d: ObjRef) {
+        self.set(
+            d.cast::<u8>().as_ptr().map_addr(|a| a | DICT),
+            core::ptr::null_mut(),
+        );
+    }
 }
 
 /// A shared key layout, in heap memory.
@@ -87,13 +180,16 @@ pub(crate) struct ShapeTree {
     root: Shape,
     /// Shapes in the tree, the root included: at most [`MAX_SHAPES`].
     count: Cell<usize>,
+    /// The shapes of instances whose values are inline, for 1 and 2 keys:
+    /// each chosen once (null until then), the second a child of the first.
+    inline: [Cell<*const Shape>; INLINE_VALUES],
 }
 
-/// The marker shape of an instance whose attributes live in a dict.
-static DICT_MODE_MARKER: u8 = 0;
+/// The marker "shape" of instances whose class has no `__dict__`.
+static NO_DICT_MARKER: u8 = 0;
 
-fn dict_mode() -> *const Shape {
-    (&raw const DICT_MODE_MARKER).cast()
+fn no_dict() -> *const Shape {
+    (&raw const NO_DICT_MARKER).cast()
 }
 
 impl Shape {
@@ -124,12 +220,52 @@ impl ShapeTree {
         Self {
             root: Shape::empty(heap.allocator()),
             count: Cell::new(1),
+            inline: [const { Cell::new(core::ptr::null()) }; INLINE_VALUES],
         }
     }
 
-    /// The shape with no key, of instances without attributes.
-    pub(crate) fn root(&self) -> &Shape {
-        &self.root
+    /// The shape of an instance that holds `held` (not a dict).
+    #[inline]
+    fn shape_of(&self, held: Held) -> *const Shape {
+        match held {
+            Held::Nothing => &self.root,
+            Held::Inline(n) => self.inline[n - 1].get(),
+            Held::Spilled { shape, .. } => shape,
+            Held::Dict(_) => core::ptr::null(),
+        }
+    }
+
+    /// Whether an instance of `ty` (whose tree this is) with `n` values
+    /// inline, given another key, keeps its values inline in `child` (the
+    /// child of its shape for that key): `child` is, or becomes, the
+    /// inline shape for `n + 1`.
+    #[inline]
+    fn keeps_inline(&self, ty: &TypeObject, n: usize, child: *const Shape) -> bool {
+        let Some(inline) = self.inline.get(n) else {
+            return false;
+        };
+        let chosen = inline.get();
+        if chosen.is_null() {
+            inline.set(child);
+            // Cache entries that let instances with values inline read
+            // class attributes assume the inline keys chosen so far.
+            ty.version.set(0);
+            return true;
+        }
+        chosen == child
+    }
+
+    /// The keys an instance of this class may hold inline, as far as the
+    /// inline shapes chosen so far say.
+    fn inline_keys(&self) -> &[ObjRef] {
+        let deepest = self
+            .inline
+            .iter()
+            .rev()
+            .map(Cell::get)
+            .find(|s| !s.is_null());
+        // SAFETY: a chosen inline shape is a live shape of this tree.
+        deepest.map_or(&[], |s| unsafe { &(*s).keys })
     }
 
     /// The child of `shape` (a shape of this tree) that appends `name`,
@@ -157,32 +293,18 @@ impl ShapeTree {
     }
 }
 
-/// Cells of the values for `n` keys: the inline ones, or an array's.
+/// Cells of the array of an instance whose values for `n` keys are not
+/// inline: `n` rounded up to even.
 fn capacity(n: usize) -> usize {
-    if is_inline(n) {
-        INLINE_VALUES
-    } else {
-        n.next_multiple_of(2)
-    }
+    n.max(1).next_multiple_of(2)
 }
 
-/// Whether the values for `n` keys live in the instance's inline cells.
-fn is_inline(n: usize) -> bool {
-    n <= INLINE_VALUES
-}
-
-/// The inline value cells of an instance with a pair.
-fn inline_cells(o: ObjRef) -> *mut ObjRef {
-    let offset = o.ty().layout.dict_offset.expect("an instance with a pair");
-    // SAFETY: the layout puts the inline cells right after the pair, inside
-    // the instance.
-    unsafe { o.cast::<u8>().as_ptr().add(offset + DICT_PAIR_SIZE).cast() }
-}
-
-fn pair(o: ObjRef) -> Option<&'static DictPair> {
+/// The attribute area of an instance whose class has a `__dict__`.
+#[inline]
+fn area(o: ObjRef) -> Option<&'static Attrs> {
     let offset = o.ty().layout.dict_offset?;
-    // SAFETY: the instance's layout has the pair at `dict_offset`.
-    Some(unsafe { &*o.cast::<u8>().as_ptr().add(offset).cast::<DictPair>() })
+    // SAFETY: the instance's layout has the area at `dict_offset`.
+    Some(unsafe { &*o.cast::<u8>().as_ptr().add(offset).cast::<Attrs>() })
 }
 
 /// Whether instances of `o`'s type have a `__dict__`.
@@ -195,35 +317,80 @@ pub(crate) fn has_dict(o: ObjRef) -> bool {
 /// and a fixed non-null marker for instances without a `__dict__`.
 #[inline]
 pub(crate) fn current_shape(o: ObjRef) -> *const Shape {
-    let Some(p) = pair(o) else { return dict_mode() };
-    let s = p.shape.get();
-    if s.is_null() {
-        o.ty().shapes.root()
-    } else if s == dict_mode() {
-        core::ptr::null()
-    } else {
-        s
+    match area(o) {
+        Some(a) => o.ty().shapes.shape_of(a.held()),
+        None => no_dict(),
     }
 }
 
-/// Whether [`current_shape`] of `o` is at `addr`, the address a cache
-/// entry for `o`'s type (as it is now) recorded: never null, and the
-/// no-`__dict__` marker only for a type without one. An instance in shape
-/// mode with attributes, the common case, takes one compare of its shape.
+/// A word that names `o`'s shape among its class's, for the call-site
+/// caches to compare: read from the attribute area alone, without the
+/// class. 1 without attributes; 2 or 3 for one or two values inline; for
+/// values in an array, the area's first word (the shape's address, tagged:
+/// odd); [`NO_DICT_TOKEN`] without a `__dict__`; in dict mode the first
+/// word too (even and past 16: no entry is made for dict mode, so it
+/// matches none). Within one class, equal tokens mean equal shapes.
 #[inline]
-pub(crate) fn has_current_shape(o: ObjRef, addr: usize) -> bool {
-    match pair(o) {
-        Some(p) if p.shape.get().addr() == addr => true,
-        _ => current_shape(o).addr() == addr,
+pub(crate) fn shape_token(o: ObjRef) -> usize {
+    area(o).map_or(NO_DICT_TOKEN, Attrs::token)
+}
+
+/// The [`shape_token`] of instances without a `__dict__`.
+pub(crate) const NO_DICT_TOKEN: usize = 4;
+
+/// Value cell `i` of `o`, if `o`'s [`shape_token`] is `token`, a token
+/// of a shape with more than `i` keys: a cache's check and its cell, with
+/// one look at the attribute area.
+#[inline]
+pub(crate) fn cell_in_shape(o: ObjRef, token: usize, i: usize) -> Option<*mut ObjRef> {
+    let a = area(o)?;
+    // SAFETY: the shape of `o` has more than `i` keys (the caller's
+    // promise, for the shape the token names).
+    (a.token() == token).then(|| unsafe { a.cells().add(i) })
+}
+
+/// Whether `o` holds its attribute values inline (at least one).
+pub(crate) fn holds_inline(o: ObjRef) -> bool {
+    area(o).is_some_and(|a| matches!(a.held(), Held::Inline(_)))
+}
+
+/// Whether `o` holds its attributes inline or has none: its keys are then
+/// among [`inline_keys_never_include`]'s.
+#[inline]
+pub(crate) fn holds_inline_or_nothing(o: ObjRef) -> bool {
+    area(o).is_some_and(|a| a.words[0].get().addr() & TAGS == 0)
+}
+
+/// Whether no instance of `o`'s class that holds its values inline has
+/// `name` (interned) among its keys, while the class's version stays as
+/// it is now (choosing an inline shape gives the class a new version).
+pub(crate) fn inline_keys_never_include(o: ObjRef, name: ObjRef) -> bool {
+    !o.ty().shapes.inline_keys().contains(&name)
+}
+
+/// The inline cell `i` of `o`, if `o` holds more than `i` values inline:
+/// then the cell of its class's inline key `i` (see
+/// [`ShapeTree::keeps_inline`]). A check of the area's first word and of
+/// the cell.
+#[inline]
+pub(crate) fn inline_cell(o: ObjRef, i: usize) -> Option<*mut ObjRef> {
+    let a = area(o)?;
+    if a.words[0].get().addr() & TAGS != 0 {
+        return None;
     }
+    // SAFETY: `i` is a cell of the area (it was one when the entry asking
+    // was recorded); in inline mode it holds a value or null.
+    let cell = unsafe { a.inline_cells().add(i) };
+    // SAFETY: as above.
+    unsafe { cell.cast::<Option<ObjRef>>().read() }.map(|_| cell)
 }
 
 /// The value cell `i` of an instance in shape mode.
 #[inline]
 pub(crate) fn value_at(o: ObjRef, i: usize) -> ObjRef {
-    let p = pair(o).expect("shape mode");
-    // SAFETY: `i < keys.len() <= capacity`; the cell is initialised.
-    unsafe { *p.values.get().add(i) }
+    let a = area(o).expect("shape mode");
+    // SAFETY: `i < keys.len()`; the cell is set.
+    unsafe { *a.cells().add(i) }
 }
 
 /// Stores `value` (its count handed over) in value cell `i` of an instance
@@ -231,44 +398,39 @@ pub(crate) fn value_at(o: ObjRef, i: usize) -> ObjRef {
 /// decref.
 #[inline]
 pub(crate) fn replace_value_at(o: ObjRef, i: usize, value: ObjRef) -> ObjRef {
-    let p = pair(o).expect("shape mode");
-    // SAFETY: `i < keys.len() <= capacity`; the cell is initialised.
-    unsafe { p.values.get().add(i).replace(value) }
+    let a = area(o).expect("shape mode");
+    // SAFETY: `i < keys.len()`; the cell is set.
+    unsafe { a.cells().add(i).replace(value) }
 }
 
 /// The instance attribute `name` (interned), borrowed.
 pub(crate) fn get(o: ObjRef, name: ObjRef) -> Option<ObjRef> {
-    let p = pair(o)?;
-    let s = p.shape.get();
-    if s.is_null() {
-        return None;
+    let a = area(o)?;
+    let held = a.held();
+    match held {
+        Held::Nothing => None,
+        // SAFETY: in dict mode the instance holds its dict.
+        Held::Dict(d) => unsafe { containers::dict_get(d, name) },
+        _ => {
+            // SAFETY: the shape of `o`, in shape mode: a live shape of its class.
+            let i = unsafe { &*o.ty().shapes.shape_of(held) }.index_of(name)?;
+            Some(value_at(o, i))
+        }
     }
-    if s == dict_mode() {
-        // SAFETY: in dict mode `values` is the instance's dict, which it holds.
-        return unsafe { containers::dict_get(dict_of(p), name) };
-    }
-    // SAFETY: a shape pointer in an instance is a live shape of its class.
-    let i = unsafe { &*s }.index_of(name)?;
-    Some(value_at(o, i))
 }
 
 /// Sets the instance attribute `name` (interned); `value` gains a count.
 /// On failure the instance is as it was (if maybe in dict mode now).
 pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result<()> {
-    let p = pair(o).expect("callers check has_dict");
-    let s = p.shape.get();
-    if s == dict_mode() {
-        // SAFETY: in dict mode `values` is the instance's dict, which it holds.
-        return unsafe { containers::dict_set(dict_of(p), name, value) };
+    let a = area(o).expect("callers check has_dict");
+    let held = a.held();
+    if let Held::Dict(d) = held {
+        // SAFETY: in dict mode the instance holds its dict.
+        return unsafe { containers::dict_set(d, name, value) };
     }
-    let ty = o.ty();
-    let tree = &ty.shapes;
-    let shape: &Shape = if s.is_null() {
-        tree.root()
-    } else {
-        // SAFETY: read from `o`'s pair just above, in shape mode.
-        unsafe { shape_of(ty, s) }
-    };
+    let tree = &o.ty().shapes;
+    // SAFETY: the shape of `o`, in shape mode: a live shape of its class.
+    let shape = unsafe { &*tree.shape_of(held) };
     if let Some(i) = shape.index_of(name) {
         value.incref();
         replace_value_at(o, i, value).decref();
@@ -285,8 +447,10 @@ pub(crate) fn set(heap: &Heap, o: ObjRef, name: ObjRef, value: ObjRef) -> Result
 
 /// Adds `value` (which gains a count) to an instance in shape mode with `n`
 /// attributes, moving it to `child`, the child of its shape that appends
-/// one key. On failure (no memory for a values array) the instance is as
-/// it was.
+/// one key: inline if `child` is its class's inline shape for `n + 1`
+/// keys, else in an array. On failure (no memory for an array) the
+/// instance is as it was.
+#[inline]
 pub(crate) fn append_value(
     heap: &Heap,
     o: ObjRef,
@@ -294,21 +458,40 @@ pub(crate) fn append_value(
     child: *const Shape,
     value: ObjRef,
 ) -> Result<()> {
-    let p = pair(o).expect("shape mode");
-    let mut cells = p.values.get();
-    if n == 0 {
-        cells = inline_cells(o);
-        p.values.set(cells);
-    } else if n + 1 > capacity(n) {
+    let a = area(o).expect("shape mode");
+    // Shape mode: no tag is inline (or nothing yet).
+    let inline = a.words[0].get().addr() & TAGS == 0;
+    if inline && o.ty().shapes.keeps_inline(o.ty(), n, child) {
+        value.incref();
+        // SAFETY: cell `n` is one of the area's (`keeps_inline`: n < 2).
+        unsafe { a.inline_cells().add(n).write(value) };
+        return Ok(());
+    }
+    append_to_array(heap, a, inline, n, child, value)
+}
+
+/// [`append_value`] for values that go to an array (`inline`: from the
+/// area's cells), out of line.
+#[inline(never)]
+fn append_to_array(
+    heap: &Heap,
+    a: &Attrs,
+    inline: bool,
+    n: usize,
+    child: *const Shape,
+    value: ObjRef,
+) -> Result<()> {
+    let mut cells = a.cells();
+    if inline || n + 1 > capacity(n) {
         let new = heap
             .alloc_raw(capacity(n + 1) * size_of::<ObjRef>())?
             .cast::<ObjRef>()
             .as_ptr();
         // SAFETY: both have room for `n` cells; an old array is freed after
-        // the move (inline cells stay, unused).
+        // the move (the area's words are overwritten below).
         unsafe {
             new.copy_from_nonoverlapping(cells, n);
-            if !is_inline(n) {
+            if !inline {
                 heap.free_raw(
                     NonNull::new_unchecked(cells.cast()),
                     capacity(n) * size_of::<ObjRef>(),
@@ -316,32 +499,12 @@ pub(crate) fn append_value(
             }
         }
         cells = new;
-        p.values.set(cells);
     }
     value.incref();
     // SAFETY: cell `n` is within capacity(n + 1).
     unsafe { cells.add(n).write(value) };
-    p.shape.set(child);
+    a.set_spilled(cells, child);
     Ok(())
-}
-
-/// The shape an instance of `ty` points at, borrowed from `ty` (shapes
-/// live as long as their class).
-///
-/// # Safety
-/// `s` was read from the pair of a live instance of `ty` in shape mode
-/// (not null, not the dict-mode marker), and the instance has not changed
-/// class since (it never does).
-#[inline]
-unsafe fn shape_of(_ty: &TypeObject, s: *const Shape) -> &Shape {
-    debug_assert!(!s.is_null() && s != dict_mode());
-    // SAFETY: a shape of `ty`'s tree (the caller's promise), which lives
-    // as long as `ty`.
-    unsafe { &*s }
-}
-
-fn dict_of(p: &DictPair) -> ObjRef {
-    ObjRef(NonNull::new(p.values.get().cast()).expect("dict mode holds a dict"))
 }
 
 /// Deletes the instance attribute `name`; whether it was there.
@@ -356,75 +519,84 @@ pub(crate) fn del(heap: &Heap, o: ObjRef, name: ObjRef) -> Result<bool> {
 
 /// Switches an instance to dict mode (if not already) and returns its dict, borrowed.
 pub(crate) fn materialize_dict(heap: &Heap, o: ObjRef) -> Result<ObjRef> {
-    let p = pair(o).expect("callers check has_dict");
-    let s = p.shape.get();
-    if s == dict_mode() {
-        return Ok(dict_of(p));
+    let a = area(o).expect("callers check has_dict");
+    let held = a.held();
+    if let Held::Dict(d) = held {
+        return Ok(d);
     }
     let d = containers::new_dict(heap)?;
-    if !s.is_null() {
-        // SAFETY: read from `o`'s pair above, not in dict mode.
-        let shape = unsafe { shape_of(o.ty(), s) };
-        for (i, &k) in shape.keys.iter().enumerate() {
-            // SAFETY: `d` is the dict made above.
-            if let Err(e) = unsafe { containers::dict_set(d, k, value_at(o, i)) } {
-                d.decref();
-                return Err(e);
-            }
+    // SAFETY: the shape of `o`, in shape mode: a live shape of its class.
+    let shape = unsafe { &*o.ty().shapes.shape_of(held) };
+    for (i, &k) in shape.keys.iter().enumerate() {
+        // SAFETY: `d` is the dict made above.
+        if let Err(e) = unsafe { containers::dict_set(d, k, value_at(o, i)) } {
+            d.decref();
+            return Err(e);
         }
     }
-    // SAFETY: read from `o`'s pair above, not in dict mode.
-    let (cells, n) = (p.values.get(), unsafe { shape_len(o.ty(), s) });
-    p.shape.set(dict_mode());
-    p.values.set(d.cast::<ObjRef>().as_ptr());
-    // SAFETY: the values `o` held, detached from it just above.
-    unsafe { release_values(heap, cells, n) };
+    let old = detach(a);
+    a.set_dict(d);
+    // SAFETY: detached from `o` just above.
+    unsafe { old.release(heap) };
     Ok(d)
 }
 
-/// Keys of the shape an instance of `ty` points at (`s`: null for none yet).
-///
-/// # Safety
-/// `s` was read from the pair of a live instance of `ty`, not in dict mode.
-unsafe fn shape_len(ty: &TypeObject, s: *const Shape) -> usize {
-    if s.is_null() {
-        0
-    } else {
-        // SAFETY: forwarded from the caller; not null.
-        unsafe { shape_of(ty, s) }.keys.len()
-    }
+/// The attributes an instance held, taken from it: it holds none of them
+/// any more, and the counts are the holder's to drop ([`Detached::release`]).
+enum Detached {
+    Nothing,
+    /// The inline values, copied out of the instance (which host code that
+    /// a decref runs may give attributes again).
+    Inline([Option<ObjRef>; INLINE_VALUES]),
+    /// An array of `capacity(n)` cells, the first `n` set.
+    Array(*mut ObjRef, usize),
+    Dict(ObjRef),
 }
 
-/// Drops the counts the values detached from their instance hold for `n`
-/// keys (which may run host code: the instance no longer points at them),
-/// then frees their array, if they had one.
-///
-/// # Safety
-/// `cells` and `n` are the values an instance of `heap` held for `n` keys
-/// (its inline cells, or an array of `capacity(n)` cells of `heap`'s), the
-/// first `n` set, and the instance no longer points at them.
+/// Takes the attributes out of an instance's area `a`, left empty.
 #[inline]
-unsafe fn release_values(heap: &Heap, cells: *mut ObjRef, n: usize) {
-    if n == 0 {
-        return;
-    }
-    if is_inline(n) {
-        // The cells are in the instance, which the host code a decref runs
-        // may give attributes again (reusing them): copied out first.
-        // SAFETY: `cells` are the inline cells, all in the instance, and
-        // `Option<ObjRef>` is an `ObjRef` or null; the first `n` are set.
-        let taken = unsafe { cells.cast::<[Option<ObjRef>; INLINE_VALUES]>().read() };
-        taken[..n].iter().flatten().for_each(|v| v.decref());
-        return;
-    }
-    // SAFETY: forwarded from the caller; more than the inline cells hold.
-    unsafe { release_value_array(heap, cells, n) }
+fn detach(a: &Attrs) -> Detached {
+    let detached = match a.held() {
+        Held::Nothing => return Detached::Nothing,
+        // SAFETY: the area's words are values or null while inline.
+        Held::Inline(_) => Detached::Inline(unsafe {
+            a.inline_cells()
+                .cast::<[Option<ObjRef>; INLINE_VALUES]>()
+                .read()
+        }),
+        Held::Spilled { cells, shape } => {
+            // SAFETY: `o`'s shape, a live shape of its class.
+            Detached::Array(cells, unsafe { &*shape }.keys.len())
+        }
+        Held::Dict(d) => Detached::Dict(d),
+    };
+    a.set(core::ptr::null_mut(), core::ptr::null_mut());
+    detached
 }
 
-/// [`release_values`] for values in an array of their own, out of line.
+impl Detached {
+    /// Drops the counts held (which may run host code), then frees the
+    /// array, if any.
+    ///
+    /// # Safety
+    /// `self` came from [`detach`] on an instance of `heap`.
+    #[inline(always)]
+    unsafe fn release(self, heap: &Heap) {
+        match self {
+            Detached::Nothing => {}
+            Detached::Inline(values) => values.iter().flatten().for_each(|v| v.decref()),
+            // SAFETY: forwarded from the caller.
+            Detached::Array(cells, n) => unsafe { release_value_array(heap, cells, n) },
+            Detached::Dict(d) => d.decref(),
+        }
+    }
+}
+
+/// Drops the counts of the first `n` of `capacity(n)` cells detached from
+/// an instance of `heap`, then frees them; out of line.
 ///
 /// # Safety
-/// As for [`release_values`], with `n` more than [`INLINE_VALUES`].
+/// As above: nothing points at the cells any more.
 #[inline(never)]
 unsafe fn release_value_array(heap: &Heap, cells: *mut ObjRef, n: usize) {
     // SAFETY: the first `n` cells are set (the caller's promise).
@@ -569,15 +741,25 @@ pub(crate) fn for_each_edge<const NAMED: bool>(
             visit(name(&|| InstanceEdge::Slot(i)), v);
         }
     }
-    if let Some(p) = pair(o) {
-        let s = p.shape.get();
-        if s == dict_mode() {
-            visit(name(&|| InstanceEdge::Dict), dict_of(p));
-        } else if !s.is_null() {
-            // SAFETY: read from `o`'s pair just above, in shape mode.
-            let keys = &unsafe { shape_of(ty, s) }.keys;
-            for i in 0..keys.len() {
-                visit(name(&|| InstanceEdge::Attribute(keys[i])), value_at(o, i));
+    if let Some(a) = area(o) {
+        match a.held() {
+            Held::Nothing => {}
+            Held::Dict(d) => visit(name(&|| InstanceEdge::Dict), d),
+            held => {
+                let (cells, n) = match held {
+                    Held::Inline(n) => (a.inline_cells(), n),
+                    // SAFETY: `o`'s shape, a live shape of its class.
+                    Held::Spilled { cells, shape } => (cells, unsafe { &*shape }.keys.len()),
+                    Held::Nothing | Held::Dict(_) => unreachable!("matched above"),
+                };
+                // The collector needs no names (`NAMED` false), so no keys.
+                // SAFETY: the shape of `o`, in shape mode: a live shape of its class.
+                let keys = NAMED.then(|| &unsafe { &*ty.shapes.shape_of(held) }.keys);
+                for i in 0..n {
+                    // SAFETY: the first `n` cells are set.
+                    let v = unsafe { *cells.add(i) };
+                    visit(keys.map(|k| InstanceEdge::Attribute(k[i])), v);
+                }
             }
         }
     }
@@ -620,42 +802,29 @@ pub(crate) fn drop_references(heap: &Heap, o: ObjRef) {
 /// [`drop_references`], with `dict` dropping the attributes of an
 /// instance that has some and no slots.
 #[inline(always)]
-fn drop_references_by(heap: &Heap, o: ObjRef, dict: fn(&Heap, ObjRef, &DictPair)) {
+fn drop_references_by(heap: &Heap, o: ObjRef, dict: fn(&Heap, &Attrs)) {
     let slots = &o.ty().layout.slots;
     if !slots.is_empty() {
         return drop_slots_and_attributes(heap, o, slots.len());
     }
-    match pair(o) {
-        Some(p) if !p.shape.get().is_null() => dict(heap, o, p),
+    match area(o) {
+        Some(a) if !a.words[0].get().is_null() => dict(heap, a),
         _ => {} // nothing to drop: no slots, no attribute
     }
 }
 
 /// [`drop_dict_references`], out of line.
 #[inline(never)]
-fn drop_dict_references_out_of_line(heap: &Heap, o: ObjRef, p: &DictPair) {
-    drop_dict_references(heap, o, p);
+fn drop_dict_references_out_of_line(heap: &Heap, a: &Attrs) {
+    drop_dict_references(heap, a);
 }
 
 /// [`drop_references`] for an instance with attributes and no slots.
 #[inline]
-fn drop_dict_references(heap: &Heap, o: ObjRef, p: &DictPair) {
-    let s = p.shape.get();
-    if s != dict_mode() {
-        // SAFETY: `o`'s own shape, not in dict mode.
-        let n = unsafe { shape_len(o.ty(), s) };
-        if is_inline(n) {
-            // The common instance, its values in its own cells: detached,
-            // then released without `drop_attributes`' general walk.
-            let cells = p.values.get();
-            p.shape.set(core::ptr::null());
-            p.values.set(core::ptr::null_mut());
-            // SAFETY: the first `n` of the inline cells are set, and `o`
-            // no longer points at them.
-            return unsafe { release_values(heap, cells, n) };
-        }
-    }
-    drop_attributes(heap, o, &mut [])
+fn drop_dict_references(heap: &Heap, a: &Attrs) {
+    let detached = detach(a);
+    // SAFETY: detached from an instance of `heap` just above.
+    unsafe { detached.release(heap) };
 }
 
 /// Whether an instance holds no reference in its slots or attributes, as
@@ -665,7 +834,7 @@ pub(crate) fn holds_nothing(o: ObjRef) -> bool {
         // SAFETY: the slot cell lies inside the instance.
         unsafe { crate::kinds::function::slot_cell(o, offset).as_ptr().read() }.is_none()
     });
-    slots_empty && pair(o).is_none_or(|p| p.shape.get().is_null())
+    slots_empty && area(o).is_none_or(|a| a.words[0].get().is_null())
 }
 
 /// [`drop_references`] for an instance with `n` slots.
@@ -689,27 +858,14 @@ fn drop_attributes(heap: &Heap, o: ObjRef, taken: &mut [Option<ObjRef>]) {
                 .replace(None)
         };
     }
-    let mut dict = None;
-    let mut values = (core::ptr::null_mut::<ObjRef>(), 0);
-    if let Some(p) = pair(o) {
-        let s = p.shape.get();
-        if s == dict_mode() {
-            dict = Some(dict_of(p));
-        } else {
-            // SAFETY: read from `o`'s pair just above, not in dict mode.
-            values = (p.values.get(), unsafe { shape_len(o.ty(), s) });
-        }
-        p.shape.set(core::ptr::null());
-        p.values.set(core::ptr::null_mut());
-    }
+    let attributes = area(o).map(detach);
     for v in taken.iter().flatten() {
         v.decref();
     }
-    if let Some(d) = dict {
-        d.decref();
+    if let Some(attributes) = attributes {
+        // SAFETY: detached from `o`, an instance of `heap`, above.
+        unsafe { attributes.release(heap) };
     }
-    // SAFETY: the values `o` held, detached from it above.
-    unsafe { release_values(heap, values.0, values.1) };
 }
 
 /// Releases everything a dead instance holds: its payload's clear and
@@ -772,7 +928,8 @@ pub struct InstanceLayout {
     pub size: usize,
     /// The offset of each slot, in order.
     pub slots: Vec<usize>,
-    /// The offset of the `shape|values` pair, when instances have a `__dict__`.
+    /// The offset of the attribute area (two words), when instances have a
+    /// `__dict__`.
     pub dict_offset: Option<usize>,
     /// The bytes of the host payload, when the class (or a base) declared one.
     pub payload: Option<core::ops::Range<usize>>,

@@ -8,17 +8,17 @@
 //! [`Layout`] says, each level of the hierarchy appending to its base's:
 //!
 //! ```text
-//!  0        16                    16+P          +8*S          +16          +16
-//!  +--------+---------------------+-------------+-------------+------------+
-//!  | header | host payload (P)    | slots (S)   | shape|values| 2 values   |
-//!  +--------+---------------------+-------------+-------------+------------+
+//!  0        16                    16+P          +8*S                   +16
+//!  +--------+---------------------+-------------+----------------------+
+//!  | header | host payload (P)    | slots (S)   | attribute area (2 w) |
+//!  +--------+---------------------+-------------+----------------------+
 //!           ^ payload_offset      ^ slot i at a fixed offset  ^ dict_offset
 //! ```
 //!
 //! Only one class on a hierarchy's line may add a payload or slots (else
-//! the bases' layouts conflict, as in CPython). The `shape|values` pair and
-//! the inline value cells after it (see `instance.rs`) exist when
-//! instances have a `__dict__`.
+//! the bases' layouts conflict, as in CPython). The attribute area (two
+//! words: values inline, or an array and its shape, or a dict; see
+//! `instance.rs`) exists when instances have a `__dict__`.
 //!
 //! Each type has a version tag for the method caches: `0` means "none yet";
 //! tags are unique in the process (see `lookup::version`), so a cache entry
@@ -91,7 +91,7 @@ pub enum Hook {
 pub(crate) struct Layout {
     /// Bytes of an instance.
     pub(crate) size: usize,
-    /// Offset of the `shape|values` pair, when instances have a `__dict__`.
+    /// Offset of the attribute area, when instances have a `__dict__`.
     pub(crate) dict_offset: Option<usize>,
     /// Offset and size of the host payload.
     pub(crate) payload: Option<(usize, usize)>,

@@ -30,7 +30,7 @@
 //!   +---------+-------+------+-------------------------------------+
 //!     type       instance    interned   index / slot offset, or the
 //!     version    shape       str        class attribute's address, or
-//!                                       the shape after an addition
+//!                (token)                the shape after an addition
 //! ```
 //!
 //! Why a hit is right: type versions are unique in the process
@@ -39,7 +39,8 @@
 //! the recorded class attribute is still in it (the namespace holds its
 //! count, so the cache needs none). The name is compared by address, and
 //! only an interned str (immortal, so its address names it for the heap's
-//! life) is ever recorded; an equal shape (shapes belong to the type)
+//! life) is ever recorded; an equal shape token (`instance::shape_token`:
+//! within a type, equal tokens are equal shapes)
 //! puts the attribute at the recorded index, or says the instance does not
 //! shadow the class attribute. Anything else (properties, `__getattr__`,
 //! dict-mode instances, types, names that are not interned) goes the slow
@@ -74,7 +75,18 @@ enum Found {
     /// moves the instance from the recorded shape to the shape at address
     /// `payload << 3` (one key more).
     Added = 5,
+    /// An instance attribute held inline, in cell `payload` of the
+    /// attribute area: the same cell in every instance of the class that
+    /// holds more than `payload` values inline (their shapes are prefixes
+    /// of one another), so no shape is compared.
+    InlineValue = 6,
 }
+
+/// The shape of an entry for a class attribute or method that no
+/// instance holding its values inline (or none) shadows: any such
+/// instance's (an odd token, see `instance::shape_token`, is a shape's).
+const INLINE_SHAPES: u64 = 5;
+const _: () = assert!(INLINE_SHAPES as usize != instance::NO_DICT_TOKEN);
 
 const TAG_BITS: u32 = 3;
 const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
@@ -112,7 +124,9 @@ impl SiteCache {
         const CLASS_ATTR: u64 = Found::ClassAttr as u64;
         const METHOD: u64 = Found::Method as u64;
         const ADDED: u64 = Found::Added as u64;
+        const INLINE_VALUE: u64 = Found::InlineValue as u64;
         match self.found & TAG_MASK {
+            INLINE_VALUE => Some(Found::InlineValue),
             INSTANCE_VALUE => Some(Found::InstanceValue),
             SLOT => Some(Found::Slot),
             CLASS_ATTR => Some(Found::ClassAttr),
@@ -147,10 +161,13 @@ impl SiteCache {
     #[inline]
     fn shape_matches(&self, o: ObjRef) -> bool {
         // Called once `matches` found the entry made for `o`'s type as it
-        // is now: its shape is never null (no entry is made for an
-        // instance in dict mode), and is the no-`__dict__` marker only for
-        // a type without a `__dict__`, whose instances have no shape.
-        instance::has_current_shape(o, self.shape as usize)
+        // is now: its token names one of the type's shapes, or any shape
+        // of an instance that holds its values inline (`INLINE_SHAPES`).
+        if self.shape == INLINE_SHAPES {
+            instance::holds_inline_or_nothing(o)
+        } else {
+            instance::shape_token(o) == self.shape as usize
+        }
     }
 
     /// On a hit for storing `name` on `o` (an instance value, a slot, or
@@ -164,9 +181,17 @@ impl SiteCache {
             return None;
         }
         let old = match self.found() {
-            Some(Found::InstanceValue) if self.shape_matches(o) => {
+            Some(Found::InlineValue) => {
+                let cell = instance::inline_cell(o, self.payload())?;
                 value.incref();
-                Some(instance::replace_value_at(o, self.payload(), value))
+                // SAFETY: a cell that holds a value.
+                Some(unsafe { cell.replace(value) })
+            }
+            Some(Found::InstanceValue) => {
+                let cell = instance::cell_in_shape(o, self.shape as usize, self.payload())?;
+                value.incref();
+                // SAFETY: a cell of the values of `o`'s shape: set.
+                Some(unsafe { cell.replace(value) })
             }
             Some(Found::Slot) => {
                 value.incref();
@@ -200,8 +225,15 @@ impl SiteCache {
             return None;
         }
         match self.found()? {
-            Found::InstanceValue if self.shape_matches(o) => {
-                Some(Hit::Value(instance::value_at(o, self.payload())))
+            Found::InlineValue => {
+                let cell = instance::inline_cell(o, self.payload())?;
+                // SAFETY: a cell that holds a value.
+                Some(Hit::Value(unsafe { *cell }))
+            }
+            Found::InstanceValue => {
+                let cell = instance::cell_in_shape(o, self.shape as usize, self.payload())?;
+                // SAFETY: a cell of the values of `o`'s shape: set.
+                Some(Hit::Value(unsafe { *cell }))
             }
             Found::Slot => {
                 // SAFETY: the type (same version) has a slot at this offset.
@@ -288,8 +320,13 @@ impl SiteCache {
     }
 
     /// The entry recording that storing `name` (interned) on `o` added it,
-    /// moving `o` from shape `before` to a child of it, if it did.
-    fn added(o: ObjRef, name: ObjRef, before: *const instance::Shape) -> Option<SiteCache> {
+    /// moving `o` from shape `before` (whose token was `before_token`) to a
+    /// child of it, if it did.
+    fn added(
+        o: ObjRef,
+        name: ObjRef,
+        (before, before_token): (*const instance::Shape, usize),
+    ) -> Option<SiteCache> {
         let after = instance::current_shape(o);
         if before.is_null() || after.is_null() || after == before {
             return None; // dict mode before or after, or nothing added
@@ -302,7 +339,7 @@ impl SiteCache {
         }
         Some(SiteCache {
             version: lookup::version(o.ty()),
-            shape: before.addr() as u64,
+            shape: before_token as u64,
             name: name.addr() as u64,
             found: address_payload(after) << TAG_BITS | Found::Added as u64,
         })
@@ -341,6 +378,7 @@ impl SiteCache {
                     .then(|| unsafe { &*shape }.index_of(name))
                     .flatten();
                 match (index, descr) {
+                    (Some(i), _) if instance::holds_inline(o) => (Found::InlineValue, i as u64),
                     (Some(i), _) => (Found::InstanceValue, i as u64),
                     (None, Some(d)) if d.ty().kind == Kind::Function => {
                         (Found::Method, address_payload(d.0.as_ptr()))
@@ -350,9 +388,16 @@ impl SiteCache {
                 }
             }
         };
+        let any_inline = matches!(tag, Found::ClassAttr | Found::Method)
+            && instance::holds_inline_or_nothing(o)
+            && instance::inline_keys_never_include(o, name);
         SiteCache {
             version: lookup::version(ty),
-            shape: shape.addr() as u64,
+            shape: if any_inline {
+                INLINE_SHAPES
+            } else {
+                instance::shape_token(o) as u64
+            },
             name: name.addr() as u64,
             found: payload << TAG_BITS | tag as u64,
         }
@@ -471,7 +516,7 @@ pub(crate) fn setattr_site(
         return stored;
     }
     let interned = lookup::intern_name(heap, name)?;
-    let before = instance::current_shape(o);
+    let before = (instance::current_shape(o), instance::shape_token(o));
     lookup::setattr(heap, o, interned, Some(value))?;
     if interned == name {
         cache.set(SiteCache::added(o, name, before).unwrap_or_else(|| SiteCache::filled(o, name)));
@@ -491,7 +536,7 @@ fn shared_site<'a>(
     store: bool,
 ) -> &'a Cell<SiteCache> {
     debug_assert!(core::ptr::eq(heap, o.ty().heap()), "`o` is of `heap`");
-    let shape = instance::current_shape(o).addr();
+    let shape = instance::shape_token(o);
     heap.attr_site(o.ty(), name, shape ^ usize::from(store))
 }
 
@@ -551,17 +596,23 @@ mod tests {
             cls.setattr("c", &heap.int(5).unwrap()).unwrap();
             let o = cls.call(&[]).unwrap();
             o.setattr("x", &heap.int(7).unwrap()).unwrap();
-            for (name, found) in [
-                ("x", Found::InstanceValue),
-                ("c", Found::ClassAttr),
-                ("m", Found::Method),
+            let p = cls.call(&[]).unwrap(); // its values in an array
+            for a in ["z", "y", "x"] {
+                p.setattr(a, &heap.int(8).unwrap()).unwrap();
+            }
+            for (o, name, found) in [
+                (&o, "x", Found::InlineValue),
+                (&p, "x", Found::InstanceValue),
+                (&o, "c", Found::ClassAttr),
+                (&p, "c", Found::ClassAttr),
+                (&o, "m", Found::Method),
             ] {
                 let name = heap.intern(name).unwrap();
                 let cache = Cell::new(SiteCache::EMPTY);
-                let first = crate::abi::getattr_site(&o, &name, &cache).unwrap();
+                let first = crate::abi::getattr_site(o, &name, &cache).unwrap();
                 assert_eq!(cache.get().found(), Some(found), "{name:?}");
                 let hit = cache.get().hit(o.raw(), name.raw()).expect("a hit");
-                let again = crate::abi::getattr_site(&o, &name, &cache).unwrap();
+                let again = crate::abi::getattr_site(o, &name, &cache).unwrap();
                 assert_eq!(first.repr().unwrap(), again.repr().unwrap());
                 if let Hit::Value(v) = hit {
                     assert_eq!(v, first.raw());
@@ -590,7 +641,7 @@ mod tests {
             // The instance shadows it: a new shape.
             o.setattr("c", &heap.int(3).unwrap()).unwrap();
             assert_eq!(o.getattr("c").unwrap().as_int(), Some(3));
-            assert_eq!(entry().found(), Some(Found::InstanceValue));
+            assert_eq!(entry().found(), Some(Found::InlineValue));
             // A store through the entry, then a read through it.
             o.setattr("c", &heap.int(4).unwrap()).unwrap();
             assert_eq!(o.getattr("c").unwrap().as_int(), Some(4));
@@ -622,6 +673,35 @@ mod tests {
             // `b` has `x` now: its shape moved on, and the entry misses.
             assert!(cache.get().store(b.raw(), x.raw(), one.raw()).is_none());
             assert_eq!(b.getattr("x").unwrap().as_int(), Some(2));
+        });
+    }
+
+    #[test]
+    fn an_entry_for_instances_with_values_inline_sees_the_inline_keys_chosen_later() {
+        with_heap(|heap| {
+            let cls = heap.new_type("P", &[], &crate::TypeSpec::dict()).unwrap();
+            cls.setattr("c", &heap.int(1).unwrap()).unwrap();
+            let c = heap.intern("c").unwrap();
+            let cache = Cell::new(SiteCache::EMPTY);
+            // No instance has values inline yet: the entry answers for
+            // every instance that holds its values inline.
+            let a = cls.call(&[]).unwrap();
+            let first = crate::abi::getattr_site(&a, &c, &cache).unwrap();
+            assert_eq!(first.as_int(), Some(1));
+            assert_eq!(cache.get().shape, INLINE_SHAPES);
+            // `b` makes `c` the class's first inline key, and shadows the
+            // class attribute: the entry must not answer for it.
+            let b = cls.call(&[]).unwrap();
+            b.setattr("c", &heap.int(2).unwrap()).unwrap();
+            assert!(cache.get().hit(b.raw(), c.raw()).is_none(), "a new version");
+            let got = crate::abi::getattr_site(&b, &c, &cache).unwrap();
+            assert_eq!(got.as_int(), Some(2));
+            assert_eq!(cache.get().found(), Some(Found::InlineValue));
+            // `a`, still without attributes, reads the class's again.
+            assert_eq!(
+                crate::abi::getattr_site(&a, &c, &cache).unwrap().as_int(),
+                Some(1)
+            );
         });
     }
 }
