@@ -18,11 +18,15 @@ consumer() {
     shift 2
     cmake -S ffi-tests/cmake-consumer -B "$tmp/$name" -DOBJRT_STATIC="$static" "$@" >/dev/null
     cmake --build "$tmp/$name" >/dev/null
-    if [[ "$static" == ON ]] && ldd "$tmp/$name/consumer" | grep -q libobjffi; then
+    # ldd's output is read whole first: `ldd | grep -q` under pipefail
+    # fails whenever grep exits before ldd has written everything.
+    local deps
+    deps=$(ldd "$tmp/$name/consumer")
+    if [[ "$static" == ON ]] && grep -q libobjffi <<<"$deps"; then
         echo "cmake-check: $name: the static build still needs libobjffi.so" >&2
         exit 1
     fi
-    if [[ "$static" == OFF ]] && ! ldd "$tmp/$name/consumer" | grep -q 'libobjffi.so.1 => '; then
+    if [[ "$static" == OFF ]] && ! grep -q 'libobjffi.so.1 => ' <<<"$deps"; then
         echo "cmake-check: $name: the shared build does not load libobjffi.so.1" >&2
         exit 1
     fi

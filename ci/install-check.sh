@@ -20,7 +20,9 @@ done
 shared=$(readlink -f "$tmp/prefix/lib/libobjffi.so")
 [[ "$(readlink "$tmp/prefix/lib/libobjffi.so")" == libobjffi.so.1 ]]
 [[ "$shared" == "$tmp/prefix/lib/libobjffi.so.1."* && ! -L "$shared" ]]
-if ! readelf -d "$shared" | grep -q 'SONAME.*\[libobjffi\.so\.1\]'; then
+# Outputs are read whole before grep: `cmd | grep -q` under pipefail fails
+# whenever grep exits before cmd has written everything.
+if ! grep -q 'SONAME.*\[libobjffi\.so\.1\]' <<<"$(readelf -d "$shared")"; then
     echo "install-check: $shared has no soname libobjffi.so.1" >&2
     exit 1
 fi
@@ -86,7 +88,7 @@ libdir=$(pkg-config --variable=libdir objffi)
 # shellcheck disable=SC2046
 cc -std=c11 "${strict[@]}" -o "$tmp/prog-static" "$tmp/prog.c" $(pkg-config --cflags objffi) \
     "$libdir/libobjffi.a" $(pkg-config --static --libs-only-l objffi | sed 's/-lobjffi//')
-if ldd "$tmp/prog-static" | grep -q libobjffi; then
+if grep -q libobjffi <<<"$(ldd "$tmp/prog-static")"; then
     echo "install-check: the static build still needs libobjffi.so" >&2
     exit 1
 fi
