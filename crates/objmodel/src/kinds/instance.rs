@@ -406,17 +406,17 @@ pub(crate) fn replace_value_at(o: ObjRef, i: usize, value: ObjRef) -> ObjRef {
 /// The instance attribute `name` (interned), borrowed.
 pub(crate) fn get(o: ObjRef, name: ObjRef) -> Option<ObjRef> {
     let a = area(o)?;
-    let held = a.held();
-    match held {
-        Held::Nothing => None,
+    let (cells, shape) = match a.held() {
+        Held::Nothing => return None,
         // SAFETY: in dict mode the instance holds its dict.
-        Held::Dict(d) => unsafe { containers::dict_get(d, name) },
-        _ => {
-            // SAFETY: the shape of `o`, in shape mode: a live shape of its class.
-            let i = unsafe { &*o.ty().shapes.shape_of(held) }.index_of(name)?;
-            Some(value_at(o, i))
-        }
-    }
+        Held::Dict(d) => return unsafe { containers::dict_get(d, name) },
+        Held::Inline(n) => (a.inline_cells(), o.ty().shapes.inline[n - 1].get()),
+        Held::Spilled { cells, shape } => (cells, shape),
+    };
+    // SAFETY: the shape of `o`, in shape mode: a live shape of its class.
+    let i = unsafe { &*shape }.index_of(name)?;
+    // SAFETY: cell `i` of the shape's keys is set.
+    Some(unsafe { *cells.add(i) })
 }
 
 /// Sets the instance attribute `name` (interned); `value` gains a count.
