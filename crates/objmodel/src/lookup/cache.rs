@@ -84,7 +84,8 @@ enum Found {
 
 /// The shape of an entry for a class attribute or method that no
 /// instance holding its values inline (or none) shadows: any such
-/// instance's (an odd token, see `instance::shape_token`, is a shape's).
+/// instance's. No instance has this token (`instance::shape_token` gives
+/// 1 to 4, or an area's tagged first word, which is past 16).
 const INLINE_SHAPES: u64 = 5;
 const _: () = assert!(INLINE_SHAPES as usize != instance::NO_DICT_TOKEN);
 
