@@ -235,13 +235,12 @@ impl ShapeTree {
         }
     }
 
-    /// Whether an instance of `ty` (whose tree this is) with `n` values
-    /// inline, given another key, keeps its values inline in `child` (the
-    /// child of its shape for that key): `child` is, or becomes, the
-    /// inline shape for `n + 1`.
+    /// Whether an instance of `ty` with `n` values inline, given another
+    /// key, keeps its values inline in `child` (the child of its shape for
+    /// that key): `child` is, or becomes, `ty`'s inline shape for `n + 1`.
     #[inline]
-    fn keeps_inline(&self, ty: &TypeObject, n: usize, child: *const Shape) -> bool {
-        let Some(inline) = self.inline.get(n) else {
+    fn keeps_inline(ty: &TypeObject, n: usize, child: *const Shape) -> bool {
+        let Some(inline) = ty.shapes.inline.get(n) else {
             return false;
         };
         let chosen = inline.get();
@@ -406,17 +405,18 @@ pub(crate) fn replace_value_at(o: ObjRef, i: usize, value: ObjRef) -> ObjRef {
 /// The instance attribute `name` (interned), borrowed.
 pub(crate) fn get(o: ObjRef, name: ObjRef) -> Option<ObjRef> {
     let a = area(o)?;
-    let (cells, shape) = match a.held() {
-        Held::Nothing => return None,
+    let held = a.held();
+    match held {
+        Held::Nothing => None,
         // SAFETY: in dict mode the instance holds its dict.
-        Held::Dict(d) => return unsafe { containers::dict_get(d, name) },
-        Held::Inline(n) => (a.inline_cells(), o.ty().shapes.inline[n - 1].get()),
-        Held::Spilled { cells, shape } => (cells, shape),
-    };
-    // SAFETY: the shape of `o`, in shape mode: a live shape of its class.
-    let i = unsafe { &*shape }.index_of(name)?;
-    // SAFETY: cell `i` of the shape's keys is set.
-    Some(unsafe { *cells.add(i) })
+        Held::Dict(d) => unsafe { containers::dict_get(d, name) },
+        _ => {
+            // SAFETY: the shape of `o`, in shape mode: a live shape of its class.
+            let i = unsafe { &*o.ty().shapes.shape_of(held) }.index_of(name)?;
+            // SAFETY: cell `i` of the shape's keys is set.
+            Some(unsafe { *a.cells().add(i) })
+        }
+    }
 }
 
 /// Sets the instance attribute `name` (interned); `value` gains a count.
@@ -461,7 +461,7 @@ pub(crate) fn append_value(
     let a = area(o).expect("shape mode");
     // Shape mode: no tag is inline (or nothing yet).
     let inline = a.words[0].get().addr() & TAGS == 0;
-    if inline && o.ty().shapes.keeps_inline(o.ty(), n, child) {
+    if inline && ShapeTree::keeps_inline(o.ty(), n, child) {
         value.incref();
         // SAFETY: cell `n` is one of the area's (`keeps_inline`: n < 2).
         unsafe { a.inline_cells().add(n).write(value) };
