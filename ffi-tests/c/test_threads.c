@@ -11,8 +11,9 @@
  *   counts dropped elsewhere: the owner merges them at its next call);
  * - group B: each worker counts its own reference before the owner drops
  *   the owner's (the last reference drops on a worker: the node, its
- *   __del__ and its child are freed on that worker, or by the main thread
- *   if it is inside a call at that moment).
+ *   __del__ and its child are freed by the main thread, which keeps the
+ *   heap's gate between its calls, at its next call; or on that worker
+ *   if the gate is free at that moment, after a worker's call).
  *
  * Afterwards every __del__ has run exactly once and the heap holds nothing
  * but the classes. ci/tsan.sh runs this under ThreadSanitizer. */

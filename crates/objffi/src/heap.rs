@@ -150,8 +150,9 @@ impl obj_heap_stats_t {
 pub extern "C" fn obj_heap_new() -> *mut obj_heap_t {
     ffi_boundary("obj_heap_new", || -> Result<NonNull<obj_heap_t>> {
         let heap = Heap::try_new()?;
-        // SAFETY: this thread made the heap and holds its gate; from now on
-        // every export enters it (`try_heap`, `try_obj`).
+        // SAFETY: this thread made the heap and is inside its gate; from now
+        // on every export enters it (`try_heap`, `try_obj`), and this
+        // thread, the owner, keeps the gate between its calls.
         heap.scope(|heap| unsafe { abi::unlock(heap) });
         let builtin_objects = heap.stats().objects_live;
         let heap = obj_heap_t {

@@ -4,20 +4,37 @@
 //! Reference counts ([`crate::RefCount`]) may change on any thread, but
 //! freeing an object touches the heap (its allocator, its collector lists,
 //! finalisers), and so does every other heap operation. The gate is a
-//! re-entrant lock held by at most one thread, its **holder**:
+//! re-entrant lock held by at most one thread, its **holder**. A thread
+//! uses the heap during a **stay** inside the gate: [`Gate::enter`] begins
+//! one (nested calls join the stay they are in), [`Gate::leave`] ends it.
 //!
-//! - a host that uses the heap from one thread at a time enters the gate for
-//!   each operation ([`Gate::enter`]/[`Gate::leave`]); objmodel's Rust API,
-//!   whose heaps never leave their thread, holds it for the heap's life;
-//! - a thread whose decref killed an object calls [`Gate::release`]: the
-//!   holder frees it at once; another thread frees it if the gate is free,
-//!   and otherwise pushes it on `pending`, which the holder drains before
-//!   it leaves. So an object never dies while a collection (which runs
-//!   inside the gate) is looking at it.
-//! - a non-owner decref that needs the owner to merge counts
+//! - **The owner keeps the gate between its stays.** Hosts serialise their
+//!   calls on a heap (contract), so the owner thread's stays begin and end
+//!   with plain loads and stores: `in_stay` says whether it is in one. The
+//!   gate stays held in between, so other threads never free an object
+//!   under the owner's feet.
+//! - **Another thread's stay takes the gate over** when the owner is
+//!   between stays: the host's serialisation orders the owner's last stay
+//!   before this one, so `in_stay` reads false; it takes the gate with one
+//!   compare-and-swap, and gives it up when its stay ends (the owner takes
+//!   it back at its next stay). A free gate is taken the same way.
+//! - **A thread whose decref killed an object** calls [`Gate::release`]:
+//!   inside a stay it frees it at once; a free gate it takes for the time
+//!   of freeing; a gate held by another thread gets the object on
+//!   `pending`, which the holder frees when it next enters or leaves.
+//!   Decrefs are not serialised with the host's calls, so the owner,
+//!   freeing between its stays, marks the gate `FREEING` (a
+//!   compare-and-swap) for that time: the gate is not taken over meanwhile.
+//!   So an object never dies while a collection (which runs inside a stay)
+//!   is looking at it.
+//! - A non-owner decref that needs the owner to merge counts
 //!   ([`crate::Decref::Queue`]) goes to the `merges` queue, with the
 //!   [`Handoff`] that says how many references the entry holds; only the
 //!   **owner** thread drains it, because only it may write the local counts.
+//!
+//! Objects a foreign thread drops while the owner is between stays are
+//! freed at the owner's next stay (as free-threaded CPython merges at its
+//! next check), not on the dropping thread.
 //!
 //! Ownership moves (contract 1.1, "a heap belongs to no thread"): the owner
 //! is the thread with the fast counting path, not the only one that may use
@@ -25,36 +42,42 @@
 //! the old owner's last local count to the new owner's first:
 //!
 //! - **the owner exits**: a thread-local destructor of the owner thread
-//!   swaps the owner word to [`NO_OWNER`] (release; it reaches the word
-//!   through an [`Arc`]'d link that the gate clears when dropped); the next
-//!   thread inside the gate sees it and [`Gate::adopt`]s the heap (acquire),
-//!   then drains the merges that waited for an owner. Caches of the owner
-//!   (objmodel's types) point at the owner word rather than copy it, so no
-//!   thread that reuses an exited owner's token is taken for the owner;
+//!   swaps the owner word to [`NO_OWNER`] and lets go of the gate if it
+//!   keeps it (release; it reaches the gate through an [`Arc`]'d link that
+//!   the gate clears when dropped); the next thread inside the gate sees it
+//!   and [`Gate::adopt`]s the heap (acquire), then drains the merges that
+//!   waited for an owner. Caches of the owner (objmodel's types) point at
+//!   the owner word rather than copy it, so no thread that reuses an exited
+//!   owner's token is taken for the owner;
 //! - **the host hands the heap over** (`obj_heap_adopt`): the host orders
 //!   the old owner's counting before the call, as any handover does.
 //!
 //! Until the next owner comes, every thread counts in the shared word, which
 //! is always correct, only slower.
 //!
-//! Protocol of `release` against `leave` (checked by the loom models below).
-//! One atomic word, `state`, holds the holder's token (0: nobody) and a
-//! `PENDING` bit; every change to it is a read-modify-write, so the
-//! argument needs only the word's modification order:
+//! The protocol (checked by the loom models below). One atomic word,
+//! `state`, holds the holder's token (0: nobody) and two bits, `PENDING`
+//! and `FREEING`; every change to it by a thread that does not hold the
+//! gate is a read-modify-write, so the argument needs only the word's
+//! modification order:
 //!
 //! - a releasing thread pushes the object on `pending` (under its mutex),
-//!   then either takes the free gate (`0 -> me`, and drains on leaving)
-//!   or sets `PENDING` on the held one;
-//! - the holder leaves with `me -> 0`, which fails while `PENDING` is set:
-//!   it then clears the bit (`me|PENDING -> me`), drains, and tries again.
-//!   So `pending` is empty whenever the gate is free.
-//!   The clearing read-modify-write reads the value the releasing thread
-//!   wrote, so its push happened before the holder's drain.
+//!   then either takes the free gate (and drains) or sets `PENDING` on the
+//!   held one;
+//! - a holder that sees `PENDING` clears it (a read-modify-write, which
+//!   reads the value the releasing thread wrote, so its push happened
+//!   before) and drains; a holder that gives the gate up does so only from
+//!   a value without `PENDING`. So `pending` is empty whenever the gate is
+//!   free, except after an owner's exit, which keeps the bit (`PENDING`
+//!   alone: free, with objects for the next holder);
+//! - the gate is taken over from the owner only from a value without
+//!   `FREEING`, with the owner's `in_stay` false; the owner sets `FREEING`
+//!   only from a value it holds.
 
 use core::ptr::NonNull;
 
 use crate::Handoff;
-use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, yield_now};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering, yield_now};
 
 /// An object handed between threads (its address; the gate never reads it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +123,11 @@ pub fn thread_token() -> usize {
 
 /// The `state` bit saying that `pending` has objects for the holder.
 const PENDING: usize = 1;
+/// The `state` bit saying that the owner, between its stays, is freeing
+/// an object: the gate cannot be taken over until it is done.
+const FREEING: usize = 2;
+/// The bits of `state` that are not the holder's token.
+const FLAGS: usize = PENDING | FREEING;
 
 /// Locks `m`; a panic while it was held poisons nothing we rely on (a
 /// push or a take of a `Vec`), so a poisoned lock is used as it is.
@@ -148,18 +176,19 @@ impl<T> HandQueue<T> {
 pub(crate) const NO_OWNER: usize = 0;
 
 /// What an owner thread's exit hook needs of a gate, shared with it: the
-/// gate's owner word while the gate lives (the gate clears it when dropped,
-/// under the lock, so the hook never writes to a freed gate).
+/// gate while it lives (the gate clears the pointer when dropped, under
+/// the lock, so the hook never touches a freed gate).
 #[derive(Debug)]
-struct ExitLink(Mutex<Option<OwnerWordPtr>>);
+struct ExitLink(Mutex<Option<GatePtr>>);
 
-/// The address of a gate's owner word.
+/// The address of a gate.
 #[derive(Debug, Clone, Copy)]
-struct OwnerWordPtr(NonNull<AtomicUsize>);
+struct GatePtr(NonNull<Gate>);
 
-// SAFETY: only dereferenced under the `ExitLink` lock, while the gate that
-// holds the word is alive (its drop takes the lock and clears the pointer).
-unsafe impl Send for OwnerWordPtr {}
+// SAFETY: only dereferenced under the `ExitLink` lock, while the gate is
+// alive (its drop takes the lock and clears the pointer); the gate's
+// fields used through it are atomics.
+unsafe impl Send for GatePtr {}
 
 #[cfg(not(loom))]
 std::thread_local! {
@@ -193,13 +222,17 @@ impl Drop for OwnedGates {
 }
 
 /// Thread `me` stops owning the gate of `link`, if the gate lives and `me`
-/// still owns it. Release: its local counts happen before the next owner's.
+/// still owns it, and lets go of the gate if it keeps it. Release: its
+/// local counts and its last stay happen before the next owner's.
 fn give_up(link: &ExitLink, me: usize) {
-    if let Some(word) = *lock(&link.0) {
+    if let Some(gate) = *lock(&link.0) {
         // SAFETY: the gate is alive while its link holds the pointer, and
         // the lock keeps its drop from clearing it meanwhile.
-        let word = unsafe { word.0.as_ref() };
-        let _ = word.compare_exchange(me, NO_OWNER, Ordering::Release, Ordering::Relaxed);
+        let gate = unsafe { gate.0.as_ref() };
+        let _ = gate
+            .owner
+            .compare_exchange(me, NO_OWNER, Ordering::Release, Ordering::Relaxed);
+        gate.let_go(me);
     }
 }
 
@@ -210,8 +243,12 @@ pub struct Gate {
     owner: AtomicUsize,
     /// For the owner thread's exit hook.
     exit: Arc<ExitLink>,
-    /// The holder's token (0: free), with the `PENDING` bit.
+    /// The holder's token (0: free), with the `PENDING` and `FREEING` bits.
     state: AtomicUsize,
+    /// Whether the holder is in a stay. Written by the holder only (each
+    /// thread that takes the gate sets it); read by a thread that would
+    /// take the gate over from the owner, after the owner's last stay.
+    in_stay: AtomicBool,
     /// Dead objects for the holder to free.
     pending: HandQueue<Handed>,
     /// Objects for the owner to merge, with what each entry holds.
@@ -226,14 +263,15 @@ impl Drop for Gate {
 
 impl Gate {
     /// A gate whose owner is thread `owner` (a [`thread_token`]), held by it
-    /// from the start if `entered`. Once the gate is at the address where
-    /// it stays, the owner calls [`Gate::give_up_on_exit`].
+    /// in a stay from the start if `entered`. Once the gate is at the
+    /// address where it stays, the owner calls [`Gate::give_up_on_exit`].
     pub fn new(owner: usize, entered: bool) -> Self {
-        debug_assert!(owner != 0 && owner & PENDING == 0);
+        debug_assert!(owner != 0 && owner & FLAGS == 0);
         Self {
             owner: AtomicUsize::new(owner),
             exit: Arc::new(ExitLink(Mutex::new(None))),
             state: AtomicUsize::new(if entered { owner } else { 0 }),
+            in_stay: AtomicBool::new(entered),
             pending: HandQueue::default(),
             merges: HandQueue::default(),
         }
@@ -261,18 +299,18 @@ impl Gate {
     }
 
     /// Has the calling thread, the owner, give the gate up when it exits.
-    /// The gate must not move afterwards (its owner word's address is kept).
+    /// The gate must not move afterwards (its address is kept).
     pub fn give_up_on_exit(&self) {
-        *lock(&self.exit.0) = Some(OwnerWordPtr(NonNull::from(&self.owner)));
+        *lock(&self.exit.0) = Some(GatePtr(NonNull::from(self)));
         self.register_owner(self.owner());
     }
 
     /// Makes thread `me`, inside the gate, the owner: from now on it
-    /// counts locally and merges. The previous owner has exited (the owner
-    /// word read 0, no owner), or its counting happens before this call (a
-    /// host's handover).
+    /// counts locally and merges, and keeps the gate between its stays.
+    /// The previous owner has exited (the owner word read 0, no owner), or
+    /// its counting happens before this call (a host's handover).
     pub fn adopt(&self, me: usize) {
-        debug_assert!(self.is_held_by(me), "adopted from outside the gate");
+        debug_assert!(self.is_inside(me), "adopted from outside the gate");
         // Acquire: the exited owner's counts (released by its exit hook)
         // happen before this thread's.
         let _ = self.owner.swap(me, Ordering::AcqRel);
@@ -294,70 +332,130 @@ impl Gate {
         let _ = me;
     }
 
-    /// Whether thread `me` holds the gate.
+    /// Whether thread `me` holds the gate (in a stay or, the owner,
+    /// between its stays).
     #[inline]
     pub fn is_held_by(&self, me: usize) -> bool {
-        self.state.load(Ordering::Relaxed) & !PENDING == me
+        self.state.load(Ordering::Relaxed) & !FLAGS == me
     }
 
-    /// Tries once to take the free gate.
+    /// Whether thread `me` is in a stay inside the gate: it may use the
+    /// heap.
     #[inline]
-    fn try_enter(&self, me: usize) -> bool {
-        self.state
-            .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+    pub fn is_inside(&self, me: usize) -> bool {
+        self.is_held_by(me) && self.in_stay.load(Ordering::Relaxed)
     }
 
-    /// Enters the gate, waiting while another thread holds it. Returns
-    /// whether this call took it (and must [`Gate::leave`]); false when
-    /// `me` held it already (a call made from inside another).
+    /// Begins a stay of thread `me` inside the gate, waiting while another
+    /// thread is inside, after freeing with `free` what other threads
+    /// handed over. Returns whether a stay began (the caller must
+    /// [`Gate::leave`]); false when `me` is in one already (a call made
+    /// from inside another). The owner between its stays pays a load, a
+    /// compare and a store.
     #[inline]
-    pub fn enter(&self, me: usize) -> bool {
-        if self.is_held_by(me) {
-            return false;
+    pub fn enter(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) -> bool {
+        if self.state.load(Ordering::Relaxed) == me {
+            if self.in_stay.load(Ordering::Relaxed) {
+                return false;
+            }
+            self.in_stay.store(true, Ordering::Relaxed);
+            return true;
         }
-        if !self.try_enter(me) {
-            self.wait_to_enter(me);
-        }
-        true
+        self.enter_slowly(me, free)
     }
 
-    /// The contended half of [`Gate::enter`].
+    /// The half of [`Gate::enter`] that drains, takes the gate, or waits.
     #[cold]
     #[inline(never)]
-    fn wait_to_enter(&self, me: usize) {
-        while !self.try_enter(me) {
+    fn enter_slowly(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) -> bool {
+        loop {
+            let now = self.state.load(Ordering::Relaxed);
+            if now & !FLAGS == me {
+                let began = !self.in_stay.load(Ordering::Relaxed);
+                self.in_stay.store(true, Ordering::Relaxed);
+                if now & PENDING != 0 {
+                    self.clear_pending_and_drain(free);
+                }
+                return began;
+            }
+            if self.try_take(me, now, free) {
+                return true;
+            }
             yield_now();
         }
     }
 
-    /// Leaves the gate after freeing, with `free`, what other threads
-    /// handed to it meanwhile (they set `PENDING` when they do, so a leave
-    /// with nothing handed over is one compare-and-swap).
+    /// Takes the gate from its state `now` if it is free, or kept by the
+    /// owner between its stays (the host's serialisation of calls orders
+    /// that stay's end before this thread's call, so `in_stay` reads
+    /// false), and begins a stay there, freeing what waited with `free`.
+    fn try_take(&self, me: usize, now: usize, free: &mut dyn FnMut(NonNull<u8>)) -> bool {
+        let holder = now & !FLAGS;
+        let takeable = holder == 0
+            || (holder == self.owner()
+                && now & FREEING == 0
+                && !self.in_stay.load(Ordering::Relaxed));
+        if !takeable
+            || self
+                .state
+                .compare_exchange(now, me, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+        {
+            return false;
+        }
+        self.in_stay.store(true, Ordering::Relaxed);
+        if now & PENDING != 0 {
+            self.drain(free);
+        }
+        true
+    }
+
+    /// Ends a stay of thread `me` that [`Gate::enter`] began. The owner
+    /// keeps the gate (a store); another thread gives it up, after freeing
+    /// with `free` what other threads handed over meanwhile (they set
+    /// `PENDING` when they do, so a leave with nothing handed over is one
+    /// compare-and-swap).
     #[inline]
     pub fn leave(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
+        if self.owner() == me {
+            self.in_stay.store(false, Ordering::Relaxed);
+            return;
+        }
+        self.give_gate_up(me, free);
+    }
+
+    /// A non-owner's end of stay: gives the gate up (its `in_stay`, left
+    /// true, means nothing once the gate is free: the next holder sets it).
+    #[inline]
+    fn give_gate_up(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
         if self
             .state
             .compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
             .is_err()
         {
-            self.leave_after_draining(me, free);
+            self.give_up_after_draining(me, free);
         }
     }
 
-    /// The half of [`Gate::leave`] that frees what was handed over.
+    /// The half of [`Gate::give_gate_up`] that frees what was handed over.
     #[cold]
     #[inline(never)]
-    fn leave_after_draining(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
+    fn give_up_after_draining(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
         while let Err(now) =
             self.state
                 .compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
         {
             debug_assert_eq!(now, me | PENDING, "left by a thread outside the gate");
-            // Acquire: the pushes that set the bit are visible to the drain.
-            self.state.fetch_and(!PENDING, Ordering::Acquire);
-            self.drain(free);
+            self.clear_pending_and_drain(free);
         }
+    }
+
+    /// Clears `PENDING` and frees what other threads handed over (by the
+    /// holder, in a stay).
+    fn clear_pending_and_drain(&self, free: &mut dyn FnMut(NonNull<u8>)) {
+        // Acquire: the pushes that set the bit are visible to the drain.
+        self.state.fetch_and(!PENDING, Ordering::Acquire);
+        self.drain(free);
     }
 
     /// Frees what other threads handed over (inside the gate).
@@ -367,31 +465,134 @@ impl Gate {
         }
     }
 
-    /// Frees the dead object `o` with `free`, now if `me` holds the gate or
-    /// can take it, otherwise through the holder.
+    /// The exiting owner `me` lets go of the gate if it keeps it, keeping
+    /// `PENDING` for the next holder (see the module documentation).
+    fn let_go(&self, me: usize) {
+        let mut now = self.state.load(Ordering::Relaxed);
+        while now & !FLAGS == me {
+            debug_assert_eq!(now & FREEING, 0, "an exiting owner is not freeing");
+            match self.state.compare_exchange_weak(
+                now,
+                now & PENDING,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(seen) => now = seen,
+            }
+        }
+    }
+
+    /// Frees the dead object `o` with `free`: now if `me` is in a stay, is
+    /// the owner keeping the gate, or can take the free gate; otherwise
+    /// through the holder.
     #[inline]
     pub fn release(&self, me: usize, o: NonNull<u8>, mut free: impl FnMut(NonNull<u8>)) {
-        if self.is_held_by(me) {
+        if self.is_inside(me) {
             free(o);
             return;
         }
-        if self.try_enter(me) {
+        // The owner between its stays: mark the gate, free, unmark.
+        if self
+            .state
+            .compare_exchange(me, me | FREEING, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            self.in_stay.store(true, Ordering::Relaxed);
             free(o);
-            self.leave(me, &mut free);
-            return;
+            return self.end_free_between_stays(me, &mut free);
         }
-        self.release_to_holder(me, o, &mut free);
+        self.release_outside(me, o, &mut free);
+    }
+
+    /// Ends the stay of an owner that marked its gate `FREEING`: the stay
+    /// ends before the mark goes (once it is gone, another thread may take
+    /// the gate over and set `in_stay` itself), after freeing what other
+    /// threads handed over meanwhile.
+    #[inline]
+    fn end_free_between_stays(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
+        self.in_stay.store(false, Ordering::Relaxed);
+        if self
+            .state
+            .compare_exchange(me | FREEING, me, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            self.end_free_after_draining(me, free);
+        }
+    }
+
+    /// The half of [`Gate::end_free_between_stays`] that frees what was
+    /// handed over.
+    #[cold]
+    #[inline(never)]
+    fn end_free_after_draining(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
+        loop {
+            self.in_stay.store(true, Ordering::Relaxed);
+            self.clear_pending_and_drain(free);
+            self.in_stay.store(false, Ordering::Relaxed);
+            if self
+                .state
+                .compare_exchange(me | FREEING, me, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+            {
+                return;
+            }
+        }
+    }
+
+    /// The half of [`Gate::release`] for a thread outside any stay that
+    /// did not mark the gate at once.
+    #[cold]
+    #[inline(never)]
+    fn release_outside(&self, me: usize, o: NonNull<u8>, free: &mut dyn FnMut(NonNull<u8>)) {
+        let mut now = self.state.load(Ordering::Relaxed);
+        loop {
+            let holder = now & !FLAGS;
+            if holder == me {
+                // The owner between its stays, with objects pending.
+                match self.state.compare_exchange_weak(
+                    now,
+                    now | FREEING,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        self.in_stay.store(true, Ordering::Relaxed);
+                        free(o);
+                        return self.end_free_between_stays(me, free);
+                    }
+                    Err(seen) => now = seen,
+                }
+            } else if holder == 0 {
+                match self.state.compare_exchange_weak(
+                    now,
+                    me,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        self.in_stay.store(true, Ordering::Relaxed);
+                        if now & PENDING != 0 {
+                            self.drain(free);
+                        }
+                        free(o);
+                        return self.leave(me, free);
+                    }
+                    Err(seen) => now = seen,
+                }
+            } else {
+                return self.release_to_holder(me, o, free);
+            }
+        }
     }
 
     /// The half of [`Gate::release`] for a gate another thread holds: the
     /// object goes to the holder, unless the gate comes free meanwhile.
-    #[cold]
-    #[inline(never)]
     fn release_to_holder(&self, me: usize, o: NonNull<u8>, free: &mut dyn FnMut(NonNull<u8>)) {
         self.pending.push(Handed(o));
         let mut now = self.state.load(Ordering::Relaxed);
         loop {
-            let (new, took) = if now == 0 {
+            let (new, took) = if now & !FLAGS == 0 {
                 (me, true)
             } else {
                 (now | PENDING, false)
@@ -401,6 +602,7 @@ impl Gate {
                 .compare_exchange_weak(now, new, Ordering::AcqRel, Ordering::Relaxed)
             {
                 Ok(_) if took => {
+                    self.in_stay.store(true, Ordering::Relaxed);
                     self.drain(free);
                     return self.leave(me, free);
                 }
@@ -451,30 +653,84 @@ mod tests {
         assert_eq!(here, thread_token());
     }
 
-    #[test]
-    fn entering_is_reentrant_and_releases_free_inside() {
-        let gate = Gate::new(8, false);
-        assert!(gate.enter(8));
-        assert!(!gate.enter(8), "already inside");
-        let mut freed = vec![];
-        gate.release(8, obj(1), &mut |o| freed.push(o));
-        assert_eq!(freed, [obj(1)]);
-        gate.leave(8, &mut |_| unreachable!());
-        assert!(!gate.is_held_by(8));
+    /// Records what a gate frees, checking that `me` is inside.
+    fn freer<'a>(
+        gate: &'a Gate,
+        me: usize,
+        freed: &'a mut Vec<NonNull<u8>>,
+    ) -> impl FnMut(NonNull<u8>) + 'a {
+        move |o| {
+            assert!(gate.is_inside(me), "freed outside a stay");
+            freed.push(o);
+        }
     }
 
     #[test]
-    fn releases_while_held_elsewhere_wait_for_the_holder() {
-        let gate = Gate::new(8, true);
+    fn entering_is_reentrant_and_releases_free_inside() {
+        let gate = Gate::new(8, false);
         let mut freed = vec![];
-        gate.release(16, obj(7), &mut |o| freed.push(o));
-        assert!(freed.is_empty(), "the holder frees it");
-        gate.leave(8, &mut |o| freed.push(o));
+        assert!(gate.enter(8, &mut |_| unreachable!()));
+        assert!(!gate.enter(8, &mut |_| unreachable!()), "already inside");
+        gate.release(8, obj(1), freer(&gate, 8, &mut freed));
+        assert_eq!(freed, [obj(1)]);
+        gate.leave(8, &mut |_| unreachable!());
+        assert!(gate.is_held_by(8), "the owner keeps the gate");
+        assert!(!gate.is_inside(8));
+    }
+
+    #[test]
+    fn the_owner_keeps_the_gate_and_frees_what_waited_at_its_next_stay() {
+        let gate = Gate::new(8, true);
+        gate.leave(8, &mut |_| unreachable!());
+        let mut freed = vec![];
+        gate.release(16, obj(7), |_| unreachable!("the holder frees it"));
+        assert_eq!(gate.state.load(Ordering::Relaxed), 8 | PENDING);
+        assert!(gate.enter(8, &mut freer(&gate, 8, &mut freed)));
         assert_eq!(freed, [obj(7)]);
-        // A free gate lets the releasing thread free at once.
-        gate.release(16, obj(8), &mut |o| freed.push(o));
+        gate.leave(8, &mut |_| unreachable!());
+        // Between its stays the owner frees at once, and keeps the gate.
+        gate.release(8, obj(8), freer(&gate, 8, &mut freed));
         assert_eq!(freed, [obj(7), obj(8)]);
-        assert!(!gate.is_held_by(16));
+        assert_eq!(gate.state.load(Ordering::Relaxed), 8);
+        assert!(!gate.is_inside(8));
+    }
+
+    #[test]
+    fn another_threads_stay_takes_the_gate_over_and_gives_it_up() {
+        let gate = Gate::new(8, true);
+        // Not while the owner is in a stay.
+        assert!(!gate.try_take(16, 8, &mut |_| unreachable!()));
+        gate.leave(8, &mut |_| unreachable!());
+        gate.release(24, obj(1), |_| unreachable!("the holder frees it"));
+        let mut freed = vec![];
+        assert!(gate.enter(16, &mut freer(&gate, 16, &mut freed)));
+        assert_eq!(freed, [obj(1)], "taking the gate over drains it");
+        assert!(gate.is_inside(16));
+        assert!(!gate.enter(16, &mut |_| unreachable!()), "nested");
+        gate.leave(16, &mut |_| unreachable!());
+        assert_eq!(gate.state.load(Ordering::Relaxed), 0, "given up");
+        // A free gate lets the releasing thread free at once.
+        gate.release(24, obj(2), freer(&gate, 24, &mut freed));
+        assert_eq!(freed, [obj(1), obj(2)]);
+        assert_eq!(gate.state.load(Ordering::Relaxed), 0);
+        // The owner takes it back.
+        assert!(gate.enter(8, &mut |_| unreachable!()));
+        gate.leave(8, &mut |_| unreachable!());
+        assert!(gate.is_held_by(8));
+    }
+
+    #[test]
+    fn an_exiting_owner_lets_go_and_keeps_what_waits() {
+        let gate = Gate::new(8, true);
+        gate.leave(8, &mut |_| unreachable!());
+        gate.release(16, obj(4), |_| unreachable!("the holder frees it"));
+        gate.let_go(8);
+        assert_eq!(gate.state.load(Ordering::Relaxed), PENDING);
+        let mut freed = vec![];
+        assert!(gate.enter(24, &mut freer(&gate, 24, &mut freed)));
+        assert_eq!(freed, [obj(4)]);
+        gate.leave(24, &mut |_| unreachable!());
+        assert_eq!(gate.state.load(Ordering::Relaxed), 0);
     }
 
     #[test]
@@ -510,6 +766,10 @@ mod loom_models {
         rc: RefCount,
         /// A collection is reading counts (inside the gate).
         collecting: AtomicBool,
+        /// OTHER is in a stay it took over from the owner.
+        foreign_stay: AtomicBool,
+        /// An object is being freed.
+        in_free: AtomicBool,
         freed: AtomicUsize,
     }
 
@@ -519,6 +779,8 @@ mod loom_models {
                 gate: Gate::new(OWNER, entered),
                 rc: RefCount::new_owned(),
                 collecting: AtomicBool::new(false),
+                foreign_stay: AtomicBool::new(false),
+                in_free: AtomicBool::new(false),
                 freed: AtomicUsize::new(0),
             })
         }
@@ -527,13 +789,29 @@ mod loom_models {
         /// during a collection, once.
         fn free_as(&self, me: usize) -> impl FnMut(NonNull<u8>) + '_ {
             move |_| {
-                assert!(self.gate.is_held_by(me), "freed outside the gate");
+                assert!(self.gate.is_inside(me), "freed outside a stay");
+                assert!(
+                    !self.foreign_stay.load(Ordering::SeqCst) || me == OTHER,
+                    "freed during another thread's stay"
+                );
                 assert!(
                     !self.collecting.load(Ordering::SeqCst),
                     "freed during a collection"
                 );
+                self.in_free.store(true, Ordering::SeqCst);
                 assert_eq!(self.freed.fetch_add(1, Ordering::SeqCst), 0, "freed twice");
+                self.in_free.store(false, Ordering::SeqCst);
             }
+        }
+
+        /// Thread `me` begins a stay (it must not be in one).
+        fn enter(&self, me: usize) {
+            assert!(self.gate.enter(me, &mut self.free_as(me)));
+        }
+
+        /// Thread `me` ends its stay.
+        fn leave(&self, me: usize) {
+            self.gate.leave(me, &mut self.free_as(me));
         }
 
         fn decref(&self, me: usize) {
@@ -563,11 +841,36 @@ mod loom_models {
         }
     }
 
-    /// A release on a thread that finds the gate held races the holder's
-    /// leave: the object is freed exactly once, by whichever thread ends
-    /// up inside, never while the holder is still collecting.
+    /// A release on a thread that finds the gate held by a non-owner
+    /// races that holder's end of stay (which gives the gate up): the
+    /// object is freed exactly once, by whichever thread ends up inside,
+    /// never while the holder is still collecting.
     #[test]
-    fn loom_release_races_leave() {
+    fn loom_release_races_a_non_owners_leave() {
+        loom::model(|| {
+            let w = World::new(false);
+            w.enter(THIRD);
+            w.collecting.store(true, Ordering::SeqCst);
+            let other = {
+                let w = w.clone();
+                thread::spawn(move || {
+                    w.gate
+                        .release(OTHER, NonNull::dangling(), &mut w.free_as(OTHER))
+                })
+            };
+            w.collecting.store(false, Ordering::SeqCst);
+            w.leave(THIRD);
+            other.join().unwrap();
+            assert_eq!(w.freed.load(Ordering::SeqCst), 1);
+            assert_eq!(w.gate.state.load(Ordering::SeqCst), 0, "given up, drained");
+        });
+    }
+
+    /// A release on a thread that finds the gate held by the owner races
+    /// the owner's end of stay (which keeps the gate): the object waits
+    /// for the owner's next stay, never freed while it is collecting.
+    #[test]
+    fn loom_release_races_the_owners_leave() {
         loom::model(|| {
             let w = World::new(true);
             w.collecting.store(true, Ordering::SeqCst);
@@ -579,21 +882,73 @@ mod loom_models {
                 })
             };
             w.collecting.store(false, Ordering::SeqCst);
-            w.gate.leave(OWNER, &mut w.free_as(OWNER));
+            w.leave(OWNER);
             other.join().unwrap();
+            assert_eq!(w.freed.load(Ordering::SeqCst), 0, "the owner frees it");
+            w.enter(OWNER);
+            w.leave(OWNER);
+            assert_eq!(w.freed.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// The owner, between its stays, drops the last reference (decrefs are
+    /// not serialised with calls) while another thread's stay takes the
+    /// gate over: the two never overlap, and the object is freed once.
+    #[test]
+    fn loom_takeover_races_the_owners_free_between_stays() {
+        loom::model(|| {
+            let w = World::new(true);
+            w.leave(OWNER);
+            let other = {
+                let w = w.clone();
+                thread::spawn(move || {
+                    w.enter(OTHER);
+                    w.foreign_stay.store(true, Ordering::SeqCst);
+                    assert!(!w.in_free.load(Ordering::SeqCst), "not during a free");
+                    w.foreign_stay.store(false, Ordering::SeqCst);
+                    w.leave(OTHER);
+                })
+            };
+            w.decref(OWNER);
+            other.join().unwrap();
+            assert_eq!(w.freed.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// The owner, between its stays, exits (its exit hook lets go of the
+    /// gate) while a foreign thread drops the last reference: the object
+    /// is freed once, inside, by the foreign thread or by the next thread
+    /// to enter.
+    #[test]
+    fn loom_owner_exit_races_a_foreign_release() {
+        loom::model(|| {
+            let w = World::new(true);
+            w.gate.give_up_on_exit();
+            w.leave(OWNER);
+            w.rc.incref(|| false); // OTHER's reference
+            w.decref(OWNER); // merged: OTHER's is the last
+            assert_eq!(w.freed.load(Ordering::SeqCst), 0);
+            let other = {
+                let w = w.clone();
+                thread::spawn(move || w.decref(OTHER))
+            };
+            give_up(&w.gate.exit, OWNER);
+            other.join().unwrap();
+            w.enter(THIRD);
+            w.leave(THIRD);
             assert_eq!(w.freed.load(Ordering::SeqCst), 1);
         });
     }
 
     /// The last reference drops on a foreign thread while the owner is
     /// inside the gate collecting (reading counts) and then drops its own:
-    /// freed once, never during the collection, by either thread.
+    /// freed once, never during the collection, by the owner.
     #[test]
     fn loom_foreign_last_decref_races_a_collection() {
         loom::model(|| {
             let w = World::new(false);
             w.rc.incref(|| false); // the other thread's reference
-            assert!(w.gate.enter(OWNER));
+            w.enter(OWNER);
             w.collecting.store(true, Ordering::SeqCst);
             let other = {
                 let w = w.clone();
@@ -606,8 +961,12 @@ mod loom_models {
             );
             w.collecting.store(false, Ordering::SeqCst);
             w.decref(OWNER);
-            w.gate.leave(OWNER, &mut w.free_as(OWNER));
+            w.leave(OWNER);
             other.join().unwrap();
+            // Freed by the owner, now or (dropped on the other thread) at
+            // its next stay.
+            w.enter(OWNER);
+            w.leave(OWNER);
             assert_eq!(w.freed.load(Ordering::SeqCst), 1);
         });
     }
@@ -628,16 +987,16 @@ mod loom_models {
                     thread::spawn(move || w.decref(me))
                 })
                 .collect();
-            assert!(w.gate.enter(OWNER));
+            w.enter(OWNER);
             w.decref(OWNER);
             w.drain_merges();
-            w.gate.leave(OWNER, &mut w.free_as(OWNER));
+            w.leave(OWNER);
             for t in others {
                 t.join().unwrap();
             }
-            assert!(w.gate.enter(OWNER));
+            w.enter(OWNER);
             w.drain_merges();
-            w.gate.leave(OWNER, &mut w.free_as(OWNER));
+            w.leave(OWNER);
             assert_eq!(w.freed.load(Ordering::SeqCst), 1);
         });
     }
@@ -669,7 +1028,7 @@ mod loom_models {
             while w.gate.owner() != NO_OWNER {
                 thread::yield_now();
             }
-            assert!(w.gate.enter(THIRD));
+            w.enter(THIRD);
             w.gate.adopt(THIRD);
             w.drain_merges_as(THIRD);
             match w.rc.decref(|| w.gate.owner() == THIRD) {
@@ -679,12 +1038,12 @@ mod loom_models {
                     .release(THIRD, NonNull::dangling(), &mut w.free_as(THIRD)),
                 Decref::Queue(h) => w.gate.queue_merge(NonNull::dangling(), h),
             }
-            w.gate.leave(THIRD, &mut w.free_as(THIRD));
+            w.leave(THIRD);
             owner.join().unwrap();
             other.join().unwrap();
-            assert!(w.gate.enter(THIRD));
+            w.enter(THIRD);
             w.drain_merges_as(THIRD);
-            w.gate.leave(THIRD, &mut w.free_as(THIRD));
+            w.leave(THIRD);
             assert_eq!(w.freed.load(Ordering::SeqCst), 1);
         });
     }

@@ -129,13 +129,15 @@ pub unsafe fn drop_count(p: NonNull<u8>) -> Option<DecrefRest> {
     ObjRef(p.cast()).drop_count()
 }
 
-/// Gives up the gate the creating thread has held since [`Heap::new`], for
-/// a host that shares the heap between threads: from now on each use of
-/// the heap, on any thread, is made inside [`enter`]. (A Rust heap never
-/// leaves its thread, and its creator holds the gate for the heap's life.)
+/// Ends the stay the creating thread has had since [`Heap::new`], for a
+/// host that shares the heap between threads: from now on each use of the
+/// heap, on any thread, is made inside [`enter`]; the creator, as the
+/// heap's owner, keeps the gate between its stays, and another thread's
+/// stay takes it over. (A Rust heap never leaves its thread, and its
+/// creator stays inside for the heap's life.)
 ///
 /// # Safety
-/// The calling thread holds the gate (it created the heap and has not
+/// The calling thread is inside the gate (it created the heap and has not
 /// unlocked it), and from now on follows the rule above.
 #[inline]
 pub unsafe fn unlock(heap: &Heap) {

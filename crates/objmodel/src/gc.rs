@@ -319,7 +319,7 @@ impl<'h> Heap<'h> {
     /// On a thread outside the heap's gate (the Rust API cannot get here).
     pub fn collect(&self, generation: usize) -> usize {
         assert!(
-            self.gate.is_held_by(objgc::thread_token()),
+            self.gate.is_inside(objgc::thread_token()),
             "a collection runs inside the heap's gate"
         );
         if self.is_owner_thread() {

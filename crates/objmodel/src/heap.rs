@@ -242,12 +242,15 @@ pub struct Heap<'h> {
     _brand: Brand<'h>,
 }
 
-/// A thread's stay inside a heap's gate, from [`abi::enter`](crate::abi::enter);
-/// leaving frees what other threads handed over meanwhile. One pointer wide.
+/// A thread's stay inside a heap's gate, from [`abi::enter`](crate::abi::enter)
+/// (see objgc's `Gate`: the owner keeps the gate after its stay; another
+/// thread gives it up, freeing what other threads handed over meanwhile).
+/// One pointer wide.
 #[must_use = "the gate is left when the guard drops"]
 pub struct Entered<'a> {
-    /// The gate this guard took, left when it drops; `None` inside a
-    /// nested call (or [`Entered::within`]), where an outer guard holds it.
+    /// The gate of the stay this guard began, ended when it drops; `None`
+    /// inside a nested call (or [`Entered::within`]), where an outer guard
+    /// has the stay.
     took: Option<&'a objgc::Gate>,
 }
 
@@ -350,34 +353,37 @@ impl<'h> Heap<'h> {
         self.gate.owner() == objgc::thread_token()
     }
 
-    /// Gives up the gate the creating thread has held since [`Heap::new`],
-    /// for a host that shares the heap between threads: from now on each
-    /// use of the heap, on any thread, is made inside [`Heap::enter`].
+    /// Ends the stay the creating thread has had since [`Heap::new`], for
+    /// a host that shares the heap between threads: from now on each use
+    /// of the heap, on any thread, is made inside [`Heap::enter`]. The
+    /// creator, the owner, keeps the gate between its stays.
     ///
     /// # Safety
-    /// The calling thread holds the gate (it created the heap and has not
-    /// unlocked it), and from now on follows the rule above.
+    /// The calling thread is inside the gate (it created the heap and has
+    /// not unlocked it), and from now on follows the rule above.
     pub(crate) unsafe fn unlock(&self) {
         let me = objgc::thread_token();
         assert!(
-            self.gate.is_held_by(me),
+            self.gate.is_inside(me),
             "unlock by a thread outside the gate"
         );
         self.gate.leave(me, &mut |p| dealloc(ObjRef(p.cast())));
     }
 
-    /// Enters the heap's gate for a use of the heap, waiting while another
-    /// thread is inside (freeing an object it dropped, or a host call the
-    /// host failed to serialise). Nested calls pass straight through. On
-    /// the owner thread, first merges the counts other threads handed over.
+    /// Enters the heap's gate for a use of the heap (a stay), waiting
+    /// while another thread is inside (freeing an object it dropped, or a
+    /// host call the host failed to serialise), after freeing what other
+    /// threads handed over. Nested calls pass straight through. On the
+    /// owner thread, first merges the counts other threads handed over.
     ///
     /// A heap whose owner thread has exited is adopted by the first thread
     /// to enter it after (see [`Heap::adopt`]).
     #[inline]
     pub(crate) fn enter(&self) -> Entered<'_> {
         let me = objgc::thread_token();
+        let began = self.gate.enter(me, &mut |p| dealloc(ObjRef(p.cast())));
         let entered = Entered {
-            took: self.gate.enter(me).then_some(&self.gate),
+            took: began.then_some(&self.gate),
         };
         if self.gate.owner() != me || self.gate.has_merges() {
             self.entered_with_work(me);

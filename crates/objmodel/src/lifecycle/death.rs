@@ -34,17 +34,14 @@ use crate::kinds::{containers, function, instance, numbers, str, type_object};
 use crate::object::{HEADER_SIZE, ObjRef};
 
 /// An object's count reached zero: it is freed now if this thread is
-/// inside the heap's gate (or can enter it), else by the gate's holder.
+/// inside the heap's gate (or can enter it, or is the owner keeping it),
+/// else by the gate's holder.
 #[inline]
 pub(crate) fn release(o: ObjRef) {
     let heap = o.ty().heap();
-    let me = objgc::thread_token();
-    if heap.gate.is_held_by(me) {
-        dealloc(o);
-    } else {
-        heap.gate
-            .release(me, o.0.cast(), |p| dealloc(ObjRef(p.cast())));
-    }
+    heap.gate.release(objgc::thread_token(), o.0.cast(), |p| {
+        dealloc(ObjRef(p.cast()))
+    });
 }
 
 /// Frees an object whose count reached zero, and everything that only it
