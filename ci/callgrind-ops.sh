@@ -18,11 +18,20 @@
 # programs and runs every operation a few times without callgrind: the
 # programs check every call they make, so a broken operation fails here;
 # no figure is printed or asserted.
+# `ci/callgrind-ops.sh --wall [LIBDIR]` times the same programs natively
+# instead: wall nanoseconds per operation, the fastest of 7 runs of
+# N = 1,000,000 (each program times its own loop: bench/callgrind/wall.h;
+# the runs of both programs interleaved), for the operations not marked
+# (the collections `gc_dead`, `gc_live`, `gc_young` are left out), both
+# on the first CPU. About a minute; the fastest run is what this noisy
+# machine can repeat. With OPS_BEFORE=LIBDIR and OPS_BEFORE_INCLUDE=DIR
+# (another build and its header), that build's runs are interleaved with
+# this one's and shown beside it: the way to compare two versions here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-smoke=false
-if [[ "${1:-}" == --smoke ]]; then
-    smoke=true
+mode=callgrind
+if [[ "${1:-}" == --smoke || "${1:-}" == --wall ]]; then
+    mode=${1#--}
     shift
 fi
 ops=(alloc call_init getattr_instance getattr_class getattr_5_up getattr_method
@@ -41,6 +50,10 @@ include=${OPS_INCLUDE:-include}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cc -O2 -std=c11 -I"$include" bench/callgrind/ops.c "$libdir/libobjffi.a" -lpthread -ldl -lm -o "$out/ops"
+if [[ -n "${OPS_BEFORE:-}" ]]; then
+    cc -O2 -std=c11 -I"${OPS_BEFORE_INCLUDE:?the include dir of the OPS_BEFORE checkout}" bench/callgrind/ops.c \
+        "$OPS_BEFORE/libobjffi.a" -lpthread -ldl -lm -o "$out/ops_before"
+fi
 # pkg-config's python3-embed, not a pyenv python3-config (another libpython).
 # The static library is not position-independent, hence -no-pie; the modules
 # built into it need expat and zlib, which `pkg-config --static` leaves out.
@@ -49,7 +62,7 @@ python_version=$(pkg-config --modversion python3-embed)
 cc -O2 -std=c11 -no-pie $(pkg-config --cflags python3-embed) bench/callgrind/ops_cpython.c \
     "$(pkg-config --variable=libdir python3-embed)/libpython$python_version.a" \
     -lexpat -lz -ldl -lm -o "$out/ops_cpython"
-if $smoke; then
+if [[ $mode == smoke ]]; then
     for op in "${ops[@]}"; do
         "$out/ops" "$op" 3 >/dev/null
         # CPython has no call-site caches: those operations are unknown there.
@@ -58,6 +71,62 @@ if $smoke; then
         fi
     done
     echo "callgrind-ops: every operation ran on both sides (smoke, no figures)"
+    exit 0
+fi
+# $1 with $2 decimals, or `-` as it is.
+decimals() {
+    if [[ "$1" == - ]]; then echo -; else printf '%.*f' "$2" "$1"; fi
+}
+if [[ $mode == wall ]]; then
+    n=1000000
+    # Both programs on the first CPU: here the second one is slower and
+    # noisier (another guest's, it seems); one CPU keeps the runs alike.
+    pin=()
+    if command -v taskset >/dev/null; then pin=(taskset -c 0); fi
+    # Nanoseconds per operation $1 of each program after it (one line
+    # each): the fastest of 7 runs of its loop (the programs time it
+    # themselves, with OPS_WALL set), the programs' runs interleaved; `-`
+    # for a program that does not know the operation.
+    per_op_wall() {
+        local op=$1 programs=() best=() k t
+        shift
+        for p in "$@"; do
+            if "$p" "$op" 0 >/dev/null 2>&1; then programs+=("$p"); else programs+=(-); fi
+        done
+        for _ in 1 2 3 4 5 6 7; do
+            for k in "${!programs[@]}"; do
+                [[ "${programs[$k]}" != - ]] || continue
+                t=$(OPS_WALL=1 "${pin[@]}" "${programs[$k]}" "$op" "$n")
+                [[ -n "${best[$k]:-}" && "${best[$k]}" -le "$t" ]] || best[k]=$t
+            done
+        done
+        for k in "${!programs[@]}"; do
+            if [[ "${programs[$k]}" == - ]]; then echo -; else echo "${best[$k]} / $n" | bc -l; fi
+        done
+    }
+    echo "wall ns per operation (fastest of 7 runs, N = $n), objrt beside CPython $python_version"
+    programs=("$out/ops" "$out/ops_cpython")
+    if [[ -n "${OPS_BEFORE:-}" ]]; then
+        programs+=("$out/ops_before")
+        printf '%-24s %10s %12s %14s %10s %12s\n' operation 'objrt ns' 'CPython ns' objrt/CPython \
+            'before ns' objrt/before
+    else
+        printf '%-24s %10s %12s %14s\n' operation 'objrt ns' 'CPython ns' objrt/CPython
+    fi
+    # $1 / $2, or `-` if either is `-`.
+    ratio_of() {
+        if [[ "$1" == - || "$2" == - ]]; then echo -; else echo "$1 / $2" | bc -l; fi
+    }
+    for op in "${ops[@]}"; do
+        [[ -z "${marked[$op]:-}" ]] || continue
+        { read -r objrt; read -r cpython; read -r before || before=; } < <(per_op_wall "$op" "${programs[@]}")
+        printf '%-24s %10s %12s %14s' "$op" "$(decimals "$objrt" 2)" "$(decimals "$cpython" 2)" \
+            "$(decimals "$(ratio_of "$objrt" "$cpython")" 2)"
+        if [[ -n "${OPS_BEFORE:-}" ]]; then
+            printf ' %10s %12s' "$(decimals "$before" 2)" "$(decimals "$(ratio_of "$objrt" "$before")" 2)"
+        fi
+        echo
+    done
     exit 0
 fi
 n=200000
@@ -86,10 +155,6 @@ per_op() {
     base=$(instructions "$what" "$1" "$2" 0)
     full=$(instructions "$what" "$1" "$2" "$n")
     echo "($full - $base) / $n" | bc -l
-}
-# $1 with $2 decimals, or `-` as it is.
-decimals() {
-    if [[ "$1" == - ]]; then echo -; else printf '%.*f' "$2" "$1"; fi
 }
 echo "instructions per operation (callgrind, N = $n), objrt beside CPython $python_version"
 printf '%-20s %12s %14s %14s\n' operation 'objrt Ir/op' 'CPython Ir/op' objrt/CPython

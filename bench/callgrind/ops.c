@@ -21,11 +21,14 @@
  * with parent links, drops it and collects (per node, all counted);
  * `gc_churn` makes and drops a 2-cycle per step with automatic collection
  * on (per step). */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <valgrind/callgrind.h>
+
+#include "wall.h"
 
 #include "objffi.h"
 
@@ -148,6 +151,7 @@ int main(int argc, char **argv) {
     must(obj_alloc(slotted, &so), "S()");
     must(obj_setattr(so, s, one), "so.s");
 
+    long long started = ops_now_ns();
     if (strcmp(op, "alloc") == 0) {
         for (long i = 0; i < n; ++i) {
             obj_t *t = NULL;
@@ -271,6 +275,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "unknown op %s\n", op);
         return 2;
     }
+    ops_report_wall(started);
     obj_decref(o);
     obj_decref(deep);
     obj_decref(so);

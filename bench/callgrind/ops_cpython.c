@@ -27,6 +27,8 @@
 
 #include <valgrind/callgrind.h>
 
+#include "wall.h"
+
 /* The counted part of a row that callgrind runs with collection off. */
 #define MEASURED_BEGIN CALLGRIND_TOGGLE_COLLECT
 #define MEASURED_END CALLGRIND_TOGGLE_COLLECT
@@ -170,6 +172,7 @@ __attribute__((hot)) int main(int argc, char **argv) {
     PyObject *so = must(PyObject_CallNoArgs(slotted), "S()");
     if (PyObject_SetAttr(so, s, one) < 0) fail("so.s");
 
+    long long started = ops_now_ns();
     if (strcmp(op, "alloc") == 0) {
         PyTypeObject *type = (PyTypeObject *)p;
         for (long i = 0; i < n; ++i) {
@@ -269,6 +272,7 @@ __attribute__((hot)) int main(int argc, char **argv) {
         fprintf(stderr, "unknown op %s\n", op);
         return 2;
     }
+    ops_report_wall(started);
     Py_DECREF(o);
     Py_DECREF(deep);
     Py_DECREF(so);
