@@ -305,6 +305,79 @@ static int test_heap_without_its_creator(int creator_exits) {
     return failures;
 }
 
+/* ----- the owner frees between its calls while another thread calls --------------
+ *
+ * The owner keeps the heap's gate between its calls; another thread's call
+ * takes it over. Decrefs are not serialised with calls (contract), so the
+ * owner's last decref of an object, made outside its calls, races the
+ * other thread's calls: the owner makes each object inside the calls
+ * mutex and drops it outside, where its __del__ (host code, which calls
+ * in) runs while the worker may be taking the gate over. Every __del__
+ * runs once and the worker's own objects are all freed; ci/tsan.sh runs
+ * this under ThreadSanitizer. */
+
+enum { RACING_OBJECTS = 20000 };
+
+struct racing {
+    obj_heap_t *heap;
+    obj_t *node, *leaf;
+    pthread_mutex_t calls;
+    int failures;
+};
+
+static void *call_while_the_owner_frees(void *arg) {
+    struct racing *r = arg;
+    for (int i = 0; i < RACING_OBJECTS; ++i) {
+        obj_t *t = NULL;
+        pthread_mutex_lock(&r->calls);
+        if (obj_alloc(r->leaf, &t) != OBJ_OK || obj_setattr_str(t, "n", obj_none(r->heap)) != OBJ_OK) {
+            ++r->failures;
+        }
+        obj_decref(t); /* its last reference, inside this thread's calls */
+        pthread_mutex_unlock(&r->calls);
+    }
+    return NULL;
+}
+
+static int test_owner_frees_while_another_thread_calls(void) {
+    int failures = 0;
+    static struct racing r;
+    memset(&r, 0, sizeof r);
+    atomic_store(&finalized, 0);
+    r.heap = obj_heap_new();
+    CHECK(failures, r.heap != NULL);
+    obj_t *del = NULL;
+    CHECK_STATUS(failures, obj_type_new(r.heap, "Node", NULL, 0, NULL, &r.node), OBJ_OK);
+    CHECK_STATUS(failures, obj_type_new(r.heap, "Leaf", NULL, 0, NULL, &r.leaf), OBJ_OK);
+    CHECK_STATUS(failures, obj_function_new(r.heap, "__del__", count_del, r.heap, &del), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(r.node, "__del__", del), OBJ_OK);
+    obj_decref(del);
+    obj_t *n = NULL;
+    CHECK_STATUS(failures, obj_intern(r.heap, "n", 1, &n), OBJ_OK);
+    size_t base = live(r.heap);
+    CHECK(failures, pthread_mutex_init(&r.calls, NULL) == 0);
+    pthread_t worker;
+    CHECK(failures, pthread_create(&worker, NULL, call_while_the_owner_frees, &r) == 0);
+    for (int i = 0; i < RACING_OBJECTS; ++i) {
+        obj_t *o = NULL;
+        pthread_mutex_lock(&r.calls);
+        CHECK_STATUS(failures, obj_alloc(r.node, &o), OBJ_OK);
+        pthread_mutex_unlock(&r.calls);
+        obj_decref(o); /* the last reference, outside any call */
+    }
+    CHECK(failures, pthread_join(worker, NULL) == 0);
+    failures += r.failures;
+    CHECK(failures, atomic_load(&finalized) == RACING_OBJECTS);
+    CHECK(failures, live(r.heap) == base);
+    pthread_mutex_destroy(&r.calls);
+    obj_decref(n);
+    obj_decref(r.node);
+    obj_decref(r.leaf);
+    CHECK_STATUS(failures, obj_heap_check(r.heap), OBJ_OK);
+    obj_heap_free(r.heap);
+    return failures;
+}
+
 /* ----- two heaps mixed by mistake on two threads ----------------------------------
  *
  * Each thread makes calls on its own heap, passing an object of the other
@@ -352,6 +425,7 @@ static int test_mixed_heaps_fail_at_once(void) {
 
 int objffi_c_test_threads(void) {
     int failures = test_owner_counts_while_workers_count();
+    failures += test_owner_frees_while_another_thread_calls();
     failures += test_mixed_heaps_fail_at_once();
     failures += test_heap_without_its_creator(1);
     failures += test_heap_without_its_creator(0);
