@@ -367,13 +367,16 @@ pub(crate) fn inline_keys_never_include(o: ObjRef, name: ObjRef) -> bool {
     !o.ty().shapes.inline_keys().contains(&name)
 }
 
-/// The inline cell `i` of `o`, if `o` holds more than `i` values inline:
-/// then the cell of its class's inline key `i` (see
+/// The inline cell `i` of `o`, whose attribute area is at `dict_offset`
+/// (its type's, which the caller knows), if `o` holds more than `i` values
+/// inline: then the cell of its class's inline key `i` (see
 /// [`ShapeTree::keeps_inline`]). A check of the area's first word and of
-/// the cell.
+/// the cell; the type is not read.
 #[inline]
-pub(crate) fn inline_cell(o: ObjRef, i: usize) -> Option<*mut ObjRef> {
-    let a = area(o)?;
+pub(crate) fn inline_cell(o: ObjRef, dict_offset: usize, i: usize) -> Option<*mut ObjRef> {
+    debug_assert_eq!(o.ty().layout.dict_offset, Some(dict_offset));
+    // SAFETY: the instance's layout has the area at `dict_offset`.
+    let a = unsafe { &*o.cast::<u8>().as_ptr().add(dict_offset).cast::<Attrs>() };
     if a.words[0].get().addr() & TAGS != 0 {
         return None;
     }

@@ -75,10 +75,11 @@ enum Found {
     /// moves the instance from the recorded shape to the shape at address
     /// `payload << 3` (one key more).
     Added = 5,
-    /// An instance attribute held inline, in cell `payload` of the
-    /// attribute area: the same cell in every instance of the class that
-    /// holds more than `payload` values inline (their shapes are prefixes
-    /// of one another), so no shape is compared.
+    /// An instance attribute held inline, in cell `i` of the attribute
+    /// area at `dict_offset` (`payload` = `dict_offset << 1 | i`): the same
+    /// cell in every instance of the class that holds more than `i` values
+    /// inline (their shapes are prefixes of one another), so no shape is
+    /// compared.
     InlineValue = 6,
 }
 
@@ -152,11 +153,20 @@ impl SiteCache {
         ObjRef(NonNull::new(self.object_ptr().cast()).expect("a recorded address"))
     }
 
+    /// The cell of an `InlineValue` entry on `o`, if `o` holds it inline.
+    #[inline]
+    fn inline_cell(&self, o: ObjRef) -> Option<*mut ObjRef> {
+        let payload = self.payload();
+        instance::inline_cell(o, payload >> 1, payload & 1)
+    }
+
     /// Whether the entry is for `o`'s type as it is now and for `name`.
     #[inline]
     fn matches(&self, o: ObjRef, name: ObjRef) -> bool {
-        let v = o.ty().version.get();
-        v == self.version && v != 0 && name.addr() as u64 == self.name
+        // An entry that holds a name was recorded at a version, never 0
+        // (`lookup::version`), and an empty entry holds no name: a type
+        // without a version (0) matches nothing.
+        o.ty().version.get() == self.version && name.addr() as u64 == self.name
     }
 
     #[inline]
@@ -183,7 +193,7 @@ impl SiteCache {
         }
         let old = match self.found() {
             Some(Found::InlineValue) => {
-                let cell = instance::inline_cell(o, self.payload())?;
+                let cell = self.inline_cell(o)?;
                 value.incref();
                 // SAFETY: a cell that holds a value.
                 Some(unsafe { cell.replace(value) })
@@ -227,7 +237,7 @@ impl SiteCache {
         }
         match self.found()? {
             Found::InlineValue => {
-                let cell = instance::inline_cell(o, self.payload())?;
+                let cell = self.inline_cell(o)?;
                 // SAFETY: a cell that holds a value.
                 Some(Hit::Value(unsafe { *cell }))
             }
@@ -379,7 +389,11 @@ impl SiteCache {
                     .then(|| unsafe { &*shape }.index_of(name))
                     .flatten();
                 match (index, descr) {
-                    (Some(i), _) if instance::holds_inline(o) => (Found::InlineValue, i as u64),
+                    (Some(i), _) if instance::holds_inline(o) => {
+                        let dict_offset = o.ty().layout.dict_offset.expect("values inline");
+                        const { assert!(instance::INLINE_VALUES <= 2, "one bit of cell index") };
+                        (Found::InlineValue, (dict_offset as u64) << 1 | i as u64)
+                    }
                     (Some(i), _) => (Found::InstanceValue, i as u64),
                     (None, Some(d)) if d.ty().kind == Kind::Function => {
                         (Found::Method, address_payload(d.0.as_ptr()))
