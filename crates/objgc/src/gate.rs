@@ -814,6 +814,12 @@ mod loom_models {
             self.gate.leave(me, &mut self.free_as(me));
         }
 
+        /// Thread `me` begins and ends a stay, freeing what waited.
+        fn visit(&self, me: usize) {
+            self.enter(me);
+            self.leave(me);
+        }
+
         fn decref(&self, me: usize) {
             // The first owner stays the owner in the models that use this.
             match self.rc.decref(|| me == OWNER) {
@@ -841,6 +847,22 @@ mod loom_models {
         }
     }
 
+    /// OTHER releases the object while `holder`, in a stay, collects and
+    /// then leaves.
+    fn release_races_a_leave(w: &Arc<World>, holder: usize) {
+        w.collecting.store(true, Ordering::SeqCst);
+        let other = {
+            let w = w.clone();
+            thread::spawn(move || {
+                w.gate
+                    .release(OTHER, NonNull::dangling(), &mut w.free_as(OTHER))
+            })
+        };
+        w.collecting.store(false, Ordering::SeqCst);
+        w.leave(holder);
+        other.join().unwrap();
+    }
+
     /// A release on a thread that finds the gate held by a non-owner
     /// races that holder's end of stay (which gives the gate up): the
     /// object is freed exactly once, by whichever thread ends up inside,
@@ -850,17 +872,7 @@ mod loom_models {
         loom::model(|| {
             let w = World::new(false);
             w.enter(THIRD);
-            w.collecting.store(true, Ordering::SeqCst);
-            let other = {
-                let w = w.clone();
-                thread::spawn(move || {
-                    w.gate
-                        .release(OTHER, NonNull::dangling(), &mut w.free_as(OTHER))
-                })
-            };
-            w.collecting.store(false, Ordering::SeqCst);
-            w.leave(THIRD);
-            other.join().unwrap();
+            release_races_a_leave(&w, THIRD);
             assert_eq!(w.freed.load(Ordering::SeqCst), 1);
             assert_eq!(w.gate.state.load(Ordering::SeqCst), 0, "given up, drained");
         });
@@ -873,20 +885,9 @@ mod loom_models {
     fn loom_release_races_the_owners_leave() {
         loom::model(|| {
             let w = World::new(true);
-            w.collecting.store(true, Ordering::SeqCst);
-            let other = {
-                let w = w.clone();
-                thread::spawn(move || {
-                    w.gate
-                        .release(OTHER, NonNull::dangling(), &mut w.free_as(OTHER))
-                })
-            };
-            w.collecting.store(false, Ordering::SeqCst);
-            w.leave(OWNER);
-            other.join().unwrap();
+            release_races_a_leave(&w, OWNER);
             assert_eq!(w.freed.load(Ordering::SeqCst), 0, "the owner frees it");
-            w.enter(OWNER);
-            w.leave(OWNER);
+            w.visit(OWNER);
             assert_eq!(w.freed.load(Ordering::SeqCst), 1);
         });
     }
@@ -934,8 +935,7 @@ mod loom_models {
             };
             give_up(&w.gate.exit, OWNER);
             other.join().unwrap();
-            w.enter(THIRD);
-            w.leave(THIRD);
+            w.visit(THIRD);
             assert_eq!(w.freed.load(Ordering::SeqCst), 1);
         });
     }
@@ -965,8 +965,7 @@ mod loom_models {
             other.join().unwrap();
             // Freed by the owner, now or (dropped on the other thread) at
             // its next stay.
-            w.enter(OWNER);
-            w.leave(OWNER);
+            w.visit(OWNER);
             assert_eq!(w.freed.load(Ordering::SeqCst), 1);
         });
     }
