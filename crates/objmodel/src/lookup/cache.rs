@@ -230,7 +230,7 @@ impl SiteCache {
     }
 
     /// What `getattr(o, name)` finds by this entry, borrowed, if it is a hit.
-    #[inline]
+    #[inline(always)]
     fn hit(&self, o: ObjRef, name: ObjRef) -> Option<Hit> {
         if !self.matches(o, name) {
             return None;
