@@ -10,12 +10,12 @@
 //!
 //! - **The owner keeps the gate between its stays.** Hosts serialise their
 //!   calls on a heap (contract), so the owner thread's stays begin and end
-//!   with plain loads and stores: `in_stay` says whether it is in one. The
+//!   with plain loads and stores: `inside` names the thread in a stay. The
 //!   gate stays held in between, so other threads never free an object
 //!   under the owner's feet.
 //! - **Another thread's stay takes the gate over** when the owner is
 //!   between stays: the host's serialisation orders the owner's last stay
-//!   before this one, so `in_stay` reads false; it takes the gate with one
+//!   before this one, so `inside` reads 0; it takes the gate with one
 //!   compare-and-swap, and gives it up when its stay ends (the owner takes
 //!   it back at its next stay). A free gate is taken the same way.
 //! - **A thread whose decref killed an object** calls [`Gate::release`]:
@@ -71,13 +71,13 @@
 //!   free, except after an owner's exit, which keeps the bit (`PENDING`
 //!   alone: free, with objects for the next holder);
 //! - the gate is taken over from the owner only from a value without
-//!   `FREEING`, with the owner's `in_stay` false; the owner sets `FREEING`
+//!   `FREEING`, with `inside` 0; the owner sets `FREEING`
 //!   only from a value it holds.
 
 use core::ptr::NonNull;
 
 use crate::Handoff;
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering, yield_now};
+use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, yield_now};
 
 /// An object handed between threads (its address; the gate never reads it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,10 +245,12 @@ pub struct Gate {
     exit: Arc<ExitLink>,
     /// The holder's token (0: free), with the `PENDING` and `FREEING` bits.
     state: AtomicUsize,
-    /// Whether the holder is in a stay. Written by the holder only (each
-    /// thread that takes the gate sets it); read by a thread that would
-    /// take the gate over from the owner, after the owner's last stay.
-    in_stay: AtomicBool,
+    /// The token of the thread in a stay, or 0: the holder, or nobody
+    /// while the owner keeps the gate between its stays. Written by the
+    /// holder only (each thread that takes the gate sets it, and clears it
+    /// before giving the gate up); read by a thread that would take the
+    /// gate over from the owner, after the owner's last stay.
+    inside: AtomicUsize,
     /// Dead objects for the holder to free.
     pending: HandQueue<Handed>,
     /// Objects for the owner to merge, with what each entry holds.
@@ -271,7 +273,7 @@ impl Gate {
             owner: AtomicUsize::new(owner),
             exit: Arc::new(ExitLink(Mutex::new(None))),
             state: AtomicUsize::new(if entered { owner } else { 0 }),
-            in_stay: AtomicBool::new(entered),
+            inside: AtomicUsize::new(if entered { owner } else { 0 }),
             pending: HandQueue::default(),
             merges: HandQueue::default(),
         }
@@ -343,7 +345,19 @@ impl Gate {
     /// heap.
     #[inline]
     pub fn is_inside(&self, me: usize) -> bool {
-        self.is_held_by(me) && self.in_stay.load(Ordering::Relaxed)
+        self.inside.load(Ordering::Relaxed) == me
+    }
+
+    /// Thread `me`, holding the gate, begins a stay.
+    #[inline]
+    fn begin_stay(&self, me: usize) {
+        self.inside.store(me, Ordering::Relaxed);
+    }
+
+    /// The holder's stay ends (it may keep the gate).
+    #[inline]
+    fn end_stay(&self) {
+        self.inside.store(0, Ordering::Relaxed);
     }
 
     /// Begins a stay of thread `me` inside the gate, waiting while another
@@ -354,11 +368,11 @@ impl Gate {
     /// compare and a store.
     #[inline]
     pub fn enter(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) -> bool {
+        if self.is_inside(me) {
+            return false;
+        }
         if self.state.load(Ordering::Relaxed) == me {
-            if self.in_stay.load(Ordering::Relaxed) {
-                return false;
-            }
-            self.in_stay.store(true, Ordering::Relaxed);
+            self.begin_stay(me);
             return true;
         }
         self.enter_slowly(me, free)
@@ -371,12 +385,12 @@ impl Gate {
         loop {
             let now = self.state.load(Ordering::Relaxed);
             if now & !FLAGS == me {
-                let began = !self.in_stay.load(Ordering::Relaxed);
-                self.in_stay.store(true, Ordering::Relaxed);
+                // The owner between its stays, with objects pending.
+                self.begin_stay(me);
                 if now & PENDING != 0 {
                     self.clear_pending_and_drain(free);
                 }
-                return began;
+                return true;
             }
             if self.try_take(me, now, free) {
                 return true;
@@ -387,14 +401,14 @@ impl Gate {
 
     /// Takes the gate from its state `now` if it is free, or kept by the
     /// owner between its stays (the host's serialisation of calls orders
-    /// that stay's end before this thread's call, so `in_stay` reads
-    /// false), and begins a stay there, freeing what waited with `free`.
+    /// that stay's end before this thread's call, so `inside` reads 0),
+    /// and begins a stay there, freeing what waited with `free`.
     fn try_take(&self, me: usize, now: usize, free: &mut dyn FnMut(NonNull<u8>)) -> bool {
         let holder = now & !FLAGS;
         let takeable = holder == 0
             || (holder == self.owner()
                 && now & FREEING == 0
-                && !self.in_stay.load(Ordering::Relaxed));
+                && self.inside.load(Ordering::Relaxed) == 0);
         if !takeable
             || self
                 .state
@@ -403,7 +417,7 @@ impl Gate {
         {
             return false;
         }
-        self.in_stay.store(true, Ordering::Relaxed);
+        self.begin_stay(me);
         if now & PENDING != 0 {
             self.drain(free);
         }
@@ -418,16 +432,16 @@ impl Gate {
     #[inline]
     pub fn leave(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
         if self.owner() == me {
-            self.in_stay.store(false, Ordering::Relaxed);
+            self.end_stay();
             return;
         }
         self.give_gate_up(me, free);
     }
 
-    /// A non-owner's end of stay: gives the gate up (its `in_stay`, left
-    /// true, means nothing once the gate is free: the next holder sets it).
+    /// A non-owner's end of stay: gives the gate up.
     #[inline]
     fn give_gate_up(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
+        self.end_stay();
         if self
             .state
             .compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
@@ -446,7 +460,9 @@ impl Gate {
                 .compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
         {
             debug_assert_eq!(now, me | PENDING, "left by a thread outside the gate");
+            self.begin_stay(me);
             self.clear_pending_and_drain(free);
+            self.end_stay();
         }
     }
 
@@ -471,6 +487,8 @@ impl Gate {
         let mut now = self.state.load(Ordering::Relaxed);
         while now & !FLAGS == me {
             debug_assert_eq!(now & FREEING, 0, "an exiting owner is not freeing");
+            // A later thread with the same token must not find itself inside.
+            self.end_stay();
             match self.state.compare_exchange_weak(
                 now,
                 now & PENDING,
@@ -498,7 +516,7 @@ impl Gate {
             .compare_exchange(me, me | FREEING, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
         {
-            self.in_stay.store(true, Ordering::Relaxed);
+            self.begin_stay(me);
             free(o);
             return self.end_free_between_stays(me, &mut free);
         }
@@ -507,11 +525,11 @@ impl Gate {
 
     /// Ends the stay of an owner that marked its gate `FREEING`: the stay
     /// ends before the mark goes (once it is gone, another thread may take
-    /// the gate over and set `in_stay` itself), after freeing what other
+    /// the gate over and set `inside` itself), after freeing what other
     /// threads handed over meanwhile.
     #[inline]
     fn end_free_between_stays(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
-        self.in_stay.store(false, Ordering::Relaxed);
+        self.end_stay();
         if self
             .state
             .compare_exchange(me | FREEING, me, Ordering::Release, Ordering::Relaxed)
@@ -527,9 +545,9 @@ impl Gate {
     #[inline(never)]
     fn end_free_after_draining(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
         loop {
-            self.in_stay.store(true, Ordering::Relaxed);
+            self.begin_stay(me);
             self.clear_pending_and_drain(free);
-            self.in_stay.store(false, Ordering::Relaxed);
+            self.end_stay();
             if self
                 .state
                 .compare_exchange(me | FREEING, me, Ordering::Release, Ordering::Relaxed)
@@ -557,7 +575,7 @@ impl Gate {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        self.in_stay.store(true, Ordering::Relaxed);
+                        self.begin_stay(me);
                         free(o);
                         return self.end_free_between_stays(me, free);
                     }
@@ -571,7 +589,7 @@ impl Gate {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        self.in_stay.store(true, Ordering::Relaxed);
+                        self.begin_stay(me);
                         if now & PENDING != 0 {
                             self.drain(free);
                         }
@@ -602,7 +620,7 @@ impl Gate {
                 .compare_exchange_weak(now, new, Ordering::AcqRel, Ordering::Relaxed)
             {
                 Ok(_) if took => {
-                    self.in_stay.store(true, Ordering::Relaxed);
+                    self.begin_stay(me);
                     self.drain(free);
                     return self.leave(me, free);
                 }
