@@ -364,8 +364,8 @@ impl Gate {
     /// thread is inside, after freeing with `free` what other threads
     /// handed over. Returns whether a stay began (the caller must
     /// [`Gate::leave`]); false when `me` is in one already (a call made
-    /// from inside another). The owner between its stays pays a load, a
-    /// compare and a store.
+    /// from inside another). The owner between its stays pays two loads,
+    /// two compares and a store; a nested call one load and a compare.
     #[inline]
     pub fn enter(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) -> bool {
         if self.is_inside(me) {
