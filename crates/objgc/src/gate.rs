@@ -582,9 +582,10 @@ impl Gate {
                     Err(seen) => now = seen,
                 }
             } else if holder == 0 {
+                let taken = self.taking_free_gate(me);
                 match self.state.compare_exchange_weak(
                     now,
-                    me,
+                    taken,
                     Ordering::Acquire,
                     Ordering::Relaxed,
                 ) {
@@ -594,13 +595,32 @@ impl Gate {
                             self.drain(free);
                         }
                         free(o);
-                        return self.leave(me, free);
+                        return self.end_release_stay(me, taken, free);
                     }
                     Err(seen) => now = seen,
                 }
             } else {
                 return self.release_to_holder(me, o, free);
             }
+        }
+    }
+
+    /// The state with which thread `me`, outside any call, takes the free
+    /// gate to free an object: the owner marks it `FREEING` (its decref is
+    /// not serialised with other threads' calls, which could otherwise take
+    /// the gate over from it meanwhile); another thread cannot be taken
+    /// over from.
+    fn taking_free_gate(&self, me: usize) -> usize {
+        if self.owner() == me { me | FREEING } else { me }
+    }
+
+    /// Ends the stay of thread `me`, which took the free gate as `taken`
+    /// ([`Gate::taking_free_gate`]) to free objects.
+    fn end_release_stay(&self, me: usize, taken: usize, free: &mut dyn FnMut(NonNull<u8>)) {
+        if taken & FREEING != 0 {
+            self.end_free_between_stays(me, free);
+        } else {
+            self.leave(me, free);
         }
     }
 
@@ -611,7 +631,7 @@ impl Gate {
         let mut now = self.state.load(Ordering::Relaxed);
         loop {
             let (new, took) = if now & !FLAGS == 0 {
-                (me, true)
+                (self.taking_free_gate(me), true)
             } else {
                 (now | PENDING, false)
             };
@@ -622,7 +642,7 @@ impl Gate {
                 Ok(_) if took => {
                     self.begin_stay(me);
                     self.drain(free);
-                    return self.leave(me, free);
+                    return self.end_release_stay(me, new, free);
                 }
                 Ok(_) => return,
                 Err(seen) => now = seen,
@@ -912,12 +932,14 @@ mod loom_models {
 
     /// The owner, between its stays, drops the last reference (decrefs are
     /// not serialised with calls) while another thread's stay takes the
-    /// gate over: the two never overlap, and the object is freed once.
-    #[test]
-    fn loom_takeover_races_the_owners_free_between_stays() {
-        loom::model(|| {
-            let w = World::new(true);
-            w.leave(OWNER);
+    /// gate: the two never overlap, and the object is freed once. The
+    /// owner keeps the gate at the start if `kept`; else the gate is free.
+    fn takeover_races_the_owners_free(kept: bool) {
+        loom::model(move || {
+            let w = World::new(kept);
+            if kept {
+                w.leave(OWNER);
+            }
             let other = {
                 let w = w.clone();
                 thread::spawn(move || {
@@ -932,6 +954,18 @@ mod loom_models {
             other.join().unwrap();
             assert_eq!(w.freed.load(Ordering::SeqCst), 1);
         });
+    }
+
+    #[test]
+    fn loom_takeover_races_the_owners_free_between_stays() {
+        takeover_races_the_owners_free(true);
+    }
+
+    /// As above, from a free gate (another thread's stay gave it up): the
+    /// owner takes it to free, marked, and is not taken over meanwhile.
+    #[test]
+    fn loom_takeover_races_the_owners_free_from_a_free_gate() {
+        takeover_races_the_owners_free(false);
     }
 
     /// The owner, between its stays, exits (its exit hook lets go of the
