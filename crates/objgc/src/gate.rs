@@ -441,25 +441,48 @@ impl Gate {
     /// A non-owner's end of stay: gives the gate up.
     #[inline]
     fn give_gate_up(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
+        self.end_stay_moving(me, me, 0, free);
+    }
+
+    /// Ends the stay of `me`, holding the gate as `from`, and sets the
+    /// gate to `to`: the stay ends first (once the gate changes, another
+    /// thread may take it and set `inside` itself). What other threads
+    /// handed over meanwhile (`PENDING`, which makes the change fail) is
+    /// freed with `free` in a stay, and the change tried again.
+    #[inline]
+    fn end_stay_moving(
+        &self,
+        me: usize,
+        from: usize,
+        to: usize,
+        free: &mut dyn FnMut(NonNull<u8>),
+    ) {
         self.end_stay();
         if self
             .state
-            .compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
+            .compare_exchange(from, to, Ordering::Release, Ordering::Relaxed)
             .is_err()
         {
-            self.give_up_after_draining(me, free);
+            self.end_stay_after_draining(me, from, to, free);
         }
     }
 
-    /// The half of [`Gate::give_gate_up`] that frees what was handed over.
+    /// The half of [`Gate::end_stay_moving`] that frees what was handed
+    /// over.
     #[cold]
     #[inline(never)]
-    fn give_up_after_draining(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
+    fn end_stay_after_draining(
+        &self,
+        me: usize,
+        from: usize,
+        to: usize,
+        free: &mut dyn FnMut(NonNull<u8>),
+    ) {
         while let Err(now) =
             self.state
-                .compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
+                .compare_exchange(from, to, Ordering::Release, Ordering::Relaxed)
         {
-            debug_assert_eq!(now, me | PENDING, "left by a thread outside the gate");
+            debug_assert_eq!(now, from | PENDING, "left by a thread outside the gate");
             self.begin_stay(me);
             self.clear_pending_and_drain(free);
             self.end_stay();
@@ -523,39 +546,11 @@ impl Gate {
         self.release_outside(me, o, &mut free);
     }
 
-    /// Ends the stay of an owner that marked its gate `FREEING`: the stay
-    /// ends before the mark goes (once it is gone, another thread may take
-    /// the gate over and set `inside` itself), after freeing what other
-    /// threads handed over meanwhile.
+    /// Ends the stay of an owner that marked its gate `FREEING` (see
+    /// [`Gate::end_stay_moving`]), keeping the gate.
     #[inline]
     fn end_free_between_stays(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
-        self.end_stay();
-        if self
-            .state
-            .compare_exchange(me | FREEING, me, Ordering::Release, Ordering::Relaxed)
-            .is_err()
-        {
-            self.end_free_after_draining(me, free);
-        }
-    }
-
-    /// The half of [`Gate::end_free_between_stays`] that frees what was
-    /// handed over.
-    #[cold]
-    #[inline(never)]
-    fn end_free_after_draining(&self, me: usize, free: &mut dyn FnMut(NonNull<u8>)) {
-        loop {
-            self.begin_stay(me);
-            self.clear_pending_and_drain(free);
-            self.end_stay();
-            if self
-                .state
-                .compare_exchange(me | FREEING, me, Ordering::Release, Ordering::Relaxed)
-                .is_ok()
-            {
-                return;
-            }
-        }
+        self.end_stay_moving(me, me | FREEING, me, free);
     }
 
     /// The half of [`Gate::release`] for a thread outside any stay that
@@ -566,41 +561,25 @@ impl Gate {
         let mut now = self.state.load(Ordering::Relaxed);
         loop {
             let holder = now & !FLAGS;
-            if holder == me {
-                // The owner between its stays, with objects pending.
-                match self.state.compare_exchange_weak(
-                    now,
-                    now | FREEING,
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        self.begin_stay(me);
-                        free(o);
-                        return self.end_free_between_stays(me, free);
-                    }
-                    Err(seen) => now = seen,
-                }
-            } else if holder == 0 {
-                let taken = self.taking_free_gate(me);
-                match self.state.compare_exchange_weak(
-                    now,
-                    taken,
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        self.begin_stay(me);
-                        if now & PENDING != 0 {
-                            self.drain(free);
-                        }
-                        free(o);
-                        return self.end_release_stay(me, taken, free);
-                    }
-                    Err(seen) => now = seen,
-                }
-            } else {
+            // The gate kept by this thread, the owner between its stays
+            // (objects pending), or a free one; `PENDING` stays for the
+            // end of the stay to drain.
+            if holder != me && holder != 0 {
                 return self.release_to_holder(me, o, free);
+            }
+            let taken = self.taking_free_gate(me);
+            match self.state.compare_exchange_weak(
+                now,
+                taken | now & PENDING,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    self.begin_stay(me);
+                    free(o);
+                    return self.end_release_stay(me, taken, free);
+                }
+                Err(seen) => now = seen,
             }
         }
     }

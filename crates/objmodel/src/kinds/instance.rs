@@ -301,9 +301,14 @@ fn capacity(n: usize) -> usize {
 /// The attribute area of an instance whose class has a `__dict__`.
 #[inline]
 fn area(o: ObjRef) -> Option<&'static Attrs> {
-    let offset = o.ty().layout.dict_offset?;
+    Some(area_at(o, o.ty().layout.dict_offset?))
+}
+
+/// The attribute area of `o` at `dict_offset`, which is its type's.
+fn area_at(o: ObjRef, dict_offset: usize) -> &'static Attrs {
+    debug_assert_eq!(o.ty().layout.dict_offset, Some(dict_offset));
     // SAFETY: the instance's layout has the area at `dict_offset`.
-    Some(unsafe { &*o.cast::<u8>().as_ptr().add(offset).cast::<Attrs>() })
+    unsafe { &*o.cast::<u8>().as_ptr().add(dict_offset).cast::<Attrs>() }
 }
 
 /// Whether instances of `o`'s type have a `__dict__`.
@@ -374,9 +379,7 @@ pub(crate) fn inline_keys_never_include(o: ObjRef, name: ObjRef) -> bool {
 /// the cell; the type is not read.
 #[inline]
 pub(crate) fn inline_cell(o: ObjRef, dict_offset: usize, i: usize) -> Option<*mut ObjRef> {
-    debug_assert_eq!(o.ty().layout.dict_offset, Some(dict_offset));
-    // SAFETY: the instance's layout has the area at `dict_offset`.
-    let a = unsafe { &*o.cast::<u8>().as_ptr().add(dict_offset).cast::<Attrs>() };
+    let a = area_at(o, dict_offset);
     if a.words[0].get().addr() & TAGS != 0 {
         return None;
     }
