@@ -1472,17 +1472,19 @@ obj_status_t obj_gc_set_callback(struct obj_heap_t *heap,
                                  void *data);
 
 /* ========================================================================
- * Inline reference counting
+ * Inline counting and cache hits
  * ======================================================================== */
 
 /*
- The first words of every object, as inline counting reads them. Part of
- the ABI of libobjffi.so.1 (objmodel's `abi` module pins each offset):
+ The first words of every object, as inline counting and inline cache hits
+ read them. Part of the ABI of libobjffi.so.1 (objmodel's `abi` module pins
+ each offset):
 
      object                          type object (itself an object)
      +0  uint32_t local  ---------   +0  obj_abi_head_t head
      +4  uint32_t shared             +16 (two private words)
      +8  type  ------------------->  +32 const uintptr_t *owner --> owner token
+                                     +40 uint64_t version
 
  `local` counts the references of the heap's owner thread; `shared` those
  of every other thread (with flags). Only the owner thread writes `local`,
@@ -1497,13 +1499,16 @@ typedef struct obj_abi_head_t {
 } obj_abi_head_t;
 
 /*
- The first words of a type object: its own head, two private words, and the
- address of its heap's owner word.
+ The first words of a type object: its own head, two private words, the
+ address of its heap's owner word (one per heap: two objects whose types
+ point at the same word are of one heap), and its version, which changes
+ whenever the type or a class on its MRO changes (0: none yet).
  */
 typedef struct obj_abi_type_head_t {
     obj_abi_head_t head;
     const void *private_words[2];
     const uintptr_t *owner;
+    uint64_t version;
 } obj_abi_type_head_t;
 
 /*
@@ -1518,6 +1523,32 @@ typedef struct obj_abi_type_head_t {
  becomes immortal only once, and stays so.
  */
 #define OBJ_ABI_IMMORTAL 0xFFFFFFFFu
+
+/*
+ How obj_getattr_cached_inline and obj_setattr_cached_inline read an
+ obj_attr_cache_t: which of its four words holds the version of the type
+ its entry was made for, which the name's address, and which says how the
+ name was found (a tag in the low OBJ_ABI_CACHE_TAG_BITS bits, a payload
+ above). Two tags are read inline:
+
+ - OBJ_ABI_CACHE_FOUND_SLOT: a slot, at byte offset `payload` of the
+   instance (it holds a value or NULL);
+ - OBJ_ABI_CACHE_FOUND_INLINE_VALUE: an attribute held inline, in cell
+   `payload & 1` of the two-word attribute area at byte offset
+   `payload >> 1`, while the area's first word has none of the bits
+   OBJ_ABI_AREA_TAGS (a cell holds a value or NULL).
+
+ An entry matches an object whose type has the entry's version (versions
+ are never reused) and a name at the entry's address. Part of the ABI of
+ libobjffi.so.1, as the heads above.
+ */
+#define OBJ_ABI_CACHE_VERSION_WORD 0
+#define OBJ_ABI_CACHE_NAME_WORD 2
+#define OBJ_ABI_CACHE_FOUND_WORD 3
+#define OBJ_ABI_CACHE_TAG_BITS 3
+#define OBJ_ABI_CACHE_FOUND_SLOT 2u
+#define OBJ_ABI_CACHE_FOUND_INLINE_VALUE 6u
+#define OBJ_ABI_AREA_TAGS 3u
 
 /*
  Defined where the inline functions below count without calling in: on
@@ -1559,6 +1590,48 @@ OBJ_ABI_INLINE uintptr_t obj_abi_thread_token(void) {
 OBJ_ABI_INLINE bool obj_abi_owned_here(const obj_abi_head_t *head) {
     const obj_abi_type_head_t *type = __atomic_load_n(&head->type, __ATOMIC_RELAXED);
     return __atomic_load_n(type->owner, __ATOMIC_RELAXED) == obj_abi_thread_token();
+}
+
+/*
+ obj_incref of an object the calling thread is known to own (as a value
+ held by an object it owns is): a load, a compare and a store; an immortal
+ object is left alone; an owner count at its maximum calls obj_incref.
+ */
+OBJ_ABI_INLINE void obj_abi_incref_owned(obj_t *o) {
+    obj_abi_head_t *head = (obj_abi_head_t *)(void *)o;
+    uint32_t local = __atomic_load_n(&head->local, __ATOMIC_RELAXED);
+    if (OBJ_ABI_LIKELY(local < OBJ_ABI_LOCAL_MAX)) {
+        __atomic_store_n(&head->local, local + 1, __ATOMIC_RELAXED);
+    } else if (local != OBJ_ABI_IMMORTAL) {
+        obj_incref(o);
+    }
+}
+
+/*
+ The cell of the attribute `name` of `o` (not NULL) that `cache` (not NULL)
+ knows, if its entry matches `o` and `name`, holds an inline value or a
+ slot, and `o`'s heap is owned by the calling thread; NULL otherwise. The
+ cell of an inline value holds a value; a slot's may be NULL.
+ */
+OBJ_ABI_INLINE obj_t **obj_abi_cached_cell(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
+    const obj_abi_head_t *head = (const obj_abi_head_t *)(const void *)o;
+    const obj_abi_type_head_t *type = __atomic_load_n(&head->type, __ATOMIC_RELAXED);
+    if (type->version != cache->opaque[OBJ_ABI_CACHE_VERSION_WORD] ||
+        (uint64_t)(uintptr_t)name != cache->opaque[OBJ_ABI_CACHE_NAME_WORD] ||
+        __atomic_load_n(type->owner, __ATOMIC_RELAXED) != obj_abi_thread_token()) {
+        return NULL;
+    }
+    uint64_t found = cache->opaque[OBJ_ABI_CACHE_FOUND_WORD];
+    uintptr_t payload = (uintptr_t)(found >> OBJ_ABI_CACHE_TAG_BITS);
+    uint64_t tag = found & ((1u << OBJ_ABI_CACHE_TAG_BITS) - 1);
+    if (OBJ_ABI_LIKELY(tag == OBJ_ABI_CACHE_FOUND_INLINE_VALUE)) {
+        obj_t **area = (obj_t **)(void *)((char *)o + (payload >> 1));
+        if ((uintptr_t)area[0] & OBJ_ABI_AREA_TAGS) return NULL;
+        obj_t **cell = &area[payload & 1];
+        return *cell != NULL ? cell : NULL;
+    }
+    if (tag == OBJ_ABI_CACHE_FOUND_SLOT) return (obj_t **)(void *)((char *)o + payload);
+    return NULL;
 }
 #endif
 
@@ -1617,6 +1690,75 @@ OBJ_ABI_INLINE void obj_decref_inline(obj_t *o) {
     }
 #endif
     obj_decref(o);
+}
+
+/*
+ obj_getattr_cached, with its hit compiled into the caller: when `cache`
+ knows `name` as an instance attribute held inline or a slot of `o`'s type
+ as it is now, `o`'s heap is owned by the calling thread, and the value is
+ there, the value's count and the store to `*out` are all it does (about
+ twenty instructions and no call); anything else calls
+ obj_getattr_cached. Same results, statuses and messages.
+
+ Unlike the exported call, a hit neither checks, in a debug build of the
+ library, that the objects were not freed already, nor frees what other
+ threads dropped meanwhile (that waits for the heap's next call, as it
+ does while the owner makes no call). Hosts serialise it with their other
+ calls on the heap, as any call.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ As for obj_getattr_cached.
+ */
+OBJ_ABI_INLINE obj_status_t obj_getattr_cached_inline(obj_t *o, obj_t *name, obj_attr_cache_t *cache, obj_t **out) {
+#ifdef OBJ_INLINE_COUNTS
+    if (OBJ_ABI_LIKELY(o != NULL && cache != NULL && out != NULL)) {
+        obj_t **cell = obj_abi_cached_cell(o, name, cache);
+        obj_t *value = cell != NULL ? *cell : NULL;
+        if (OBJ_ABI_LIKELY(value != NULL)) {
+            obj_abi_incref_owned(value);
+            *out = value;
+            return OBJ_OK;
+        }
+    }
+#endif
+    return obj_getattr_cached(o, name, cache, out);
+}
+
+/*
+ obj_setattr_cached, with its hit compiled into the caller: when `cache`
+ knows `name` as an instance attribute held inline (which `o` has) or a
+ slot of `o`'s type as it is now, `o`'s heap is owned by the calling
+ thread and `value` is of that heap, it counts `value`, stores it and
+ drops the value it replaces (obj_decref_inline: the old value's last
+ reference calls obj_decref, which may run its __del__); anything else
+ calls obj_setattr_cached. Same results, statuses, messages and side
+ effects; unlike the exported call, a hit checks nothing in a debug build
+ of the library and frees nothing other threads dropped (as
+ obj_getattr_cached_inline).
+
+ Requirements (the behaviour is undefined otherwise):
+
+ As for obj_setattr_cached.
+ */
+OBJ_ABI_INLINE obj_status_t obj_setattr_cached_inline(obj_t *o, obj_t *name, obj_t *value, obj_attr_cache_t *cache) {
+#ifdef OBJ_INLINE_COUNTS
+    if (OBJ_ABI_LIKELY(o != NULL && value != NULL && cache != NULL)) {
+        obj_t **cell = obj_abi_cached_cell(o, name, cache);
+        const obj_abi_head_t *head = (const obj_abi_head_t *)(const void *)o;
+        const obj_abi_head_t *value_head = (const obj_abi_head_t *)(const void *)value;
+        const obj_abi_type_head_t *type = __atomic_load_n(&head->type, __ATOMIC_RELAXED);
+        const obj_abi_type_head_t *value_type = __atomic_load_n(&value_head->type, __ATOMIC_RELAXED);
+        if (OBJ_ABI_LIKELY(cell != NULL && value_type->owner == type->owner)) {
+            obj_t *old = *cell;
+            obj_abi_incref_owned(value);
+            *cell = value;
+            obj_decref_inline(old);
+            return OBJ_OK;
+        }
+    }
+#endif
+    return obj_setattr_cached(o, name, value, cache);
 }
 
 #ifdef __cplusplus

@@ -5,7 +5,8 @@
  * The operations are those of the C-ABI budget (issue 12): allocation,
  * calling a class with a host __init__, attribute reads of each kind,
  * attribute writes, method calls, and counting; the `_cached` ones go
- * through a call-site cache (obj_attr_cache_t).
+ * through a call-site cache (obj_attr_cache_t), the `_cached_inline` ones
+ * through objffi.h's inline hits (obj_getattr_cached_inline, ...).
  *
  * The collector's rows (issue 13): `gc_dead` and `gc_live` build N
  * instances with automatic collection off, as N/2 dead 2-cycles or as N
@@ -171,6 +172,9 @@ int main(int argc, char **argv) {
         const char *kind = op + 8;
         int cached = strncmp(kind, "cached_", 7) == 0;
         if (cached) kind += 7;
+        /* getattr_cached_inline_KIND: the hit compiled in from objffi.h. */
+        int inline_hit = cached && strncmp(kind, "inline_", 7) == 0;
+        if (inline_hit) kind += 7;
         obj_t *target = o, *attr = x;
         if (strcmp(kind, "class") == 0) attr = c;
         else if (strcmp(kind, "5_up") == 0) target = deep, attr = up;
@@ -180,8 +184,18 @@ int main(int argc, char **argv) {
             fprintf(stderr, "unknown op %s\n", op);
             return 2;
         }
-#ifdef OBJ_ATTR_CACHE_INIT
+#ifdef OBJ_ABI_CACHE_FOUND_WORD
         obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
+#define GETATTR(target, attr, out)                                                        \
+    (inline_hit ? obj_getattr_cached_inline(target, attr, &cache, out)                    \
+     : cached   ? obj_getattr_cached(target, attr, &cache, out)                           \
+                : obj_getattr(target, attr, out))
+#elif defined(OBJ_ATTR_CACHE_INIT) /* a library before the inline hits */
+        obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
+        if (inline_hit) {
+            fprintf(stderr, "unknown op %s\n", op);
+            return 2;
+        }
 #define GETATTR(target, attr, out) \
     (cached ? obj_getattr_cached(target, attr, &cache, out) : obj_getattr(target, attr, out))
 #else /* a library before contract 1.1's caches: `ci/callgrind-ops.sh LIBDIR` */
@@ -207,6 +221,11 @@ int main(int argc, char **argv) {
     } else if (strcmp(op, "setattr_cached_instance") == 0) {
         obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
         for (long i = 0; i < n; ++i) must(obj_setattr_cached(o, x, one, &cache), op);
+#ifdef OBJ_ABI_CACHE_FOUND_WORD
+    } else if (strcmp(op, "setattr_cached_inline_instance") == 0) {
+        obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
+        for (long i = 0; i < n; ++i) must(obj_setattr_cached_inline(o, x, one, &cache), op);
+#endif
     } else if (strcmp(op, "call_method_cached") == 0) {
         obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
         for (long i = 0; i < n; ++i) {

@@ -123,7 +123,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("obj_function_new", "Functions, methods, calls"),
     ("obj_weakref_new", "Weak references"),
     ("obj_gc_collect", "Cycle collection (gc)"),
-    ("obj_abi_head_t", "Inline reference counting"),
+    ("obj_abi_head_t", "Inline counting and cache hits"),
 ];
 
 /// Whether `line` starts the declaration of `name`: a macro, a typedef of

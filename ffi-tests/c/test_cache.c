@@ -4,10 +4,12 @@
  * messages), however the class, the instance, the name or the heap change
  * between calls; a cache holds no reference; NULLs are refused. Every
  * lookup below runs three times, so the first fills the cache and the
- * others hit it (or find it stale). */
+ * others hit it (or find it stale). objffi.h's inline hits
+ * (obj_getattr_cached_inline, obj_setattr_cached_inline) answer the same. */
 #define _POSIX_C_SOURCE 200809L
 #include "objffi.h" /* first: the header must compile on its own */
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -62,9 +64,28 @@ static int same_getattr(obj_t *o, obj_t *name, obj_attr_cache_t *cache, const ch
         char *cached = outcome(st, r);
         CHECK_STR(failures, cached, plain);
         if (want != NULL) CHECK_STR(failures, cached, want);
+        /* objffi.h's inline hit, with the same cache: the same again. */
+        r = NULL;
+        st = obj_getattr_cached_inline(o, name, cache, &r);
+        char *inline_hit = outcome(st, r);
+        CHECK_STR(failures, inline_hit, plain);
         free(plain);
         free(cached);
+        free(inline_hit);
     }
+    return failures;
+}
+
+/* setattr(o, name, v) through `cache`, by the exported call or the inline
+ * hit (`inline_hit`), then getattr both ways: `want` (the repr of v). */
+static int set_and_see(obj_t *o, obj_t *name, obj_t *v, obj_attr_cache_t *cache, int inline_hit,
+                       const char *want) {
+    int failures = 0;
+    obj_status_t st = inline_hit ? obj_setattr_cached_inline(o, name, v, cache)
+                                 : obj_setattr_cached(o, name, v, cache);
+    CHECK_STATUS(failures, st, OBJ_OK);
+    obj_attr_cache_t get = OBJ_ATTR_CACHE_INIT;
+    failures += same_getattr(o, name, &get, want);
     return failures;
 }
 
@@ -201,6 +222,14 @@ static int getattr_kinds(void) {
     CHECK_STATUS(failures, obj_getattr_cached(o, NULL, &cx, &r), OBJ_ERR_NULL_ARG);
     CHECK_STATUS(failures, obj_getattr_cached(other, k, &ck, NULL), OBJ_ERR_NULL_ARG);
     CHECK_STATUS(failures, obj_setattr_cached(o, x, seven, NULL), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_getattr_cached_inline(o, x, NULL, &r), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_getattr_cached_inline(NULL, x, &cx, &r), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_getattr_cached_inline(o, NULL, &cx, &r), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_getattr_cached_inline(other, k, &ck, NULL), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_setattr_cached_inline(o, x, seven, NULL), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_setattr_cached_inline(NULL, x, seven, &cx), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_setattr_cached_inline(o, NULL, seven, &cx), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_setattr_cached_inline(o, x, NULL, &cx), OBJ_ERR_NULL_ARG);
     CHECK_STATUS(failures, obj_call_method_cached(o, add_name, NULL, 0, NULL, &r),
                  OBJ_ERR_NULL_ARG);
 
@@ -378,6 +407,124 @@ static int call_method_kinds(void) {
     return failures;
 }
 
+static int dels;
+
+/* __del__(self): counts its calls. */
+static obj_status_t count_del(void *data, obj_t *const *args, size_t nargs, obj_t **result) {
+    (void)data;
+    (void)args;
+    (void)nargs;
+    ++dels;
+    *result = obj_none(heap);
+    return OBJ_OK;
+}
+
+/* What a thread that does not own the heap gets from the inline hits (the
+ * owner waits meanwhile: the calls are serialised, as the contract asks). */
+struct foreign_calls {
+    obj_t *o, *x, *v;
+    obj_attr_cache_t *cache;
+    obj_status_t set, get;
+    obj_t *got;
+};
+
+static void *call_from_another_thread(void *arg) {
+    struct foreign_calls *c = arg;
+    c->set = obj_setattr_cached_inline(c->o, c->x, c->v, c->cache);
+    c->get = obj_getattr_cached_inline(c->o, c->x, c->cache, &c->got);
+    return NULL;
+}
+
+/* objffi.h's inline hits where they must not hit: an attribute to add, a
+ * dict-mode instance, a class, a value of another heap, another thread;
+ * and where they do, the value they replace dies as it would (its
+ * __del__ runs). Every answer is the exported call's. */
+static int inline_hits(void) {
+    int failures = 0;
+    obj_type_spec_t spec = slot_s_and_dict();
+    obj_t *cls = NULL, *o = NULL, *mortal_cls = NULL, *del = NULL;
+    CHECK_STATUS(failures, obj_type_new(heap, "I", NULL, 0, &spec, &cls), OBJ_OK);
+    CHECK_STATUS(failures, obj_type_new(heap, "Mortal", NULL, 0, NULL, &mortal_cls), OBJ_OK);
+    CHECK_STATUS(failures, obj_function_new(heap, "__del__", count_del, NULL, &del), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_str(mortal_cls, "__del__", del), OBJ_OK);
+    CHECK_STATUS(failures, obj_call(cls, NULL, 0, &o), OBJ_OK);
+    obj_t *x = interned("x"), *y = interned("y"), *s = interned("s");
+    obj_attr_cache_t cx = OBJ_ATTR_CACHE_INIT, cy = OBJ_ATTR_CACHE_INIT, cs = OBJ_ATTR_CACHE_INIT;
+    obj_t *seven = integer(7), *eight = integer(8);
+
+    /* Adding x (a miss, then held inline), replacing it (hits); an empty
+     * slot set, then replaced. */
+    failures += set_and_see(o, x, seven, &cx, 1, "ok: 7");
+    failures += set_and_see(o, x, eight, &cx, 1, "ok: 8");
+    failures += set_and_see(o, x, seven, &cx, 1, "ok: 7");
+    failures += set_and_see(o, s, seven, &cs, 1, "ok: 7");
+    failures += set_and_see(o, s, eight, &cs, 1, "ok: 8");
+    /* The replaced value's last reference: its __del__ runs at once. */
+    obj_t *mortal = NULL;
+    CHECK_STATUS(failures, obj_call(mortal_cls, NULL, 0, &mortal), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_cached_inline(o, x, mortal, &cx), OBJ_OK);
+    obj_decref(mortal);
+    dels = 0;
+    failures += set_and_see(o, x, seven, &cx, 1, "ok: 7");
+    CHECK(failures, dels == 1);
+    CHECK_STATUS(failures, obj_call(mortal_cls, NULL, 0, &mortal), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_cached_inline(o, s, mortal, &cs), OBJ_OK);
+    obj_decref(mortal);
+    failures += set_and_see(o, s, eight, &cs, 1, "ok: 8");
+    CHECK(failures, dels == 2);
+
+    /* A value of another heap: the exported call's mismatch, twice (the
+     * second with the cache warm). */
+    obj_heap_t *their_heap = obj_heap_new();
+    obj_t *theirs = NULL;
+    CHECK_STATUS(failures, obj_int_new(their_heap, 12345678, &theirs), OBJ_OK);
+    for (int i = 0; i < 2; ++i) {
+        CHECK_ERROR(failures, obj_setattr_cached_inline(o, x, theirs, &cx), OBJ_ERR_HEAP_MISMATCH,
+                    "objects of two heaps cannot be mixed");
+    }
+    obj_decref(theirs);
+    obj_heap_free(their_heap);
+
+    /* Another thread: what the exported calls give it. */
+    obj_t *nine = integer(9);
+    struct foreign_calls c = {o, x, nine, &cx, OBJ_ERR_VALUE, OBJ_ERR_VALUE, NULL};
+    pthread_t t;
+    CHECK(failures, pthread_create(&t, NULL, call_from_another_thread, &c) == 0);
+    CHECK(failures, pthread_join(t, NULL) == 0);
+    CHECK_STATUS(failures, c.set, OBJ_OK);
+    CHECK_STATUS(failures, c.get, OBJ_OK);
+    CHECK(failures, c.got == nine);
+    obj_decref(c.got);
+    obj_decref(nine);
+    failures += same_getattr(o, x, &cx, "ok: 9");
+
+    /* A second attribute added through the inline call (a miss each time
+     * for another instance of the same class: it adds); then o in dict
+     * mode: every answer from the exported calls. */
+    obj_t *p = NULL;
+    CHECK_STATUS(failures, obj_call(cls, NULL, 0, &p), OBJ_OK);
+    failures += set_and_see(o, y, seven, &cy, 1, "ok: 7");
+    failures += set_and_see(p, y, eight, &cy, 1, "ok: 8");
+    failures += same_getattr(p, x, &cx,
+                             "OBJ_ERR_ATTRIBUTE: 'I' object has no attribute 'x'");
+    CHECK_STATUS(failures, obj_delattr_str(o, "y"), OBJ_OK);
+    failures += set_and_see(o, x, eight, &cx, 1, "ok: 8");
+    failures += set_and_see(o, x, seven, &cx, 1, "ok: 7");
+    failures += same_getattr(o, y, &cy, "OBJ_ERR_ATTRIBUTE: 'I' object has no attribute 'y'");
+    /* The class itself, through the same caches. */
+    failures += set_and_see(cls, x, eight, &cx, 1, "ok: 8");
+    failures += same_getattr(p, x, &cx, "ok: 8");
+
+    obj_decref(p);
+    obj_decref(seven);
+    obj_decref(eight);
+    obj_decref(o);
+    obj_decref(del);
+    obj_decref(mortal_cls);
+    obj_decref(cls);
+    return failures;
+}
+
 /* A cache outlives what it saw: the class, the instance and the heap are
  * freed (nothing kept alive, nothing leaked), and a new heap's objects at
  * the same addresses are answered right. */
@@ -400,7 +547,11 @@ static int outlives_its_heap(void) {
         for (int i = 0; i < 3; ++i) {
             obj_t *r = NULL;
             int64_t got = -1;
-            CHECK_STATUS(failures, obj_getattr_cached(o, x, &site, &r), OBJ_OK);
+            /* The exported call, then objffi.h's inline hit. */
+            CHECK_STATUS(failures,
+                         i == 0 ? obj_getattr_cached(o, x, &site, &r)
+                                : obj_getattr_cached_inline(o, x, &site, &r),
+                         OBJ_OK);
             CHECK_STATUS(failures, obj_int_value(r, &got), OBJ_OK);
             CHECK(failures, got == 1000 + round);
             obj_decref(r);
@@ -423,6 +574,7 @@ int objffi_c_test_cache(void) {
     failures += getattr_kinds();
     failures += setattr_kinds();
     failures += call_method_kinds();
+    failures += inline_hits();
     CHECK_STATUS(failures, obj_heap_check(heap), OBJ_OK);
     obj_heap_free(heap);
     failures += outlives_its_heap();

@@ -29,6 +29,19 @@ use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in, t
 use crate::panic::ffi_boundary;
 use crate::ptr::{null_arg, try_out};
 
+// The layout objffi.h's inline hits read (`obj_getattr_cached_inline`,
+// `obj_setattr_cached_inline`, from `inline.h`): hosts compile these
+// numbers in, so a change here is a new soname.
+const _: () = assert!(abi::VERSION_OFFSET == 40);
+const _: () = assert!(abi::CACHE_VERSION_WORD == 0);
+const _: () = assert!(abi::CACHE_NAME_WORD == 2);
+const _: () = assert!(abi::CACHE_FOUND_WORD == 3);
+const _: () = assert!(abi::CACHE_TAG_BITS == 3);
+const _: () = assert!(abi::CACHE_FOUND_SLOT == 2);
+const _: () = assert!(abi::CACHE_FOUND_INLINE_VALUE == 6);
+const _: () = assert!(abi::AREA_TAGS == 3);
+const _: () = assert!(size_of::<obj_attr_cache_t>() == size_of::<SiteCache>());
+
 /// A call site's attribute cache: zero-initialise it (`OBJ_ATTR_CACHE_INIT`)
 /// and pass it with every call from that site. It holds no reference and a
 /// stale one is never wrong; only its speed depends on it.

@@ -23,8 +23,15 @@
 //!   owner's count is the object's first `u32`; the type pointer is at
 //!   [`TYPE_OFFSET`] of the object; the type's pointer to its heap's owner
 //!   word (the owner thread's [`objgc::thread_token`]) is at
-//!   [`OWNER_WORD_OFFSET`] of the type. Changing any of these breaks
-//!   compiled C hosts: objffi pins them to the numbers its header carries.
+//!   [`OWNER_WORD_OFFSET`] of the type;
+//! - the layout that a call-site cache hit read without calling in reads
+//!   (objffi.h's `obj_getattr_cached_inline`): the type's version at
+//!   [`VERSION_OFFSET`], and the words and tags of a [`SiteCache`] entry
+//!   for an inline value or a slot ([`CACHE_FOUND_INLINE_VALUE`] and its
+//!   neighbours).
+//!
+//! Changing any of these breaks compiled C hosts: objffi pins them to the
+//! numbers its header carries.
 
 use core::cell::Cell;
 use core::mem::ManuallyDrop;
@@ -40,6 +47,29 @@ pub const TYPE_OFFSET: usize = core::mem::offset_of!(crate::object::ObjHeader, t
 /// Offset, in a type object, of the pointer to its heap's owner word.
 pub const OWNER_WORD_OFFSET: usize =
     core::mem::offset_of!(crate::kinds::type_object::TypeObject, owner);
+/// Offset, in a type object, of its version (a `u64`; 0: none yet), which
+/// a call-site cache entry records and a hit must find unchanged.
+pub const VERSION_OFFSET: usize =
+    core::mem::offset_of!(crate::kinds::type_object::TypeObject, version);
+/// Which `u64` of a [`SiteCache`] holds the version its entry was made at.
+pub const CACHE_VERSION_WORD: usize = cache::VERSION_WORD;
+/// Which `u64` of a [`SiteCache`] holds its name's address.
+pub const CACHE_NAME_WORD: usize = cache::NAME_WORD;
+/// Which `u64` of a [`SiteCache`] says how the name was found: a tag in
+/// the low [`CACHE_TAG_BITS`] bits, a payload above them.
+pub const CACHE_FOUND_WORD: usize = cache::FOUND_WORD;
+/// Bits of the tag under the payload of [`CACHE_FOUND_WORD`].
+pub const CACHE_TAG_BITS: u32 = cache::FOUND_TAG_BITS;
+/// The tag of a slot: the payload is its byte offset in the instance.
+pub const CACHE_FOUND_SLOT: u64 = cache::FOUND_SLOT;
+/// The tag of an instance value held inline: the payload is the attribute
+/// area's byte offset in the instance, shifted left by one, or'ed with
+/// the value's cell (0 or 1) in the area. The area's first word has none
+/// of the bits [`AREA_TAGS`] while its values are inline; a cell holds a
+/// value or NULL.
+pub const CACHE_FOUND_INLINE_VALUE: u64 = cache::FOUND_INLINE_VALUE;
+/// See [`CACHE_FOUND_INLINE_VALUE`].
+pub const AREA_TAGS: usize = crate::kinds::instance::TAGS;
 /// The most references the owner counts before the object becomes immortal.
 pub const LOCAL_MAX: u32 = objgc::LOCAL_MAX;
 /// The owner's count of an immortal object, which nobody counts.

@@ -75,7 +75,9 @@ pub(crate) const DICT_AREA_SIZE: usize = INLINE_VALUES * size_of::<ObjRef>();
 const SPILLED: usize = 1;
 /// The low bit of an area's first word when it holds a dict.
 const DICT: usize = 2;
-const TAGS: usize = SPILLED | DICT;
+/// The tag bits of an area's first word: none while its values are inline
+/// (or it has none).
+pub(crate) const TAGS: usize = SPILLED | DICT;
 
 /// An instance's attribute area (see the module documentation).
 #[repr(C)]

@@ -112,6 +112,10 @@ pub(crate) struct TypeObject {
     /// pointer, one of the word (relaxed: a change of owner is ordered with
     /// the counts themselves, by the exit hook or the host's handover).
     pub(crate) owner: NonNull<core::sync::atomic::AtomicUsize>,
+    /// Version for the method cache; 0 = not assigned. Right after `owner`:
+    /// objffi.h's inline call-site cache hits read it at a fixed offset
+    /// ([`crate::abi::VERSION_OFFSET`]).
+    pub(crate) version: Cell<u64>,
     pub(crate) kind: Kind,
     /// `__name__` (an interned str).
     pub(crate) name: ObjRef,
@@ -126,8 +130,6 @@ pub(crate) struct TypeObject {
     pub(crate) dict: ObjRef,
     pub(crate) layout: Layout,
     pub(crate) hooks: Option<Box<dyn PayloadHooks>>,
-    /// Version for the method cache; 0 = not assigned.
-    pub(crate) version: Cell<u64>,
     /// Whether the type has a `__del__` (on its MRO), as of the version in
     /// `.0` (0: not known): deallocation asks for every instance.
     pub(crate) has_del: Cell<(u64, bool)>,

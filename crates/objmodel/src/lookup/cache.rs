@@ -93,6 +93,17 @@ const _: () = assert!(INLINE_SHAPES as usize != instance::NO_DICT_TOKEN);
 const TAG_BITS: u32 = 3;
 const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
 
+// What a hit read without calling in needs of an entry (objffi.h's inline
+// hits, through `crate::abi`): which of the four words hold the version,
+// the name and how it was found, and the tags of the two hits it makes
+// (an inline value, a slot; see `Found` for their payloads).
+pub(crate) const VERSION_WORD: usize = core::mem::offset_of!(SiteCache, version) / 8;
+pub(crate) const NAME_WORD: usize = core::mem::offset_of!(SiteCache, name) / 8;
+pub(crate) const FOUND_WORD: usize = core::mem::offset_of!(SiteCache, found) / 8;
+pub(crate) const FOUND_TAG_BITS: u32 = TAG_BITS;
+pub(crate) const FOUND_SLOT: u64 = Found::Slot as u64;
+pub(crate) const FOUND_INLINE_VALUE: u64 = Found::InlineValue as u64;
+
 /// A call site's cache: four words, zero when empty (the C ABI's
 /// `obj_attr_cache_t`). See the module documentation.
 #[repr(C)]
