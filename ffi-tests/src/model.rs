@@ -3091,7 +3091,8 @@ struct Real {
     lent: Rc<RefCell<Vec<usize>>>,
     /// Call-site caches: two in three attribute calls with a name object go
     /// through one (chosen by the name), and must answer as the uncached
-    /// call the model describes.
+    /// call the model describes; of those, getattr and setattr alternate
+    /// between the exported call and objffi.h's inline hit.
     caches: Box<[obj_attr_cache_t; SITE_CACHES]>,
     /// Attribute calls with a name object so far.
     attr_calls: usize,
@@ -3099,6 +3100,26 @@ struct Real {
 
 /// Call-site caches of the real side.
 const SITE_CACHES: usize = 4;
+
+// objffi.h's inline hits, compiled into functions by `c/inline_hits.c`.
+#[allow(
+    improper_ctypes,
+    reason = "obj_t is opaque: only pointers to it cross, as with objffi's own exports"
+)]
+unsafe extern "C" {
+    fn objffi_test_getattr_cached_inline(
+        o: *mut obj_t,
+        name: *mut obj_t,
+        cache: *mut obj_attr_cache_t,
+        out: *mut *mut obj_t,
+    ) -> RawStatus;
+    fn objffi_test_setattr_cached_inline(
+        o: *mut obj_t,
+        name: *mut obj_t,
+        value: *mut obj_t,
+        cache: *mut obj_attr_cache_t,
+    ) -> RawStatus;
+}
 
 /// How many objects of the second heap a foreign fault chooses from.
 const FOREIGN: usize = 6;
@@ -3123,6 +3144,12 @@ impl Real {
             return null_mut();
         }
         &raw mut self.caches[(name.addr() >> 4) % SITE_CACHES]
+    }
+
+    /// Whether the cached call [`Real::site_cache`] just chose goes through
+    /// objffi.h's inline hit (every other one) rather than the export.
+    fn inline_hit(&self) -> bool {
+        self.attr_calls % 3 == 2
     }
 
     fn new() -> Result<Self, String> {
@@ -3580,6 +3607,8 @@ impl Real {
                         unsafe {
                             if cache.is_null() {
                                 obj_getattr(p, np, op)
+                            } else if self.inline_hit() {
+                                objffi_test_getattr_cached_inline(p, np, cache, op)
                             } else {
                                 obj_getattr_cached(p, np, cache, op)
                             }
@@ -3605,6 +3634,8 @@ impl Real {
                         unsafe {
                             if cache.is_null() {
                                 obj_setattr(p, np, vp)
+                            } else if self.inline_hit() {
+                                objffi_test_setattr_cached_inline(p, np, vp, cache)
                             } else {
                                 obj_setattr_cached(p, np, vp, cache)
                             }
