@@ -1485,6 +1485,7 @@ obj_status_t obj_gc_set_callback(struct obj_heap_t *heap,
      +4  uint32_t shared             +16 (two private words)
      +8  type  ------------------->  +32 const uintptr_t *owner --> owner token
                                      +40 uint64_t version
+                                     +48 uintptr_t area_offset
 
  `local` counts the references of the heap's owner thread; `shared` those
  of every other thread (with flags). Only the owner thread writes `local`,
@@ -1501,14 +1502,17 @@ typedef struct obj_abi_head_t {
 /*
  The first words of a type object: its own head, two private words, the
  address of its heap's owner word (one per heap: two objects whose types
- point at the same word are of one heap), and its version, which changes
- whenever the type or a class on its MRO changes (0: none yet).
+ point at the same word are of one heap), its version, which changes
+ whenever the type or a class on its MRO changes (0: none yet), and the
+ byte offset of its instances' two-word attribute area (0: they have no
+ __dict__).
  */
 typedef struct obj_abi_type_head_t {
     obj_abi_head_t head;
     const void *private_words[2];
     const uintptr_t *owner;
     uint64_t version;
+    uintptr_t area_offset;
 } obj_abi_type_head_t;
 
 /*
@@ -1527,27 +1531,38 @@ typedef struct obj_abi_type_head_t {
 /*
  How obj_getattr_cached_inline and obj_setattr_cached_inline read an
  obj_attr_cache_t: which of its four words holds the version of the type
- its entry was made for, which the name's address, and which says how the
- name was found (a tag in the low OBJ_ABI_CACHE_TAG_BITS bits, a payload
- above). Two tags are read inline:
+ its entry was made for, which the shape of the instance, which the name's
+ address, and which says how the name was found (a tag in the low
+ OBJ_ABI_CACHE_TAG_BITS bits, a payload above). Three tags are read inline:
 
  - OBJ_ABI_CACHE_FOUND_SLOT: a slot, at byte offset `payload` of the
    instance (it holds a value or NULL);
  - OBJ_ABI_CACHE_FOUND_INLINE_VALUE: an attribute held inline, in cell
    `payload & 1` of the two-word attribute area at byte offset
    `payload >> 1`, while the area's first word has none of the bits
-   OBJ_ABI_AREA_TAGS (a cell holds a value or NULL).
+   OBJ_ABI_AREA_TAGS (a cell holds a value or NULL);
+ - OBJ_ABI_CACHE_FOUND_CLASS_ATTR: a class attribute (no function), at the
+   address that the found word less its tag gives, for an instance of the
+   entry's shape: with the shape OBJ_ABI_CACHE_NO_DICT_SHAPE, any instance
+   of a type without __dict__ (area_offset 0); with
+   OBJ_ABI_CACHE_ANY_INLINE_SHAPE, any instance whose attribute area's
+   first word has none of the bits OBJ_ABI_AREA_TAGS. Other shapes are
+   left to the exported calls.
 
  An entry matches an object whose type has the entry's version (versions
  are never reused) and a name at the entry's address. Part of the ABI of
  libobjffi.so.1, as the heads above.
  */
 #define OBJ_ABI_CACHE_VERSION_WORD 0
+#define OBJ_ABI_CACHE_SHAPE_WORD 1
 #define OBJ_ABI_CACHE_NAME_WORD 2
 #define OBJ_ABI_CACHE_FOUND_WORD 3
 #define OBJ_ABI_CACHE_TAG_BITS 3
 #define OBJ_ABI_CACHE_FOUND_SLOT 2u
+#define OBJ_ABI_CACHE_FOUND_CLASS_ATTR 3u
 #define OBJ_ABI_CACHE_FOUND_INLINE_VALUE 6u
+#define OBJ_ABI_CACHE_NO_DICT_SHAPE 4u
+#define OBJ_ABI_CACHE_ANY_INLINE_SHAPE 5u
 #define OBJ_ABI_AREA_TAGS 3u
 
 /*
@@ -1608,12 +1623,10 @@ OBJ_ABI_INLINE void obj_abi_incref_owned(obj_t *o) {
 }
 
 /*
- The cell of the attribute `name` of `o` (not NULL) that `cache` (not NULL)
- knows, if its entry matches `o` and `name`, holds an inline value or a
- slot, and `o`'s heap is owned by the calling thread; NULL otherwise. The
- cell of an inline value holds a value; a slot's may be NULL.
+ The type of `o` (not NULL) if the entry of `cache` (not NULL) matches `o`
+ and `name` and `o`'s heap is owned by the calling thread; NULL otherwise.
  */
-OBJ_ABI_INLINE obj_t **obj_abi_cached_cell(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
+OBJ_ABI_INLINE const obj_abi_type_head_t *obj_abi_cache_matches(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
     const obj_abi_head_t *head = (const obj_abi_head_t *)(const void *)o;
     const obj_abi_type_head_t *type = __atomic_load_n(&head->type, __ATOMIC_RELAXED);
     if (type->version != cache->opaque[OBJ_ABI_CACHE_VERSION_WORD] ||
@@ -1621,6 +1634,16 @@ OBJ_ABI_INLINE obj_t **obj_abi_cached_cell(obj_t *o, const obj_t *name, const ob
         __atomic_load_n(type->owner, __ATOMIC_RELAXED) != obj_abi_thread_token()) {
         return NULL;
     }
+    return type;
+}
+
+/*
+ The cell of the attribute `name` of `o` (not NULL) that `cache` (not NULL)
+ knows, if its entry matches (obj_abi_cache_matches) and is an inline
+ value, which `o` holds, or a slot (which may hold NULL); NULL otherwise.
+ */
+OBJ_ABI_INLINE obj_t **obj_abi_cached_cell(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
+    if (obj_abi_cache_matches(o, name, cache) == NULL) return NULL;
     uint64_t found = cache->opaque[OBJ_ABI_CACHE_FOUND_WORD];
     uintptr_t payload = (uintptr_t)(found >> OBJ_ABI_CACHE_TAG_BITS);
     uint64_t tag = found & ((1u << OBJ_ABI_CACHE_TAG_BITS) - 1);
@@ -1631,6 +1654,36 @@ OBJ_ABI_INLINE obj_t **obj_abi_cached_cell(obj_t *o, const obj_t *name, const ob
         return *cell != NULL ? cell : NULL;
     }
     if (tag == OBJ_ABI_CACHE_FOUND_SLOT) return (obj_t **)(void *)((char *)o + payload);
+    return NULL;
+}
+
+/*
+ The value of the attribute `name` of `o` (not NULL), borrowed, if the
+ entry of `cache` (not NULL) matches (obj_abi_cache_matches) and answers
+ without calling in: an inline value or a slot that holds one, or a class
+ attribute for `o`'s shape; NULL otherwise.
+ */
+OBJ_ABI_INLINE obj_t *obj_abi_cached_value(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
+    const obj_abi_type_head_t *type = obj_abi_cache_matches(o, name, cache);
+    if (type == NULL) return NULL;
+    uint64_t found = cache->opaque[OBJ_ABI_CACHE_FOUND_WORD];
+    uintptr_t payload = (uintptr_t)(found >> OBJ_ABI_CACHE_TAG_BITS);
+    uint64_t tag = found & ((1u << OBJ_ABI_CACHE_TAG_BITS) - 1);
+    if (OBJ_ABI_LIKELY(tag == OBJ_ABI_CACHE_FOUND_INLINE_VALUE)) {
+        obj_t *const *area = (obj_t *const *)(const void *)((const char *)o + (payload >> 1));
+        return ((uintptr_t)area[0] & OBJ_ABI_AREA_TAGS) == 0 ? area[payload & 1] : NULL;
+    }
+    if (tag == OBJ_ABI_CACHE_FOUND_SLOT) return *(obj_t *const *)(const void *)((const char *)o + payload);
+    if (tag == OBJ_ABI_CACHE_FOUND_CLASS_ATTR) {
+        uint64_t shape = cache->opaque[OBJ_ABI_CACHE_SHAPE_WORD];
+        uintptr_t area_offset = type->area_offset;
+        bool shape_matches =
+            area_offset == 0
+                ? shape == OBJ_ABI_CACHE_NO_DICT_SHAPE
+                : shape == OBJ_ABI_CACHE_ANY_INLINE_SHAPE &&
+                      (*(const uintptr_t *)(const void *)((const char *)o + area_offset) & OBJ_ABI_AREA_TAGS) == 0;
+        return shape_matches ? (obj_t *)(uintptr_t)(found & ~(uint64_t)((1u << OBJ_ABI_CACHE_TAG_BITS) - 1)) : NULL;
+    }
     return NULL;
 }
 #endif
@@ -1694,7 +1747,8 @@ OBJ_ABI_INLINE void obj_decref_inline(obj_t *o) {
 
 /*
  obj_getattr_cached, with its hit compiled into the caller: when `cache`
- knows `name` as an instance attribute held inline or a slot of `o`'s type
+ knows `name` as an instance attribute held inline, a slot, or a class
+ attribute (no function, which would need a bound method) of `o`'s type
  as it is now, `o`'s heap is owned by the calling thread, and the value is
  there, the value's count and the store to `*out` are all it does (about
  twenty instructions and no call); anything else calls
@@ -1713,8 +1767,7 @@ OBJ_ABI_INLINE void obj_decref_inline(obj_t *o) {
 OBJ_ABI_INLINE obj_status_t obj_getattr_cached_inline(obj_t *o, obj_t *name, obj_attr_cache_t *cache, obj_t **out) {
 #ifdef OBJ_INLINE_COUNTS
     if (OBJ_ABI_LIKELY(o != NULL && cache != NULL && out != NULL)) {
-        obj_t **cell = obj_abi_cached_cell(o, name, cache);
-        obj_t *value = cell != NULL ? *cell : NULL;
+        obj_t *value = obj_abi_cached_value(o, name, cache);
         if (OBJ_ABI_LIKELY(value != NULL)) {
             obj_abi_incref_owned(value);
             *out = value;

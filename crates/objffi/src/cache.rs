@@ -40,6 +40,11 @@ const _: () = assert!(abi::CACHE_TAG_BITS == 3);
 const _: () = assert!(abi::CACHE_FOUND_SLOT == 2);
 const _: () = assert!(abi::CACHE_FOUND_INLINE_VALUE == 6);
 const _: () = assert!(abi::AREA_TAGS == 3);
+const _: () = assert!(abi::AREA_OFFSET_OFFSET == 48);
+const _: () = assert!(abi::CACHE_SHAPE_WORD == 1);
+const _: () = assert!(abi::CACHE_FOUND_CLASS_ATTR == 3);
+const _: () = assert!(abi::CACHE_NO_DICT_SHAPE == 4);
+const _: () = assert!(abi::CACHE_ANY_INLINE_SHAPE == 5);
 const _: () = assert!(size_of::<obj_attr_cache_t>() == size_of::<SiteCache>());
 
 /// A call site's attribute cache: zero-initialise it (`OBJ_ATTR_CACHE_INIT`)

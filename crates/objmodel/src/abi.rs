@@ -26,9 +26,10 @@
 //!   [`OWNER_WORD_OFFSET`] of the type;
 //! - the layout that a call-site cache hit read without calling in reads
 //!   (objffi.h's `obj_getattr_cached_inline`): the type's version at
-//!   [`VERSION_OFFSET`], and the words and tags of a [`SiteCache`] entry
-//!   for an inline value or a slot ([`CACHE_FOUND_INLINE_VALUE`] and its
-//!   neighbours).
+//!   [`VERSION_OFFSET`] and its attribute area's offset at
+//!   [`AREA_OFFSET_OFFSET`], and the words and tags of a [`SiteCache`]
+//!   entry for an inline value, a slot or a class attribute
+//!   ([`CACHE_FOUND_INLINE_VALUE`] and its neighbours).
 //!
 //! Changing any of these breaks compiled C hosts: objffi pins them to the
 //! numbers its header carries.
@@ -53,6 +54,12 @@ pub const VERSION_OFFSET: usize =
     core::mem::offset_of!(crate::kinds::type_object::TypeObject, version);
 /// Which `u64` of a [`SiteCache`] holds the version its entry was made at.
 pub const CACHE_VERSION_WORD: usize = cache::VERSION_WORD;
+/// Offset, in a type object, of the byte offset of its instances'
+/// attribute area (a `usize`; 0: they have no `__dict__`).
+pub const AREA_OFFSET_OFFSET: usize =
+    core::mem::offset_of!(crate::kinds::type_object::TypeObject, area_offset);
+/// Which `u64` of a [`SiteCache`] holds the shape its entry was made for.
+pub const CACHE_SHAPE_WORD: usize = cache::SHAPE_WORD;
 /// Which `u64` of a [`SiteCache`] holds its name's address.
 pub const CACHE_NAME_WORD: usize = cache::NAME_WORD;
 /// Which `u64` of a [`SiteCache`] says how the name was found: a tag in
@@ -70,6 +77,17 @@ pub const CACHE_FOUND_SLOT: u64 = cache::FOUND_SLOT;
 pub const CACHE_FOUND_INLINE_VALUE: u64 = cache::FOUND_INLINE_VALUE;
 /// See [`CACHE_FOUND_INLINE_VALUE`].
 pub const AREA_TAGS: usize = crate::kinds::instance::TAGS;
+/// The tag of a class attribute that is no function: the found word less
+/// its tag is the attribute's address. It is the answer for an instance
+/// whose shape is the entry's: with the entry's shape
+/// [`CACHE_NO_DICT_SHAPE`], any instance of a type without a `__dict__`;
+/// with [`CACHE_ANY_INLINE_SHAPE`], any instance whose attribute area has
+/// none of the bits [`AREA_TAGS`] (values inline, or none).
+pub const CACHE_FOUND_CLASS_ATTR: u64 = cache::FOUND_CLASS_ATTR;
+/// See [`CACHE_FOUND_CLASS_ATTR`].
+pub const CACHE_NO_DICT_SHAPE: u64 = crate::kinds::instance::NO_DICT_TOKEN as u64;
+/// See [`CACHE_FOUND_CLASS_ATTR`].
+pub const CACHE_ANY_INLINE_SHAPE: u64 = cache::ANY_INLINE_SHAPE;
 /// The most references the owner counts before the object becomes immortal.
 pub const LOCAL_MAX: u32 = objgc::LOCAL_MAX;
 /// The owner's count of an immortal object, which nobody counts.

@@ -116,6 +116,10 @@ pub(crate) struct TypeObject {
     /// objffi.h's inline call-site cache hits read it at a fixed offset
     /// ([`crate::abi::VERSION_OFFSET`]).
     pub(crate) version: Cell<u64>,
+    /// `layout.dict_offset`, or 0 when instances have no `__dict__`: the
+    /// same number at a fixed offset ([`crate::abi::AREA_OFFSET_OFFSET`]),
+    /// for objffi.h's inline cache hits.
+    pub(crate) area_offset: usize,
     pub(crate) kind: Kind,
     /// `__name__` (an interned str).
     pub(crate) name: ObjRef,
@@ -276,6 +280,7 @@ unsafe fn alloc_type(
         (&raw mut (*t).bases).write(parts.bases);
         (&raw mut (*t).mro).write(full_mro);
         (&raw mut (*t).dict).write(parts.dict);
+        (&raw mut (*t).area_offset).write(parts.layout.dict_offset.unwrap_or(0));
         (&raw mut (*t).layout).write(parts.layout);
         (&raw mut (*t).hooks).write(parts.hooks);
         (&raw mut (*t).version).write(Cell::new(0));

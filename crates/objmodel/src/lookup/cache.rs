@@ -103,6 +103,9 @@ pub(crate) const FOUND_WORD: usize = core::mem::offset_of!(SiteCache, found) / 8
 pub(crate) const FOUND_TAG_BITS: u32 = TAG_BITS;
 pub(crate) const FOUND_SLOT: u64 = Found::Slot as u64;
 pub(crate) const FOUND_INLINE_VALUE: u64 = Found::InlineValue as u64;
+pub(crate) const FOUND_CLASS_ATTR: u64 = Found::ClassAttr as u64;
+pub(crate) const SHAPE_WORD: usize = core::mem::offset_of!(SiteCache, shape) / 8;
+pub(crate) const ANY_INLINE_SHAPE: u64 = INLINE_SHAPES;
 
 /// A call site's cache: four words, zero when empty (the C ABI's
 /// `obj_attr_cache_t`). See the module documentation.
