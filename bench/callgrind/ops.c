@@ -184,30 +184,38 @@ int main(int argc, char **argv) {
             fprintf(stderr, "unknown op %s\n", op);
             return 2;
         }
-#ifdef OBJ_ABI_CACHE_FOUND_WORD
-        obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
-#define GETATTR(target, attr, out)                                                        \
-    (inline_hit ? obj_getattr_cached_inline(target, attr, &cache, out)                    \
-     : cached   ? obj_getattr_cached(target, attr, &cache, out)                           \
-                : obj_getattr(target, attr, out))
-#elif defined(OBJ_ATTR_CACHE_INIT) /* a library before the inline hits */
-        obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
-        if (inline_hit) {
-            fprintf(stderr, "unknown op %s\n", op);
-            return 2;
-        }
-#define GETATTR(target, attr, out) \
-    (cached ? obj_getattr_cached(target, attr, &cache, out) : obj_getattr(target, attr, out))
-#else /* a library before contract 1.1's caches: `ci/callgrind-ops.sh LIBDIR` */
-        if (cached) {
-            fprintf(stderr, "unknown op %s\n", op);
-            return 2;
-        }
-#define GETATTR(target, attr, out) obj_getattr(target, attr, out)
+        /* One loop per way of calling, so that no loop tests which. */
+#define GETATTR_LOOP(call)               \
+    for (long i = 0; i < n; ++i) {       \
+        must(call, op);                  \
+        DECREF(got);                     \
+    }
+        /* An older library (`ci/callgrind-ops.sh LIBDIR`) lacks some calls. */
+#ifndef OBJ_ABI_CACHE_FOUND_WORD
+        if (inline_hit) cached = -1;
 #endif
-        for (long i = 0; i < n; ++i) {
-            must(GETATTR(target, attr, &got), op);
-            DECREF(got);
+#ifndef OBJ_ATTR_CACHE_INIT
+        if (cached) cached = -1;
+#endif
+        if (cached < 0) {
+            fprintf(stderr, "unknown op %s\n", op);
+            return 2;
+        }
+#ifdef OBJ_ATTR_CACHE_INIT
+        obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
+#endif
+#ifdef OBJ_ABI_CACHE_FOUND_WORD
+        if (inline_hit) {
+            GETATTR_LOOP(obj_getattr_cached_inline(target, attr, &cache, &got))
+        } else
+#endif
+#ifdef OBJ_ATTR_CACHE_INIT
+        if (cached) {
+            GETATTR_LOOP(obj_getattr_cached(target, attr, &cache, &got))
+        } else
+#endif
+        {
+            GETATTR_LOOP(obj_getattr(target, attr, &got))
         }
     } else if (strcmp(op, "setattr_instance") == 0) {
         for (long i = 0; i < n; ++i) must(obj_setattr(o, x, one), op);
