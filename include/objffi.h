@@ -1533,7 +1533,7 @@ typedef struct obj_abi_type_head_t {
  obj_attr_cache_t: which of its four words holds the version of the type
  its entry was made for, which the shape of the instance, which the name's
  address, and which says how the name was found (a tag in the low
- OBJ_ABI_CACHE_TAG_BITS bits, a payload above). Three tags are read inline:
+ OBJ_ABI_CACHE_TAG_BITS bits, a payload above). Four tags are read inline:
 
  - OBJ_ABI_CACHE_FOUND_SLOT: a slot, at byte offset `payload` of the
    instance (it holds a value or NULL);
@@ -1541,6 +1541,10 @@ typedef struct obj_abi_type_head_t {
    `payload & 1` of the two-word attribute area at byte offset
    `payload >> 1`, while the area's first word has none of the bits
    OBJ_ABI_AREA_TAGS (a cell holds a value or NULL);
+ - OBJ_ABI_CACHE_FOUND_INSTANCE_VALUE: an attribute held in an array, in
+   cell `payload` of the array at the attribute area's second word, while
+   the area's first word equals the entry's shape word (the cell holds a
+   value);
  - OBJ_ABI_CACHE_FOUND_CLASS_ATTR: a class attribute (no function), at the
    address that the found word less its tag gives, for an instance of the
    entry's shape: with the shape OBJ_ABI_CACHE_NO_DICT_SHAPE, any instance
@@ -1558,6 +1562,7 @@ typedef struct obj_abi_type_head_t {
 #define OBJ_ABI_CACHE_NAME_WORD 2
 #define OBJ_ABI_CACHE_FOUND_WORD 3
 #define OBJ_ABI_CACHE_TAG_BITS 3
+#define OBJ_ABI_CACHE_FOUND_INSTANCE_VALUE 1u
 #define OBJ_ABI_CACHE_FOUND_SLOT 2u
 #define OBJ_ABI_CACHE_FOUND_CLASS_ATTR 3u
 #define OBJ_ABI_CACHE_FOUND_INLINE_VALUE 6u
@@ -1640,10 +1645,12 @@ OBJ_ABI_INLINE const obj_abi_type_head_t *obj_abi_cache_matches(obj_t *o, const 
 /*
  The cell of the attribute `name` of `o` (not NULL) that `cache` (not NULL)
  knows, if its entry matches (obj_abi_cache_matches) and is an inline
- value, which `o` holds, or a slot (which may hold NULL); NULL otherwise.
+ value, which `o` holds, a value in `o`'s array of the entry's shape, or a
+ slot (which may hold NULL); NULL otherwise.
  */
 OBJ_ABI_INLINE obj_t **obj_abi_cached_cell(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
-    if (obj_abi_cache_matches(o, name, cache) == NULL) return NULL;
+    const obj_abi_type_head_t *type = obj_abi_cache_matches(o, name, cache);
+    if (type == NULL) return NULL;
     uint64_t found = cache->opaque[OBJ_ABI_CACHE_FOUND_WORD];
     uintptr_t payload = (uintptr_t)(found >> OBJ_ABI_CACHE_TAG_BITS);
     uint64_t tag = found & ((1u << OBJ_ABI_CACHE_TAG_BITS) - 1);
@@ -1654,14 +1661,20 @@ OBJ_ABI_INLINE obj_t **obj_abi_cached_cell(obj_t *o, const obj_t *name, const ob
         return *cell != NULL ? cell : NULL;
     }
     if (tag == OBJ_ABI_CACHE_FOUND_SLOT) return (obj_t **)(void *)((char *)o + payload);
+    if (tag == OBJ_ABI_CACHE_FOUND_INSTANCE_VALUE) {
+        obj_t **area = (obj_t **)(void *)((char *)o + type->area_offset);
+        if ((uint64_t)(uintptr_t)area[0] != cache->opaque[OBJ_ABI_CACHE_SHAPE_WORD]) return NULL;
+        return &((obj_t **)(void *)area[1])[payload];
+    }
     return NULL;
 }
 
 /*
  The value of the attribute `name` of `o` (not NULL), borrowed, if the
  entry of `cache` (not NULL) matches (obj_abi_cache_matches) and answers
- without calling in: an inline value or a slot that holds one, or a class
- attribute for `o`'s shape; NULL otherwise.
+ without calling in: an inline value, a value in an array of the entry's
+ shape, a slot that holds one, or a class attribute for `o`'s shape; NULL
+ otherwise.
  */
 OBJ_ABI_INLINE obj_t *obj_abi_cached_value(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
     const obj_abi_type_head_t *type = obj_abi_cache_matches(o, name, cache);
@@ -1674,6 +1687,11 @@ OBJ_ABI_INLINE obj_t *obj_abi_cached_value(obj_t *o, const obj_t *name, const ob
         return ((uintptr_t)area[0] & OBJ_ABI_AREA_TAGS) == 0 ? area[payload & 1] : NULL;
     }
     if (tag == OBJ_ABI_CACHE_FOUND_SLOT) return *(obj_t *const *)(const void *)((const char *)o + payload);
+    if (tag == OBJ_ABI_CACHE_FOUND_INSTANCE_VALUE) {
+        obj_t *const *area = (obj_t *const *)(const void *)((const char *)o + type->area_offset);
+        if ((uint64_t)(uintptr_t)area[0] != cache->opaque[OBJ_ABI_CACHE_SHAPE_WORD]) return NULL;
+        return ((obj_t *const *)(const void *)area[1])[payload];
+    }
     if (tag == OBJ_ABI_CACHE_FOUND_CLASS_ATTR) {
         uint64_t shape = cache->opaque[OBJ_ABI_CACHE_SHAPE_WORD];
         uintptr_t area_offset = type->area_offset;
@@ -1747,9 +1765,9 @@ OBJ_ABI_INLINE void obj_decref_inline(obj_t *o) {
 
 /*
  obj_getattr_cached, with its hit compiled into the caller: when `cache`
- knows `name` as an instance attribute held inline, a slot, or a class
- attribute (no function, which would need a bound method) of `o`'s type
- as it is now, `o`'s heap is owned by the calling thread, and the value is
+ knows `name` as an instance attribute (held inline or in an array), a
+ slot, or a class attribute (no function, which would need a bound method)
+ of `o`'s type as it is now, `o`'s heap is owned by the calling thread, and the value is
  there, the value's count and the store to `*out` are all it does (about
  twenty instructions and no call); anything else calls
  obj_getattr_cached. Same results, statuses and messages.
@@ -1780,8 +1798,8 @@ OBJ_ABI_INLINE obj_status_t obj_getattr_cached_inline(obj_t *o, obj_t *name, obj
 
 /*
  obj_setattr_cached, with its hit compiled into the caller: when `cache`
- knows `name` as an instance attribute held inline (which `o` has) or a
- slot of `o`'s type as it is now, `o`'s heap is owned by the calling
+ knows `name` as an instance attribute (held inline or in an array) that
+ `o` has, or a slot of `o`'s type as it is now, `o`'s heap is owned by the calling
  thread and `value` is of that heap, it counts `value`, stores it and
  drops the value it replaces (obj_decref_inline: the old value's last
  reference calls obj_decref, which may run its __del__); anything else

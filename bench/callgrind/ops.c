@@ -6,7 +6,8 @@
  * calling a class with a host __init__, attribute reads of each kind,
  * attribute writes, method calls, and counting; the `_cached` ones go
  * through a call-site cache (obj_attr_cache_t), the `_cached_inline` ones
- * through objffi.h's inline hits (obj_getattr_cached_inline, ...).
+ * through objffi.h's inline hits (obj_getattr_cached_inline, ...); `spilled`
+ * reads the third attribute of an instance, whose values are in an array.
  *
  * The collector's rows (issue 13): `gc_dead` and `gc_live` build N
  * instances with automatic collection off, as N/2 dead 2-cycles or as N
@@ -151,6 +152,12 @@ int main(int argc, char **argv) {
     must(obj_alloc(mid[4], &deep), "Mid()");
     must(obj_alloc(slotted, &so), "S()");
     must(obj_setattr(so, s, one), "so.s");
+    /* o3: a third attribute, x, puts its values in an array. */
+    obj_t *o3 = NULL;
+    must(obj_alloc(p, &o3), "P()");
+    must(obj_setattr_str(o3, "a", one), "o3.a");
+    must(obj_setattr_str(o3, "b", one), "o3.b");
+    must(obj_setattr(o3, x, one), "o3.x");
 
     long long started = ops_now_ns();
     if (strcmp(op, "alloc") == 0) {
@@ -180,6 +187,7 @@ int main(int argc, char **argv) {
         else if (strcmp(kind, "5_up") == 0) target = deep, attr = up;
         else if (strcmp(kind, "method") == 0) attr = m;
         else if (strcmp(kind, "slot") == 0) target = so, attr = s;
+        else if (strcmp(kind, "spilled") == 0) target = o3, attr = x;
         else if (strcmp(kind, "instance") != 0) {
             fprintf(stderr, "unknown op %s\n", op);
             return 2;
@@ -306,6 +314,7 @@ int main(int argc, char **argv) {
     obj_decref(o);
     obj_decref(deep);
     obj_decref(so);
+    obj_decref(o3);
     obj_decref(one);
     obj_heap_free(heap);
     return 0;

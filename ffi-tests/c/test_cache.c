@@ -512,6 +512,31 @@ static int inline_hits(void) {
     failures += set_and_see(o, x, eight, &cx, 1, "ok: 8");
     failures += set_and_see(o, x, seven, &cx, 1, "ok: 7");
     failures += same_getattr(o, y, &cy, "OBJ_ERR_ATTRIBUTE: 'I' object has no attribute 'y'");
+    /* Values in an array (a third attribute): two instances of one shape,
+     * one of another (the same keys in another order), and a value
+     * replaced in each. */
+    obj_t *a = interned("a"), *b = interned("b"), *z = interned("z");
+    obj_t *spilled[3] = {NULL, NULL, NULL};
+    obj_attr_cache_t cz = OBJ_ATTR_CACHE_INIT, cset = OBJ_ATTR_CACHE_INIT;
+    for (int i = 0; i < 3; ++i) {
+        CHECK_STATUS(failures, obj_call(cls, NULL, 0, &spilled[i]), OBJ_OK);
+        obj_t *first = i == 2 ? b : a, *second = i == 2 ? a : b;
+        CHECK_STATUS(failures, obj_setattr(spilled[i], first, seven), OBJ_OK);
+        CHECK_STATUS(failures, obj_setattr(spilled[i], second, seven), OBJ_OK);
+        obj_t *v = integer(100 + i);
+        CHECK_STATUS(failures, obj_setattr(spilled[i], z, v), OBJ_OK);
+        obj_decref(v);
+    }
+    failures += same_getattr(spilled[0], z, &cz, "ok: 100");
+    failures += same_getattr(spilled[1], z, &cz, "ok: 101");
+    failures += same_getattr(spilled[2], z, &cz, "ok: 102");
+    failures += same_getattr(spilled[1], z, &cz, "ok: 101");
+    for (int i = 0; i < 3; ++i) failures += set_and_see(spilled[i], z, eight, &cset, 1, "ok: 8");
+    failures += set_and_see(spilled[0], z, seven, &cset, 1, "ok: 7");
+    failures += set_and_see(spilled[2], z, seven, &cset, 1, "ok: 7");
+    failures += same_getattr(spilled[1], z, &cz, "ok: 8");
+    for (int i = 0; i < 3; ++i) obj_decref(spilled[i]);
+
     /* A class attribute: for instances that hold their values inline or
      * none, then for one in dict mode (which might shadow it), then
      * shadowed; and on a class whose instances have no __dict__. */

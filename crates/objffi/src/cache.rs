@@ -37,6 +37,7 @@ const _: () = assert!(abi::CACHE_VERSION_WORD == 0);
 const _: () = assert!(abi::CACHE_NAME_WORD == 2);
 const _: () = assert!(abi::CACHE_FOUND_WORD == 3);
 const _: () = assert!(abi::CACHE_TAG_BITS == 3);
+const _: () = assert!(abi::CACHE_FOUND_INSTANCE_VALUE == 1);
 const _: () = assert!(abi::CACHE_FOUND_SLOT == 2);
 const _: () = assert!(abi::CACHE_FOUND_INLINE_VALUE == 6);
 const _: () = assert!(abi::AREA_TAGS == 3);

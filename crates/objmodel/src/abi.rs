@@ -67,6 +67,11 @@ pub const CACHE_NAME_WORD: usize = cache::NAME_WORD;
 pub const CACHE_FOUND_WORD: usize = cache::FOUND_WORD;
 /// Bits of the tag under the payload of [`CACHE_FOUND_WORD`].
 pub const CACHE_TAG_BITS: u32 = cache::FOUND_TAG_BITS;
+/// The tag of an instance value held in an array: the payload is its cell
+/// in the array whose address is the attribute area's second word, while
+/// the area's first word equals the entry's shape word
+/// ([`CACHE_SHAPE_WORD`]); the cell holds a value.
+pub const CACHE_FOUND_INSTANCE_VALUE: u64 = cache::FOUND_INSTANCE_VALUE;
 /// The tag of a slot: the payload is its byte offset in the instance.
 pub const CACHE_FOUND_SLOT: u64 = cache::FOUND_SLOT;
 /// The tag of an instance value held inline: the payload is the attribute

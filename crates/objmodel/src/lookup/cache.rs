@@ -95,12 +95,13 @@ const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
 
 // What a hit read without calling in needs of an entry (objffi.h's inline
 // hits, through `crate::abi`): which of the four words hold the version,
-// the name and how it was found, and the tags of the two hits it makes
-// (an inline value, a slot; see `Found` for their payloads).
+// the shape, the name and how it was found, and the tags of the hits it
+// makes (see `Found` for their payloads, and `crate::abi` for the rest).
 pub(crate) const VERSION_WORD: usize = core::mem::offset_of!(SiteCache, version) / 8;
 pub(crate) const NAME_WORD: usize = core::mem::offset_of!(SiteCache, name) / 8;
 pub(crate) const FOUND_WORD: usize = core::mem::offset_of!(SiteCache, found) / 8;
 pub(crate) const FOUND_TAG_BITS: u32 = TAG_BITS;
+pub(crate) const FOUND_INSTANCE_VALUE: u64 = Found::InstanceValue as u64;
 pub(crate) const FOUND_SLOT: u64 = Found::Slot as u64;
 pub(crate) const FOUND_INLINE_VALUE: u64 = Found::InlineValue as u64;
 pub(crate) const FOUND_CLASS_ATTR: u64 = Found::ClassAttr as u64;
