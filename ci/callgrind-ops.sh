@@ -39,7 +39,9 @@ ops=(alloc call_init getattr_instance getattr_class getattr_5_up getattr_method
     getattr_cached_instance getattr_cached_class getattr_cached_method getattr_cached_slot
     setattr_cached_instance call_method_cached getattr_cached_inline_instance
     getattr_cached_inline_slot getattr_cached_inline_class setattr_cached_inline_instance
-    getattr_cached_spilled getattr_cached_inline_spilled gc_dead gc_live gc_young gc_tree gc_churn)
+    getattr_cached_spilled getattr_cached_inline_spilled
+    getattr_inline_instance getattr_inline_class getattr_inline_5_up getattr_inline_slot
+    setattr_inline_instance gc_dead gc_live gc_young gc_tree gc_churn)
 # Operations whose programs mark the part to count (the collection itself,
 # not the building of the heap): callgrind starts with counting off.
 declare -A marked=([gc_dead]=1 [gc_live]=1 [gc_young]=1)

@@ -1486,6 +1486,7 @@ obj_status_t obj_gc_set_callback(struct obj_heap_t *heap,
      +8  type  ------------------->  +32 const uintptr_t *owner --> owner token
                                      +40 uint64_t version
                                      +48 uintptr_t area_offset
+                                     +56 obj_attr_cache_t *shared_sites
 
  `local` counts the references of the heap's owner thread; `shared` those
  of every other thread (with flags). Only the owner thread writes `local`,
@@ -1505,7 +1506,8 @@ typedef struct obj_abi_head_t {
  point at the same word are of one heap), its version, which changes
  whenever the type or a class on its MRO changes (0: none yet), and the
  byte offset of its instances' two-word attribute area (0: they have no
- __dict__).
+ __dict__), and its heap's attribute cache: the entries that obj_getattr and
+ obj_setattr share (OBJ_ABI_SHARED_SITES_BITS below).
  */
 typedef struct obj_abi_type_head_t {
     obj_abi_head_t head;
@@ -1513,6 +1515,7 @@ typedef struct obj_abi_type_head_t {
     const uintptr_t *owner;
     uint64_t version;
     uintptr_t area_offset;
+    obj_attr_cache_t *shared_sites;
 } obj_abi_type_head_t;
 
 /*
@@ -1569,6 +1572,26 @@ typedef struct obj_abi_type_head_t {
 #define OBJ_ABI_CACHE_NO_DICT_SHAPE 4u
 #define OBJ_ABI_CACHE_ANY_INLINE_SHAPE 5u
 #define OBJ_ABI_AREA_TAGS 3u
+
+/*
+ Which entry of its heap's attribute cache (the type head's shared_sites)
+ obj_getattr_inline and obj_setattr_inline use for `name` on an instance
+ `o` of a type: in 64-bit arithmetic, with `shape` the token of `o`'s
+ shape and `store` 1 for a store, 0 for a load, the entry at index
+
+     ((version ^ (name >> OBJ_ABI_SHARED_SITE_NAME_SHIFT)
+       ^ rotate_left(shape ^ store, OBJ_ABI_SHARED_SITE_SALT_ROTATION))
+      * OBJ_ABI_SHARED_SITE_MULTIPLIER) >> (64 - OBJ_ABI_SHARED_SITES_BITS)
+
+ The token of `o`'s shape: OBJ_ABI_CACHE_NO_DICT_SHAPE for a type without
+ __dict__; else the attribute area's first word if it has any of the bits
+ OBJ_ABI_AREA_TAGS; else 1, plus 1 for each of the area's two words that
+ is not NULL. Part of the ABI of libobjffi.so.1, as the heads above.
+ */
+#define OBJ_ABI_SHARED_SITES_BITS 9
+#define OBJ_ABI_SHARED_SITE_MULTIPLIER 0x9E3779B97F4A7C15ull
+#define OBJ_ABI_SHARED_SITE_SALT_ROTATION 17
+#define OBJ_ABI_SHARED_SITE_NAME_SHIFT 4
 
 /*
  Defined where the inline functions below count without calling in: on
@@ -1704,6 +1727,24 @@ OBJ_ABI_INLINE obj_t *obj_abi_cached_value(obj_t *o, const obj_t *name, const ob
     }
     return NULL;
 }
+
+/*
+ The entry of its heap's attribute cache that obj_getattr (`store` 0) or
+ obj_setattr (`store` 1) uses for `name` on `o` (not NULL).
+ */
+OBJ_ABI_INLINE obj_attr_cache_t *obj_abi_shared_site(obj_t *o, const obj_t *name, uint64_t store) {
+    const obj_abi_head_t *head = (const obj_abi_head_t *)(const void *)o;
+    const obj_abi_type_head_t *type = __atomic_load_n(&head->type, __ATOMIC_RELAXED);
+    uint64_t shape = OBJ_ABI_CACHE_NO_DICT_SHAPE;
+    if (type->area_offset != 0) {
+        const uintptr_t *area = (const uintptr_t *)(const void *)((const char *)o + type->area_offset);
+        shape = (area[0] & OBJ_ABI_AREA_TAGS) != 0 ? area[0] : 1u + (area[0] != 0) + (area[1] != 0);
+    }
+    uint64_t salt = shape ^ store;
+    uint64_t key = type->version ^ (uint64_t)((uintptr_t)name >> OBJ_ABI_SHARED_SITE_NAME_SHIFT) ^
+                   ((salt << OBJ_ABI_SHARED_SITE_SALT_ROTATION) | (salt >> (64 - OBJ_ABI_SHARED_SITE_SALT_ROTATION)));
+    return &type->shared_sites[(key * OBJ_ABI_SHARED_SITE_MULTIPLIER) >> (64 - OBJ_ABI_SHARED_SITES_BITS)];
+}
 #endif
 
 /*
@@ -1796,6 +1837,30 @@ OBJ_ABI_INLINE obj_status_t obj_getattr_cached_inline(obj_t *o, obj_t *name, obj
     return obj_getattr_cached(o, name, cache, out);
 }
 
+#ifdef OBJ_INLINE_COUNTS
+/*
+ The store of obj_setattr_cached_inline's hit: whether the entry of `cache`
+ gave `value` (of `o`'s heap) a cell of `o` to replace, which it then did
+ (dropping the old value with obj_decref_inline). `o`, `value` and `cache`
+ are not NULL.
+ */
+OBJ_ABI_INLINE bool obj_abi_store_hit(obj_t *o, obj_t *name, obj_t *value, const obj_attr_cache_t *cache) {
+    obj_t **cell = obj_abi_cached_cell(o, name, cache);
+    const obj_abi_head_t *head = (const obj_abi_head_t *)(const void *)o;
+    const obj_abi_head_t *value_head = (const obj_abi_head_t *)(const void *)value;
+    const obj_abi_type_head_t *type = __atomic_load_n(&head->type, __ATOMIC_RELAXED);
+    const obj_abi_type_head_t *value_type = __atomic_load_n(&value_head->type, __ATOMIC_RELAXED);
+    if (OBJ_ABI_LIKELY(cell != NULL && value_type->owner == type->owner)) {
+        obj_t *old = *cell;
+        obj_abi_incref_owned(value);
+        *cell = value;
+        obj_decref_inline(old);
+        return true;
+    }
+    return false;
+}
+#endif
+
 /*
  obj_setattr_cached, with its hit compiled into the caller: when `cache`
  knows `name` as an instance attribute (held inline or in an array) that
@@ -1814,22 +1879,57 @@ OBJ_ABI_INLINE obj_status_t obj_getattr_cached_inline(obj_t *o, obj_t *name, obj
  */
 OBJ_ABI_INLINE obj_status_t obj_setattr_cached_inline(obj_t *o, obj_t *name, obj_t *value, obj_attr_cache_t *cache) {
 #ifdef OBJ_INLINE_COUNTS
-    if (OBJ_ABI_LIKELY(o != NULL && value != NULL && cache != NULL)) {
-        obj_t **cell = obj_abi_cached_cell(o, name, cache);
-        const obj_abi_head_t *head = (const obj_abi_head_t *)(const void *)o;
-        const obj_abi_head_t *value_head = (const obj_abi_head_t *)(const void *)value;
-        const obj_abi_type_head_t *type = __atomic_load_n(&head->type, __ATOMIC_RELAXED);
-        const obj_abi_type_head_t *value_type = __atomic_load_n(&value_head->type, __ATOMIC_RELAXED);
-        if (OBJ_ABI_LIKELY(cell != NULL && value_type->owner == type->owner)) {
-            obj_t *old = *cell;
+    if (OBJ_ABI_LIKELY(o != NULL && value != NULL && cache != NULL) && obj_abi_store_hit(o, name, value, cache)) {
+        return OBJ_OK;
+    }
+#endif
+    return obj_setattr_cached(o, name, value, cache);
+}
+
+/*
+ obj_getattr, with its hit compiled into the caller: obj_getattr_cached_inline
+ through the entry of the heap's attribute cache that obj_getattr itself
+ uses (obj_abi_shared_site), which obj_getattr fills. The same results,
+ statuses and messages as obj_getattr, and the same caveats as
+ obj_getattr_cached_inline.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ As for obj_getattr.
+ */
+OBJ_ABI_INLINE obj_status_t obj_getattr_inline(obj_t *o, obj_t *name, obj_t **out) {
+#ifdef OBJ_INLINE_COUNTS
+    if (OBJ_ABI_LIKELY(o != NULL && out != NULL)) {
+        obj_t *value = obj_abi_cached_value(o, name, obj_abi_shared_site(o, name, 0));
+        if (OBJ_ABI_LIKELY(value != NULL)) {
             obj_abi_incref_owned(value);
-            *cell = value;
-            obj_decref_inline(old);
+            *out = value;
             return OBJ_OK;
         }
     }
 #endif
-    return obj_setattr_cached(o, name, value, cache);
+    return obj_getattr(o, name, out);
+}
+
+/*
+ obj_setattr, with its hit compiled into the caller: obj_setattr_cached_inline
+ through the entry of the heap's attribute cache that obj_setattr itself
+ uses (obj_abi_shared_site), which obj_setattr fills. The same results,
+ statuses, messages and side effects as obj_setattr, and the same caveats
+ as obj_setattr_cached_inline.
+
+ Requirements (the behaviour is undefined otherwise):
+
+ As for obj_setattr.
+ */
+OBJ_ABI_INLINE obj_status_t obj_setattr_inline(obj_t *o, obj_t *name, obj_t *value) {
+#ifdef OBJ_INLINE_COUNTS
+    if (OBJ_ABI_LIKELY(o != NULL && value != NULL) &&
+        obj_abi_store_hit(o, name, value, obj_abi_shared_site(o, name, 1))) {
+        return OBJ_OK;
+    }
+#endif
+    return obj_setattr(o, name, value);
 }
 
 #ifdef __cplusplus

@@ -5,8 +5,9 @@
  * The operations are those of the C-ABI budget (issue 12): allocation,
  * calling a class with a host __init__, attribute reads of each kind,
  * attribute writes, method calls, and counting; the `_cached` ones go
- * through a call-site cache (obj_attr_cache_t), the `_cached_inline` ones
- * through objffi.h's inline hits (obj_getattr_cached_inline, ...); `spilled`
+ * through a call-site cache (obj_attr_cache_t), the `_inline` ones through
+ * objffi.h's inline hits (obj_getattr_inline, obj_getattr_cached_inline,
+ * ...; CPython's peer of an uncached one is its plain getattr); `spilled`
  * reads the third attribute of an instance, whose values are in an array.
  *
  * The collector's rows (issue 13): `gc_dead` and `gc_live` build N
@@ -179,8 +180,9 @@ int main(int argc, char **argv) {
         const char *kind = op + 8;
         int cached = strncmp(kind, "cached_", 7) == 0;
         if (cached) kind += 7;
-        /* getattr_cached_inline_KIND: the hit compiled in from objffi.h. */
-        int inline_hit = cached && strncmp(kind, "inline_", 7) == 0;
+        /* getattr_inline_KIND, getattr_cached_inline_KIND: the hit
+         * compiled in from objffi.h. */
+        int inline_hit = strncmp(kind, "inline_", 7) == 0;
         if (inline_hit) kind += 7;
         obj_t *target = o, *attr = x;
         if (strcmp(kind, "class") == 0) attr = c;
@@ -202,6 +204,9 @@ int main(int argc, char **argv) {
 #ifndef OBJ_ABI_CACHE_FOUND_WORD
         if (inline_hit) cached = -1;
 #endif
+#ifndef OBJ_ABI_SHARED_SITES_BITS
+        if (inline_hit && !cached) cached = -1;
+#endif
 #ifndef OBJ_ATTR_CACHE_INIT
         if (cached) cached = -1;
 #endif
@@ -211,6 +216,11 @@ int main(int argc, char **argv) {
         }
 #ifdef OBJ_ATTR_CACHE_INIT
         obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
+#endif
+#ifdef OBJ_ABI_SHARED_SITES_BITS
+        if (inline_hit && !cached) {
+            GETATTR_LOOP(obj_getattr_inline(target, attr, &got))
+        } else
 #endif
 #ifdef OBJ_ABI_CACHE_FOUND_WORD
         if (inline_hit) {
@@ -237,6 +247,10 @@ int main(int argc, char **argv) {
     } else if (strcmp(op, "setattr_cached_instance") == 0) {
         obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;
         for (long i = 0; i < n; ++i) must(obj_setattr_cached(o, x, one, &cache), op);
+#ifdef OBJ_ABI_SHARED_SITES_BITS
+    } else if (strcmp(op, "setattr_inline_instance") == 0) {
+        for (long i = 0; i < n; ++i) must(obj_setattr_inline(o, x, one), op);
+#endif
 #ifdef OBJ_ABI_CACHE_FOUND_WORD
     } else if (strcmp(op, "setattr_cached_inline_instance") == 0) {
         obj_attr_cache_t cache = OBJ_ATTR_CACHE_INIT;

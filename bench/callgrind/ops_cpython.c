@@ -172,6 +172,15 @@ __attribute__((hot)) int main(int argc, char **argv) {
     PyObject *so = must(PyObject_CallNoArgs(slotted), "S()");
     if (PyObject_SetAttr(so, s, one) < 0) fail("so.s");
 
+    /* objrt's getattr_inline_KIND and setattr_inline_instance (objffi.h's
+     * inline lookups) have CPython's own getattr and setattr for peers: its
+     * C API has no inline form. */
+    char peer[64];
+    if (strncmp(op, "getattr_inline_", 15) == 0 || strcmp(op, "setattr_inline_instance") == 0) {
+        snprintf(peer, sizeof peer, "%.8s%s", op, op + 15);
+        op = peer;
+    }
+
     long long started = ops_now_ns();
     if (strcmp(op, "alloc") == 0) {
         PyTypeObject *type = (PyTypeObject *)p;

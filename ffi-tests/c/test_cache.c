@@ -5,7 +5,9 @@
  * between calls; a cache holds no reference; NULLs are refused. Every
  * lookup below runs three times, so the first fills the cache and the
  * others hit it (or find it stale). objffi.h's inline hits
- * (obj_getattr_cached_inline, obj_setattr_cached_inline) answer the same. */
+ * (obj_getattr_cached_inline, obj_setattr_cached_inline, and
+ * obj_getattr_inline, obj_setattr_inline through the heap's own cache)
+ * answer the same. */
 #define _POSIX_C_SOURCE 200809L
 #include "objffi.h" /* first: the header must compile on its own */
 
@@ -59,8 +61,14 @@ static int same_getattr(obj_t *o, obj_t *name, obj_attr_cache_t *cache, const ch
         obj_t *r = NULL;
         obj_status_t st = obj_getattr(o, name, &r);
         char *plain = outcome(st, r);
-        /* objffi.h's inline hit first, with the cache as the last call
-         * through it left it (for another object, maybe), then the export. */
+        /* objffi.h's inline hits first, with the caches as the last call
+         * through them left them (for another object, maybe), then the
+         * export. */
+        r = NULL;
+        st = obj_getattr_inline(o, name, &r);
+        char *shared_hit = outcome(st, r);
+        CHECK_STR(failures, shared_hit, plain);
+        free(shared_hit);
         r = NULL;
         st = obj_getattr_cached_inline(o, name, cache, &r);
         char *inline_hit = outcome(st, r);
@@ -77,14 +85,14 @@ static int same_getattr(obj_t *o, obj_t *name, obj_attr_cache_t *cache, const ch
     return failures;
 }
 
-/* setattr(o, name, v) through `cache`, by the exported call or the inline
- * hit (`inline_hit`), then getattr both ways: `want` (the repr of v). */
-static int set_and_see(obj_t *o, obj_t *name, obj_t *v, obj_attr_cache_t *cache, int inline_hit,
-                       const char *want) {
+/* setattr(o, name, v) through `cache` by the inline hit, twice (to fill
+ * the cache, then to hit it), then by obj_setattr_inline (the heap's own
+ * cache), then getattr every way: `want` (the repr of v). */
+static int set_and_see(obj_t *o, obj_t *name, obj_t *v, obj_attr_cache_t *cache, const char *want) {
     int failures = 0;
-    obj_status_t st = inline_hit ? obj_setattr_cached_inline(o, name, v, cache)
-                                 : obj_setattr_cached(o, name, v, cache);
-    CHECK_STATUS(failures, st, OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_cached_inline(o, name, v, cache), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_cached_inline(o, name, v, cache), OBJ_OK);
+    CHECK_STATUS(failures, obj_setattr_inline(o, name, v), OBJ_OK);
     obj_attr_cache_t get = OBJ_ATTR_CACHE_INIT;
     failures += same_getattr(o, name, &get, want);
     return failures;
@@ -231,6 +239,12 @@ static int getattr_kinds(void) {
     CHECK_STATUS(failures, obj_setattr_cached_inline(NULL, x, seven, &cx), OBJ_ERR_NULL_ARG);
     CHECK_STATUS(failures, obj_setattr_cached_inline(o, NULL, seven, &cx), OBJ_ERR_NULL_ARG);
     CHECK_STATUS(failures, obj_setattr_cached_inline(o, x, NULL, &cx), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_getattr_inline(NULL, x, &r), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_getattr_inline(o, NULL, &r), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_getattr_inline(other, k, NULL), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_setattr_inline(NULL, x, seven), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_setattr_inline(o, NULL, seven), OBJ_ERR_NULL_ARG);
+    CHECK_STATUS(failures, obj_setattr_inline(o, x, NULL), OBJ_ERR_NULL_ARG);
     CHECK_STATUS(failures, obj_call_method_cached(o, add_name, NULL, 0, NULL, &r),
                  OBJ_ERR_NULL_ARG);
 
@@ -433,6 +447,11 @@ static void *call_from_another_thread(void *arg) {
     struct foreign_calls *c = arg;
     c->set = obj_setattr_cached_inline(c->o, c->x, c->v, c->cache);
     c->get = obj_getattr_cached_inline(c->o, c->x, c->cache, &c->got);
+    if (c->set == OBJ_OK) c->set = obj_setattr_inline(c->o, c->x, c->v);
+    obj_t *again = NULL;
+    if (c->get == OBJ_OK) c->get = obj_getattr_inline(c->o, c->x, &again);
+    if (again != c->got) c->get = OBJ_ERR_VALUE;
+    obj_decref(again);
     return NULL;
 }
 
@@ -455,23 +474,23 @@ static int inline_hits(void) {
 
     /* Adding x (a miss, then held inline), replacing it (hits); an empty
      * slot set, then replaced. */
-    failures += set_and_see(o, x, seven, &cx, 1, "ok: 7");
-    failures += set_and_see(o, x, eight, &cx, 1, "ok: 8");
-    failures += set_and_see(o, x, seven, &cx, 1, "ok: 7");
-    failures += set_and_see(o, s, seven, &cs, 1, "ok: 7");
-    failures += set_and_see(o, s, eight, &cs, 1, "ok: 8");
+    failures += set_and_see(o, x, seven, &cx, "ok: 7");
+    failures += set_and_see(o, x, eight, &cx, "ok: 8");
+    failures += set_and_see(o, x, seven, &cx, "ok: 7");
+    failures += set_and_see(o, s, seven, &cs, "ok: 7");
+    failures += set_and_see(o, s, eight, &cs, "ok: 8");
     /* The replaced value's last reference: its __del__ runs at once. */
     obj_t *mortal = NULL;
     CHECK_STATUS(failures, obj_call(mortal_cls, NULL, 0, &mortal), OBJ_OK);
     CHECK_STATUS(failures, obj_setattr_cached_inline(o, x, mortal, &cx), OBJ_OK);
     obj_decref(mortal);
     dels = 0;
-    failures += set_and_see(o, x, seven, &cx, 1, "ok: 7");
+    failures += set_and_see(o, x, seven, &cx, "ok: 7");
     CHECK(failures, dels == 1);
     CHECK_STATUS(failures, obj_call(mortal_cls, NULL, 0, &mortal), OBJ_OK);
     CHECK_STATUS(failures, obj_setattr_cached_inline(o, s, mortal, &cs), OBJ_OK);
     obj_decref(mortal);
-    failures += set_and_see(o, s, eight, &cs, 1, "ok: 8");
+    failures += set_and_see(o, s, eight, &cs, "ok: 8");
     CHECK(failures, dels == 2);
 
     /* A value of another heap: the exported call's mismatch, twice (the
@@ -481,6 +500,8 @@ static int inline_hits(void) {
     CHECK_STATUS(failures, obj_int_new(their_heap, 12345678, &theirs), OBJ_OK);
     for (int i = 0; i < 2; ++i) {
         CHECK_ERROR(failures, obj_setattr_cached_inline(o, x, theirs, &cx), OBJ_ERR_HEAP_MISMATCH,
+                    "objects of two heaps cannot be mixed");
+        CHECK_ERROR(failures, obj_setattr_inline(o, x, theirs), OBJ_ERR_HEAP_MISMATCH,
                     "objects of two heaps cannot be mixed");
     }
     obj_decref(theirs);
@@ -504,13 +525,13 @@ static int inline_hits(void) {
      * mode: every answer from the exported calls. */
     obj_t *p = NULL;
     CHECK_STATUS(failures, obj_call(cls, NULL, 0, &p), OBJ_OK);
-    failures += set_and_see(o, y, seven, &cy, 1, "ok: 7");
-    failures += set_and_see(p, y, eight, &cy, 1, "ok: 8");
+    failures += set_and_see(o, y, seven, &cy, "ok: 7");
+    failures += set_and_see(p, y, eight, &cy, "ok: 8");
     failures += same_getattr(p, x, &cx,
                              "OBJ_ERR_ATTRIBUTE: 'I' object has no attribute 'x'");
     CHECK_STATUS(failures, obj_delattr_str(o, "y"), OBJ_OK);
-    failures += set_and_see(o, x, eight, &cx, 1, "ok: 8");
-    failures += set_and_see(o, x, seven, &cx, 1, "ok: 7");
+    failures += set_and_see(o, x, eight, &cx, "ok: 8");
+    failures += set_and_see(o, x, seven, &cx, "ok: 7");
     failures += same_getattr(o, y, &cy, "OBJ_ERR_ATTRIBUTE: 'I' object has no attribute 'y'");
     /* Values in an array (a third attribute): two instances of one shape,
      * one of another (the same keys in another order), and a value
@@ -531,9 +552,9 @@ static int inline_hits(void) {
     failures += same_getattr(spilled[1], z, &cz, "ok: 101");
     failures += same_getattr(spilled[2], z, &cz, "ok: 102");
     failures += same_getattr(spilled[1], z, &cz, "ok: 101");
-    for (int i = 0; i < 3; ++i) failures += set_and_see(spilled[i], z, eight, &cset, 1, "ok: 8");
-    failures += set_and_see(spilled[0], z, seven, &cset, 1, "ok: 7");
-    failures += set_and_see(spilled[2], z, seven, &cset, 1, "ok: 7");
+    for (int i = 0; i < 3; ++i) failures += set_and_see(spilled[i], z, eight, &cset, "ok: 8");
+    failures += set_and_see(spilled[0], z, seven, &cset, "ok: 7");
+    failures += set_and_see(spilled[2], z, seven, &cset, "ok: 7");
     failures += same_getattr(spilled[1], z, &cz, "ok: 8");
     for (int i = 0; i < 3; ++i) obj_decref(spilled[i]);
 
@@ -571,7 +592,7 @@ static int inline_hits(void) {
     obj_decref(so);
     obj_decref(slotted);
     /* The class itself, through the same caches. */
-    failures += set_and_see(cls, x, eight, &cx, 1, "ok: 8");
+    failures += set_and_see(cls, x, eight, &cx, "ok: 8");
     failures += same_getattr(p, x, &cx, "ok: 8");
 
     obj_decref(p);

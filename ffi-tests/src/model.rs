@@ -3091,8 +3091,8 @@ struct Real {
     lent: Rc<RefCell<Vec<usize>>>,
     /// Call-site caches: two in three attribute calls with a name object go
     /// through one (chosen by the name), and must answer as the uncached
-    /// call the model describes; of those, getattr and setattr alternate
-    /// between the exported call and objffi.h's inline hit.
+    /// call the model describes; getattr and setattr alternate between the
+    /// exported call and objffi.h's inline hit, cached or not.
     caches: Box<[obj_attr_cache_t; SITE_CACHES]>,
     /// Attribute calls with a name object so far.
     attr_calls: usize,
@@ -3113,6 +3113,12 @@ unsafe extern "C" {
         cache: *mut obj_attr_cache_t,
         out: *mut *mut obj_t,
     ) -> RawStatus;
+    fn objffi_test_getattr_inline(
+        o: *mut obj_t,
+        name: *mut obj_t,
+        out: *mut *mut obj_t,
+    ) -> RawStatus;
+    fn objffi_test_setattr_inline(o: *mut obj_t, name: *mut obj_t, value: *mut obj_t) -> RawStatus;
     fn objffi_test_setattr_cached_inline(
         o: *mut obj_t,
         name: *mut obj_t,
@@ -3146,10 +3152,11 @@ impl Real {
         &raw mut self.caches[(name.addr() >> 4) % SITE_CACHES]
     }
 
-    /// Whether the cached call [`Real::site_cache`] just chose goes through
-    /// objffi.h's inline hit (every other one) rather than the export.
+    /// Whether the call [`Real::site_cache`] just chose a cache for (or
+    /// none) goes through objffi.h's inline hit rather than the export:
+    /// every other cached call, and every other uncached one.
     fn inline_hit(&self) -> bool {
-        self.attr_calls % 3 == 2
+        self.attr_calls % 3 == 2 || self.attr_calls % 6 == 0
     }
 
     fn new() -> Result<Self, String> {
@@ -3605,7 +3612,9 @@ impl Real {
                         // SAFETY: live objects, a local to write and a cache of
                         // this thread's; or NULL (injected).
                         unsafe {
-                            if cache.is_null() {
+                            if cache.is_null() && self.inline_hit() {
+                                objffi_test_getattr_inline(p, np, op)
+                            } else if cache.is_null() {
                                 obj_getattr(p, np, op)
                             } else if self.inline_hit() {
                                 objffi_test_getattr_cached_inline(p, np, cache, op)
@@ -3632,7 +3641,9 @@ impl Real {
                         // SAFETY: live objects and a cache of this thread's,
                         // or NULL (injected).
                         unsafe {
-                            if cache.is_null() {
+                            if cache.is_null() && self.inline_hit() {
+                                objffi_test_setattr_inline(p, np, vp)
+                            } else if cache.is_null() {
                                 obj_setattr(p, np, vp)
                             } else if self.inline_hit() {
                                 objffi_test_setattr_cached_inline(p, np, vp, cache)

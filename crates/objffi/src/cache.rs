@@ -46,6 +46,11 @@ const _: () = assert!(abi::CACHE_SHAPE_WORD == 1);
 const _: () = assert!(abi::CACHE_FOUND_CLASS_ATTR == 3);
 const _: () = assert!(abi::CACHE_NO_DICT_SHAPE == 4);
 const _: () = assert!(abi::CACHE_ANY_INLINE_SHAPE == 5);
+const _: () = assert!(abi::SHARED_SITES_OFFSET == 56);
+const _: () = assert!(abi::SHARED_SITES_BITS == 9);
+const _: () = assert!(abi::SHARED_SITE_MULTIPLIER == 0x9E37_79B9_7F4A_7C15);
+const _: () = assert!(abi::SHARED_SITE_SALT_ROTATION == 17);
+const _: () = assert!(abi::SHARED_SITE_NAME_SHIFT == 4);
 const _: () = assert!(size_of::<obj_attr_cache_t>() == size_of::<SiteCache>());
 
 /// A call site's attribute cache: zero-initialise it (`OBJ_ATTR_CACHE_INIT`)

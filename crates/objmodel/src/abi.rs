@@ -58,6 +58,26 @@ pub const CACHE_VERSION_WORD: usize = cache::VERSION_WORD;
 /// attribute area (a `usize`; 0: they have no `__dict__`).
 pub const AREA_OFFSET_OFFSET: usize =
     core::mem::offset_of!(crate::kinds::type_object::TypeObject, area_offset);
+/// Offset, in a type object, of the address of its heap's attribute
+/// cache: `1 << SHARED_SITES_BITS` [`SiteCache`]s that the lookups without
+/// a cache of their own (`obj_getattr`, `obj_setattr`) share. The entry
+/// for `name` on an instance of the type, whose shape token is `shape`,
+/// is the one at index
+/// `((version ^ (name >> SHARED_SITE_NAME_SHIFT) ^ rotate_left(shape ^ store, SHARED_SITE_SALT_ROTATION)) * SHARED_SITE_MULTIPLIER) >> (64 - SHARED_SITES_BITS)`
+/// (64-bit arithmetic; `store`: 1 for a store, 0 for a load). The shape
+/// token: [`CACHE_NO_DICT_SHAPE`] for a type without `__dict__`; else the
+/// attribute area's first word if it has any of the bits [`AREA_TAGS`];
+/// else 1, plus 1 for each of the area's two words that is not null.
+pub const SHARED_SITES_OFFSET: usize =
+    core::mem::offset_of!(crate::kinds::type_object::TypeObject, attr_sites);
+/// See [`SHARED_SITES_OFFSET`].
+pub const SHARED_SITES_BITS: u32 = crate::heap::ATTR_SITES_BITS;
+/// See [`SHARED_SITES_OFFSET`].
+pub const SHARED_SITE_MULTIPLIER: u64 = crate::heap::ATTR_SITE_MULTIPLIER;
+/// See [`SHARED_SITES_OFFSET`].
+pub const SHARED_SITE_SALT_ROTATION: u32 = crate::heap::ATTR_SITE_SALT_ROTATION;
+/// See [`SHARED_SITES_OFFSET`].
+pub const SHARED_SITE_NAME_SHIFT: u32 = crate::heap::ATTR_SITE_NAME_SHIFT;
 /// Which `u64` of a [`SiteCache`] holds the shape its entry was made for.
 pub const CACHE_SHAPE_WORD: usize = cache::SHAPE_WORD;
 /// Which `u64` of a [`SiteCache`] holds its name's address.

@@ -115,8 +115,16 @@ const METHOD_CACHE_BITS: u32 = 12;
 
 /// log2 of the entries of the heap's attribute cache: the call-site
 /// caches (`lookup/cache.rs`) that lookups without a site of their own share,
-/// chosen by type version, name, shape and read-or-store.
-const ATTR_SITES_BITS: u32 = 9;
+/// chosen by type version, name, shape and read-or-store
+/// ([`Heap::attr_site`]). objffi.h's inline lookups compute the same
+/// choice (`crate::abi::SHARED_SITES_BITS` and its neighbours).
+pub(crate) const ATTR_SITES_BITS: u32 = 9;
+/// The multiplier of [`Heap::attr_site`]'s Fibonacci hashing.
+pub(crate) const ATTR_SITE_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+/// How far [`Heap::attr_site`] rotates the salt left.
+pub(crate) const ATTR_SITE_SALT_ROTATION: u32 = 17;
+/// How far [`Heap::attr_site`] shifts the name's address right.
+pub(crate) const ATTR_SITE_NAME_SHIFT: u32 = 4;
 
 /// A heap's brand: the lifetime `'h`, invariant (a function from and to
 /// `&'h ()` can be neither shortened nor lengthened), zero-sized. See
@@ -537,9 +545,17 @@ impl<'h> Heap<'h> {
     /// version, the name's address and the salt).
     #[inline]
     pub(crate) fn attr_site(&self, ty: &TypeObject, name: ObjRef, salt: usize) -> &Cell<SiteCache> {
-        let key = ty.version.get() ^ (name.addr() >> 4) as u64 ^ (salt as u64).rotate_left(17);
-        let i = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (u64::BITS - ATTR_SITES_BITS);
+        let key = ty.version.get()
+            ^ (name.addr() >> ATTR_SITE_NAME_SHIFT) as u64
+            ^ (salt as u64).rotate_left(ATTR_SITE_SALT_ROTATION);
+        let i = key.wrapping_mul(ATTR_SITE_MULTIPLIER) >> (u64::BITS - ATTR_SITES_BITS);
         &self.attr_sites[i as usize]
+    }
+
+    /// The first entry of the heap's attribute cache (each type keeps it
+    /// for objffi.h's inline lookups).
+    pub(crate) fn attr_sites_start(&self) -> NonNull<Cell<SiteCache>> {
+        NonNull::from(&self.attr_sites[0])
     }
 
     /// The allocator's arenas and how full each pool is.

@@ -120,6 +120,10 @@ pub(crate) struct TypeObject {
     /// same number at a fixed offset ([`crate::abi::AREA_OFFSET_OFFSET`]),
     /// for objffi.h's inline cache hits.
     pub(crate) area_offset: usize,
+    /// The heap's attribute cache ([`Heap::attr_site`]), whose entries
+    /// objffi.h's inline lookups read at a fixed offset
+    /// ([`crate::abi::SHARED_SITES_OFFSET`]).
+    pub(crate) attr_sites: NonNull<Cell<crate::lookup::cache::SiteCache>>,
     pub(crate) kind: Kind,
     /// `__name__` (an interned str).
     pub(crate) name: ObjRef,
@@ -281,6 +285,7 @@ unsafe fn alloc_type(
         (&raw mut (*t).mro).write(full_mro);
         (&raw mut (*t).dict).write(parts.dict);
         (&raw mut (*t).area_offset).write(parts.layout.dict_offset.unwrap_or(0));
+        (&raw mut (*t).attr_sites).write(heap.attr_sites_start());
         (&raw mut (*t).layout).write(parts.layout);
         (&raw mut (*t).hooks).write(parts.hooks);
         (&raw mut (*t).version).write(Cell::new(0));
