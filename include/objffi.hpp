@@ -129,14 +129,17 @@ public:
     [[nodiscard]] ref getattr(const char* name) const {
         return detail::adopt([&](obj_t** o) { return obj_getattr_str(p_, name, o); });
     }
+    /// Through objffi.h's inline hit (obj_getattr_inline): an interned
+    /// name (obj_intern) found before is read without a call.
     [[nodiscard]] ref getattr(const ref& name) const {
-        return detail::adopt([&](obj_t** o) { return obj_getattr(p_, name.p_, o); });
+        return detail::adopt([&](obj_t** o) { return obj_getattr_inline(p_, name.p_, o); });
     }
     void setattr(const char* name, const ref& value) const {
         check(obj_setattr_str(p_, name, value.p_));
     }
+    /// Through objffi.h's inline hit (obj_setattr_inline), as getattr.
     void setattr(const ref& name, const ref& value) const {
-        check(obj_setattr(p_, name.p_, value.p_));
+        check(obj_setattr_inline(p_, name.p_, value.p_));
     }
     void delattr(const char* name) const { check(obj_delattr_str(p_, name)); }
     void delattr(const ref& name) const { check(obj_delattr(p_, name.p_)); }

@@ -84,6 +84,19 @@ int objffi_cpp_test_wrapper() {
               mro[2].is(h.object_type()));
         CHECK(andrey.isinstance(parent) && !h.integer(1).isinstance(parent));
 
+        // By an interned name: objffi.h's inline lookups (the second round
+        // and on hit the heap's cache), with the same answers and errors.
+        obj::ref name_key = h.intern("name");
+        for (int round = 0; round < 3; ++round) {
+            andrey.setattr(name_key, h.integer(round));
+            CHECK(andrey.getattr(name_key).repr() == std::to_string(round));
+            CHECK(other.getattr(name_key).is(h.none()));
+        }
+        andrey.setattr(name_key, h.str("Андрей"));
+        obj::ref missing = h.intern("missing");
+        CHECK_THROWS(andrey.getattr(missing), OBJ_ERR_ATTRIBUTE,
+                     "'Child' object has no attribute 'missing'");
+
         // A method stored once, bound to each instance.
         obj::ref f = h.function("get_name", get_name);
         parent.setattr("get_name", f);
