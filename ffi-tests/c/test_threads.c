@@ -16,7 +16,10 @@
  *   if the gate is free at that moment, after a worker's call).
  *
  * Afterwards every __del__ has run exactly once and the heap holds nothing
- * but the classes. ci/tsan.sh runs this under ThreadSanitizer. */
+ * but the classes. The other tests below: objffi.h's inline lookups while
+ * other threads count, a heap without its creator, the owner freeing while
+ * another thread calls, heaps mixed across threads. ci/tsan.sh runs this
+ * under ThreadSanitizer. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <sched.h>
@@ -147,6 +150,85 @@ static int test_owner_counts_while_workers_count(void) {
     obj_decref(node);
     obj_decref(leaf);
     obj_heap_free(s.heap);
+    return failures;
+}
+
+/* ----- objffi.h's inline lookups while other threads count -----------------------
+ *
+ * The owner holds HOLDERS objects, each with a `child`; each worker holds a
+ * reference to every child (counted by the owner, handed over) and counts
+ * the children up and down, with no call on the heap, while the owner
+ * reads each holder's child through obj_getattr_inline and stores it back
+ * through obj_setattr_inline: the owner's plain counts and the workers'
+ * atomic ones meet in the same objects. Afterwards, with every reference
+ * dropped, everything is freed (a count lost or doubled would leak or free
+ * too early). */
+
+enum { HOLDERS = 64 };
+
+struct counting {
+    obj_t *children[HOLDERS];
+    pthread_barrier_t start;
+    atomic_int done;
+};
+
+static void *count_children(void *arg) {
+    struct counting *c = arg;
+    pthread_barrier_wait(&c->start);
+    for (int r = 0; r < ROUNDS; ++r) {
+        for (int i = 0; i < HOLDERS; ++i) {
+            obj_incref(c->children[i]);
+            obj_decref(c->children[i]);
+        }
+    }
+    for (int i = 0; i < HOLDERS; ++i) obj_decref(c->children[i]); /* handed over */
+    atomic_fetch_add(&c->done, 1);
+    return NULL;
+}
+
+static int test_inline_lookups_while_workers_count(void) {
+    int failures = 0;
+    static struct counting c;
+    atomic_store(&c.done, 0);
+    obj_heap_t *heap = obj_heap_new();
+    CHECK(failures, heap != NULL);
+    obj_t *holder = NULL, *leaf = NULL, *child_name = NULL, *holders[HOLDERS];
+    CHECK_STATUS(failures, obj_type_new(heap, "Holder", NULL, 0, NULL, &holder), OBJ_OK);
+    CHECK_STATUS(failures, obj_type_new(heap, "Leaf", NULL, 0, NULL, &leaf), OBJ_OK);
+    CHECK_STATUS(failures, obj_intern(heap, "child", 5, &child_name), OBJ_OK);
+    size_t base = live(heap);
+    for (int i = 0; i < HOLDERS; ++i) {
+        CHECK_STATUS(failures, obj_alloc(holder, &holders[i]), OBJ_OK);
+        CHECK_STATUS(failures, obj_alloc(leaf, &c.children[i]), OBJ_OK);
+        CHECK_STATUS(failures, obj_setattr(holders[i], child_name, c.children[i]), OBJ_OK);
+        for (int k = 0; k < WORKERS; ++k) obj_incref(c.children[i]);
+        obj_decref(c.children[i]); /* the holder keeps one */
+    }
+    pthread_t threads[WORKERS];
+    CHECK(failures, pthread_barrier_init(&c.start, NULL, WORKERS + 1) == 0);
+    for (int k = 0; k < WORKERS; ++k) {
+        CHECK(failures, pthread_create(&threads[k], NULL, count_children, &c) == 0);
+    }
+    pthread_barrier_wait(&c.start);
+    long lookups = 0;
+    while (atomic_load(&c.done) < WORKERS || lookups < 4 * HOLDERS) {
+        int i = (int)(lookups++ % HOLDERS);
+        obj_t *got = NULL;
+        CHECK_STATUS(failures, obj_getattr_inline(holders[i], child_name, &got), OBJ_OK);
+        CHECK(failures, got == c.children[i]);
+        CHECK_STATUS(failures, obj_setattr_inline(holders[i], child_name, got), OBJ_OK);
+        obj_decref_inline(got);
+    }
+    for (int k = 0; k < WORKERS; ++k) CHECK(failures, pthread_join(threads[k], NULL) == 0);
+    pthread_barrier_destroy(&c.start);
+    /* The owner merges the counts the workers handed back (at its next
+     * call: the inline lookups are none), then frees everything. */
+    CHECK_STATUS(failures, obj_gc_collect(heap, -1, NULL), OBJ_OK);
+    for (int i = 0; i < HOLDERS; ++i) obj_decref(holders[i]);
+    CHECK(failures, live(heap) == base);
+    obj_decref(holder);
+    obj_decref(leaf);
+    obj_heap_free(heap);
     return failures;
 }
 
@@ -426,6 +508,7 @@ static int test_mixed_heaps_fail_at_once(void) {
 int objffi_c_test_threads(void) {
     int failures = test_owner_counts_while_workers_count();
     failures += test_owner_frees_while_another_thread_calls();
+    failures += test_inline_lookups_while_workers_count();
     failures += test_mixed_heaps_fail_at_once();
     failures += test_heap_without_its_creator(1);
     failures += test_heap_without_its_creator(0);
