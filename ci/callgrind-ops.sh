@@ -40,7 +40,7 @@ ops=(alloc call_init getattr_instance getattr_class getattr_5_up getattr_method
     setattr_cached_instance call_method_cached getattr_cached_inline_instance
     getattr_cached_inline_slot getattr_cached_inline_class setattr_cached_inline_instance
     getattr_cached_spilled getattr_cached_inline_spilled
-    getattr_inline_instance getattr_inline_class getattr_inline_5_up getattr_inline_slot
+    getattr_inline_instance getattr_inline_class getattr_inline_5_up getattr_inline_slot getattr_inline_method
     setattr_inline_instance gc_dead gc_live gc_young gc_tree gc_churn)
 # Operations whose programs mark the part to count (the collection itself,
 # not the building of the heap): callgrind starts with counting off.
