@@ -189,22 +189,17 @@ OBJ_ABI_INLINE const obj_abi_type_head_t *obj_abi_cache_matches(obj_t *o, const 
 }
 
 /*
- The cell of the attribute `name` of `o` (not NULL) that `cache` (not NULL)
- knows, if its entry matches (obj_abi_cache_matches) and is an inline
- value, which `o` holds, a value in `o`'s array of the entry's shape, or a
- slot (which may hold NULL); NULL otherwise.
+ The cell of `o` (of type `type`) that the found word `found` of `cache`'s
+ entry names: an inline value's (which may hold NULL), a value's in the
+ array of the entry's shape, or a slot's (which may hold NULL); NULL for
+ other tags, or while `o` does not hold its values that way.
  */
-OBJ_ABI_INLINE obj_t **obj_abi_cached_cell(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
-    const obj_abi_type_head_t *type = obj_abi_cache_matches(o, name, cache);
-    if (type == NULL) return NULL;
-    uint64_t found = cache->opaque[OBJ_ABI_CACHE_FOUND_WORD];
+OBJ_ABI_INLINE obj_t **obj_abi_found_cell(obj_t *o, const obj_abi_type_head_t *type, const obj_attr_cache_t *cache, uint64_t found) {
     uintptr_t payload = (uintptr_t)(found >> OBJ_ABI_CACHE_TAG_BITS);
     uint64_t tag = found & ((1u << OBJ_ABI_CACHE_TAG_BITS) - 1);
     if (OBJ_ABI_LIKELY(tag == OBJ_ABI_CACHE_FOUND_INLINE_VALUE)) {
         obj_t **area = (obj_t **)(void *)((char *)o + (payload >> 1));
-        if ((uintptr_t)area[0] & OBJ_ABI_AREA_TAGS) return NULL;
-        obj_t **cell = &area[payload & 1];
-        return *cell != NULL ? cell : NULL;
+        return ((uintptr_t)area[0] & OBJ_ABI_AREA_TAGS) == 0 ? &area[payload & 1] : NULL;
     }
     if (tag == OBJ_ABI_CACHE_FOUND_SLOT) return (obj_t **)(void *)((char *)o + payload);
     if (tag == OBJ_ABI_CACHE_FOUND_INSTANCE_VALUE) {
@@ -216,29 +211,33 @@ OBJ_ABI_INLINE obj_t **obj_abi_cached_cell(obj_t *o, const obj_t *name, const ob
 }
 
 /*
+ The cell of the attribute `name` of `o` (not NULL) that `cache` (not NULL)
+ knows, to store into, if its entry matches (obj_abi_cache_matches): as
+ obj_abi_found_cell gives it, but an empty inline value's is an attribute
+ to add (NULL).
+ */
+OBJ_ABI_INLINE obj_t **obj_abi_cached_cell(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
+    const obj_abi_type_head_t *type = obj_abi_cache_matches(o, name, cache);
+    if (type == NULL) return NULL;
+    uint64_t found = cache->opaque[OBJ_ABI_CACHE_FOUND_WORD];
+    obj_t **cell = obj_abi_found_cell(o, type, cache, found);
+    bool slot = (found & ((1u << OBJ_ABI_CACHE_TAG_BITS) - 1)) == OBJ_ABI_CACHE_FOUND_SLOT;
+    return cell != NULL && (*cell != NULL || slot) ? cell : NULL;
+}
+
+/*
  The value of the attribute `name` of `o` (not NULL), borrowed, if the
  entry of `cache` (not NULL) matches (obj_abi_cache_matches) and answers
- without calling in: an inline value, a value in an array of the entry's
- shape, a slot that holds one, or a class attribute for `o`'s shape; NULL
- otherwise.
+ without calling in: a value in a cell (obj_abi_found_cell), or a class
+ attribute for `o`'s shape; NULL otherwise.
  */
 OBJ_ABI_INLINE obj_t *obj_abi_cached_value(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
     const obj_abi_type_head_t *type = obj_abi_cache_matches(o, name, cache);
     if (type == NULL) return NULL;
     uint64_t found = cache->opaque[OBJ_ABI_CACHE_FOUND_WORD];
-    uintptr_t payload = (uintptr_t)(found >> OBJ_ABI_CACHE_TAG_BITS);
-    uint64_t tag = found & ((1u << OBJ_ABI_CACHE_TAG_BITS) - 1);
-    if (OBJ_ABI_LIKELY(tag == OBJ_ABI_CACHE_FOUND_INLINE_VALUE)) {
-        obj_t *const *area = (obj_t *const *)(const void *)((const char *)o + (payload >> 1));
-        return ((uintptr_t)area[0] & OBJ_ABI_AREA_TAGS) == 0 ? area[payload & 1] : NULL;
-    }
-    if (tag == OBJ_ABI_CACHE_FOUND_SLOT) return *(obj_t *const *)(const void *)((const char *)o + payload);
-    if (tag == OBJ_ABI_CACHE_FOUND_INSTANCE_VALUE) {
-        obj_t *const *area = (obj_t *const *)(const void *)((const char *)o + type->area_offset);
-        if ((uint64_t)(uintptr_t)area[0] != cache->opaque[OBJ_ABI_CACHE_SHAPE_WORD]) return NULL;
-        return ((obj_t *const *)(const void *)area[1])[payload];
-    }
-    if (tag == OBJ_ABI_CACHE_FOUND_CLASS_ATTR) {
+    obj_t **cell = obj_abi_found_cell(o, type, cache, found);
+    if (OBJ_ABI_LIKELY(cell != NULL)) return *cell;
+    if ((found & ((1u << OBJ_ABI_CACHE_TAG_BITS) - 1)) == OBJ_ABI_CACHE_FOUND_CLASS_ATTR) {
         uint64_t shape = cache->opaque[OBJ_ABI_CACHE_SHAPE_WORD];
         uintptr_t area_offset = type->area_offset;
         bool shape_matches =
