@@ -13,6 +13,11 @@
 //! method to allocate, a value to free) goes the way of `obj_getattr` &
 //! co., with their statuses and messages, and fills the cache.
 //!
+//! objffi.h compiles the hits that need no call into the host
+//! (`obj_getattr_inline`, `obj_getattr_cached_inline` and their `setattr`
+//! forms, in `inline.h`): they read the entries these exports fill, in the
+//! layout pinned below, and call the exports for anything else.
+//!
 //! Only names that are interned strs (`obj_intern`, or names a class
 //! stores) are cached: other strs give the same answers, uncached. A cache
 //! is used by one thread at a time, as the heap is: a host whose threads
@@ -29,9 +34,9 @@ use crate::object::{as_refs, new_ref, obj_t, try_obj, try_obj_in, try_objs_in, t
 use crate::panic::ffi_boundary;
 use crate::ptr::{null_arg, try_out};
 
-// The layout objffi.h's inline hits read (`obj_getattr_cached_inline`,
-// `obj_setattr_cached_inline`, from `inline.h`): hosts compile these
-// numbers in, so a change here is a new soname.
+// The layout objffi.h's inline hits read (`obj_getattr_inline`,
+// `obj_setattr_inline` and their `_cached_inline` forms, from `inline.h`):
+// hosts compile these numbers in, so a change here is a new soname.
 const _: () = assert!(abi::VERSION_OFFSET == 40);
 const _: () = assert!(abi::CACHE_VERSION_WORD == 0);
 const _: () = assert!(abi::CACHE_NAME_WORD == 2);

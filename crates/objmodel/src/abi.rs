@@ -24,11 +24,13 @@
 //!   [`TYPE_OFFSET`] of the object; the type's pointer to its heap's owner
 //!   word (the owner thread's [`objgc::thread_token`]) is at
 //!   [`OWNER_WORD_OFFSET`] of the type;
-//! - the layout that a call-site cache hit read without calling in reads
-//!   (objffi.h's `obj_getattr_cached_inline`): the type's version at
-//!   [`VERSION_OFFSET`] and its attribute area's offset at
-//!   [`AREA_OFFSET_OFFSET`], and the words and tags of a [`SiteCache`]
-//!   entry for an inline value, a slot or a class attribute
+//! - the layout that an attribute lookup read without calling in reads
+//!   (objffi.h's `obj_getattr_inline` and `obj_getattr_cached_inline`,
+//!   and their `setattr` forms): the type's version at [`VERSION_OFFSET`],
+//!   its attribute area's offset at [`AREA_OFFSET_OFFSET`] and its heap's
+//!   attribute cache at [`SHARED_SITES_OFFSET`] (with how an entry is
+//!   chosen there), and the words and tags of a [`SiteCache`] entry for
+//!   an instance value, a slot or a class attribute
 //!   ([`CACHE_FOUND_INLINE_VALUE`] and its neighbours).
 //!
 //! Changing any of these breaks compiled C hosts: objffi pins them to the
