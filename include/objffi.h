@@ -1651,18 +1651,21 @@ OBJ_ABI_INLINE void obj_abi_incref_owned(obj_t *o) {
 }
 
 /*
- The type of `o` (not NULL) if the entry of `cache` (not NULL) matches `o`
- and `name` and `o`'s heap is owned by the calling thread; NULL otherwise.
+ The type of the object `o` (not NULL): what every inline hit reads first,
+ once.
  */
-OBJ_ABI_INLINE const obj_abi_type_head_t *obj_abi_cache_matches(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
-    const obj_abi_head_t *head = (const obj_abi_head_t *)(const void *)o;
-    const obj_abi_type_head_t *type = __atomic_load_n(&head->type, __ATOMIC_RELAXED);
-    if (type->version != cache->opaque[OBJ_ABI_CACHE_VERSION_WORD] ||
-        (uint64_t)(uintptr_t)name != cache->opaque[OBJ_ABI_CACHE_NAME_WORD] ||
-        __atomic_load_n(type->owner, __ATOMIC_RELAXED) != obj_abi_thread_token()) {
-        return NULL;
-    }
-    return type;
+OBJ_ABI_INLINE const obj_abi_type_head_t *obj_abi_type_of(const obj_t *o) {
+    return __atomic_load_n(&((const obj_abi_head_t *)(const void *)o)->type, __ATOMIC_RELAXED);
+}
+
+/*
+ Whether the entry of `cache` (not NULL) was made for `type` as it is now
+ and for `name`, and `type`'s heap is owned by the calling thread.
+ */
+OBJ_ABI_INLINE bool obj_abi_cache_matches(const obj_abi_type_head_t *type, const obj_t *name, const obj_attr_cache_t *cache) {
+    return type->version == cache->opaque[OBJ_ABI_CACHE_VERSION_WORD] &&
+           (uint64_t)(uintptr_t)name == cache->opaque[OBJ_ABI_CACHE_NAME_WORD] &&
+           __atomic_load_n(type->owner, __ATOMIC_RELAXED) == obj_abi_thread_token();
 }
 
 /*
@@ -1688,29 +1691,14 @@ OBJ_ABI_INLINE obj_t **obj_abi_found_cell(obj_t *o, const obj_abi_type_head_t *t
 }
 
 /*
- The cell of the attribute `name` of `o` (not NULL) that `cache` (not NULL)
- knows, to store into, if its entry matches (obj_abi_cache_matches): as
- obj_abi_found_cell gives it, but an empty inline value's is an attribute
- to add (NULL).
+ The value of the attribute `name` of `o` (not NULL, of type `type`),
+ borrowed, if the entry of `cache` (not NULL) matches
+ (obj_abi_cache_matches) and answers without calling in: a value in a cell
+ (obj_abi_found_cell), or a class attribute for `o`'s shape; NULL
+ otherwise.
  */
-OBJ_ABI_INLINE obj_t **obj_abi_cached_cell(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
-    const obj_abi_type_head_t *type = obj_abi_cache_matches(o, name, cache);
-    if (type == NULL) return NULL;
-    uint64_t found = cache->opaque[OBJ_ABI_CACHE_FOUND_WORD];
-    obj_t **cell = obj_abi_found_cell(o, type, cache, found);
-    bool slot = (found & ((1u << OBJ_ABI_CACHE_TAG_BITS) - 1)) == OBJ_ABI_CACHE_FOUND_SLOT;
-    return cell != NULL && (*cell != NULL || slot) ? cell : NULL;
-}
-
-/*
- The value of the attribute `name` of `o` (not NULL), borrowed, if the
- entry of `cache` (not NULL) matches (obj_abi_cache_matches) and answers
- without calling in: a value in a cell (obj_abi_found_cell), or a class
- attribute for `o`'s shape; NULL otherwise.
- */
-OBJ_ABI_INLINE obj_t *obj_abi_cached_value(obj_t *o, const obj_t *name, const obj_attr_cache_t *cache) {
-    const obj_abi_type_head_t *type = obj_abi_cache_matches(o, name, cache);
-    if (type == NULL) return NULL;
+OBJ_ABI_INLINE obj_t *obj_abi_cached_value(obj_t *o, const obj_abi_type_head_t *type, const obj_t *name, const obj_attr_cache_t *cache) {
+    if (!obj_abi_cache_matches(type, name, cache)) return NULL;
     uint64_t found = cache->opaque[OBJ_ABI_CACHE_FOUND_WORD];
     obj_t **cell = obj_abi_found_cell(o, type, cache, found);
     if (OBJ_ABI_LIKELY(cell != NULL)) return *cell;
@@ -1729,11 +1717,9 @@ OBJ_ABI_INLINE obj_t *obj_abi_cached_value(obj_t *o, const obj_t *name, const ob
 
 /*
  The entry of its heap's attribute cache that obj_getattr (`store` 0) or
- obj_setattr (`store` 1) uses for `name` on `o` (not NULL).
+ obj_setattr (`store` 1) uses for `name` on `o` (not NULL, of type `type`).
  */
-OBJ_ABI_INLINE obj_attr_cache_t *obj_abi_shared_site(obj_t *o, const obj_t *name, uint64_t store) {
-    const obj_abi_head_t *head = (const obj_abi_head_t *)(const void *)o;
-    const obj_abi_type_head_t *type = __atomic_load_n(&head->type, __ATOMIC_RELAXED);
+OBJ_ABI_INLINE obj_attr_cache_t *obj_abi_shared_site(obj_t *o, const obj_abi_type_head_t *type, const obj_t *name, uint64_t store) {
     uint64_t shape = OBJ_ABI_CACHE_NO_DICT_SHAPE;
     if (type->area_offset != 0) {
         const uintptr_t *area = (const uintptr_t *)(const void *)((const char *)o + type->area_offset);
@@ -1743,6 +1729,21 @@ OBJ_ABI_INLINE obj_attr_cache_t *obj_abi_shared_site(obj_t *o, const obj_t *name
     uint64_t key = type->version ^ (uint64_t)((uintptr_t)name >> OBJ_ABI_SHARED_SITE_NAME_SHIFT) ^
                    ((salt << OBJ_ABI_SHARED_SITE_SALT_ROTATION) | (salt >> (64 - OBJ_ABI_SHARED_SITE_SALT_ROTATION)));
     return &type->shared_sites[(key * OBJ_ABI_SHARED_SITE_MULTIPLIER) >> (64 - OBJ_ABI_SHARED_SITES_BITS)];
+}
+
+/*
+ The load of a getattr hit: whether the entry of `cache` answers `name` on
+ `o` (of type `type`) without calling in (obj_abi_cached_value), in which
+ case the value, counted, is in `*out`. `o`, `cache` and `out` are not NULL.
+ */
+OBJ_ABI_INLINE bool obj_abi_load_hit(obj_t *o, const obj_abi_type_head_t *type, const obj_t *name, const obj_attr_cache_t *cache, obj_t **out) {
+    obj_t *value = obj_abi_cached_value(o, type, name, cache);
+    if (OBJ_ABI_LIKELY(value != NULL)) {
+        obj_abi_incref_owned(value);
+        *out = value;
+        return true;
+    }
+    return false;
 }
 #endif
 
@@ -1824,13 +1825,9 @@ OBJ_ABI_INLINE void obj_decref_inline(obj_t *o) {
  */
 OBJ_ABI_INLINE obj_status_t obj_getattr_cached_inline(obj_t *o, obj_t *name, obj_attr_cache_t *cache, obj_t **out) {
 #ifdef OBJ_INLINE_COUNTS
-    if (OBJ_ABI_LIKELY(o != NULL && cache != NULL && out != NULL)) {
-        obj_t *value = obj_abi_cached_value(o, name, cache);
-        if (OBJ_ABI_LIKELY(value != NULL)) {
-            obj_abi_incref_owned(value);
-            *out = value;
-            return OBJ_OK;
-        }
+    if (OBJ_ABI_LIKELY(o != NULL && cache != NULL && out != NULL) &&
+        obj_abi_load_hit(o, obj_abi_type_of(o), name, cache, out)) {
+        return OBJ_OK;
     }
 #endif
     return obj_getattr_cached(o, name, cache, out);
@@ -1838,18 +1835,18 @@ OBJ_ABI_INLINE obj_status_t obj_getattr_cached_inline(obj_t *o, obj_t *name, obj
 
 #ifdef OBJ_INLINE_COUNTS
 /*
- The store of obj_setattr_cached_inline's hit: whether the entry of `cache`
- gave `value` (of `o`'s heap) a cell of `o` to replace, which it then did
- (dropping the old value with obj_decref_inline). `o`, `value` and `cache`
- are not NULL.
+ The store of a setattr hit: whether the entry of `cache` matches
+ (obj_abi_cache_matches) and gives `value` (of `o`'s heap) a cell of `o`
+ (of type `type`) to replace, which it then did, dropping the old value
+ with obj_decref_inline. An empty inline value's cell is an attribute to
+ add: no hit. `o`, `value` and `cache` are not NULL.
  */
-OBJ_ABI_INLINE bool obj_abi_store_hit(obj_t *o, obj_t *name, obj_t *value, const obj_attr_cache_t *cache) {
-    obj_t **cell = obj_abi_cached_cell(o, name, cache);
-    const obj_abi_head_t *head = (const obj_abi_head_t *)(const void *)o;
-    const obj_abi_head_t *value_head = (const obj_abi_head_t *)(const void *)value;
-    const obj_abi_type_head_t *type = __atomic_load_n(&head->type, __ATOMIC_RELAXED);
-    const obj_abi_type_head_t *value_type = __atomic_load_n(&value_head->type, __ATOMIC_RELAXED);
-    if (OBJ_ABI_LIKELY(cell != NULL && value_type->owner == type->owner)) {
+OBJ_ABI_INLINE bool obj_abi_store_hit(obj_t *o, const obj_abi_type_head_t *type, obj_t *name, obj_t *value, const obj_attr_cache_t *cache) {
+    if (!obj_abi_cache_matches(type, name, cache)) return false;
+    uint64_t found = cache->opaque[OBJ_ABI_CACHE_FOUND_WORD];
+    obj_t **cell = obj_abi_found_cell(o, type, cache, found);
+    bool slot = (found & ((1u << OBJ_ABI_CACHE_TAG_BITS) - 1)) == OBJ_ABI_CACHE_FOUND_SLOT;
+    if (OBJ_ABI_LIKELY(cell != NULL && (*cell != NULL || slot) && obj_abi_type_of(value)->owner == type->owner)) {
         obj_t *old = *cell;
         obj_abi_incref_owned(value);
         *cell = value;
@@ -1878,7 +1875,8 @@ OBJ_ABI_INLINE bool obj_abi_store_hit(obj_t *o, obj_t *name, obj_t *value, const
  */
 OBJ_ABI_INLINE obj_status_t obj_setattr_cached_inline(obj_t *o, obj_t *name, obj_t *value, obj_attr_cache_t *cache) {
 #ifdef OBJ_INLINE_COUNTS
-    if (OBJ_ABI_LIKELY(o != NULL && value != NULL && cache != NULL) && obj_abi_store_hit(o, name, value, cache)) {
+    if (OBJ_ABI_LIKELY(o != NULL && value != NULL && cache != NULL) &&
+        obj_abi_store_hit(o, obj_abi_type_of(o), name, value, cache)) {
         return OBJ_OK;
     }
 #endif
@@ -1899,12 +1897,8 @@ OBJ_ABI_INLINE obj_status_t obj_setattr_cached_inline(obj_t *o, obj_t *name, obj
 OBJ_ABI_INLINE obj_status_t obj_getattr_inline(obj_t *o, obj_t *name, obj_t **out) {
 #ifdef OBJ_INLINE_COUNTS
     if (OBJ_ABI_LIKELY(o != NULL && out != NULL)) {
-        obj_t *value = obj_abi_cached_value(o, name, obj_abi_shared_site(o, name, 0));
-        if (OBJ_ABI_LIKELY(value != NULL)) {
-            obj_abi_incref_owned(value);
-            *out = value;
-            return OBJ_OK;
-        }
+        const obj_abi_type_head_t *type = obj_abi_type_of(o);
+        if (obj_abi_load_hit(o, type, name, obj_abi_shared_site(o, type, name, 0), out)) return OBJ_OK;
     }
 #endif
     return obj_getattr(o, name, out);
@@ -1923,9 +1917,9 @@ OBJ_ABI_INLINE obj_status_t obj_getattr_inline(obj_t *o, obj_t *name, obj_t **ou
  */
 OBJ_ABI_INLINE obj_status_t obj_setattr_inline(obj_t *o, obj_t *name, obj_t *value) {
 #ifdef OBJ_INLINE_COUNTS
-    if (OBJ_ABI_LIKELY(o != NULL && value != NULL) &&
-        obj_abi_store_hit(o, name, value, obj_abi_shared_site(o, name, 1))) {
-        return OBJ_OK;
+    if (OBJ_ABI_LIKELY(o != NULL && value != NULL)) {
+        const obj_abi_type_head_t *type = obj_abi_type_of(o);
+        if (obj_abi_store_hit(o, type, name, value, obj_abi_shared_site(o, type, name, 1))) return OBJ_OK;
     }
 #endif
     return obj_setattr(o, name, value);
